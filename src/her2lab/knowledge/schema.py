@@ -1,0 +1,439 @@
+"""Typed records of the curated knowledge base (pydantic v2).
+
+One ID scheme runs through every record: ``kind:local``, e.g. ``drug:trastuzumab``,
+``target:ERBB2``, ``mech:p95her2``, ``biomarker:pten_loss``, ``trial:cleopatra``, ``ref:62``,
+``outcome:cleopatra/pfs_hr``, ``conflict:b41_pcr_trastuzumab``.
+
+In the YAML files a record gives only its local ID (``id: trastuzumab``) and refers to others by
+local ID where the field says which kind it expects (``regimen: [trastuzumab, docetaxel]``,
+``refs: [58, 59]``); :mod:`her2lab.knowledge.load` checks every such cross-reference.
+
+Trials take their acronym as local ID (``trial:cleopatra``); the NCT number, the spelling of the
+seed (``ALLTO``) and other names are aliases, so ``trial:NCT00567190`` resolves too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SLUG = r"^[a-z0-9][a-z0-9_]*$"
+Slug = Annotated[str, Field(pattern=SLUG)]
+HgncSymbol = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9-]*$")]
+
+
+class Record(BaseModel):
+    """Base of every curated record: unknown fields are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+class Provenance(Record):
+    """Where a fact comes from.
+
+    ``source`` is ``seed`` for the review itself, ``external`` for a fact taken from another
+    publication (named in ``citation``). ``locator`` says where in that source: for the seed a
+    section (``text: Neratinib``) or a Table 1 row (``Table 1: CLEOPATRA``). ``refs`` are the
+    seed's reference numbers the figure is attributed to.
+    """
+
+    source: Literal["seed", "external"] = "seed"
+    locator: str = Field(min_length=3)
+    refs: list[int] = Field(default_factory=list)
+    citation: str | None = None
+    note: str | None = None
+
+    @field_validator("refs")
+    @classmethod
+    def _refs_positive(cls, v: list[int]) -> list[int]:
+        for r in v:
+            if r < 1:
+                raise ValueError(f"reference numbers start at 1; got {r}")
+        return v
+
+    @model_validator(mode="after")
+    def _external_needs_citation(self) -> Provenance:
+        if self.source == "external" and not self.citation:
+            raise ValueError("an external provenance needs a 'citation' naming the publication")
+        return self
+
+
+# --------------------------------------------------------------------------- references
+
+
+class Reference(Record):
+    """One entry of the seed's reference list, parsed."""
+
+    number: int = Field(ge=1)
+    authors: list[str] = Field(min_length=1)
+    et_al: bool = False
+    title: str = Field(min_length=3)
+    journal: str
+    year: int = Field(ge=1900, le=2100)
+    month: int | None = Field(default=None, ge=1, le=12)
+    volume: str | None = None
+    pages: str | None = None
+    doi: str | None = Field(default=None, pattern=r"^10\.\d{4,9}/\S+$")
+    pmid: str | None = Field(default=None, pattern=r"^\d{1,9}$")
+
+    @property
+    def id(self) -> str:
+        return f"ref:{self.number}"
+
+    def earliest_date(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, 1)
+
+    def latest_date(self, cited_on: dt.date | None = None) -> dt.date:
+        """Last day the reference can have been published.
+
+        With only a year that is 31 December, but never later than the date of the document
+        that cites it (``cited_on``): a 2014 reference cited by a review of August 2014 was out
+        by August 2014.
+        """
+        if self.month is None:
+            last = dt.date(self.year, 12, 31)
+        else:
+            nxt = dt.date(self.year + (self.month == 12), self.month % 12 + 1, 1)
+            last = nxt - dt.timedelta(days=1)
+        if cited_on is not None and cited_on < last:
+            return max(cited_on, self.earliest_date())
+        return last
+
+
+# --------------------------------------------------------------------------- drugs, targets
+
+
+class DrugClass(StrEnum):
+    monoclonal_antibody = "monoclonal_antibody"
+    antibody_drug_conjugate = "antibody_drug_conjugate"
+    tyrosine_kinase_inhibitor = "tyrosine_kinase_inhibitor"
+    multitarget_tki = "multitarget_tki"
+    mtor_inhibitor = "mtor_inhibitor"
+    pi3k_inhibitor = "pi3k_inhibitor"
+    hsp90_inhibitor = "hsp90_inhibitor"
+    checkpoint_inhibitor = "checkpoint_inhibitor"
+    chemotherapy = "chemotherapy"
+    chemotherapy_regimen = "chemotherapy_regimen"
+
+
+class Drug(Record):
+    id: Slug
+    name: str
+    drug_class: DrugClass
+    targets: list[HgncSymbol] = Field(default_factory=list)
+    binding_site: str | None = None
+    mechanism: list[str] = Field(min_length=1)
+    reversibility: Literal["reversible", "irreversible"] | None = None
+    aliases: list[str] = Field(default_factory=list)
+    components: list[Slug] = Field(default_factory=list)
+    identifiers: dict[str, str] = Field(default_factory=dict)
+    provenance: Provenance
+
+    @property
+    def uid(self) -> str:
+        return f"drug:{self.id}"
+
+
+class Target(Record):
+    symbol: HgncSymbol
+    name: str
+    hgnc: str = Field(pattern=r"^\d{1,6}$")
+    aliases: list[str] = Field(default_factory=list)
+    role: str
+    provenance: Provenance
+
+    @property
+    def uid(self) -> str:
+        return f"target:{self.symbol}"
+
+
+# --------------------------------------------------------------------------- mechanisms
+
+
+class Mechanism(Record):
+    """A route of escape from trastuzumab, with what it does to the signaling network."""
+
+    id: Slug
+    name: str
+    category: Literal["receptor", "downstream", "microenvironment", "immune"]
+    targets: list[HgncSymbol] = Field(min_length=1)
+    nodes: list[str] = Field(min_length=1)
+    effect: str
+    counteracted_by: list[Slug] = Field(default_factory=list)
+    provenance: Provenance
+
+    @property
+    def uid(self) -> str:
+        return f"mech:{self.id}"
+
+
+class PredictiveStatement(Record):
+    drug: Slug
+    direction: Literal["more_benefit", "less_benefit", "no_interaction", "prognostic_poor",
+                       "prognostic_good", "predictive_response"]
+    outcomes: list[str] = Field(default_factory=list)
+    provenance: Provenance
+
+
+class Biomarker(Record):
+    id: Slug
+    name: str
+    gene: HgncSymbol | None = None
+    assay: str | None = None
+    mechanism: Slug | None = None
+    statements: list[PredictiveStatement] = Field(default_factory=list)
+    provenance: Provenance
+
+    @property
+    def uid(self) -> str:
+        return f"biomarker:{self.id}"
+
+
+# --------------------------------------------------------------------------- trials
+
+
+class Setting(StrEnum):
+    neoadjuvant = "neoadjuvant"
+    adjuvant = "adjuvant"
+    post_neoadjuvant = "post_neoadjuvant"
+    extended_adjuvant = "extended_adjuvant"
+    metastatic_first_line = "metastatic_first_line"
+    metastatic_pretreated = "metastatic_pretreated"
+    metastatic_any_line = "metastatic_any_line"
+    advanced_solid_tumors = "advanced_solid_tumors"
+
+
+class Endpoint(StrEnum):
+    PFS = "PFS"
+    TTP = "TTP"
+    OS = "OS"
+    DFS = "DFS"
+    iDFS = "iDFS"
+    EFS = "EFS"
+    RFI = "RFI"
+    pCR = "pCR"
+    ORR = "ORR"
+    CBR = "CBR"
+    PR = "PR"
+    SD = "SD"
+    AE = "AE"
+    cardiac_safety = "cardiac_safety"
+    safety = "safety"
+    MTD = "MTD"
+
+
+TIME_TO_EVENT = frozenset({"PFS", "TTP", "OS", "DFS", "iDFS", "EFS", "RFI"})
+
+
+class Arm(Record):
+    id: Slug
+    label: str
+    regimen: list[Slug]
+    role: Literal["experimental", "control", "other"] = "other"
+    n: int | None = Field(default=None, ge=1)
+    n_provenance: Provenance | None = None
+
+
+class Population(Record):
+    prior_trastuzumab: bool | None = None
+    line: int | None = Field(default=None, ge=1)
+    description: str
+    require: list[Slug] = Field(default_factory=list)
+
+
+class CI(Record):
+    low: float | None = None
+    high: float | None = None
+    level: float = Field(default=0.95, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CI:
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"CI low ({self.low}) is above CI high ({self.high})")
+        return self
+
+
+class PValue(Record):
+    value: float = Field(ge=0, le=1)
+    relation: Literal["=", "<", ">"] = "="
+    sided: Literal[1, 2] | None = None
+
+
+class Timepoint(Record):
+    value: float = Field(gt=0)
+    unit: Literal["weeks", "months", "years"]
+
+
+class Outcome(Record):
+    """One reported figure.
+
+    ``kind``:
+      - ``median``: a median time (``arm``, ``value`` in ``unit`` weeks or months); ``not_reached``
+        when the median was not reached.
+      - ``rate``: a proportion in percent for one ``arm`` (pCR, ORR, DFS at ``timepoint``, AE).
+      - ``effect``: a comparison of ``arms`` (experimental first, then reference): ``measure``
+        HR, OR or difference (percentage points), with ``ci`` and ``p``.
+      - ``range``: a range reported across studies or arms (``low``-``high``, in percent).
+      - ``difference_in_median``: a gain in median time (``value``, ``unit``).
+    ``qualifier`` keeps a bound the source gives (``>`` 90%). ``published`` overrides the
+    date derived from the references.
+    """
+
+    id: Slug
+    endpoint: Endpoint
+    kind: Literal["median", "rate", "effect", "range", "difference_in_median", "p_only"]
+    arm: Slug | None = None
+    arms: list[Slug] = Field(default_factory=list)
+    measure: Literal["HR", "OR", "difference"] | None = None
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    qualifier: Literal["=", ">", "<", "~"] = "="
+    not_reached: bool = False
+    unit: Literal["months", "weeks", "percent", "ratio", "points"] | None = None
+    ci: CI | None = None
+    p: PValue | None = None
+    timepoint: Timepoint | None = None
+    subgroup: Slug | None = None
+    event: str | None = None
+    analysis: Literal["primary", "interim", "final", "updated", "subgroup", "secondary"] | None = (
+        None
+    )
+    n: int | None = Field(default=None, ge=1)
+    raw: str | None = None
+    published: dt.date | None = None
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Outcome:
+        k = self.kind
+        if k == "median":
+            if self.arm is None:
+                raise ValueError("a median needs the 'arm' it belongs to")
+            if self.unit not in ("months", "weeks"):
+                raise ValueError(f"a median needs unit months or weeks; got {self.unit!r}")
+            if self.value is None and not self.not_reached:
+                raise ValueError("a median needs a 'value' (or not_reached: true)")
+        if k == "rate":
+            if self.unit != "percent":
+                raise ValueError(f"a rate is given in percent; got unit {self.unit!r}")
+            if self.value is None:
+                raise ValueError("a rate needs a 'value'")
+        if k in ("rate", "range") and self.unit == "percent":
+            for name in ("value", "low", "high"):
+                v = getattr(self, name)
+                if v is not None and not 0 <= v <= 100:
+                    raise ValueError(f"'{name}' is a percentage and must lie in 0-100; got {v}")
+        if k == "range" and (self.low is None or self.high is None or self.low > self.high):
+            raise ValueError("a range needs 'low' <= 'high'")
+        if k == "effect":
+            if self.measure is None:
+                raise ValueError("an effect needs a 'measure' (HR, OR or difference)")
+            if len(self.arms) != 2:
+                raise ValueError("an effect compares two 'arms': [experimental, reference]")
+            if self.value is None:
+                raise ValueError("an effect needs a 'value'")
+            if self.measure in ("HR", "OR") and self.value <= 0:
+                raise ValueError(f"a {self.measure} is a ratio and must be above 0; got {self.value}")
+            if self.ci is not None:
+                lo, hi = self.ci.low, self.ci.high
+                if self.measure in ("HR", "OR") and lo is not None and lo <= 0:
+                    raise ValueError(f"a {self.measure} CI must lie above 0; got low {lo}")
+                if (lo is not None and self.value < lo) or (hi is not None and self.value > hi):
+                    raise ValueError(
+                        f"the CI [{lo}, {hi}] does not contain its estimate {self.value}"
+                    )
+        if k == "p_only" and self.p is None:
+            raise ValueError("a p_only outcome needs 'p'")
+        if self.value is not None and not math.isfinite(self.value):
+            raise ValueError("'value' must be a finite number")
+        return self
+
+
+class Trial(Record):
+    id: Slug
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    nct: str | None = Field(default=None, pattern=r"^NCT\d{8}$")
+    phase: Literal["I", "Ib", "I/II", "II", "III"]
+    randomized: bool
+    status: Literal["reported", "ongoing"] = "reported"
+    setting: Setting
+    setting_raw: str | None = None
+    population: Population
+    primary_endpoint: Endpoint | None = None
+    design: str
+    n: int | None = Field(default=None, ge=1)
+    n_provenance: Provenance | None = None
+    in_table1: bool = False
+    drugs_tested: list[Slug] = Field(default_factory=list)
+    arms: list[Arm] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(default_factory=list)
+    provenance: Provenance
+
+    @property
+    def uid(self) -> str:
+        return f"trial:{self.id}"
+
+    @model_validator(mode="after")
+    def _arms_and_outcomes(self) -> Trial:
+        arm_ids = [a.id for a in self.arms]
+        dup = {a for a in arm_ids if arm_ids.count(a) > 1}
+        if dup:
+            raise ValueError(f"duplicate arm id(s) {sorted(dup)}")
+        out_ids = [o.id for o in self.outcomes]
+        dup = {o for o in out_ids if out_ids.count(o) > 1}
+        if dup:
+            raise ValueError(f"duplicate outcome id(s) {sorted(dup)}")
+        for o in self.outcomes:
+            for a in ([o.arm] if o.arm else []) + list(o.arms):
+                if a not in arm_ids:
+                    raise ValueError(
+                        f"outcome '{o.id}' names arm '{a}', which is not one of {arm_ids}"
+                    )
+        return self
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+class ConflictValue(Record):
+    value: str
+    outcome: str | None = None
+    provenance: Provenance
+
+
+class Conflict(Record):
+    """Two sources (or a figure and its own arithmetic) that disagree. Both values are kept."""
+
+    id: Slug
+    kind: Literal["table_vs_text", "arithmetic", "citation", "units", "name", "statistics"]
+    subject: str = Field(pattern=r"^(trial|drug|mech|biomarker|ref):[A-Za-z0-9_]+$")
+    field: str
+    values: list[ConflictValue] = Field(min_length=2)
+    resolution: str | None = None
+    note: str
+
+    @property
+    def uid(self) -> str:
+        return f"conflict:{self.id}"
+
+
+class KnowledgeBase(Record):
+    """The whole curated knowledge base, typed."""
+
+    drugs: list[Drug]
+    targets: list[Target]
+    mechanisms: list[Mechanism]
+    biomarkers: list[Biomarker]
+    trials: list[Trial]
+    references: list[Reference]
+    conflicts: list[Conflict] = Field(default_factory=list)
+    cited_on: dt.date = dt.date(2014, 8, 12)
