@@ -27,10 +27,8 @@ err_console = Console(stderr=True)
 def _mount() -> None:
     from her2lab.cli import boolnet, kb, reproduce
 
-    app.add_typer(kb.app, name="kb", help="The curated knowledge base: export, audit, validate, query.")
-    app.add_typer(
-        boolnet.app, name="boolnet", help="The stochastic logical network engine (MaBoSS semantics)."
-    )
+    app.add_typer(kb.app, name="kb", help="The curated knowledge base: export, audit, query.")
+    app.add_typer(boolnet.app, name="boolnet", help="The stochastic logical network engine.")
     app.command(name="reproduce")(reproduce.reproduce)
 
 

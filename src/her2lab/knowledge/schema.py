@@ -19,7 +19,7 @@ import math
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 SLUG = r"^[a-z0-9][a-z0-9_]*$"
 Slug = Annotated[str, Field(pattern=SLUG)]
@@ -341,7 +341,9 @@ class Outcome(Record):
             if self.value is None:
                 raise ValueError("an effect needs a 'value'")
             if self.measure in ("HR", "OR") and self.value <= 0:
-                raise ValueError(f"a {self.measure} is a ratio and must be above 0; got {self.value}")
+                raise ValueError(
+                    f"a {self.measure} is a ratio and must be above 0; got {self.value}"
+                )
             if self.ci is not None:
                 lo, hi = self.ci.low, self.ci.high
                 if self.measure in ("HR", "OR") and lo is not None and lo <= 0:
@@ -426,8 +428,18 @@ class Conflict(Record):
         return f"conflict:{self.id}"
 
 
+def _norm(name: str) -> str:
+    """Case- and punctuation-insensitive key for alias lookup (``T-DM1`` == ``tdm1``)."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
 class KnowledgeBase(Record):
-    """The whole curated knowledge base, typed."""
+    """The whole curated knowledge base, typed.
+
+    Look-ups accept the full ID (``drug:trastuzumab``), the local ID, the name or any alias,
+    case- and punctuation-insensitively, and raise :class:`~her2lab.errors.UnknownIdError`
+    listing the valid IDs otherwise.
+    """
 
     drugs: list[Drug]
     targets: list[Target]
@@ -437,3 +449,74 @@ class KnowledgeBase(Record):
     references: list[Reference]
     conflicts: list[Conflict] = Field(default_factory=list)
     cited_on: dt.date = dt.date(2014, 8, 12)
+    _indexes: dict[str, dict[str, object]] = PrivateAttr(default_factory=dict)
+
+    def _index(self, kind: str) -> dict[str, object]:
+        cache = self._indexes
+        if kind not in cache:
+            idx: dict[str, object] = {}
+            if kind == "drug":
+                for d in self.drugs:
+                    for key in [d.id, d.uid, d.name, *d.aliases]:
+                        idx[_norm(key)] = d
+            elif kind == "mechanism":
+                for m in self.mechanisms:
+                    for key in [m.id, m.uid, m.name]:
+                        idx[_norm(key)] = m
+            elif kind == "trial":
+                for t in self.trials:
+                    keys = [t.id, t.uid, t.name, *t.aliases]
+                    if t.nct:
+                        keys += [t.nct, f"trial:{t.nct}"]
+                    for key in keys:
+                        idx[_norm(key)] = t
+            elif kind == "target":
+                for g in self.targets:
+                    for key in [g.symbol, g.uid, *g.aliases]:
+                        idx[_norm(key)] = g
+            elif kind == "biomarker":
+                for b in self.biomarkers:
+                    for key in [b.id, b.uid, b.name]:
+                        idx[_norm(key)] = b
+            elif kind == "reference":
+                for r in self.references:
+                    for key in [str(r.number), r.id]:
+                        idx[_norm(key)] = r
+            cache[kind] = idx
+        return cache[kind]
+
+    def _get(self, kind: str, name: str, valid: list[str]):
+        from her2lab.errors import UnknownIdError
+
+        found = self._index(kind).get(_norm(str(name)))
+        if found is None:
+            raise UnknownIdError(kind, str(name), valid)
+        return found
+
+    def drug(self, name: str) -> Drug:
+        return self._get("drug", name, [d.id for d in self.drugs])
+
+    def mechanism(self, name: str) -> Mechanism:
+        return self._get("mechanism", name, [m.id for m in self.mechanisms])
+
+    def trial(self, name: str) -> Trial:
+        return self._get("trial", name, [t.id for t in self.trials])
+
+    def target(self, name: str) -> Target:
+        return self._get("target", name, [g.symbol for g in self.targets])
+
+    def biomarker(self, name: str) -> Biomarker:
+        return self._get("biomarker", name, [b.id for b in self.biomarkers])
+
+    def reference(self, number: int | str) -> Reference:
+        return self._get("reference", str(number), [r.id for r in self.references])
+
+    def published(self, trial: Trial, outcome: Outcome) -> dt.date:
+        """The date by which an outcome was public: its own ``published``, else the latest
+        possible date of the latest reference it cites (conservative for ``as_of`` filters)."""
+        if outcome.published is not None:
+            return outcome.published
+        refs = outcome.provenance.refs or trial.provenance.refs
+        if not refs:
+            return self.cited_on
+        return max(self.reference(r).latest_date(self.cited_on) for r in refs)
