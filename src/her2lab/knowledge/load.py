@@ -5,7 +5,7 @@ Layout of a data directory (the shipped one is ``her2lab/knowledge/data``)::
     meta.yaml            {seed: {citation, doi, published: YYYY-MM-DD}}
     drugs.yaml           a list of Drug records          targets.yaml     a list of Target
     mechanisms.yaml      a list of Mechanism             biomarkers.yaml  a list of Biomarker
-    references.yaml      a list of Reference             conflicts.yaml   a list of Conflict
+    references.yaml      a list of Reference             conflicts.yaml   (optional) Conflicts
     trials/*.yaml        one Trial mapping per file
 
 :func:`load_directory` collects **every** problem (YAML syntax, schema, cross-references,
@@ -63,6 +63,8 @@ LIST_FILES: dict[str, tuple[str, type[Record]]] = {
     "references": ("references.yaml", Reference),
     "conflicts": ("conflicts.yaml", Conflict),
 }
+#: List files a directory may leave out (the KB field then stays empty).
+OPTIONAL_FILES = frozenset({"conflicts"})
 META_FILE = "meta.yaml"
 TRIALS_DIR = "trials"
 
@@ -75,6 +77,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class SeedMeta(Record):
     citation: str
     doi: str = pydantic.Field(pattern=r"^10\.\d{4,9}/\S+$")
+    received: dt.date | None = None
+    accepted: dt.date | None = None
     published: dt.date
 
 
@@ -381,6 +385,8 @@ def _first_pass(root: Path) -> _Loaded:
 
     for kind, (name, cls) in LIST_FILES.items():
         path = root / name
+        if not path.is_file() and kind in OPTIONAL_FILES:
+            continue
         if not path.is_file():
             st.problems.append(Problem(fname(name), "(file)", f"a YAML list of {kind}",
                                        "no such file"))
