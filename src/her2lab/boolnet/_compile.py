@@ -1,0 +1,299 @@
+"""Compile a :class:`Model` into flat arrays for the generic numba kernels.
+
+Each node gets one *flip rate*: the rate at which it changes value in the current state,
+``rate_down`` when it is ON and ``rate_up`` when it is OFF, with ``@logic`` replaced by its rule,
+parameters by their values, and perturbation factors applied. Since node values are 0 or 1, the
+flip rate is a function of the Boolean values of the few nodes it reads (its *support*), so it is
+tabulated: ``table[offset + index]`` where bit ``j`` of ``index`` is the value of support node
+``j``. Nodes whose support is larger than :data:`MAX_TABLE_INPUTS` fall back to a small postfix
+program run by the kernel's stack machine.
+
+The compiled form depends only on the model (not on run settings) and is cached by the model's
+fingerprint, so a second run of the same model does not compile it again. The numba kernels
+themselves are generic: they are compiled once per installation (``cache=True``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from her2lab.boolnet.expr import (
+    And,
+    BinOp,
+    Cond,
+    Const,
+    Expr,
+    Logic,
+    Neg,
+    Not,
+    Or,
+    Param,
+    Var,
+    Xor,
+    evaluate,
+    substitute,
+)
+from her2lab.boolnet.model import Model
+from her2lab.errors import ModelDefinitionError
+
+MAX_TABLE_INPUTS = 14
+"""Largest support tabulated (2**14 floats = 128 KiB per node); larger ones run as programs."""
+
+# opcodes of the stack machine (see _kernel._run_program)
+OP_VAR, OP_CONST, OP_NOT, OP_AND, OP_OR, OP_XOR, OP_NEG = 0, 1, 2, 3, 4, 5, 6
+OP_ADD, OP_SUB, OP_MUL, OP_DIV = 7, 8, 9, 10
+OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE, OP_COND = 11, 12, 13, 14, 15, 16, 17
+_BINOPS = {"+": OP_ADD, "-": OP_SUB, "*": OP_MUL, "/": OP_DIV, "<": OP_LT, "<=": OP_LE,
+           ">": OP_GT, ">=": OP_GE, "==": OP_EQ, "!=": OP_NE}
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """Flat arrays describing a model's flip rates, dependencies and initial states."""
+
+    names: tuple[str, ...]
+    n_words: int
+    node_word: np.ndarray  # int64[n]
+    node_mask: np.ndarray  # uint64[n]
+    kind: np.ndarray  # int8[n]: 0 table, 1 program
+    in_off: np.ndarray  # int64[n+1]: support of node i is in_word/in_mask[in_off[i]:in_off[i+1]]
+    in_word: np.ndarray  # int64
+    in_mask: np.ndarray  # uint64
+    tab_off: np.ndarray  # int64[n]
+    table: np.ndarray  # float64
+    prog_off: np.ndarray  # int64[n+1]
+    code: np.ndarray  # int64: opcode, argument pairs
+    consts: np.ndarray  # float64
+    max_stack: int
+    dep_off: np.ndarray  # int64[n+1]: nodes whose flip rate reads node j
+    dep_idx: np.ndarray  # int64
+    p_on: np.ndarray  # float64[n]: independent P(ON) at t=0; -1 for nodes in a joint group
+    g_node_off: np.ndarray  # int64[g+1]
+    g_nodes: np.ndarray  # int64
+    g_opt_off: np.ndarray  # int64[g+1]
+    g_opt_cum: np.ndarray  # float64: cumulative probabilities of options
+    g_opt_vals: np.ndarray  # int64: bit k = value of the k-th node of the group
+    force_mask: np.ndarray  # uint64[n_words]
+    force_val: np.ndarray  # uint64[n_words]
+    logic_tables: tuple[tuple[tuple[int, ...], np.ndarray], ...]  # per node: support, 0/1 table
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+
+def flip_rate_expr(model: Model, name: str) -> Expr:
+    """The flip rate of ``name`` as one expression of the state (see module docstring)."""
+    node = model[name]
+    fixed = model.fixed
+    if name in fixed:
+        return Const(0.0)
+    up_f, down_f = model.rate_factors(name)
+    params = model.parameters
+
+    def resolve(e: Expr) -> Expr | None:
+        if isinstance(e, Logic):
+            return node.logic
+        if isinstance(e, Param):
+            return Const(float(params[e.name]))
+        return None
+
+    up = substitute(node.rate_up, resolve)
+    down = substitute(node.rate_down, resolve)
+    if up_f != 1.0:
+        up = BinOp("*", Const(up_f), up)
+    if down_f != 1.0:
+        down = BinOp("*", Const(down_f), down)
+    return Cond(Var(name), down, up)
+
+
+def _tabulate(expr: Expr, support: list[str]) -> np.ndarray:
+    k = len(support)
+    idx = np.arange(1 << k, dtype=np.int64)
+    values = {v: ((idx >> j) & 1).astype(float) for j, v in enumerate(support)}
+    out = evaluate(expr, values)
+    return np.broadcast_to(np.asarray(out, dtype=float), idx.shape).copy()
+
+
+def _emit(expr: Expr, index: dict[str, int], code: list[int], consts: list[float]) -> int:
+    """Append postfix code for ``expr``; return the stack depth it needs."""
+    if isinstance(expr, Const):
+        consts.append(expr.value)
+        code += [OP_CONST, len(consts) - 1]
+        return 1
+    if isinstance(expr, Var):
+        code += [OP_VAR, index[expr.name]]
+        return 1
+    if isinstance(expr, Not | Neg):
+        d = _emit(expr.arg, index, code, consts)
+        code += [OP_NOT if isinstance(expr, Not) else OP_NEG, 0]
+        return d
+    if isinstance(expr, And | Or):
+        op = OP_AND if isinstance(expr, And) else OP_OR
+        d = _emit(expr.args[0], index, code, consts)
+        for a in expr.args[1:]:
+            d = max(d, 1 + _emit(a, index, code, consts))
+            code += [op, 0]
+        return d
+    if isinstance(expr, Xor | BinOp):
+        op = OP_XOR if isinstance(expr, Xor) else _BINOPS[expr.op]
+        d1 = _emit(expr.left, index, code, consts)
+        d2 = _emit(expr.right, index, code, consts)
+        code += [op, 0]
+        return max(d1, 1 + d2)
+    if isinstance(expr, Cond):
+        d1 = _emit(expr.cond, index, code, consts)
+        d2 = _emit(expr.then, index, code, consts)
+        d3 = _emit(expr.other, index, code, consts)
+        code += [OP_COND, 0]
+        return max(d1, 1 + d2, 2 + d3)
+    raise TypeError(f"cannot compile {expr!r}")
+
+
+def _describe_state(support: list[str], index: int) -> str:
+    return ", ".join(f"{v}={(index >> j) & 1}" for j, v in enumerate(support)) or "any state"
+
+
+def compile_model(model: Model) -> CompiledModel:
+    """Compile ``model`` (validated first) into a :class:`CompiledModel`."""
+    model.validate()
+    names = model.node_names
+    n = len(names)
+    if n == 0:
+        raise ModelDefinitionError(f"model {model.name!r} has no nodes")
+    index = {nm: i for i, nm in enumerate(names)}
+    n_words = (n + 63) // 64
+    node_word = np.array([i >> 6 for i in range(n)], dtype=np.int64)
+    node_mask = np.array([1 << (i & 63) for i in range(n)], dtype=np.uint64)
+
+    kind = np.zeros(n, dtype=np.int8)
+    in_off = [0]
+    in_nodes: list[int] = []
+    tab_off = np.zeros(n, dtype=np.int64)
+    tables: list[np.ndarray] = []
+    tab_len = 0
+    prog_off = [0]
+    code: list[int] = []
+    consts: list[float] = []
+    max_stack = 1
+    readers: list[set[int]] = [set() for _ in range(n)]
+    logic_tables = []
+
+    for i, name in enumerate(names):
+        node = model[name]
+        expr = flip_rate_expr(model, name)
+        support = sorted(expr.variables() | {name}, key=index.__getitem__)
+        for v in support:
+            readers[index[v]].add(i)
+        in_nodes += [index[v] for v in support]
+        in_off.append(len(in_nodes))
+        if len(support) <= MAX_TABLE_INPUTS:
+            tab = _tabulate(expr, support)
+            bad = np.flatnonzero(~(np.isfinite(tab) & (tab >= 0)))
+            if bad.size:
+                raise ModelDefinitionError(
+                    f"the rate of node {name!r} must be a finite number >= 0 in every state; "
+                    f"it is {tab[bad[0]]!r} when {_describe_state(support, int(bad[0]))}"
+                )
+            tab_off[i] = tab_len
+            tables.append(tab)
+            tab_len += tab.size
+        else:
+            kind[i] = 1
+            max_stack = max(max_stack, _emit(expr, index, code, consts))
+        prog_off.append(len(code))
+        # the node's logic alone, for the discrete updates and attractor search
+        lsupport = sorted(node.logic.variables(), key=index.__getitem__)
+        if len(lsupport) <= 20:
+            ltab = _tabulate(node.logic, lsupport) > 0.5
+        else:
+            ltab = np.zeros(0, dtype=bool)
+        logic_tables.append((tuple(index[v] for v in lsupport), ltab))
+
+    dep_off = [0]
+    dep_idx: list[int] = []
+    for j in range(n):
+        dep_idx += sorted(readers[j])
+        dep_off.append(len(dep_idx))
+
+    # initial states
+    in_group = {nm for g in model.joint_initial for nm in g.nodes}
+    p_on = np.array(
+        [-1.0 if nm in in_group else model[nm].initial for nm in names], dtype=np.float64
+    )
+    g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals = [0], [], [0], [], []
+    for g in model.joint_initial:
+        if len(g.nodes) > 62:
+            raise ModelDefinitionError("a joint initial state may hold at most 62 nodes")
+        g_nodes += [index[nm] for nm in g.nodes]
+        g_node_off.append(len(g_nodes))
+        cum = 0.0
+        for p, vals in g.options:
+            cum += p
+            g_opt_cum.append(cum)
+            g_opt_vals.append(sum(int(v) << k for k, v in enumerate(vals)))
+        g_opt_cum[-1] = 1.0 if g.options else 0.0
+        g_opt_off.append(len(g_opt_cum))
+
+    force_mask = np.zeros(n_words, dtype=np.uint64)
+    force_val = np.zeros(n_words, dtype=np.uint64)
+    for nm, val in model.fixed.items():
+        i = index[nm]
+        force_mask[i >> 6] |= np.uint64(1 << (i & 63))
+        if val:
+            force_val[i >> 6] |= np.uint64(1 << (i & 63))
+
+    in_arr = np.array(in_nodes, dtype=np.int64)
+    return CompiledModel(
+        names=tuple(names),
+        n_words=n_words,
+        node_word=node_word,
+        node_mask=node_mask,
+        kind=kind,
+        in_off=np.array(in_off, dtype=np.int64),
+        in_word=in_arr >> 6,
+        in_mask=np.array([1 << (int(k) & 63) for k in in_arr], dtype=np.uint64),
+        tab_off=tab_off,
+        table=np.concatenate(tables) if tables else np.zeros(1),
+        prog_off=np.array(prog_off, dtype=np.int64),
+        code=np.array(code or [0], dtype=np.int64),
+        consts=np.array(consts or [0.0], dtype=np.float64),
+        max_stack=max_stack + 1,
+        dep_off=np.array(dep_off, dtype=np.int64),
+        dep_idx=np.array(dep_idx, dtype=np.int64),
+        p_on=p_on,
+        g_node_off=np.array(g_node_off, dtype=np.int64),
+        g_nodes=np.array(g_nodes or [0], dtype=np.int64),
+        g_opt_off=np.array(g_opt_off, dtype=np.int64),
+        g_opt_cum=np.array(g_opt_cum or [0.0], dtype=np.float64),
+        g_opt_vals=np.array(g_opt_vals or [0], dtype=np.int64),
+        force_mask=force_mask,
+        force_val=force_val,
+        logic_tables=tuple(logic_tables),
+    )
+
+
+_CACHE: OrderedDict[str, CompiledModel] = OrderedDict()
+_CACHE_SIZE = 64
+
+
+def compiled(model: Model) -> CompiledModel:
+    """The compiled form of ``model``, from the cache when the same model was compiled before."""
+    key = model.fingerprint()
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    out = compile_model(model)
+    _CACHE[key] = out
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return out
+
+
+def cache_info() -> dict[str, int]:
+    """How many compiled models the cache holds (for tests and diagnostics)."""
+    return {"size": len(_CACHE), "max_size": _CACHE_SIZE}
