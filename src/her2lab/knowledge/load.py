@@ -238,6 +238,35 @@ _QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
 _OUTCOME_ARM = re.compile(r"^outcome '([^']+)' names arm '([^']+)'")
 
 
+# Validator messages of the schema, rephrased as (expected, found) for a Problem.
+_EXPLAIN = [
+    (re.compile(r"^an? (HR|OR) is a ratio and must be above 0; got (.+)$"),
+     "a {0} above 0 (a ratio)", "{1}"),
+    (re.compile(r"^an? (HR|OR) CI must lie above 0; got low (.+)$"),
+     "a {0} CI above 0 (a ratio)", "low {1}"),
+    (re.compile(r"^the CI \[(.+), (.+)\] does not contain its estimate (.+)$"),
+     "a CI that contains its estimate {2}", "[{0}, {1}]"),
+    (re.compile(r"^'(\w+)' is a percentage and must lie in 0-100; got (.+)$"),
+     "a percentage in 0-100", "{1}"),
+    (re.compile(r"^CI low \((.+)\) is above CI high \((.+)\)$"),
+     "CI low <= CI high", "low {0}, high {1}"),
+]
+
+
+def _explain(text: str, value: Any) -> tuple[str, str]:
+    """(expected, found) for a validator's message; ``value`` is the input at the field."""
+    for pattern, expected, found in _EXPLAIN:
+        m = pattern.match(text)
+        if m:
+            return expected.format(*m.groups()), found.format(*m.groups())
+    if "; got " in text:
+        head, tail = text.rsplit("; got ", 1)
+        return head, tail
+    if value is None:
+        return text, "nothing"
+    return text, "a record that breaks this rule" if isinstance(value, dict) else _short(value)
+
+
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -303,11 +332,7 @@ def problems_from_pydantic(
         elif typ in ("value_error", "assertion_error"):
             text = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
             loc = _refine_loc(cls, loc, text, data)
-            if "; got " in text:
-                expected, found = text.rsplit("; got ", 1)
-            else:
-                expected = text
-                found = _short(_get(data, loc)) if not isinstance(given, dict) else "otherwise"
+            expected, found = _explain(text, _get(data, loc))
         else:
             expected = msg.removeprefix("Input should be ").removeprefix("Input ")
             found = _short(given)
@@ -321,18 +346,31 @@ def problems_from_pydantic(
 
 @dataclass
 class _Loaded:
-    """What the first pass found: valid records with where they sit, and every raw ID."""
+    """What the first pass found: valid records with where they sit, and every raw ID.
+
+    IDs of records that failed validation still count as defined (``raw_ids``), so one bad
+    record does not also make every reference to it a problem; a kind whose file could not be
+    read at all is ``unknown`` and references to it are not checked.
+    """
 
     problems: list[Problem] = field(default_factory=list)
     records: dict[str, list[tuple[Any, _Doc, tuple]]] = field(default_factory=dict)
     raw_ids: dict[str, set[str]] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)
     meta: Meta | None = None
 
-    def ids(self, kind: str) -> set[str]:
-        key = {"drugs": "id", "targets": "symbol", "references": "number"}.get(kind, "id")
-        return {str(getattr(r, key)) for r, _, _ in self.records.get(kind, [])} | self.raw_ids.get(
-            kind, set()
-        )
+    def ids(self, kind: str) -> set[str] | None:
+        if kind in self.unknown:
+            return None
+        key = {"targets": "symbol", "references": "number"}.get(kind, "id")
+        found = {str(getattr(r, key)) for r, _, _ in self.records.get(kind, [])}
+        return found | self.raw_ids.get(kind, set())
+
+    def outcome_ids(self) -> set[str] | None:
+        if "trials" in self.unknown:
+            return None
+        found = {f"{t.id}/{o.id}" for t, _, _ in self.records.get("trials", []) for o in t.outcomes}
+        return found | self.raw_ids.get("outcomes", set())
 
 
 def _validate_list(kind: str, doc: _Doc, cls: type[Record], st: _Loaded) -> None:
@@ -342,6 +380,7 @@ def _validate_list(kind: str, doc: _Doc, cls: type[Record], st: _Loaded) -> None
     if not isinstance(data, list):
         st.problems.append(Problem(doc.file, "(document)", f"a YAML list of {cls.__name__} records",
                                    type(data).__name__, doc.line()))
+        st.unknown.add(kind)
         return
     key = "symbol" if cls is Target else "number" if cls is Reference else "id"
     for i, item in enumerate(data):
@@ -390,30 +429,40 @@ def _first_pass(root: Path) -> _Loaded:
         if not path.is_file():
             st.problems.append(Problem(fname(name), "(file)", f"a YAML list of {kind}",
                                        "no such file"))
+            st.unknown.add(kind)
             continue
         doc = _read_yaml(path, fname(name), st.problems, kind)
-        if doc is not None:
+        if doc is None:
+            st.unknown.add(kind)
+        else:
             _validate_list(kind, doc, cls, st)
 
     trial_dir = root / TRIALS_DIR
     if not trial_dir.is_dir():
         st.problems.append(Problem(fname(TRIALS_DIR), "(directory)",
                                    "a directory of trial files", "no such directory"))
+        st.unknown.add("trials")
     else:
         for path in sorted([*trial_dir.glob("*.yaml"), *trial_dir.glob("*.yml")]):
             doc = _read_yaml(path, fname(f"{TRIALS_DIR}/{path.name}"), st.problems)
             if doc is None:
+                st.unknown.add("trials")
                 continue
             if not isinstance(doc.data, dict):
                 st.problems.append(Problem(doc.file, "(document)", "one Trial mapping",
                                            type(doc.data).__name__, doc.line()))
+                st.unknown.add("trials")
                 continue
             try:
                 rec = Trial.model_validate(doc.data)
             except pydantic.ValidationError as exc:
                 st.problems.extend(problems_from_pydantic(exc, Trial, doc))
-                if "id" in doc.data:
-                    st.raw_ids.setdefault("trials", set()).add(str(doc.data["id"]))
+                tid = str(doc.data.get("id"))
+                st.raw_ids.setdefault("trials", set()).add(tid)
+                outcomes = doc.data.get("outcomes")
+                for o in outcomes if isinstance(outcomes, list) else []:
+                    if isinstance(o, dict) and "id" in o:
+                        st.raw_ids.setdefault("outcomes", set()).add(f"{tid}/{o['id']}")
                 continue
             st.records.setdefault("trials", []).append((rec, doc, ()))
     return st
@@ -452,23 +501,27 @@ def _check_identifiers(drug: Drug, doc: _Doc, at: tuple, problems: list[Problem]
                                     doc.line(path)))
 
 
+def _union(*sets: set[str] | None) -> set[str] | None:
+    return None if any(x is None for x in sets) else set().union(*sets)  # type: ignore[arg-type]
+
+
 def _cross_check(st: _Loaded) -> None:
     """Every reference between records resolves; IDs and drug aliases are unique."""
     P = st.problems
     drugs, targets, mechs = st.ids("drugs"), st.ids("targets"), st.ids("mechanisms")
-    biomarkers, trials_ids, refs = st.ids("biomarkers"), st.ids("trials"), st.ids("references")
-    outcome_ids: set[str] = set()
-    for t, _, _ in st.records.get("trials", []):
-        outcome_ids |= {f"{t.id}/{o.id}" for o in t.outcomes}
-    trial_names = trials_ids | {t.id for t, _, _ in st.records.get("trials", [])}
+    biomarkers, trials, refs = st.ids("biomarkers"), st.ids("trials"), st.ids("references")
+    outcome_ids = st.outcome_ids()
+    subgroups = _union(mechs, biomarkers)
 
-    def need(ok: bool, doc: _Doc, path: tuple, expected: str, found: Any) -> None:
-        if not ok:
-            P.append(Problem(doc.file, doc.field(path), expected, f"'{found}'", doc.line(path)))
+    def need(value: Any, valid: set[str] | None, what: str, doc: _Doc, path: tuple) -> None:
+        """A problem unless ``value`` is among ``valid`` (None: that kind could not be read)."""
+        if valid is not None and str(value) not in valid:
+            P.append(Problem(doc.file, doc.field(path), f"{what} ({_few(valid)})", f"'{value}'",
+                             doc.line(path)))
 
-    def need_ids(values: list, valid: set[str], what: str, doc: _Doc, path: tuple) -> None:
+    def need_all(values: list, valid: set[str] | None, what: str, doc: _Doc, path: tuple) -> None:
         for j, v in enumerate(values):
-            need(str(v) in valid, doc, (*path, j), f"{what} ({_few(valid)})", v)
+            need(v, valid, what, doc, (*path, j))
 
     # uniqueness, per kind
     for kind, records in st.records.items():
@@ -476,12 +529,12 @@ def _cross_check(st: _Loaded) -> None:
         seen: dict[str, str] = {}
         for rec, doc, at in records:
             val = str(getattr(rec, key))
-            where = f"{doc.file}:{doc.line((*at, key))}"
+            line = doc.line((*at, key))
             if val in seen:
                 P.append(Problem(doc.file, doc.field((*at, key)), f"a unique {kind[:-1]} {key}",
-                                 f"'{val}', already used at {seen[val]}", doc.line((*at, key))))
+                                 f"'{val}', already used at {seen[val]}", line))
             else:
-                seen[val] = where
+                seen[val] = f"{doc.file}:{line}"
 
     # drug and trial names and aliases resolve to one record each
     for kind, fields in (("drugs", ("id", "name", "aliases")),
@@ -507,52 +560,58 @@ def _cross_check(st: _Loaded) -> None:
                         owner.setdefault(key, rec.id)
 
     for d, doc, at in st.records.get("drugs", []):
-        need_ids(d.targets, targets, "a target symbol", doc, (*at, "targets"))
-        need_ids(d.components, drugs, "a drug ID", doc, (*at, "components"))
+        need_all(d.targets, targets, "a target symbol", doc, (*at, "targets"))
+        need_all(d.components, drugs, "a drug ID", doc, (*at, "components"))
         _check_identifiers(d, doc, at, P)
     for m, doc, at in st.records.get("mechanisms", []):
-        need_ids(m.targets, targets, "a target symbol", doc, (*at, "targets"))
-        need_ids(m.counteracted_by, drugs, "a drug ID", doc, (*at, "counteracted_by"))
+        need_all(m.targets, targets, "a target symbol", doc, (*at, "targets"))
+        need_all(m.counteracted_by, drugs, "a drug ID", doc, (*at, "counteracted_by"))
     for b, doc, at in st.records.get("biomarkers", []):
         if b.gene is not None:
-            need(b.gene in targets, doc, (*at, "gene"), f"a target symbol ({_few(targets)})",
-                 b.gene)
+            need(b.gene, targets, "a target symbol", doc, (*at, "gene"))
         if b.mechanism is not None:
-            need(b.mechanism in mechs, doc, (*at, "mechanism"),
-                 f"a mechanism ID ({_few(mechs)})", b.mechanism)
+            need(b.mechanism, mechs, "a mechanism ID", doc, (*at, "mechanism"))
         for i, s in enumerate(b.statements):
             sp = (*at, "statements", i)
-            need(s.drug in drugs, doc, (*sp, "drug"), f"a drug ID ({_few(drugs)})", s.drug)
-            need_ids(s.outcomes, outcome_ids, "a 'trial/outcome' ID", doc, (*sp, "outcomes"))
-    subgroups = mechs | biomarkers
+            need(s.drug, drugs, "a drug ID", doc, (*sp, "drug"))
+            need_all(s.outcomes, outcome_ids, "a 'trial/outcome' ID", doc, (*sp, "outcomes"))
     for t, doc, at in st.records.get("trials", []):
-        need_ids(t.drugs_tested, drugs, "a drug ID", doc, (*at, "drugs_tested"))
+        need_all(t.drugs_tested, drugs, "a drug ID", doc, (*at, "drugs_tested"))
         for i, a in enumerate(t.arms):
-            need_ids(a.regimen, drugs, "a drug ID", doc, (*at, "arms", i, "regimen"))
-        need_ids(t.population.require, subgroups, "a mechanism or biomarker ID", doc,
+            need_all(a.regimen, drugs, "a drug ID", doc, (*at, "arms", i, "regimen"))
+        need_all(t.population.require, subgroups, "a mechanism or biomarker ID", doc,
                  (*at, "population", "require"))
         for i, o in enumerate(t.outcomes):
             if o.subgroup is not None:
-                need(o.subgroup in subgroups, doc, (*at, "outcomes", i, "subgroup"),
-                     f"a mechanism or biomarker ID ({_few(subgroups)})", o.subgroup)
-    subjects = {"trial": trial_names, "drug": drugs, "mech": mechs, "biomarker": biomarkers,
+                need(o.subgroup, subgroups, "a mechanism or biomarker ID", doc,
+                     (*at, "outcomes", i, "subgroup"))
+    subjects = {"trial": trials, "drug": drugs, "mech": mechs, "biomarker": biomarkers,
                 "ref": refs}
+    names = {"trial": "trial ID", "drug": "drug ID", "mech": "mechanism ID",
+             "biomarker": "biomarker ID", "ref": "reference number"}
     for c, doc, at in st.records.get("conflicts", []):
         kind, _, local = c.subject.partition(":")
-        need(local in subjects[kind], doc, (*at, "subject"),
-             f"an existing {kind} ({_few(subjects[kind])})", c.subject)
+        valid = subjects[kind]
+        if valid is not None and local not in valid:
+            path = (*at, "subject")
+            P.append(Problem(doc.file, doc.field(path),
+                             f"'{kind}:' followed by a {names[kind]} ({_few(valid)})",
+                             f"'{c.subject}'", doc.line(path)))
         for i, v in enumerate(c.values):
             if v.outcome is not None:
-                need(v.outcome in outcome_ids, doc, (*at, "values", i, "outcome"),
-                     "a 'trial/outcome' ID", v.outcome)
+                need(v.outcome, outcome_ids, "a 'trial/outcome' ID", doc,
+                     (*at, "values", i, "outcome"))
 
     # every reference number cited exists
     for records in st.records.values():
         for rec, doc, at in records:
             for path, prov in _provenances(rec, at):
                 for j, r in enumerate(prov.refs):
-                    need(str(r) in refs, doc, (*path, "refs", j),
-                         f"a reference number of references.yaml ({_range(refs)})", r)
+                    if refs is not None and str(r) not in refs:
+                        P.append(Problem(
+                            doc.file, doc.field((*path, "refs", j)),
+                            f"a reference number of references.yaml ({_range(refs)})",
+                            str(r), doc.line((*path, "refs", j))))
 
 
 def _few(values: set[str], n: int = 8) -> str:
