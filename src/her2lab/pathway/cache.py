@@ -1,0 +1,102 @@
+"""An on-disk cache of simulated (profile, regimen) results, in SQLite (stdlib ``sqlite3``).
+
+Virtual trials ask for the same (profile, regimen) many times; a result is stored under a key
+that hashes everything it depends on: the model text (``.bnd`` and baseline ``.cfg``), the
+configuration written for the run (which holds every rate, initial state, sample count, seed
+and simulated time), and the backend. Change any of them and the key changes, so a stale result
+is never returned.
+
+The database lives in ``$HER2LAB_CACHE`` (default ``~/.cache/her2lab``) as ``pathway.sqlite``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+__all__ = ["ResultCache", "cache_dir", "cache_key"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    key TEXT PRIMARY KEY,
+    profile TEXT NOT NULL,
+    regimen TEXT NOT NULL,
+    samples INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    backend TEXT NOT NULL,
+    nodes TEXT NOT NULL,
+    created TEXT NOT NULL DEFAULT (datetime('now'))
+)
+"""
+
+
+def cache_dir() -> Path:
+    """The cache directory: ``$HER2LAB_CACHE`` or ``~/.cache/her2lab``."""
+    env = os.environ.get("HER2LAB_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "her2lab"
+
+
+def cache_key(*parts: str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class ResultCache:
+    """Final node probabilities keyed by :func:`cache_key`; safe across processes."""
+
+    def __init__(self, directory: Path | str | None = None) -> None:
+        self.path = Path(directory) if directory is not None else cache_dir()
+        self.file = self.path / "pathway.sqlite"
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.file, timeout=30)
+        con.execute(_SCHEMA)
+        return con
+
+    def get(self, key: str) -> dict[str, float] | None:
+        try:
+            with closing(self._connect()) as con:
+                row = con.execute("SELECT nodes FROM results WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return None if row is None else {k: float(v) for k, v in json.loads(row[0]).items()}
+
+    def put(
+        self,
+        key: str,
+        nodes: dict[str, float],
+        *,
+        profile: str,
+        regimen: str,
+        samples: int,
+        seed: int,
+        backend: str,
+    ) -> None:
+        try:
+            with closing(self._connect()) as con, con:
+                con.execute(
+                    "INSERT OR REPLACE INTO results (key, profile, regimen, samples, seed, backend,"
+                    " nodes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (key, profile, regimen, samples, seed, backend, json.dumps(nodes)),
+                )
+        except sqlite3.Error:  # a read-only or full disk must not stop a simulation
+            return
+
+    def __len__(self) -> int:
+        if not self.file.exists():
+            return 0
+        with closing(self._connect()) as con:
+            return int(con.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+
+    def clear(self) -> None:
+        if self.file.exists():
+            with closing(self._connect()) as con, con:
+                con.execute("DELETE FROM results")
