@@ -1,0 +1,238 @@
+"""Questions people ask of the knowledge base, answered from its SQLite store.
+
+>>> from her2lab.knowledge import query
+>>> [t.id for t in query.trials(drug="Herceptin", setting="neoadjuvant")]  # doctest: +SKIP
+['neoaltto', 'neosphere', ...]
+>>> query.sql("SELECT endpoint, count(*) FROM outcomes GROUP BY endpoint")  # doctest: +SKIP
+
+Every function takes ``data_dir`` (default: the shipped data), loads the knowledge base through
+:func:`her2lab.knowledge.load` and queries the database compiled from it.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from her2lab.errors import DataError, UnknownIdError
+from her2lab.knowledge.schema import Drug, KnowledgeBase, Setting, Trial
+
+__all__ = [
+    "QueryError",
+    "SqlResult",
+    "export_json",
+    "outcome_table",
+    "sql",
+    "trials",
+    "trials_using",
+]
+
+
+class QueryError(DataError):
+    """An SQL query that is not a read-only SELECT, or that SQLite cannot run."""
+
+
+@dataclass(frozen=True)
+class SqlResult:
+    """Column names and rows of a query."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+def _kb_and_db(data_dir: str | Path | None) -> tuple[KnowledgeBase, Path]:
+    from her2lab.knowledge import store
+    from her2lab.knowledge.load import load
+
+    kb = load(data_dir)
+    return kb, store.ensure_store(data_dir)
+
+
+def _setting_values(setting: str) -> list[str]:
+    """A setting by its exact value, or every setting its prefix names (``metastatic``)."""
+    values = [s.value for s in Setting]
+    key = setting.strip().lower().replace("-", "_").replace(" ", "_")
+    if key in values:
+        return [key]
+    matched = [v for v in values if v.startswith(key + "_")]
+    if not matched:
+        raise UnknownIdError("setting", setting, values)
+    return matched
+
+
+def _mechanism_trial_ids(con: sqlite3.Connection, mech_id: str) -> set[str]:
+    """Trials whose drugs counteract the mechanism, or whose population or subgroups involve it
+    (directly or through a biomarker of that mechanism)."""
+    rows = con.execute(
+        """
+        WITH tags(tag) AS (
+            SELECT :m UNION SELECT id FROM biomarkers WHERE mechanism_id = :m
+        ),
+        counter(drug_id) AS (SELECT drug_id FROM mechanism_drugs WHERE mechanism_id = :m)
+        SELECT trial_id FROM arm_drugs WHERE drug_id IN (SELECT drug_id FROM counter)
+        UNION SELECT t.id FROM trials t, counter c
+            WHERE ';' || t.drugs_tested || ';' LIKE '%;' || c.drug_id || ';%'
+        UNION SELECT t.id FROM trials t, tags g
+            WHERE ';' || t.require || ';' LIKE '%;' || g.tag || ';%'
+        UNION SELECT trial_id FROM outcomes WHERE subgroup IN (SELECT tag FROM tags)
+        """,
+        {"m": mech_id},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _drug_trial_ids(con: sqlite3.Connection, drug: Drug) -> set[str]:
+    """Trials with the drug in an arm (itself, or as a component of a regimen drug such as
+    FEC), or among the drugs the trial tests."""
+    rows = con.execute(
+        """
+        WITH d(drug_id) AS (
+            SELECT :d UNION SELECT drug_id FROM drug_components WHERE component_id = :d
+        )
+        SELECT trial_id FROM arm_drugs WHERE drug_id IN (SELECT drug_id FROM d)
+        UNION SELECT t.id FROM trials t, d
+            WHERE ';' || t.drugs_tested || ';' LIKE '%;' || d.drug_id || ';%'
+        """,
+        {"d": drug.id},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def trials(
+    *,
+    drug: str | None = None,
+    setting: str | None = None,
+    mechanism: str | None = None,
+    data_dir: str | Path | None = None,
+) -> list[Trial]:
+    """Trials matching every filter given, in the order of the knowledge base.
+
+    ``drug``: an ID, name or alias (``Herceptin``, ``T-DM1``); a trial matches when the drug is
+    in any arm or among the drugs it tests. ``setting``: a :class:`Setting` value, or a prefix
+    naming several (``metastatic``). ``mechanism``: a mechanism ID or name; a trial matches
+    when one of its drugs counteracts the mechanism (``Mechanism.counteracted_by``) or its
+    population or a subgroup involves the mechanism or one of its biomarkers. Unknown names
+    raise :class:`~her2lab.errors.UnknownIdError` listing the valid ones.
+    """
+    from her2lab.knowledge.store import connect_readonly
+
+    kb, db = _kb_and_db(data_dir)
+    con = connect_readonly(db)
+    try:
+        keep: set[str] = {t.id for t in kb.trials}
+        if drug is not None:
+            keep &= _drug_trial_ids(con, kb.drug(drug))
+        if setting is not None:
+            values = _setting_values(setting)
+            marks = ",".join("?" * len(values))
+            rows = con.execute(f"SELECT id FROM trials WHERE setting IN ({marks})", values)
+            keep &= {r[0] for r in rows}
+        if mechanism is not None:
+            keep &= _mechanism_trial_ids(con, kb.mechanism(mechanism).id)
+    finally:
+        con.close()
+    return [t for t in kb.trials if t.id in keep]
+
+
+def trials_using(drug: str, *, data_dir: str | Path | None = None) -> list[Trial]:
+    """Trials that use ``drug`` (ID, name or alias) in any arm or test it."""
+    return trials(drug=drug, data_dir=data_dir)
+
+
+_COMMENT = re.compile(r"^\s*(--[^\n]*(\n|$)|/\*.*?\*/)", re.S)
+_ALLOWED = {
+    sqlite3.SQLITE_SELECT,
+    sqlite3.SQLITE_READ,
+    sqlite3.SQLITE_FUNCTION,
+    getattr(sqlite3, "SQLITE_RECURSIVE", 33),
+}
+
+
+def _first_keyword(query: str) -> str:
+    text = query
+    while True:
+        m = _COMMENT.match(text)
+        if not m:
+            break
+        text = text[m.end():]
+    word = re.match(r"\s*([A-Za-z]+)", text)
+    return word.group(1).upper() if word else ""
+
+
+def _authorize(action: int, *_: Any) -> int:
+    return sqlite3.SQLITE_OK if action in _ALLOWED else sqlite3.SQLITE_DENY
+
+
+def sql(
+    query: str, params: Any = (), *, data_dir: str | Path | None = None
+) -> SqlResult:
+    """Run one read-only ``SELECT`` (or ``WITH ... SELECT``) on the compiled knowledge base.
+
+    The database is opened read-only (``mode=ro``, ``query_only``) and an authorizer refuses
+    anything but reading; any other statement raises :class:`QueryError` before it runs.
+    Tables are listed in :mod:`her2lab.knowledge.store`.
+    """
+    from her2lab.knowledge.store import connect_readonly
+
+    keyword = _first_keyword(query)
+    if keyword not in ("SELECT", "WITH"):
+        raise QueryError(
+            "only read-only queries are allowed: the statement must start with SELECT or "
+            f"WITH; got {keyword or 'an empty statement'!r}"
+        )
+    _, db = _kb_and_db(data_dir)
+    con = connect_readonly(db)
+    try:
+        con.set_authorizer(_authorize)
+        try:
+            cur = con.execute(query, params)
+            rows = cur.fetchall()
+        except sqlite3.DatabaseError as exc:  # includes "not authorized" and syntax errors
+            msg = str(exc)
+            if "not authorized" in msg or "readonly" in msg:
+                msg = "only read-only queries are allowed (the statement tried to write)"
+            raise QueryError(f"the query failed: {msg}") from None
+        except sqlite3.Warning as exc:  # "You can only execute one statement at a time."
+            raise QueryError(f"the query failed: {exc}") from None
+        columns = [d[0] for d in cur.description or []]
+    finally:
+        con.close()
+    return SqlResult(columns, [tuple(r) for r in rows])
+
+
+def export_json(kb: KnowledgeBase) -> dict[str, Any]:
+    """The whole knowledge base as plain JSON data: keys ``drugs``, ``targets``,
+    ``mechanisms``, ``biomarkers``, ``trials`` (each with its ``arms`` and ``outcomes``, numbers
+    as numbers), ``references``, ``conflicts`` and ``cited_on``.
+
+    ``KnowledgeBase.model_validate(export_json(kb)) == kb``: the export reads back.
+    """
+    return kb.model_dump(mode="json")
+
+
+_OUTCOME_TABLE = """
+SELECT o.trial_id, t.name AS trial_name, t.nct, t.phase, t.setting, t.in_table1,
+       o.outcome_id, o.uid, o.endpoint, o.kind, o.measure, o.arm, a.label AS arm_label,
+       a.regimen AS arm_regimen, o.arms, o.subgroup, o.value, o.low, o.high, o.qualifier,
+       o.not_reached, o.unit, o.ci_low, o.ci_high, o.ci_level, o.p_value, o.p_relation,
+       o.p_sided, o.timepoint, o.timepoint_unit, o.event, o.analysis, o.n, o.raw,
+       o.published, o.published_date, o.source, o.locator, o.refs, o.citation, o.note
+FROM outcomes o
+JOIN trials t ON t.id = o.trial_id
+LEFT JOIN arms a ON a.trial_id = o.trial_id AND a.arm_id = o.arm
+ORDER BY t.rowid, o.rowid
+"""
+
+
+def outcome_table(*, data_dir: str | Path | None = None) -> SqlResult:
+    """One row per outcome with its trial's columns and its provenance (the CSV export).
+
+    List fields (``arms``, ``arm_regimen``, ``refs``) are joined with ``;``.
+    """
+    return sql(_OUTCOME_TABLE, data_dir=data_dir)
