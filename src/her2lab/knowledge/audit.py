@@ -72,7 +72,8 @@ def decimals(x: float) -> int:
     text = repr(float(x))
     if "e" in text:
         mant, exp = text.split("e")
-        return max(0, len(mant.split(".")[1].rstrip("0")) - int(exp))
+        frac = mant.split(".")[1].rstrip("0") if "." in mant else ""
+        return max(0, len(frac) - int(exp))
     frac = text.split(".")[1].rstrip("0")
     return len(frac)
 
