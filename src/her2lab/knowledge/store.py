@@ -322,6 +322,9 @@ def compile_kb(
     try:
         con = sqlite3.connect(tmp)
         try:
+            # a private temporary file, moved into place only when complete: no journal needed
+            con.execute("PRAGMA journal_mode = OFF")
+            con.execute("PRAGMA synchronous = OFF")
             con.executescript(_DDL)
             for table, values in rows.items():
                 if values:
