@@ -294,3 +294,20 @@ def test_a_ci_is_accepted_exactly_when_it_contains_its_estimate(value, a, b):
         assert problems == []
     else:
         assert [p.field for p in problems] == ["outcomes[0].ci"]
+
+
+def test_a_target_alias_naming_another_target_is_a_problem(minimal_copy: Path):
+    path = minimal_copy / "targets.yaml"
+    text = path.read_text().replace('  hgnc: "9588"\n', '  hgnc: "9588"\n  aliases: [her-2]\n')
+    path.write_text(text)
+    (p,) = _problems(minimal_copy)
+    assert (p.field, p.line) == ("targets[1].aliases[0]", 10)
+    assert "also names target 'ERBB2'" in p.found
+
+
+def test_an_unknown_setting_lists_the_allowed_ones(minimal_copy: Path):
+    path = minimal_copy / "trials" / "bolero3.yaml"
+    path.write_text(path.read_text().replace("setting: metastatic_pretreated", "setting: later"))
+    (p,) = _problems(minimal_copy)
+    assert (p.field, p.found, p.line) == ("setting", "'later'", 6)
+    assert p.expected.startswith("one of 'neoadjuvant', 'adjuvant'")

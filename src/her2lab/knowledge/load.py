@@ -333,6 +333,8 @@ def problems_from_pydantic(
             text = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
             loc = _refine_loc(cls, loc, text, data)
             expected, found = _explain(text, _get(data, loc))
+        elif typ in ("literal_error", "enum"):
+            expected, found = "one of " + msg.removeprefix("Input should be "), _short(given)
         else:
             expected = msg.removeprefix("Input should be ").removeprefix("Input ")
             found = _short(given)
@@ -536,11 +538,15 @@ def _cross_check(st: _Loaded) -> None:
             else:
                 seen[val] = f"{doc.file}:{line}"
 
-    # drug and trial names and aliases resolve to one record each
+    # every name and alias that a look-up (kb.drug(...), kb.trial(...)) accepts names one record
     for kind, fields in (("drugs", ("id", "name", "aliases")),
-                         ("trials", ("id", "name", "aliases", "nct"))):
+                         ("trials", ("id", "name", "aliases", "nct")),
+                         ("targets", ("symbol", "aliases")),
+                         ("mechanisms", ("id", "name")),
+                         ("biomarkers", ("id", "name"))):
         owner: dict[str, str] = {}
         for rec, doc, at in st.records.get(kind, []):
+            rid = rec.symbol if kind == "targets" else rec.id
             for fname in fields:
                 vals = getattr(rec, fname)
                 items = list(enumerate(vals)) if isinstance(vals, list) else [(None, vals)]
@@ -549,7 +555,7 @@ def _cross_check(st: _Loaded) -> None:
                         continue
                     key = _norm(alias)
                     path = (*at, fname) if j is None else (*at, fname, j)
-                    if key in owner and owner[key] != rec.id:
+                    if key in owner and owner[key] != rid:
                         P.append(Problem(
                             doc.file, doc.field(path),
                             f"a name or alias that no other {kind[:-1]} uses "
@@ -557,7 +563,7 @@ def _cross_check(st: _Loaded) -> None:
                             f"'{alias}', which also names {kind[:-1]} '{owner[key]}'",
                             doc.line(path)))
                     else:
-                        owner.setdefault(key, rec.id)
+                        owner.setdefault(key, rid)
 
     for d, doc, at in st.records.get("drugs", []):
         need_all(d.targets, targets, "a target symbol", doc, (*at, "targets"))

@@ -67,7 +67,8 @@ _CODE = [Path(__file__).parent / n for n in ("schema.py", "load.py", "store.py")
 def cache_dir() -> Path:
     """Where compiled databases live: ``$HER2LAB_CACHE`` or ``~/.cache/her2lab``."""
     env = os.environ.get("HER2LAB_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "her2lab"
+    path = Path(env).expanduser() if env else Path.home() / ".cache" / "her2lab"
+    return path.absolute()
 
 
 def content_hash(data_dir: str | Path) -> str:
