@@ -676,3 +676,23 @@ def load(data_dir: str | Path | None = None) -> KnowledgeBase:
             kb = store.load_or_compile(root, digest)
             _cache[key] = kb
     return kb
+
+
+# --------------------------------------------------------------------------- other YAML files
+
+
+def read_model_file(path: str | Path, cls: type[BaseModel]) -> Any:
+    """Read one YAML file into ``cls``; every problem located (file, line, field) or raised.
+
+    For data files beside the knowledge base (trial specifications, prevalence priors) that
+    should fail the same way curated data does.
+    """
+    path = Path(path)
+    problems: list[Problem] = []
+    doc = _read_yaml(path, str(path), problems)
+    if doc is not None and not problems:
+        try:
+            return cls.model_validate(doc.data)
+        except pydantic.ValidationError as exc:
+            problems.extend(problems_from_pydantic(exc, cls, doc))
+    raise ValidationError(problems, f"{path} is not a valid {cls.__name__}")
