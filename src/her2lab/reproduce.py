@@ -83,4 +83,5 @@ def load_stages() -> list[Stage]:
 # Modules that register stages, in the order their stages run.
 _STAGE_MODULES = [
     "her2lab.knowledge.stages",
+    "her2lab.pathway.stages",
 ]

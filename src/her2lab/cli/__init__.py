@@ -25,11 +25,13 @@ err_console = Console(stderr=True)
 
 
 def _mount() -> None:
-    from her2lab.cli import boolnet, kb, reproduce
+    from her2lab.cli import boolnet, kb, pathway, reproduce
 
     app.add_typer(kb.app, name="kb", help="The curated knowledge base: export, audit, query.")
     app.add_typer(boolnet.app, name="boolnet", help="The stochastic logical network engine.")
     app.command(name="reproduce")(reproduce.reproduce)
+    app.command(name="simulate")(pathway.simulate)
+    app.command(name="screen")(pathway.screen)
 
 
 _mount()
