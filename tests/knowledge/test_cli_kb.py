@@ -147,3 +147,15 @@ def test_audit_as_json_lists_kind_severity_subject_message():
     assert isinstance(findings, list)
     for f in findings:
         assert {"kind", "severity", "subject", "message"} <= set(f)
+
+
+def test_validate_a_missing_directory_says_so(tmp_path: Path):
+    res = runner.invoke(app, ["kb", "validate", str(tmp_path / "nowhere")])
+    assert res.exit_code == 1
+    assert "no such directory" in res.output
+
+
+def test_the_data_directory_can_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("HER2LAB_KB_DIR", str(MINIMAL))
+    res = runner.invoke(app, ["kb", "sql", "SELECT count(*) AS n FROM trials", "-f", "csv"])
+    assert res.output.splitlines() == ["n", "3"]
