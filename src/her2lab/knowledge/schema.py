@@ -413,7 +413,11 @@ class ConflictValue(Record):
 
 
 class Conflict(Record):
-    """Two sources (or a figure and its own arithmetic) that disagree. Both values are kept."""
+    """Two sources (or a figure and its own arithmetic) that disagree. Both values are kept.
+
+    ``preferred`` (an outcome ``trial/outcome`` among the values) is the one downstream code
+    such as calibration uses, and ``resolution`` says why; without it, nothing is picked.
+    """
 
     id: Slug
     kind: Literal["table_vs_text", "arithmetic", "citation", "units", "name", "statistics"]
@@ -421,7 +425,21 @@ class Conflict(Record):
     field: str
     values: list[ConflictValue] = Field(min_length=2)
     resolution: str | None = None
+    preferred: str | None = None
     note: str
+
+    @model_validator(mode="after")
+    def _preferred_is_a_value(self) -> Conflict:
+        if self.preferred is not None:
+            outs = [v.outcome for v in self.values if v.outcome]
+            if self.preferred not in outs:
+                raise ValueError(
+                    f"'preferred' must be the outcome of one of the values {outs}; "
+                    f"got {self.preferred!r}"
+                )
+            if not self.resolution:
+                raise ValueError("a 'preferred' value needs a 'resolution' saying why")
+        return self
 
     @property
     def uid(self) -> str:
