@@ -113,7 +113,7 @@ def simulate(
     model = load_model()
     bnd, cfg = model_files(prof, reg, samples=samples, seed=seed, potency=potency,
                            max_time=max_time)
-    store = ResultCache() if cache is True else (cache or None)
+    store = cache if isinstance(cache, ResultCache) else ResultCache() if cache else None
     key = cache_key(model.digest, cfg, backend)
     nodes = store.get(key) if store is not None else None
     hit = nodes is not None
