@@ -40,7 +40,7 @@ _mount()
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
     except Her2labError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
         sys.exit(2)
@@ -56,3 +56,5 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(rv, int) and rv:
+        sys.exit(rv)

@@ -469,6 +469,14 @@ class KnowledgeBase(Record):
     cited_on: dt.date = dt.date(2014, 8, 12)
     _indexes: dict[str, dict[str, object]] = PrivateAttr(default_factory=dict)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the curated content is equal (look-up caches do not count)."""
+        if not isinstance(other, KnowledgeBase):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
     def _index(self, kind: str) -> dict[str, object]:
         cache = self._indexes
         if kind not in cache:

@@ -1,0 +1,21 @@
+"""Suite-wide fixtures: every test run writes its caches to a fresh temporary directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+
+def pytest_configure(config) -> None:
+    """Compiled databases and simulation caches of this run go to a private directory, so a
+    run never reads results a previous version of the code left in ~/.cache."""
+    path = tempfile.mkdtemp(prefix="her2lab-test-cache-")
+    config._her2lab_cache = path
+    os.environ["HER2LAB_CACHE"] = path
+
+
+def pytest_unconfigure(config) -> None:
+    path = getattr(config, "_her2lab_cache", None)
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
