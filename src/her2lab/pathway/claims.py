@@ -205,6 +205,7 @@ def parse_claims(records: list[dict[str, Any]], source: str = "claims.yaml") -> 
                "tolerance", "samples", "expected", "note"}
     for k, rec in enumerate(records):
         cid = str(rec.get("id", f"#{k + 1}"))
+        before = len(problems)
 
         def bad(fld: str, expected: str, found: Any, cid: str = cid) -> None:
             problems.append(Problem(source, f"{cid}.{fld}", expected, repr(found)))
@@ -240,7 +241,7 @@ def parse_claims(records: list[dict[str, Any]], source: str = "claims.yaml") -> 
                 conds[side] = ()
         if not conds["plus"] or not conds["minus"]:
             bad("plus/minus", "at least one condition on each side", rec.get("plus"))
-        if problems:
+        if len(problems) > before:
             continue
         from her2lab.pathway.model import load_model
 
