@@ -48,6 +48,21 @@ def cache_key(*parts: str) -> str:
     return h.hexdigest()
 
 
+def engine_fingerprint() -> str:
+    """A digest of the engine's source, so results computed by another version of the engine
+    (or of this cache's callers) are never served from the cache."""
+    from importlib import resources
+
+    h = hashlib.sha256()
+    for pkg in ("her2lab.boolnet", "her2lab.pathway"):
+        root = resources.files(pkg)
+        for entry in sorted(root.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                h.update(entry.name.encode())
+                h.update(entry.read_bytes())
+    return h.hexdigest()[:16]
+
+
 class ResultCache:
     """Final node probabilities keyed by :func:`cache_key`; safe across processes."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from her2lab.errors import SimulationError
-from her2lab.pathway.cache import ResultCache, cache_key
+from her2lab.pathway.cache import ResultCache, cache_key, engine_fingerprint
 from her2lab.pathway.drugs import apply_regimen, normalise_regimen
 from her2lab.pathway.engine import Backend, final_probabilities
 from her2lab.pathway.mechanisms import apply_mechanisms, normalise_profile
@@ -56,6 +56,15 @@ class Result:
             "samples": self.samples,
             "seed": self.seed,
         }
+
+
+_FINGERPRINT: list[str] = []
+
+
+def _fingerprint() -> str:
+    if not _FINGERPRINT:
+        _FINGERPRINT.append(engine_fingerprint())
+    return _FINGERPRINT[0]
 
 
 def node_rates(
@@ -114,7 +123,7 @@ def simulate(
     bnd, cfg = model_files(prof, reg, samples=samples, seed=seed, potency=potency,
                            max_time=max_time)
     store = cache if isinstance(cache, ResultCache) else ResultCache() if cache else None
-    key = cache_key(model.digest, cfg, backend)
+    key = cache_key(model.digest, cfg, backend, _fingerprint())
     nodes = store.get(key) if store is not None else None
     hit = nodes is not None
     if nodes is None:
