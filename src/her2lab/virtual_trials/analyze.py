@@ -519,6 +519,18 @@ def binary_test(s1: int, n1: int, s0: int, n0: int) -> tuple[float, str]:
     return float(stats.chi2_contingency(table, correction=False)[1]), "chi-square"
 
 
+def _odds_ratio(s1: int, n1: int, s0: int, n0: int, alpha: float) -> tuple[float, float, float]:
+    """Odds ratio with Woolf's logit CI; 0.5 is added to every cell when one is empty
+    (Haldane–Anscombe; statsmodels' ``Table2x2(shift_zeros=True)`` shifts only the empty
+    cells, which is not the textbook correction)."""
+    a, b, c, d = float(s1), float(n1 - s1), float(s0), float(n0 - s0)
+    if min(a, b, c, d) == 0:
+        a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
+    log_or = math.log(a * d / (b * c))
+    half = stats.norm.ppf(1 - alpha / 2) * math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    return math.exp(log_or), math.exp(log_or - half), math.exp(log_or + half)
+
+
 def analyze_binary(
     success: Any,
     arm: Any,
@@ -531,7 +543,6 @@ def analyze_binary(
 
     ``measure`` picks the primary ``effect``; both measures are in ``effects``.
     """
-    from statsmodels.stats.contingency_tables import Table2x2
     from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
     _check_alpha(alpha)
@@ -557,11 +568,8 @@ def analyze_binary(
             continue
         s1, n1, s0, n0 = int(k[j]), int(n[j]), int(k[ctrl]), int(n[ctrl])
         p, test = binary_test(s1, n1, s0, n0)
-        table = Table2x2(np.array([[s1, n1 - s1], [s0, n0 - s0]], dtype=float),
-                         shift_zeros=True)
-        or_lo, or_hi = table.oddsratio_confint(alpha=alpha)
-        odds = Effect(name, names[ctrl], "OR", float(table.oddsratio), float(or_lo),
-                      float(or_hi), p, test)
+        odds_ratio, or_lo, or_hi = _odds_ratio(s1, n1, s0, n0, alpha)
+        odds = Effect(name, names[ctrl], "OR", odds_ratio, or_lo, or_hi, p, test)
         d_lo, d_hi = confint_proportions_2indep(
             s1, n1, s0, n0, method="newcomb", compare="diff", alpha=alpha)
         diff = Effect(name, names[ctrl], "difference", s1 / n1 - s0 / n0, float(d_lo),
