@@ -18,7 +18,8 @@ Each has a weakly informative normal prior (:data:`PRIORS`, centre and SD stated
 reason), so a fit with few targets stays finite.
 
 **Objective.** ``sum z^2`` over targets plus the prior penalties, ``z`` = (predicted - reported) /
-reported SE; minimised with :func:`scipy.optimize.minimize` (L-BFGS-B, bounds), deterministic.
+reported SE; minimised with :func:`scipy.optimize.minimize_scalar` (bounded Brent, one
+parameter per endpoint family since they separate), deterministic.
 Parameter uncertainty: a bootstrap over trials (resampling whole trials, refitting).
 
 **Validation.** Leave-one-trial-out: refit without each trial, predict its targets; reported
@@ -59,8 +60,10 @@ __all__ = [
     "Target",
     "calibrate",
     "fit",
+    "forward",
     "leave_one_out",
     "predict",
+    "summarise",
     "targets_from_kb",
 ]
 
@@ -318,6 +321,7 @@ class Predictor:
 
 
 def _objective(x: np.ndarray, targets: Sequence[Target], pred: Predictor) -> float:
+    """``sum z^2`` over targets plus the priors' penalties, at ``x = (beta, gamma)``."""
     params = LinkParams(beta=float(x[0]), gamma=float(x[1]))
     total = 0.0
     for t in targets:
@@ -332,13 +336,36 @@ def _objective(x: np.ndarray, targets: Sequence[Target], pred: Predictor) -> flo
 
 
 def fit(targets: Sequence[Target], pred: Predictor) -> tuple[LinkParams, float]:
-    """Minimise the objective over ``(beta, gamma)``; deterministic for given targets."""
-    x0 = np.array([PRIORS["beta"][0], PRIORS["gamma"][0]])
-    res = optimize.minimize(
-        _objective, x0, args=(list(targets), pred), method="L-BFGS-B",
-        bounds=[BOUNDS["beta"], BOUNDS["gamma"]], options={"ftol": 1e-12, "gtol": 1e-8},
-    )
-    return LinkParams(beta=float(res.x[0]), gamma=float(res.x[1])), float(res.fun)
+    """Minimise the objective over ``(beta, gamma)``; deterministic for given targets.
+
+    ``beta`` enters only the hazard-ratio targets and ``gamma`` only the rate targets, so the
+    objective separates into two one-dimensional problems, each solved by bounded Brent search.
+    """
+    best = {}
+    for name, kind, idx in (("beta", "log_hr", 0), ("gamma", "rate", 1)):
+        sub = [t for t in targets if t.kind == kind]
+        m, sd, _ = PRIORS[name]
+
+        def f(v: float, sub=sub, idx=idx, m=m, sd=sd) -> float:
+            x = [PRIORS["beta"][0], PRIORS["gamma"][0]]
+            x[idx] = v
+            params = LinkParams(beta=x[0], gamma=x[1])
+            total = ((v - m) / sd) ** 2
+            for t in sub:
+                p = pred.predict(t, params)
+                if math.isnan(p):
+                    return 1e12
+                total += ((p - t.observed) / t.se) ** 2
+            return total
+
+        if not sub:
+            best[name] = m
+            continue
+        res = optimize.minimize_scalar(f, bounds=BOUNDS[name], method="bounded",
+                                       options={"xatol": 1e-4})
+        best[name] = float(res.x)
+    x = np.array([best["beta"], best["gamma"]])
+    return LinkParams(beta=float(x[0]), gamma=float(x[1])), _objective(x, targets, pred)
 
 
 def _by_trial(targets: Sequence[Target]) -> dict[str, list[Target]]:
