@@ -88,3 +88,20 @@ def test_model_files_bake_the_regimen_into_the_configuration():
     _bnd, cfg = model_files("muc4_masking", "trastuzumab", samples=123, seed=9)
     assert "$u_TZ = 0.9;" in cfg and "$u_MUC4 = 1;" in cfg
     assert "sample_count = 123;" in cfg and "seed_pseudorandom = 9;" in cfg
+
+
+def test_the_engine_adapter_gives_what_the_engine_gives_on_the_full_files():
+    """The adapter reads the .cfg of a known network with regular expressions; the numbers
+    must be those of the engine's own parser, exactly (same seed, same model)."""
+    from her2lab.boolnet import StochasticSimulator, parse_maboss
+    from her2lab.pathway.engine import final_probabilities
+
+    bnd, cfg = model_files("p95her2,pd_l1_high", "trastuzumab+anti_pd1+everolimus",
+                           samples=300, seed=3)
+    final_probabilities(bnd, model_files(samples=300, seed=3)[1])  # the network is now known
+    fast = final_probabilities(bnd, cfg)
+    sim = StochasticSimulator(parse_maboss(bnd, cfg), samples=300, max_time=40.0,
+                              time_tick=1.0, threads=1,
+                              outputs=["Proliferation", "Apoptosis", "Angiogenesis",
+                                       "Immune_kill"], keep_final_states=False)
+    assert fast == sim.run(seed=3).final

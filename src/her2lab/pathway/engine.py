@@ -12,7 +12,9 @@ Seeds, sample counts and the simulated time are in the ``cfg`` text (MaBoSS sema
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from dataclasses import replace
+from typing import Any, Literal
 
 from her2lab.errors import ReferenceToolError, SimulationError
 
@@ -50,9 +52,9 @@ def _maboss(bnd: str, cfg: str) -> dict[str, float]:
 
 
 def _boolnet(bnd: str, cfg: str) -> dict[str, float]:
-    from her2lab.boolnet import StochasticSimulator, parse_maboss
+    from her2lab.boolnet import StochasticSimulator
 
-    model = parse_maboss(bnd, cfg, bnd_source="her2.bnd", cfg_source="her2.cfg", name="her2")
+    model = _boolnet_model(bnd, cfg)
     conf = model.config
     sim = StochasticSimulator(
         model,
@@ -68,3 +70,49 @@ def _boolnet(bnd: str, cfg: str) -> dict[str, float]:
 
 
 _PHENOTYPE_NODES = ("Proliferation", "Apoptosis", "Angiogenesis", "Immune_kill")
+
+# A profile and a regimen change only the numbers of the .cfg, never the .bnd. Parsing the
+# 42-node network costs more than simulating it, so the network is parsed once per text and a
+# .cfg made only of plain statements ($p = number; [X].istate = p[1], q[0]; key = value;) is
+# read with regular expressions; anything else goes through the engine's full parser.
+_TEMPLATES: dict[str, Any] = {}
+_STMT_PARAM = re.compile(r"^\$([A-Za-z_]\w*)\s*=\s*([-+0-9.eE]+)$")
+_STMT_ISTATE = re.compile(
+    r"^\[\s*([A-Za-z_]\w*)\s*\]\s*\.istate\s*=\s*([0-9.eE+-]+)\s*\[\s*1\s*\]\s*,"
+    r"\s*([0-9.eE+-]+)\s*\[\s*0\s*\]$"
+)
+_STMT_SETTING = re.compile(r"^([A-Za-z_]\w*)\s*=\s*([^;]+)$")
+
+
+def _boolnet_model(bnd: str, cfg: str) -> Any:
+    from her2lab.boolnet import Model, parse_maboss
+
+    template = _TEMPLATES.get(bnd)
+    if template is None:
+        template = parse_maboss(bnd, cfg, bnd_source="her2.bnd", cfg_source="her2.cfg")
+        if len(_TEMPLATES) > 8:
+            _TEMPLATES.clear()
+        _TEMPLATES[bnd] = template
+        return template
+    params: dict[str, float] = {}
+    initial: dict[str, float] = {}
+    config: dict[str, str] = {}
+    for raw in re.sub(r"//[^\n]*", "", cfg).split(";"):
+        stmt = raw.strip()
+        if not stmt:
+            continue
+        if m := _STMT_PARAM.match(stmt):
+            params[m.group(1)] = float(m.group(2))
+        elif m := _STMT_ISTATE.match(stmt):
+            on, off = float(m.group(2)), float(m.group(3))
+            if abs(on + off - 1) > 1e-9 or m.group(1) not in template:
+                return parse_maboss(bnd, cfg)  # let the full parser report the problem
+            initial[m.group(1)] = on
+        elif m := _STMT_SETTING.match(stmt):
+            config[m.group(1)] = m.group(2).strip()
+        else:
+            return parse_maboss(bnd, cfg)
+    if set(params) != set(template.parameters):
+        return parse_maboss(bnd, cfg)
+    nodes = [replace(n, initial=initial.get(n.name, n.initial)) for n in template]
+    return Model(nodes, parameters=params, name=template.name, config=config).validate()
