@@ -25,10 +25,11 @@ err_console = Console(stderr=True)
 
 
 def _mount() -> None:
-    from her2lab.cli import boolnet, kb, pathway, reproduce
+    from her2lab.cli import boolnet, kb, pathway, reproduce, trials
 
     app.add_typer(kb.app, name="kb", help="The curated knowledge base: export, audit, query.")
     app.add_typer(boolnet.app, name="boolnet", help="The stochastic logical network engine.")
+    app.add_typer(trials.app, name="trials", help="Virtual clinical trials: calibrate, simulate.")
     app.command(name="reproduce")(reproduce.reproduce)
     app.command(name="simulate")(pathway.simulate)
     app.command(name="screen")(pathway.screen)
