@@ -58,10 +58,11 @@ class CompiledModel:
     n_words: int
     node_word: np.ndarray  # int64[n]
     node_mask: np.ndarray  # uint64[n]
+    node_shift: np.ndarray  # uint64[n]
     kind: np.ndarray  # int8[n]: 0 table, 1 program
-    in_off: np.ndarray  # int64[n+1]: support of node i is in_word/in_mask[in_off[i]:in_off[i+1]]
+    in_off: np.ndarray  # int64[n+1]: support of node i is in_word/in_shift[in_off[i]:in_off[i+1]]
     in_word: np.ndarray  # int64
-    in_mask: np.ndarray  # uint64
+    in_shift: np.ndarray  # uint64: bit position of each support node in its word
     tab_off: np.ndarray  # int64[n]
     table: np.ndarray  # float64
     prog_off: np.ndarray  # int64[n+1]
@@ -70,6 +71,7 @@ class CompiledModel:
     max_stack: int
     dep_off: np.ndarray  # int64[n+1]: nodes whose flip rate reads node j
     dep_idx: np.ndarray  # int64
+    dep_bit: np.ndarray  # int64: 1 << (position of node j in the support of dep_idx[.])
     p_on: np.ndarray  # float64[n]: independent P(ON) at t=0; -1 for nodes in a joint group
     g_node_off: np.ndarray  # int64[g+1]
     g_nodes: np.ndarray  # int64
@@ -179,15 +181,15 @@ def compile_model(model: Model) -> CompiledModel:
     code: list[int] = []
     consts: list[float] = []
     max_stack = 1
-    readers: list[set[int]] = [set() for _ in range(n)]
+    readers: list[dict[int, int]] = [{} for _ in range(n)]  # reader -> position in its support
     logic_tables = []
 
     for i, name in enumerate(names):
         node = model[name]
         expr = flip_rate_expr(model, name)
         support = sorted(expr.variables() | {name}, key=index.__getitem__)
-        for v in support:
-            readers[index[v]].add(i)
+        for pos, v in enumerate(support):
+            readers[index[v]][i] = pos
         in_nodes += [index[v] for v in support]
         in_off.append(len(in_nodes))
         if len(support) <= MAX_TABLE_INPUTS:
@@ -215,8 +217,11 @@ def compile_model(model: Model) -> CompiledModel:
 
     dep_off = [0]
     dep_idx: list[int] = []
+    dep_bit: list[int] = []
     for j in range(n):
-        dep_idx += sorted(readers[j])
+        for reader in sorted(readers[j]):
+            dep_idx.append(reader)
+            dep_bit.append(1 << readers[j][reader])
         dep_off.append(len(dep_idx))
 
     # initial states
@@ -252,10 +257,11 @@ def compile_model(model: Model) -> CompiledModel:
         n_words=n_words,
         node_word=node_word,
         node_mask=node_mask,
+        node_shift=np.array([i & 63 for i in range(n)], dtype=np.uint64),
         kind=kind,
         in_off=np.array(in_off, dtype=np.int64),
         in_word=in_arr >> 6,
-        in_mask=np.array([1 << (int(k) & 63) for k in in_arr], dtype=np.uint64),
+        in_shift=(in_arr & 63).astype(np.uint64),
         tab_off=tab_off,
         table=np.concatenate(tables) if tables else np.zeros(1),
         prog_off=np.array(prog_off, dtype=np.int64),
@@ -264,6 +270,7 @@ def compile_model(model: Model) -> CompiledModel:
         max_stack=max_stack + 1,
         dep_off=np.array(dep_off, dtype=np.int64),
         dep_idx=np.array(dep_idx, dtype=np.int64),
+        dep_bit=np.array(dep_bit, dtype=np.int64),
         p_on=p_on,
         g_node_off=np.array(g_node_off, dtype=np.int64),
         g_nodes=np.array(g_nodes or [0], dtype=np.int64),

@@ -36,24 +36,19 @@ FLAG_BAD_RATE = 2
 
 
 @njit(inline="always")
-def _next_u64(rng):
-    rng[0] += _GOLDEN
-    z = rng[0]
+def _mix(z):
+    """splitmix64's output function: the generator is ``_mix(state += golden)``, with the
+    state a local uint64 (so it stays in a register)."""
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
     return z ^ (z >> np.uint64(31))
 
 
 @njit(inline="always")
-def _uniform(rng):
-    """Uniform on [0, 1) with 53 random bits."""
-    return np.float64(_next_u64(rng) >> np.uint64(11)) * _TWO_M53
-
-
-@njit(inline="always")
-def _seed_stream(rng, seed, j):
-    rng[0] = seed * _GOLDEN + np.uint64(j) * _SEED_MIX
-    _next_u64(rng)
+def _unit(z):
+    """Uniform on [0, 1) from the top 53 bits of ``z`` (via int64: a signed int-to-float
+    conversion is one instruction, an unsigned one is not)."""
+    return np.float64(np.int64(z >> np.uint64(11))) * _TWO_M53
 
 
 @njit
@@ -115,44 +110,62 @@ def _run_program(start, end, code, consts, s, node_word, node_mask, stack):
 
 
 @njit(inline="always")
-def _flip_rate(i, s, kind, in_off, in_word, in_mask, tab_off, table, prog_off, code, consts,
-               node_word, node_mask, stack):
-    if kind[i] == 0:
-        idx = 0
-        base = in_off[i]
-        for j in range(base, in_off[i + 1]):
-            if (s[in_word[j]] & in_mask[j]) != 0:
-                idx |= 1 << (j - base)
-        return table[tab_off[i] + idx]
-    return _run_program(prog_off[i], prog_off[i + 1], code, consts, s, node_word, node_mask,
-                        stack)
+def _table_index(i, s, in_off, in_word, in_shift):
+    """Index into node i's rate table: bit k is the value of the k-th node of its support."""
+    idx = np.uint64(0)
+    base = in_off[i]
+    for j in range(base, in_off[i + 1]):
+        # branch-free: bit of support node j-base, shifted into place
+        idx |= ((s[in_word[j]] >> in_shift[j]) & _ONE) << np.uint64(j - base)
+    return np.int64(idx)
 
 
 @njit(inline="always")
-def _add_interval(acc, c, col, a, b, dt, n_windows, by_node):
-    """Add the overlap of [a, b) with each window to acc[c, k, col] (or acc[c, col, k])."""
+def _program_rate(i, s, prog_off, code, consts, node_word, node_mask, stack):
+    v = _run_program(prog_off[i], prog_off[i + 1], code, consts, s, node_word, node_mask, stack)
+    if v >= 0.0 and v < np.inf:
+        return v
+    return -1.0  # a negative, infinite or NaN rate: the caller flags it
+
+
+@njit(inline="always")
+def _add_interval(acc, full, c, col, a, b, inv_dt, dt, n_windows, by_node):
+    """Add the time [a, b) spends in each window: partial windows go to acc[c, k, col] (or
+    acc[c, col, k]); whole windows are counted in the difference array ``full`` (one +1 at
+    the first whole window, one -1 after the last), so a long interval costs O(1)."""
     tw = n_windows * dt
     if b > tw:
         b = tw
     if a >= b:
         return
-    k = int(a / dt)
-    if k >= n_windows:
+    k0 = int(a * inv_dt)
+    if k0 >= n_windows:
         return
-    while True:
-        edge = (k + 1) * dt
-        if b <= edge or k == n_windows - 1:
-            if by_node:
-                acc[c, k, col] += b - a
-            else:
-                acc[c, col, k] += b - a
-            return
+    k1 = int(b * inv_dt)
+    if k1 > n_windows:
+        k1 = n_windows
+    if k1 <= k0:
         if by_node:
-            acc[c, k, col] += edge - a
+            acc[c, k0, col] += b - a
         else:
-            acc[c, col, k] += edge - a
-        a = edge
-        k += 1
+            acc[c, col, k0] += b - a
+        return
+    head = (k0 + 1) * dt - a
+    tail = b - k1 * dt
+    if by_node:
+        acc[c, k0, col] += head
+        if k1 < n_windows:
+            acc[c, k1, col] += tail
+        if k1 > k0 + 1:
+            full[c, k0 + 1, col] += 1.0
+            full[c, k1, col] -= 1.0
+    else:
+        acc[c, col, k0] += head
+        if k1 < n_windows:
+            acc[c, col, k1] += tail
+        if k1 > k0 + 1:
+            full[c, col, k0 + 1] += 1.0
+            full[c, col, k1] -= 1.0
 
 
 @njit(inline="always")
@@ -172,35 +185,39 @@ def _state_slot(keys, used, count, c, key, cap):
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def simulate_kernel(
-    n, n_words, node_word, node_mask, kind, in_off, in_word, in_mask, tab_off, table,
-    prog_off, code, consts, max_stack, dep_off, dep_idx,
+    n, n_words, node_word, node_mask, node_shift, kind, in_off, in_word, in_shift, tab_off,
+    table,
+    prog_off, code, consts, max_stack, dep_off, dep_idx, dep_bit,
     p_on, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, force_mask, force_val,
     out_pos, track_states,
     samples, max_time, dt, n_windows, seed, n_chunks, discrete_time,
-    node_acc, state_keys, state_used, state_acc, state_count, finals, flags, n_events,
+    node_acc, node_full, state_keys, state_used, state_acc, state_full, state_count, finals,
+    flags, n_events,
 ):  # pragma: no cover - compiled
     cap = state_keys.shape[1]
+    inv_dt = 1.0 / dt
     n_groups = g_node_off.shape[0] - 1
     keep_finals = finals.shape[0] > 0
     for c in prange(n_chunks):
         s = np.zeros(n_words, dtype=np.uint64)
         r = np.zeros(n, dtype=np.float64)
+        tidx = np.zeros(n, dtype=np.int64)
         on_since = np.zeros(n, dtype=np.float64)
         stack = np.zeros(max_stack, dtype=np.float64)
-        rng = np.zeros(1, dtype=np.uint64)
         first = (c * samples) // n_chunks
         last = ((c + 1) * samples) // n_chunks
         events = 0
         for traj in range(first, last):
-            _seed_stream(rng, seed, traj)
+            st = _mix(seed * _GOLDEN + np.uint64(traj) * _SEED_MIX)
             for w in range(n_words):
                 s[w] = np.uint64(0)
             for i in range(n):
-                p = p_on[i]
-                if p > 0.0 and (p >= 1.0 or _uniform(rng) < p):
-                    s[node_word[i]] |= node_mask[i]
+                # branch-free; p_on is -1 for nodes of a joint group, so they stay 0 here
+                st += _GOLDEN
+                s[node_word[i]] |= np.uint64(_unit(_mix(st)) < p_on[i]) << node_shift[i]
             for g in range(n_groups):
-                u = _uniform(rng)
+                st += _GOLDEN
+                u = _unit(_mix(st))
                 o = g_opt_off[g]
                 while o < g_opt_off[g + 1] - 1 and u >= g_opt_cum[o]:
                     o += 1
@@ -212,13 +229,22 @@ def simulate_kernel(
             for w in range(n_words):
                 s[w] = (s[w] & ~force_mask[w]) | force_val[w]
             key = np.uint64(0)
+            total = 0.0
+            n_active = 0
             for i in range(n):
                 on_since[i] = 0.0
-                r[i] = _flip_rate(i, s, kind, in_off, in_word, in_mask, tab_off, table,
-                                  prog_off, code, consts, node_word, node_mask, stack)
-                if not (r[i] >= 0.0 and r[i] < np.inf):
+                if kind[i] == 0:
+                    tidx[i] = _table_index(i, s, in_off, in_word, in_shift)
+                    v = table[tab_off[i] + tidx[i]]
+                else:
+                    v = _program_rate(i, s, prog_off, code, consts, node_word, node_mask, stack)
+                if v < 0.0:
                     flags[c] |= FLAG_BAD_RATE
-                    r[i] = 0.0
+                    v = 0.0
+                r[i] = v
+                total += v
+                if v > 0.0:
+                    n_active += 1
                 if out_pos[i] >= 0 and (s[node_word[i]] & node_mask[i]) != 0:
                     key |= _ONE << np.uint64(out_pos[i])
             slot = -1
@@ -228,34 +254,44 @@ def simulate_kernel(
                     flags[c] |= FLAG_STATE_OVERFLOW
             state_since = 0.0
             t = 0.0
-            while True:
-                total = 0.0
-                for i in range(n):
-                    total += r[i]
-                if total <= 0.0:
-                    break
-                tau = 1.0 if discrete_time else -np.log(1.0 - _uniform(rng)) / total
+            since_sum = 0
+            while n_active > 0:
+                # the total rate is kept up to date incrementally and summed afresh every 32
+                # transitions, which bounds rounding drift; n_active (exact) detects fixed points
+                if since_sum >= 32:
+                    total = 0.0
+                    for i in range(n):
+                        total += r[i]
+                    since_sum = 0
+                since_sum += 1
+                st += _GOLDEN
+                tau = 1.0 if discrete_time else -np.log(1.0 - _unit(_mix(st))) / total
                 if t + tau > max_time:
                     break
                 t += tau
-                x = _uniform(rng) * total
+                st += _GOLDEN
+                x = _unit(_mix(st)) * total
                 i = 0
                 cum = r[0]
                 while cum <= x and i < n - 1:
                     i += 1
                     cum += r[i]
-                while r[i] <= 0.0:
+                while i > 0 and r[i] <= 0.0:
                     i -= 1
+                while r[i] <= 0.0:
+                    i += 1
                 events += 1
                 w = node_word[i]
                 if (s[w] & node_mask[i]) != 0:
-                    _add_interval(node_acc, c, i, on_since[i], t, dt, n_windows, True)
+                    _add_interval(node_acc, node_full, c, i, on_since[i], t, inv_dt, dt,
+                                  n_windows, True)
                 else:
                     on_since[i] = t
                 s[w] ^= node_mask[i]
                 if out_pos[i] >= 0:
                     if slot >= 0:
-                        _add_interval(state_acc, c, slot, state_since, t, dt, n_windows, False)
+                        _add_interval(state_acc, state_full, c, slot, state_since, t, inv_dt, dt,
+                                      n_windows, False)
                     key ^= _ONE << np.uint64(out_pos[i])
                     state_since = t
                     if track_states and slot >= 0:
@@ -263,18 +299,29 @@ def simulate_kernel(
                         if slot < 0:
                             flags[c] |= FLAG_STATE_OVERFLOW
                 for d in range(dep_off[i], dep_off[i + 1]):
+                    # the table index of each reader is kept up to date: flipping node i
+                    # flips one bit of it
                     j = dep_idx[d]
-                    v = _flip_rate(j, s, kind, in_off, in_word, in_mask, tab_off, table,
-                                   prog_off, code, consts, node_word, node_mask, stack)
-                    if not (v >= 0.0 and v < np.inf):
-                        flags[c] |= FLAG_BAD_RATE
-                        v = 0.0
+                    if kind[j] == 0:
+                        tidx[j] ^= dep_bit[d]
+                        v = table[tab_off[j] + tidx[j]]
+                    else:
+                        v = _program_rate(j, s, prog_off, code, consts, node_word, node_mask,
+                                          stack)
+                        if v < 0.0:
+                            flags[c] |= FLAG_BAD_RATE
+                            v = 0.0
+                    old = r[j]
+                    n_active += np.int64(v > 0.0) - np.int64(old > 0.0)
+                    total += v - old
                     r[j] = v
             for i in range(n):
                 if (s[node_word[i]] & node_mask[i]) != 0:
-                    _add_interval(node_acc, c, i, on_since[i], max_time, dt, n_windows, True)
+                    _add_interval(node_acc, node_full, c, i, on_since[i], max_time, inv_dt, dt,
+                                  n_windows, True)
             if slot >= 0:
-                _add_interval(state_acc, c, slot, state_since, max_time, dt, n_windows, False)
+                _add_interval(state_acc, state_full, c, slot, state_since, max_time, inv_dt, dt,
+                              n_windows, False)
             if keep_finals:
                 for w in range(n_words):
                     finals[traj, w] = s[w]

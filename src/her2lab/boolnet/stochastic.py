@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numba
@@ -33,7 +34,7 @@ from her2lab.errors import SimulationError
 
 __all__ = ["SimulationResult", "StochasticSimulator", "state_label"]
 
-_STATE_BUDGET_FLOATS = 1 << 23  # 64 MiB of per-window state accumulators at most
+_STATE_BUDGET_FLOATS = 1 << 22  # 2 x 32 MiB of per-window state accumulators at most
 
 
 def state_label(on_nodes: Iterable[str]) -> str:
@@ -47,8 +48,9 @@ class SimulationResult:
     """What one stochastic run returns.
 
     ``node_probabilities[k, i]``: mean over window ``k`` of P(node ``i`` ON).
-    ``state_probabilities[k, j]``: mean over window ``k`` of P(output state ``j``), states
-    named by ``state_labels`` (MaBoSS style, over ``output_nodes``); each row sums to 1.
+    ``state_probabilities[k, j]``: mean over window ``k`` of P(output state ``j``); state ``j``
+    is ``state_keys[j]``, a bit mask over ``output_nodes`` (bit ``b`` set: ``output_nodes[b]``
+    ON), named MaBoSS-style by ``state_labels[j]``; each row sums to 1.
     ``final_states``: bool array (trajectory x node) of the states at ``max_time``.
     """
 
@@ -56,7 +58,7 @@ class SimulationResult:
     node_names: tuple[str, ...]
     node_probabilities: np.ndarray
     output_nodes: tuple[str, ...]
-    state_labels: tuple[str, ...]
+    state_keys: np.ndarray
     state_probabilities: np.ndarray
     final_states: np.ndarray
     samples: int
@@ -68,6 +70,16 @@ class SimulationResult:
     settings: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ summaries
+    def state_label_of(self, key: int) -> str:
+        """The MaBoSS-style name of the output state with bit mask ``key``."""
+        key = int(key)
+        return state_label(o for b, o in enumerate(self.output_nodes) if (key >> b) & 1)
+
+    @cached_property
+    def state_labels(self) -> tuple[str, ...]:
+        """MaBoSS-style names of the states (``"A -- B"``, ``"<nil>"``), in column order."""
+        return tuple(self.state_label_of(k) for k in self.state_keys)
+
     @property
     def final(self) -> dict[str, float]:
         """P(node ON) in the last time window (mean over the window), per node."""
@@ -82,7 +94,9 @@ class SimulationResult:
         if self.state_probabilities.shape[0] == 0:
             return {}
         last = self.state_probabilities[-1]
-        return {s: float(p) for s, p in zip(self.state_labels, last, strict=True) if p > 0}
+        nz = np.flatnonzero(last > 0)
+        nz = nz[np.argsort(-last[nz], kind="stable")]
+        return {self.state_label_of(self.state_keys[j]): float(last[j]) for j in nz}
 
     def node_trajectory(self, node: str) -> np.ndarray:
         """P(node ON) per window."""
@@ -233,6 +247,12 @@ class StochasticSimulator:
             )
         cm: CompiledModel = compiled(self.model)
         outputs = self._output_nodes()
+        notes: dict[str, Any] = {"discrete_time": bool(self.discrete_time)}
+        if self.outputs is None and not outputs:
+            notes["states"] = (
+                "not tracked: more than 64 non-internal nodes; pass outputs=[...] to track the "
+                "states of a few nodes"
+            )
         names = list(cm.names)
         out_pos = np.full(cm.n, -1, dtype=np.int64)
         for k, o in enumerate(outputs):
@@ -243,72 +263,82 @@ class StochasticSimulator:
         n_windows = math.floor(max_time / dt + 1e-9)
         n_chunks = int(self.threads)
         track = bool(outputs)
-        cap = 1
-        if track:
-            want = 1 << min(len(outputs) + 1, 30)
-            budget = max(64, _STATE_BUDGET_FLOATS // max(1, n_chunks * n_windows))
-            cap = 1 << math.floor(math.log2(min(want, budget)))
-            cap = max(cap, 4)
-        node_acc = np.zeros((n_chunks, n_windows, cm.n), dtype=np.float64)
-        state_keys = np.zeros((n_chunks, cap), dtype=np.uint64)
-        state_used = np.zeros((n_chunks, cap), dtype=np.uint8)
-        state_acc = np.zeros((n_chunks, cap, n_windows if track else 1), dtype=np.float64)
-        state_count = np.zeros(n_chunks, dtype=np.int64)
-        finals = np.zeros((samples if self.keep_final_states else 0, cm.n_words), dtype=np.uint64)
-        flags = np.zeros(n_chunks, dtype=np.int64)
-        n_events = np.zeros(n_chunks, dtype=np.int64)
+        budget = max(64, _STATE_BUDGET_FLOATS // max(1, n_chunks * max(n_windows, 1)))
+        budget = 1 << math.floor(math.log2(budget))
+        want = 1 << min(len(outputs) + 1, 30) if track else 4
+        cap = max(4, min(want, budget, 1 << 12))
+        while True:
+            node_acc = np.zeros((n_chunks, n_windows, cm.n), dtype=np.float64)
+            state_keys = np.zeros((n_chunks, cap), dtype=np.uint64)
+            state_used = np.zeros((n_chunks, cap), dtype=np.uint8)
+            node_full = np.zeros((n_chunks, n_windows + 1, cm.n), dtype=np.float64)
+            state_acc = np.zeros((n_chunks, cap, n_windows if track else 1), dtype=np.float64)
+            state_full = np.zeros((n_chunks, cap, n_windows + 1 if track else 2),
+                                  dtype=np.float64)
+            state_count = np.zeros(n_chunks, dtype=np.int64)
+            finals = np.zeros((samples if self.keep_final_states else 0, cm.n_words),
+                              dtype=np.uint64)
+            flags = np.zeros(n_chunks, dtype=np.int64)
+            n_events = np.zeros(n_chunks, dtype=np.int64)
+            threads_before = numba.get_num_threads()
+            numba.set_num_threads(min(n_chunks, numba.config.NUMBA_NUM_THREADS))
+            try:
+                _kernel.simulate_kernel(
+                    cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, cm.kind,
+                    cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, cm.table, cm.prog_off, cm.code,
+                    cm.consts, cm.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, cm.p_on,
+                    cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
+                    cm.force_mask, cm.force_val, out_pos, track, samples, max_time, dt, n_windows,
+                    np.uint64(seed), n_chunks, bool(self.discrete_time),
+                    node_acc, node_full, state_keys, state_used, state_acc, state_full,
+                    state_count, finals, flags, n_events,
+                )
+            finally:
+                numba.set_num_threads(threads_before)
+            all_flags = int(np.bitwise_or.reduce(flags))
+            if all_flags & _kernel.FLAG_STATE_OVERFLOW and cap < min(want, budget):
+                cap = min(want, budget, cap * 16)  # more distinct states than expected: rerun
+                continue
+            break
 
-        threads_before = numba.get_num_threads()
-        numba.set_num_threads(min(n_chunks, numba.config.NUMBA_NUM_THREADS))
-        try:
-            _kernel.simulate_kernel(
-                cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.kind, cm.in_off, cm.in_word,
-                cm.in_mask, cm.tab_off, cm.table, cm.prog_off, cm.code, cm.consts, cm.max_stack,
-                cm.dep_off, cm.dep_idx, cm.p_on, cm.g_node_off, cm.g_nodes, cm.g_opt_off,
-                cm.g_opt_cum, cm.g_opt_vals, cm.force_mask, cm.force_val,
-                out_pos, track, samples, max_time, dt, n_windows, np.uint64(seed), n_chunks,
-                bool(self.discrete_time),
-                node_acc, state_keys, state_used, state_acc, state_count, finals, flags, n_events,
-            )
-        finally:
-            numba.set_num_threads(threads_before)
-
-        all_flags = int(np.bitwise_or.reduce(flags))
         if all_flags & _kernel.FLAG_BAD_RATE:
             raise SimulationError(
                 f"a rate of model {self.model.name!r} evaluated to a negative, infinite or NaN "
                 "value during the run; check the rate expressions of its nodes"
             )
-        if all_flags & _kernel.FLAG_STATE_OVERFLOW:
+        if all_flags & _kernel.FLAG_STATE_OVERFLOW and self.outputs is None:
+            # Default outputs (all non-internal nodes) met too many states to track jointly:
+            # per-node results stand; joint states are left out, and the result says so.
+            notes["states"] = (
+                f"not tracked: more than {cap * 3 // 4} distinct states of the {len(outputs)} "
+                "non-internal nodes; pass outputs=[...] to track the states of a few nodes"
+            )
+            track = False
+            outputs = []
+        elif all_flags & _kernel.FLAG_STATE_OVERFLOW:
             raise SimulationError(
                 f"more than {cap * 3 // 4} distinct states of the {len(outputs)} output nodes "
                 "occurred; pass fewer output nodes (outputs=[...], or mark nodes internal)"
             )
 
         norm = samples * dt
+        # whole windows were counted in difference arrays: prefix sums give their number
+        node_acc = node_acc + dt * np.cumsum(node_full[:, :n_windows], axis=1)
         node_probs = node_acc.sum(axis=0) / norm
         times = np.arange(n_windows) * dt
 
         # merge the per-chunk state tables
-        labels: list[str] = []
+        keys = np.zeros(0, dtype=np.uint64)
         state_probs = np.zeros((n_windows, 0))
         if track:
-            merged: dict[int, np.ndarray] = {}
-            for c in range(n_chunks):
-                for h in np.flatnonzero(state_used[c]):
-                    key = int(state_keys[c, h])
-                    if key in merged:
-                        merged[key] = merged[key] + state_acc[c, h]
-                    else:
-                        merged[key] = state_acc[c, h].copy()
-            keys = sorted(merged)
-            labels = [
-                state_label(o for k, o in enumerate(outputs) if (key >> k) & 1) for key in keys
-            ]
-            state_probs = (
-                np.stack([merged[k] for k in keys], axis=1) / norm
-                if keys else np.zeros((n_windows, 0))
-            )
+            used = state_used.astype(bool)
+            all_keys = state_keys[used]
+            state_acc = state_acc + dt * np.cumsum(state_full[:, :, :n_windows], axis=2)
+            all_acc = state_acc[used]  # (m, n_windows)
+            keys, inverse = np.unique(all_keys, return_inverse=True)
+            merged = np.zeros((keys.size, n_windows))
+            np.add.at(merged, inverse, all_acc)
+            state_probs = merged.T / norm
 
         if self.keep_final_states:
             bits = np.zeros((samples, cm.n), dtype=bool)
@@ -322,7 +352,7 @@ class StochasticSimulator:
             node_names=cm.names,
             node_probabilities=np.clip(node_probs, 0.0, 1.0),
             output_nodes=tuple(outputs),
-            state_labels=tuple(labels),
+            state_keys=keys,
             state_probabilities=np.clip(state_probs, 0.0, 1.0),
             final_states=bits,
             samples=samples,
@@ -331,5 +361,5 @@ class StochasticSimulator:
             seed=int(seed),
             threads=n_chunks,
             n_transitions=int(n_events.sum()),
-            settings={"discrete_time": bool(self.discrete_time)},
+            settings=notes,
         )
