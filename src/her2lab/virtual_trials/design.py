@@ -1,0 +1,320 @@
+"""Trial design: events and sample size by formula (Schoenfeld) and by simulation.
+
+Formulas
+--------
+:func:`schoenfeld_events` is Schoenfeld's (1983) number of events for a log-rank test of a
+proportional-hazards effect::
+
+    D = (z_{1-alpha/sided} + z_{power})^2 / (a (1 - a) log(HR)^2)
+
+with ``a`` the share allocated to the experimental arm (HR 0.7, two-sided alpha 0.05, power 0.8,
+1:1 gives 247 events). :func:`schoenfeld_sample_size` divides by the probability that a patient's
+event is observed by the analysis (:func:`her2lab.virtual_trials.simulate.event_probability`
+gives it for a Weibull baseline with accrual, follow-up and dropout).
+:func:`two_proportion_sample_size` is the normal-approximation analogue for binary endpoints.
+
+Simulation
+----------
+:func:`power_by_simulation` and :func:`sample_size_by_simulation` take any simulator: a callable
+``simulate(rng, n_per_arm)`` returning one replicate's ``(time, event, arm)`` (time to event,
+tested with the log-rank test) or ``(success, arm)`` (binary, chi-square or Fisher), with two
+arm labels of which ``control`` is one. The pathway-driven simulator of
+:mod:`her2lab.virtual_trials.population` plugs in the same way as the homogeneous two-arm
+simulators of :mod:`~her2lab.virtual_trials.simulate`. ``n_per_arm`` is the size of each arm
+(the simulator may split it otherwise, e.g. 2:1, and say so).
+
+Power is the share of replicates with two-sided ``p < alpha``; its Monte Carlo standard error is
+``sqrt(power (1 - power) / replicates)``. The sample-size search uses common random numbers (the
+same replicate seeds at every ``n``), so the simulated power curve is close to monotone; it
+brackets the target by doubling, narrows the bracket by bisection, and then fits the monotone
+curve ``power(n) = Phi(a + b sqrt(n))`` (``b > 0``; the form of the normal approximation) to
+every evaluated point by binomial maximum likelihood and returns the smallest ``n`` at which the
+fitted curve reaches the target, with the power simulated at that ``n``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import optimize, stats
+
+from her2lab.errors import SimulationError
+from her2lab.virtual_trials.analyze import binary_test, logrank_two_group
+
+__all__ = [
+    "PowerEstimate",
+    "SampleSizeEstimate",
+    "Simulator",
+    "power_by_simulation",
+    "sample_size_by_simulation",
+    "schoenfeld_events",
+    "schoenfeld_power",
+    "schoenfeld_sample_size",
+    "two_proportion_sample_size",
+]
+
+#: ``simulate(rng, n_per_arm) -> (time, event, arm) | (success, arm)``
+Simulator = Callable[[np.random.Generator, int], tuple[np.ndarray, ...]]
+
+
+def _z_alpha(alpha: float, sided: int) -> float:
+    if not 0 < alpha < 1:
+        raise SimulationError(f"The 'alpha' parameter must lie in (0, 1). Got {alpha!r}.")
+    if sided not in (1, 2):
+        raise SimulationError(f"The 'sided' parameter must be 1 or 2. Got {sided!r}.")
+    return float(stats.norm.ppf(1 - alpha / sided))
+
+
+def _check_design(hr: float, power: float, allocation: float) -> None:
+    if not (hr > 0 and hr != 1 and math.isfinite(hr)):
+        raise SimulationError(f"The 'hr' parameter must be > 0 and not 1. Got {hr!r} instead.")
+    if not 0 < power < 1:
+        raise SimulationError(f"The 'power' parameter must lie in (0, 1). Got {power!r}.")
+    if not 0 < allocation < 1:
+        raise SimulationError(
+            f"The 'allocation' parameter must lie in (0, 1). Got {allocation!r} instead.")
+
+
+def schoenfeld_events(
+    hr: float, alpha: float = 0.05, power: float = 0.8, allocation: float = 0.5, sided: int = 2
+) -> int:
+    """Events needed to detect ``hr`` with a log-rank test (Schoenfeld 1983), rounded up.
+
+    ``allocation`` is the share of patients in the experimental arm; ``sided=2`` splits
+    ``alpha`` between the two tails.
+    """
+    _check_design(hr, power, allocation)
+    z = _z_alpha(alpha, sided) + stats.norm.ppf(power)
+    return math.ceil(z**2 / (allocation * (1 - allocation) * math.log(hr) ** 2) - 1e-9)
+
+
+def schoenfeld_power(
+    hr: float, events: float, alpha: float = 0.05, allocation: float = 0.5, sided: int = 2
+) -> float:
+    """Power of the log-rank test with ``events`` events under Schoenfeld's approximation."""
+    _check_design(hr, 0.5, allocation)
+    if events <= 0:
+        raise SimulationError(f"The 'events' parameter must be > 0. Got {events!r} instead.")
+    drift = math.sqrt(events * allocation * (1 - allocation)) * abs(math.log(hr))
+    return float(stats.norm.cdf(drift - _z_alpha(alpha, sided)))
+
+
+def schoenfeld_sample_size(
+    hr: float,
+    event_probability: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    allocation: float = 0.5,
+    sided: int = 2,
+) -> int:
+    """Total patients so that the expected events reach Schoenfeld's number, rounded up.
+
+    ``event_probability`` is the probability that a patient (averaged over both arms, weighted
+    by allocation) has an observed event by the analysis.
+    """
+    if not 0 < event_probability <= 1:
+        raise SimulationError(
+            "The 'event_probability' parameter must lie in (0, 1]. "
+            f"Got {event_probability!r} instead.")
+    _check_design(hr, power, allocation)
+    z = _z_alpha(alpha, sided) + stats.norm.ppf(power)
+    events = z**2 / (allocation * (1 - allocation) * math.log(hr) ** 2)
+    return math.ceil(events / event_probability - 1e-9)
+
+
+def two_proportion_sample_size(
+    p_control: float, p_experimental: float, alpha: float = 0.05, power: float = 0.8,
+    allocation: float = 0.5, sided: int = 2,
+) -> int:
+    """Total patients for a chi-square test of two proportions (normal approximation,
+    no continuity correction; Fleiss, Levin & Paik 2003, eq. 4.14 without the correction)."""
+    if not (0 < p_control < 1 and 0 < p_experimental < 1 and p_control != p_experimental):
+        raise SimulationError(
+            "The proportions must lie in (0, 1) and differ. "
+            f"Got {p_control!r} and {p_experimental!r} instead.")
+    _check_design(2.0, power, allocation)
+    a = allocation
+    pbar = a * p_experimental + (1 - a) * p_control
+    za, zb = _z_alpha(alpha, sided), float(stats.norm.ppf(power))
+    num = (za * math.sqrt(pbar * (1 - pbar) * (1 / a + 1 / (1 - a)))
+           + zb * math.sqrt(p_experimental * (1 - p_experimental) / a
+                            + p_control * (1 - p_control) / (1 - a))) ** 2
+    return math.ceil(num / (p_experimental - p_control) ** 2 - 1e-9)
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+@dataclass(frozen=True)
+class PowerEstimate:
+    """Simulated power at one ``n_per_arm``; ``mean_events`` is None for binary endpoints."""
+
+    n_per_arm: int
+    power: float
+    se: float
+    replicates: int
+    alpha: float
+    mean_events: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_per_arm": self.n_per_arm, "power": self.power, "se": self.se,
+                "replicates": self.replicates, "alpha": self.alpha,
+                "mean_events": self.mean_events}
+
+
+@dataclass(frozen=True)
+class SampleSizeEstimate:
+    """Result of :func:`sample_size_by_simulation`.
+
+    ``n_per_arm`` is where the fitted curve ``Phi(a + b sqrt(n))`` reaches the target;
+    ``at_n`` the power simulated there; ``evaluations`` every point simulated on the way.
+    """
+
+    n_per_arm: int
+    target_power: float
+    at_n: PowerEstimate
+    curve: tuple[float, float]
+    evaluations: tuple[PowerEstimate, ...] = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n_per_arm": self.n_per_arm, "target_power": self.target_power,
+                "power": self.at_n.power, "power_se": self.at_n.se,
+                "mean_events": self.at_n.mean_events,
+                "curve": {"a": self.curve[0], "b": self.curve[1]},
+                "evaluations": [e.to_dict() for e in self.evaluations]}
+
+
+def _one_p(result: tuple[np.ndarray, ...], control: Any) -> tuple[float, int | None]:
+    """p of one replicate, and its number of events (time to event only)."""
+    if len(result) not in (2, 3):
+        raise SimulationError(
+            "A simulator must return (time, event, arm) or (success, arm). "
+            f"Got a tuple of {len(result)} arrays.")
+    arm = np.asarray(result[-1])
+    labels = np.unique(arm)
+    if labels.size != 2 or not np.any(labels == control):
+        raise SimulationError(
+            f"A simulator must return two arms, one of them the control {control!r}. "
+            f"Got arms {labels.tolist()}.")
+    x = arm != control
+    if len(result) == 3:
+        time, event = np.asarray(result[0], dtype=float), np.asarray(result[1]).astype(bool)
+        return logrank_two_group(time, event, x)[1], int(event.sum())
+    s = np.asarray(result[0]).astype(bool)
+    n1, n0 = int(x.sum()), int((~x).sum())
+    return binary_test(int(s[x].sum()), n1, int(s[~x].sum()), n0)[0], None
+
+
+def _power_with_seeds(
+    simulate: Simulator, n_per_arm: int, seeds: np.ndarray, alpha: float, control: Any
+) -> PowerEstimate:
+    ps = np.empty(seeds.size)
+    events: list[int] = []
+    for i, seed in enumerate(seeds):
+        p, d = _one_p(simulate(np.random.default_rng(int(seed)), int(n_per_arm)), control)
+        ps[i] = p
+        if d is not None:
+            events.append(d)
+    power = float(np.mean(ps < alpha))
+    return PowerEstimate(
+        int(n_per_arm), power, math.sqrt(power * (1 - power) / seeds.size), int(seeds.size),
+        alpha, float(np.mean(events)) if events else None)
+
+
+def _seeds(rng: np.random.Generator, replicates: int) -> np.ndarray:
+    if replicates < 1:
+        raise SimulationError(
+            f"The 'replicates' parameter must be >= 1. Got {replicates!r} instead.")
+    return rng.integers(0, 2**63 - 1, size=replicates, dtype=np.int64)
+
+
+def power_by_simulation(
+    simulate: Simulator,
+    n_per_arm: int,
+    replicates: int,
+    alpha: float = 0.05,
+    rng: np.random.Generator | None = None,
+    *,
+    control: Any = 0,
+) -> PowerEstimate:
+    """Share of ``replicates`` simulated trials of ``n_per_arm`` patients per arm with
+    two-sided ``p < alpha`` (log-rank for time to event, chi-square/Fisher for binary)."""
+    if n_per_arm < 1:
+        raise SimulationError(f"The 'n_per_arm' parameter must be >= 1. Got {n_per_arm!r}.")
+    rng = np.random.default_rng() if rng is None else rng
+    return _power_with_seeds(simulate, n_per_arm, _seeds(rng, replicates), alpha, control)
+
+
+def _fit_curve(evals: list[PowerEstimate]) -> tuple[float, float]:
+    """Binomial MLE of ``power(n) = Phi(a + b sqrt(n))`` with ``b > 0``."""
+    n = np.array([e.n_per_arm for e in evals], dtype=float)
+    k = np.array([e.power * e.replicates for e in evals])
+    r = np.array([e.replicates for e in evals], dtype=float)
+    x = np.sqrt(n)
+
+    def nll(theta: np.ndarray) -> float:
+        eta = theta[0] + math.exp(theta[1]) * x
+        return -float(np.sum(k * stats.norm.logcdf(eta) + (r - k) * stats.norm.logsf(eta)))
+
+    start = np.array([-2.0, math.log(2.0 / max(float(x.mean()), 1e-9))])
+    res = optimize.minimize(nll, start, method="Nelder-Mead",
+                            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
+    return float(res.x[0]), float(math.exp(res.x[1]))
+
+
+def sample_size_by_simulation(
+    simulate: Simulator,
+    target_power: float = 0.8,
+    *,
+    replicates: int = 1000,
+    alpha: float = 0.05,
+    rng: np.random.Generator | None = None,
+    control: Any = 0,
+    n_start: int = 16,
+    n_max: int = 1_000_000,
+    rel_tol: float = 0.02,
+) -> SampleSizeEstimate:
+    """Smallest ``n_per_arm`` whose simulated power reaches ``target_power`` (see the module
+    docstring for the search). Raises :class:`SimulationError` if ``n_max`` is not enough."""
+    if not 0 < target_power < 1:
+        raise SimulationError(
+            f"The 'target_power' parameter must lie in (0, 1). Got {target_power!r}.")
+    if not 1 <= n_start <= n_max:
+        raise SimulationError(
+            f"Need 1 <= n_start <= n_max. Got n_start={n_start!r}, n_max={n_max!r}.")
+    rng = np.random.default_rng() if rng is None else rng
+    seeds = _seeds(rng, replicates)
+    evals: dict[int, PowerEstimate] = {}
+
+    def power_at(n: int) -> float:
+        if n not in evals:
+            evals[n] = _power_with_seeds(simulate, n, seeds, alpha, control)
+        return evals[n].power
+
+    lo, hi = 0, n_start
+    while power_at(hi) < target_power:
+        if hi >= n_max:
+            raise SimulationError(
+                f"The target power {target_power} is not reached with n_max={n_max} patients "
+                f"per arm (simulated power {evals[hi].power:.3f}). Check that the arms differ, "
+                "or raise n_max.")
+        lo, hi = hi, min(2 * hi, n_max)
+    while hi - lo > max(1, rel_tol * hi):
+        mid = (lo + hi) // 2
+        if power_at(mid) >= target_power:
+            hi = mid
+        else:
+            lo = mid
+    points = list(evals.values())
+    a, b = _fit_curve(points)
+    n_fit = ((stats.norm.ppf(target_power) - a) / b) ** 2
+    # the smoothed answer stays inside the simulated bracket
+    n_star = int(min(max(math.ceil(n_fit), lo + 1), hi))
+    power_at(n_star)
+    return SampleSizeEstimate(
+        n_star, target_power, evals[n_star], (a, b),
+        tuple(sorted(evals.values(), key=lambda e: e.n_per_arm)))
