@@ -84,4 +84,5 @@ def load_stages() -> list[Stage]:
 _STAGE_MODULES = [
     "her2lab.knowledge.stages",
     "her2lab.pathway.stages",
+    "her2lab.virtual_trials.stages",
 ]
