@@ -70,13 +70,14 @@ def pathway_stage(ctx: Context) -> StageResult:
     files.append(best_csv)
 
     n_pass = sum(o.status == "pass" for o in outcomes)
-    n_exp = sum(o.as_expected for o in outcomes)
+    n_miss = sum(o.claim.expected == "miss" and o.as_expected for o in outcomes)
+    n_bad = sum(not o.as_expected for o in outcomes)
     base = result.response((), ())
     tz = result.response((), ("trastuzumab",))
     resistant = [p for p in profiles if p and result.response(p, ("trastuzumab",)) < tz - 0.1]
     summary = [
-        ("claims: pass / total (as recorded)",
-         f"{n_pass} / {len(claims)} ({n_exp} as recorded)" if outcomes else "skipped (--quick)"),
+        ("claims: pass / known miss / unexpected",
+         f"{n_pass} / {n_miss} / {n_bad} of {len(claims)}" if outcomes else "skipped (--quick)"),
         ("response matrix (profiles x regimens, samples)",
          f"{len(profiles)} x {len(regimens)} ({samples})"),
         ("response untreated / trastuzumab (sensitive tumor)", f"{base:.2f} / {tz:.2f}"),
