@@ -22,6 +22,16 @@ from her2lab.virtual_trials.analyze import (
     kaplan_meier,
     summarize_replicates,
 )
+from her2lab.virtual_trials.design import (
+    PowerEstimate,
+    SampleSizeEstimate,
+    power_by_simulation,
+    sample_size_by_simulation,
+    schoenfeld_events,
+    schoenfeld_power,
+    schoenfeld_sample_size,
+    two_proportion_sample_size,
+)
 from her2lab.virtual_trials.simulate import (
     event_probability,
     population_median,
@@ -32,23 +42,37 @@ from her2lab.virtual_trials.simulate import (
     weibull_median,
     weibull_scale_from_median,
 )
+from her2lab.virtual_trials.spec import ArmSpec, PopulationSpec, TrialSpec, load_spec, resolve_spec
 
 __all__ = [
+    "ArmSpec",
     "BinaryAnalysis",
     "Effect",
     "KaplanMeierCurve",
+    "PopulationSpec",
+    "PowerEstimate",
     "ReplicateSummary",
+    "SampleSizeEstimate",
     "SurvivalAnalysis",
+    "TrialSpec",
     "analyze_binary",
     "analyze_survival",
     "event_probability",
     "kaplan_meier",
+    "load_spec",
     "population_median",
+    "power_by_simulation",
+    "resolve_spec",
+    "sample_size_by_simulation",
+    "schoenfeld_events",
+    "schoenfeld_power",
+    "schoenfeld_sample_size",
     "simulate_binary",
     "simulate_survival",
     "simulate_two_arm_binary",
     "simulate_two_arm_survival",
     "summarize_replicates",
+    "two_proportion_sample_size",
     "weibull_median",
     "weibull_scale_from_median",
 ]

@@ -1,0 +1,293 @@
+"""Trial specifications: a YAML file describing a (virtual) randomised trial, validated.
+
+::
+
+    name: EXAMPLE
+    setting: metastatic_pretreated   # neoadjuvant | adjuvant | post_neoadjuvant |
+                                     # extended_adjuvant | metastatic_first_line |
+                                     # metastatic_pretreated
+    population: {prior_trastuzumab: true, require: [pd_l1_high], exclude: []}
+    arms:
+      - {name: experimental, regimen: [trastuzumab_emtansine, anti_pd_l1], n: 133}
+      - {name: control, regimen: [trastuzumab_emtansine], n: 69}
+    control: control
+    endpoint: PFS                    # PFS | TTP | OS | DFS | iDFS | EFS | RFI | pCR | ORR
+    follow_up_months: 24             # optional: minimum follow-up after the last patient
+    landmark_months: 36              # optional: rates at a time point
+    accrual_months: 24               # optional: default by setting (ACCRUAL_MONTHS)
+    dropout_per_year: 0.05           # optional: default 0.05
+    control_median_months: 6.0       # optional: the control arm's expected median (time to event)
+    control_rate: 0.25               # optional: the control arm's expected rate (pCR, ORR)
+
+``regimen: []`` is placebo or observation. Regimens name drugs by the knowledge base's IDs or
+aliases (``T-DM1``, ``Herceptin``); ``population.require``/``exclude`` name its resistance
+mechanisms (``pten_loss``, ``pd_l1_high``). :func:`load_spec` returns the spec with every name
+replaced by its canonical ID, or raises :class:`~her2lab.errors.ValidationError` listing every
+problem with its file, line and field. Example specs are in :data:`EXAMPLES_DIR`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from her2lab.errors import Problem, UnknownIdError, ValidationError
+
+if TYPE_CHECKING:
+    from her2lab.knowledge import KnowledgeBase
+
+__all__ = [
+    "ACCRUAL_MONTHS",
+    "BINARY_ENDPOINTS",
+    "EXAMPLES_DIR",
+    "ArmSpec",
+    "PopulationSpec",
+    "SpecEndpoint",
+    "SpecSetting",
+    "TrialSpec",
+    "example_specs",
+    "load_spec",
+    "resolve_spec",
+]
+
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+
+
+class SpecSetting(StrEnum):
+    neoadjuvant = "neoadjuvant"
+    adjuvant = "adjuvant"
+    post_neoadjuvant = "post_neoadjuvant"
+    extended_adjuvant = "extended_adjuvant"
+    metastatic_first_line = "metastatic_first_line"
+    metastatic_pretreated = "metastatic_pretreated"
+
+
+class SpecEndpoint(StrEnum):
+    PFS = "PFS"
+    TTP = "TTP"
+    OS = "OS"
+    DFS = "DFS"
+    iDFS = "iDFS"
+    EFS = "EFS"
+    RFI = "RFI"
+    pCR = "pCR"
+    ORR = "ORR"
+
+
+BINARY_ENDPOINTS = frozenset({SpecEndpoint.pCR, SpecEndpoint.ORR})
+
+#: Accrual period used when a spec gives none: round figures of the order of HER2 trials in
+#: each setting (metastatic trials of a few hundred patients accrue over about two to three
+#: years, adjuvant trials of thousands over three to four). Give ``accrual_months`` when the
+#: trial's own is known; it changes event counts, not the hazard ratio.
+ACCRUAL_MONTHS: dict[SpecSetting, float] = {
+    SpecSetting.neoadjuvant: 24.0,
+    SpecSetting.adjuvant: 42.0,
+    SpecSetting.post_neoadjuvant: 42.0,
+    SpecSetting.extended_adjuvant: 42.0,
+    SpecSetting.metastatic_first_line: 30.0,
+    SpecSetting.metastatic_pretreated: 24.0,
+}
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PopulationSpec(_Spec):
+    """Who is enrolled: prior trastuzumab (None: either), mechanisms required or excluded."""
+
+    prior_trastuzumab: bool | None = None
+    require: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> PopulationSpec:
+        both = sorted(set(self.require) & set(self.exclude))
+        if both:
+            raise ValueError(
+                "a mechanism either required or excluded, not both; got "
+                + ", ".join(both) + " in both")
+        return self
+
+
+class ArmSpec(_Spec):
+    """One arm: its name, its drugs (empty for placebo or observation), its size."""
+
+    name: str = Field(min_length=1)
+    regimen: list[str]
+    n: int = Field(gt=0)
+
+
+class TrialSpec(_Spec):
+    """A trial specification (see the module docstring for the YAML)."""
+
+    name: str = Field(min_length=1)
+    setting: SpecSetting
+    population: PopulationSpec = Field(default_factory=PopulationSpec)
+    arms: list[ArmSpec] = Field(min_length=2)
+    control: str
+    endpoint: SpecEndpoint
+    follow_up_months: float | None = Field(default=None, gt=0)
+    landmark_months: float | None = Field(default=None, gt=0)
+    accrual_months: float | None = Field(default=None, ge=0)
+    dropout_per_year: float = Field(default=0.05, ge=0, lt=1)
+    control_median_months: float | None = Field(default=None, gt=0)
+    control_rate: float | None = Field(default=None, gt=0, lt=1)
+
+    @field_validator("arms")
+    @classmethod
+    def _unique_arm_names(cls, arms: list[ArmSpec]) -> list[ArmSpec]:
+        seen: set[str] = set()
+        for arm in arms:
+            if arm.name in seen:
+                raise ValueError(f"each arm name once; got {arm.name!r} twice")
+            seen.add(arm.name)
+        return arms
+
+    @field_validator("control")
+    @classmethod
+    def _control_is_an_arm(cls, control: str, info: ValidationInfo) -> str:
+        arms = info.data.get("arms")
+        if arms is not None and control not in [a.name for a in arms]:
+            names = ", ".join(a.name for a in arms)
+            raise ValueError(f"the name of one of the arms ({names}); got {control!r}")
+        return control
+
+    @model_validator(mode="after")
+    def _defaults_and_endpoint(self) -> TrialSpec:
+        if self.accrual_months is None:
+            self.accrual_months = ACCRUAL_MONTHS[self.setting]
+        if self.is_binary and self.control_median_months is not None:
+            raise ValueError(
+                f"'control_median_months' only for a time-to-event endpoint; got it with "
+                f"{self.endpoint.value}")
+        if not self.is_binary and self.control_rate is not None:
+            raise ValueError(
+                f"'control_rate' only for a binary endpoint (pCR, ORR); got it with "
+                f"{self.endpoint.value}")
+        return self
+
+    @property
+    def is_binary(self) -> bool:
+        return self.endpoint in BINARY_ENDPOINTS
+
+    @property
+    def control_arm(self) -> ArmSpec:
+        return next(a for a in self.arms if a.name == self.control)
+
+    @property
+    def experimental_arms(self) -> list[ArmSpec]:
+        return [a for a in self.arms if a.name != self.control]
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def _resolve(
+    spec: TrialSpec, kb: KnowledgeBase, file: str, line: Any
+) -> tuple[TrialSpec, list[Problem]]:
+    """Canonical IDs for every drug and mechanism; a Problem for each unknown or repeated."""
+    problems: list[Problem] = []
+
+    def one(kind: str, name: str, path: tuple) -> str | None:
+        getter = kb.drug if kind == "drug" else kb.mechanism
+        try:
+            return getter(name).id
+        except UnknownIdError as exc:
+            what = "a drug ID or alias" if kind == "drug" else "a resistance mechanism ID"
+            problems.append(Problem(
+                file, _field(path), f"{what} of the knowledge base ({', '.join(exc.valid)})",
+                repr(name), line(path)))
+            return None
+
+    def many(kind: str, names: list[str], path: tuple) -> list[str]:
+        out: list[str] = []
+        for i, name in enumerate(names):
+            found = one(kind, name, (*path, i))
+            if found is not None and found in out:
+                problems.append(Problem(
+                    file, _field((*path, i)), f"each {kind} once",
+                    f"{name!r}, which is {found!r} again", line((*path, i))))
+            elif found is not None:
+                out.append(found)
+        return out
+
+    arms = [arm.model_copy(update={"regimen": many("drug", arm.regimen, ("arms", i, "regimen"))})
+            for i, arm in enumerate(spec.arms)]
+    pop = spec.population.model_copy(update={
+        "require": many("mechanism", spec.population.require, ("population", "require")),
+        "exclude": many("mechanism", spec.population.exclude, ("population", "exclude")),
+    })
+    both = sorted(set(pop.require) & set(pop.exclude))
+    if both:
+        problems.append(Problem(
+            file, "population.exclude", "a mechanism either required or excluded, not both",
+            ", ".join(both), line(("population", "exclude"))))
+    return spec.model_copy(update={"arms": arms, "population": pop}), problems
+
+
+def _field(path: tuple) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(document)"
+
+
+def resolve_spec(spec: TrialSpec, kb: KnowledgeBase | None = None) -> TrialSpec:
+    """``spec`` with drug and mechanism names replaced by the knowledge base's IDs.
+
+    Raises :class:`~her2lab.errors.ValidationError` naming each unknown or repeated name.
+    """
+    if kb is None:
+        from her2lab.knowledge import load
+
+        kb = load()
+    resolved, problems = _resolve(spec, kb, f"<spec {spec.name}>", lambda path: None)
+    if problems:
+        raise ValidationError(problems, f"trial specification {spec.name!r} is invalid")
+    return resolved
+
+
+def load_spec(path: str | Path, kb: KnowledgeBase | None = None) -> TrialSpec:
+    """Read, validate and resolve a trial specification YAML file.
+
+    Every problem (YAML syntax, schema, unknown drug or mechanism) is collected and raised at
+    once as a :class:`~her2lab.errors.ValidationError`; each names the file, the line, the
+    field (``arms[1].regimen[0]``), what was expected and what was found.
+    """
+    from her2lab.knowledge.load import _read_yaml, problems_from_pydantic
+
+    path = Path(path)
+    file = str(path)
+    problems: list[Problem] = []
+    doc = _read_yaml(path, file, problems)
+    if doc is None or problems:
+        raise ValidationError(problems, f"trial specification {file} is invalid")
+    if not isinstance(doc.data, dict):
+        found = "an empty file" if doc.data is None else type(doc.data).__name__
+        raise ValidationError(
+            [Problem(file, "(document)", "a mapping with name, setting, arms, ...", found,
+                     doc.line())], f"trial specification {file} is invalid")
+    try:
+        spec = TrialSpec.model_validate(doc.data)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(problems_from_pydantic(exc, TrialSpec, doc),
+                              f"trial specification {file} is invalid") from None
+    if kb is None:
+        from her2lab.knowledge import load
+
+        kb = load()
+    resolved, problems = _resolve(spec, kb, file, doc.line)
+    if problems:
+        raise ValidationError(problems, f"trial specification {file} is invalid")
+    return resolved
+
+
+def example_specs() -> dict[str, Path]:
+    """The shipped example specifications, by file stem."""
+    return {p.stem: p for p in sorted(EXAMPLES_DIR.glob("*.yaml"))}
