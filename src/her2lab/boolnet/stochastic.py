@@ -341,9 +341,9 @@ class StochasticSimulator:
             state_probs = merged.T / norm
 
         if self.keep_final_states:
-            bits = np.zeros((samples, cm.n), dtype=bool)
-            for i in range(cm.n):
-                bits[:, i] = (finals[:, i >> 6] >> np.uint64(i & 63)) & np.uint64(1) != 0
+            # node i is bit i % 64 of word i // 64: little-endian bit order over the words
+            raw = np.ascontiguousarray(finals.astype("<u8")).view(np.uint8)
+            bits = np.unpackbits(raw, axis=1, bitorder="little")[:, : cm.n].astype(bool)
         else:
             bits = np.zeros((0, cm.n), dtype=bool)
 
