@@ -25,6 +25,7 @@ def test_simulate_json_has_the_documented_shape(capsys):
                         "--samples", "300", "--seed", "3", "--format", "json")
     assert code == 0
     d = json.loads(out)
+    assert set(d) == {"profile", "regimen", "phenotypes", "response"}
     assert d["profile"] == ["p95her2"] and d["regimen"] == ["trastuzumab_emtansine"]
     assert set(d["phenotypes"]) == {"proliferation", "apoptosis", "angiogenesis", "immune_kill"}
     assert 0 <= d["response"] <= 1

@@ -47,15 +47,18 @@ class Result:
     cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``her2lab simulate --format json`` (exactly these four keys)."""
         return {
             "profile": list(self.profile),
             "regimen": list(self.regimen),
             "phenotypes": dict(self.phenotypes),
             "response": self.response,
-            "response_se": self.response_se,
-            "samples": self.samples,
-            "seed": self.seed,
         }
+
+    def to_record(self) -> dict[str, Any]:
+        """:meth:`to_dict` plus the response's standard-error bound, samples and seed."""
+        return {**self.to_dict(), "response_se": self.response_se, "samples": self.samples,
+                "seed": self.seed}
 
 
 _FINGERPRINT: list[str] = []
