@@ -291,7 +291,7 @@ def kaplan_meier(time: Any, event: Any, *, alpha: float = 0.05) -> KaplanMeierCu
     t, e = _survival_inputs(time, event)
     if t.size == 0:
         raise SimulationError("kaplan_meier needs at least one patient.")
-    order = np.argsort(t, kind="stable")
+    order = np.argsort(t)  # ties are grouped below; their order does not matter
     ts, es = t[order], e[order]
     start = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
     times = ts[start]
@@ -342,7 +342,7 @@ class _RiskTable:
 
 
 def _risk_table(t: np.ndarray, e: np.ndarray, x: np.ndarray) -> _RiskTable:
-    order = np.argsort(t, kind="stable")
+    order = np.argsort(t)  # the order within tied times does not matter
     ts, es, xs = t[order], e[order], x[order]
     start = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
     c1 = np.r_[0, np.cumsum(xs, dtype=np.int64)]
@@ -360,8 +360,10 @@ def logrank_two_group(time: Any, event: Any, group: Any) -> tuple[float, float]:
     The same statistic as ``lifelines.statistics.logrank_test`` (hypergeometric variance).
     """
     t, e = _survival_inputs(time, event)
-    x = np.asarray(group).astype(bool)
-    rt = _risk_table(t, e, x)
+    return _logrank(_risk_table(t, e, np.asarray(group).astype(bool)))
+
+
+def _logrank(rt: _RiskTable) -> tuple[float, float]:
     if rt.d.size == 0:
         return 0.0, 1.0
     expected = rt.d * rt.n1 / rt.n
@@ -386,8 +388,10 @@ def cox_two_group(
     no event (the estimate would be infinite).
     """
     t, e = _survival_inputs(time, event)
-    x = np.asarray(group).astype(bool)
-    rt = _risk_table(t, e, x)
+    return _cox(_risk_table(t, e, np.asarray(group).astype(bool)), tol, max_iter)
+
+
+def _cox(rt: _RiskTable, tol: float = 1e-10, max_iter: int = 60) -> tuple[float, float]:
     if rt.d1.sum() == 0 or (rt.d - rt.d1).sum() == 0:
         return math.nan, math.nan
     # Efron: the j-th of d tied events sees the risk set minus j/d of the tied events.
@@ -498,8 +502,9 @@ def analyze_survival(
             beta, se = (math.nan, math.nan) if no_events else _cox_lifelines(ts, es, xs)
             p = _logrank_lifelines(ts, es, xs) if es.any() else 1.0
         else:
-            beta, se = cox_two_group(ts, es, xs)
-            p = logrank_two_group(ts, es, xs)[1]
+            table = _risk_table(ts, es, xs)  # one sort serves both
+            beta, se = _cox(table)
+            p = _logrank(table)[1]
         effects.append(Effect(
             name, names[ctrl], "HR", math.exp(beta), math.exp(beta - z * se),
             math.exp(beta + z * se), p, "log-rank"))
