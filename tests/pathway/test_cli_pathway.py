@@ -88,3 +88,20 @@ def test_screen_rejects_a_missing_file(capsys, tmp_path):
     code, _, err = _run(capsys, "screen", "--profiles", str(tmp_path / "nope.txt"),
                         "-o", str(tmp_path / "o"))
     assert code == 2 and "no such file" in err
+
+
+def test_simulate_takes_potency_overrides(capsys):
+    args = ["simulate", "--regimen", "trastuzumab", "--samples", "400", "--format", "json"]
+    _, full, _ = _run(capsys, *args)
+    _, none, _ = _run(capsys, *args, "--potency", "Herceptin=0")
+    _, base, _ = _run(capsys, "simulate", "--samples", "400", "--format", "json")
+    # potency 0 is no drug at all: the same numbers as untreated (same seed, same trajectories)
+    assert json.loads(none)["phenotypes"] == json.loads(base)["phenotypes"]
+    assert json.loads(full)["response"] > json.loads(none)["response"]
+
+
+@pytest.mark.parametrize("bad", ["trastuzumab", "trastuzumab=high", "trastuzumab=2"])
+def test_a_bad_potency_is_reported(capsys, bad):
+    code, _, err = _run(capsys, "simulate", "--regimen", "trastuzumab", "--samples", "10",
+                        "--potency", bad)
+    assert code == 2 and "potency" in err

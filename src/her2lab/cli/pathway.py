@@ -32,6 +32,11 @@ def simulate(
     samples: int = typer.Option(2000, "--samples", min=1, help="Number of trajectories."),
     seed: int = typer.Option(20140812, "--seed", min=0, help="Random seed."),
     fmt: str = typer.Option("table", "--format", help="Output format: json or table."),
+    potency: list[str] = typer.Option(
+        [], "--potency", help="Override a drug's graded efficacy, DRUG=VALUE in [0, 1] "
+        "(repeatable), e.g. --potency trastuzumab=0.7."),
+    backend: str = typer.Option(
+        "boolnet", "--backend", help="boolnet (our engine) or maboss (the reference, cmaboss)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
 ) -> None:
     """Simulate one regimen on one tumor profile: phenotype probabilities and the response."""
@@ -39,7 +44,8 @@ def simulate(
 
     if fmt not in _FORMATS:
         raise SimulationError(f"--format must be one of {list(_FORMATS)}; got {fmt!r} instead")
-    res = run(profile, regimen, samples=samples, seed=seed, cache=not no_cache)
+    res = run(profile, regimen, samples=samples, seed=seed, cache=not no_cache,
+              potency=_potencies(potency), backend=backend)  # type: ignore[arg-type]
     if fmt == "json":
         typer.echo(json.dumps(res.to_dict(), indent=2))
         return
@@ -55,6 +61,23 @@ def simulate(
     console.print(f"{res.samples} trajectories, seed {res.seed}"
                   f"{' (from cache)' if res.cached else ''}. Research use: a model output, "
                   "not a treatment recommendation.")
+
+
+def _potencies(items: list[str]) -> dict[str, float]:
+    from her2lab.pathway.drugs import resolve_drug
+
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            out[resolve_drug(name)] = float(value)
+        except ValueError:
+            raise SimulationError(
+                f"--potency must read DRUG=VALUE with VALUE a number in [0, 1]; got {item!r}"
+            ) from None
+        if not sep:
+            raise SimulationError(f"--potency must read DRUG=VALUE; got {item!r}")
+    return out
 
 
 def screen(
