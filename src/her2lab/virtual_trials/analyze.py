@@ -35,12 +35,15 @@ The JSON shape (:meth:`SurvivalAnalysis.to_dict`, :meth:`BinaryAnalysis.to_dict`
 
 ``effect`` is the primary comparison: the first experimental arm, with the HR (time to event)
 or the measure asked for (binary). A median not reached, or a bound that is not reached, is
-``null``; so is a hazard ratio when an arm of the comparison has no event.
+``null``; so is a hazard ratio when an arm of the comparison has no event or the events
+separate the arms completely (every event of one arm before every event of the other: the
+Cox likelihood has no maximum). The log-rank p is reported in every case.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -74,6 +77,10 @@ BinaryMeasure = Literal["OR", "difference"]
 
 #: ``engine="auto"`` uses lifelines up to this many patients, NumPy above.
 AUTO_LIFELINES_MAX_N = 20_000
+
+#: A log hazard ratio beyond this (HR below 1e-9 or above 1e9) means the events separate the
+#: arms (no finite estimate); the HR is then reported as null.
+MAX_ABS_LOG_HR = 20.0
 
 
 def _num(x: float | None) -> float | None:
@@ -385,7 +392,7 @@ def cox_two_group(
     Newton–Raphson on Efron's partial likelihood (lifelines' method; with no tied event
     times it equals Breslow's), vectorised over the event times; the SE is the inverse square
     root of the observed information at the estimate. Returns ``(nan, nan)`` when a group has
-    no event (the estimate would be infinite).
+    no event or the events separate the groups (the estimate would be infinite).
     """
     t, e = _survival_inputs(time, event)
     return _cox(_risk_table(t, e, np.asarray(group).astype(bool)), tol, max_iter)
@@ -410,6 +417,7 @@ def _cox(rt: _RiskTable, tol: float = 1e-10, max_iter: int = 60) -> tuple[float,
         return d1_total - float(p.sum()), float((p * (1 - p)).sum()), loglik
 
     beta = 0.0
+    converged = False
     u, info, ll = score_info(beta)
     for _ in range(max_iter):
         if info <= 0:
@@ -423,18 +431,30 @@ def _cox(rt: _RiskTable, tol: float = 1e-10, max_iter: int = 60) -> tuple[float,
             u2, info2, ll2 = score_info(new)
         beta, u, info, ll = new, u2, info2, ll2
         if abs(step) < tol:
+            converged = True
             break
-    se = 1.0 / math.sqrt(info) if info > 0 else math.nan
-    return beta, se
+    if not converged or abs(beta) > MAX_ABS_LOG_HR or not info > 0:
+        # the events separate the groups: the likelihood keeps rising as |beta| grows
+        return math.nan, math.nan
+    return beta, 1.0 / math.sqrt(info)
 
 
 def _cox_lifelines(t: np.ndarray, e: np.ndarray, x: np.ndarray) -> tuple[float, float]:
     import pandas as pd
     from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceWarning
 
     df = pd.DataFrame({"time": t, "event": e.astype(int), "x": x.astype(float)})
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
+        # lifelines warns (ConvergenceWarning) when the covariate nearly separates the
+        # durations; then its estimate is not to be trusted, and we use the exact fit, which
+        # is the MLE if one exists and NaN under complete separation
+        warnings.simplefilter("always", ConvergenceWarning)
         cph = CoxPHFitter().fit(df, duration_col="time", event_col="event")
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return cox_two_group(t, e, x)
+    for w in caught:  # anything else is not ours to swallow
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return float(cph.params_["x"]), float(cph.standard_errors_["x"])
 
 
@@ -505,6 +525,8 @@ def analyze_survival(
             table = _risk_table(ts, es, xs)  # one sort serves both
             beta, se = _cox(table)
             p = _logrank(table)[1]
+        if not abs(beta) <= MAX_ABS_LOG_HR:
+            beta = se = math.nan
         effects.append(Effect(
             name, names[ctrl], "HR", math.exp(beta), math.exp(beta - z * se),
             math.exp(beta + z * se), p, "log-rank"))
