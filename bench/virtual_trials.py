@@ -130,7 +130,7 @@ def main() -> None:
         row("CoxPHFitter", t_lcox, f"(log HR {lb:.6f} vs ours {beta:.6f})")
     else:
         print("  CoxPHFitter                                   skipped (--lifelines-cox; "
-              "about 57 s on 1M rows measured on the dev machine)")
+              "about 40 s on 1M rows on the dev machine)")
 
     print("4. binary endpoint (pCR 30% vs 40%)")
     (success, barm), t_bsim = timed(lambda: simulate_two_arm_binary(
