@@ -17,9 +17,10 @@ time, ``shape < 1`` one that falls.
 What is matched, and why only that
 ----------------------------------
 A trial reports a control median, a hazard ratio and a number of events; under any single
-parametric shape these do not all agree (CLEOPATRA's ratio of medians, 18.5 / 12.4 = 1.49,
-is not the reciprocal of its HR 0.62 = 1 / 1.61), because real arms are mixtures of patients
-with different hazards and the hazards are not exactly proportional. We therefore match:
+parametric shape these do not all agree (CLEOPATRA as the knowledge base records it: PFS
+medians 18.7 and 12.4 months, a ratio of 1.51, against an HR of 0.69, whose reciprocal is 1.45),
+because real arms are mixtures of patients with different hazards, the hazards are not exactly
+proportional, and each estimate carries its own sampling error. We therefore match:
 
 1. **the control arm's reported median**, which anchors the baseline: the scale is chosen
    with :func:`weibull_scale_from_median` so that the control population's median is the
