@@ -346,10 +346,13 @@ class Model:
         """A hash of everything that changes a simulation: rules, rates, initial states,
         parameters and perturbations (not the name or run settings)."""
         h = hashlib.sha256()
+        grouped = {n for g in self.joint_initial for n in g.nodes}
         for node in self._nodes.values():
+            # a node in a joint initial group takes its initial state from the group
+            initial = "joint" if node.name in grouped else repr(node.initial)
             h.update(
                 f"{node.name}|{to_maboss(node.logic)}|{to_maboss(node.rate_up)}|"
-                f"{to_maboss(node.rate_down)}|{node.initial!r}|{node.internal}\n".encode()
+                f"{to_maboss(node.rate_down)}|{initial}|{node.internal}\n".encode()
             )
         h.update(repr(sorted(self.parameters.items())).encode())
         h.update(repr([(g.nodes, g.options) for g in self.joint_initial]).encode())
