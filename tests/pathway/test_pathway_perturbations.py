@@ -86,7 +86,7 @@ def test_drugs_on_one_node_combine_as_independent_actions():
 
 def test_potency_overrides_grade_the_effect_and_are_checked():
     weak = effective_strengths(["lapatinib"], {"lapatinib": 0.2})
-    assert weak[("ERBB_kinase", "inhibit")] == pytest.approx(0.2)
+    assert weak[("TKI", "bind")] == pytest.approx(0.2)
     with pytest.raises(SimulationError, match="potency of lapatinib must lie in"):
         effective_strengths(["lapatinib"], {"lapatinib": 1.5})
     with pytest.raises(UnknownIdError):

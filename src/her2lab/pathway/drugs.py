@@ -5,7 +5,7 @@ starting values for calibration, not measurements) and one or more effects on mo
 with a weight (1 for the primary target, less for a secondary one). An effect of strength
 ``e = potency * weight`` is one of:
 
-``bind``     an antibody's occupancy node (``TZ``, ``PZ``, ``DM1``): while the node's rule holds
+``bind``     a drug's occupancy node (``TZ``, ``PZ``, ``DM1``, ``TKI``): while the node's rule holds
              (its epitope is there and not masked) it becomes ON at rate ``e`` and OFF at rate
              ``1 - e``, so P(bound | epitope) = e. Untreated, these nodes never turn ON.
 ``inhibit``  a kinase or ligand inhibitor: activation rates scaled by ``1 - e`` and an extra
@@ -59,10 +59,10 @@ DRUGS: dict[str, DrugModel] = {d.id: d for d in [
        "an IgG1 that also recruits ADCC [26,55]", ("PZ", "bind", 1.0)),
     _d("trastuzumab_emtansine", 0.9, "trastuzumab's binding and ADCC plus the DM1 payload "
        "delivered where HER2 is on the surface [61]", ("TZ", "bind", 1.0), ("DM1", "bind", 0.6)),
-    _d("lapatinib", 0.8, "reversible EGFR/HER2 kinase inhibitor, p95HER2 included "
-       "(Lapatinib section)", ("ERBB_kinase", "inhibit", 1.0)),
+    _d("lapatinib", 0.8, "reversible EGFR/HER2 kinase inhibitor, p95HER2 included; HER2 "
+       "accumulates at the surface (Lapatinib section)", ("TKI", "bind", 1.0)),
     _d("neratinib", 0.9, "irreversible pan-HER kinase inhibitor (higher default potency for "
-       "irreversible binding) [43]", ("ERBB_kinase", "inhibit", 1.0)),
+       "irreversible binding) [43]", ("TKI", "bind", 1.0)),
     # anti-angiogenics
     _d("bevacizumab", 0.8, "anti-VEGF-A antibody [51,52]", ("VEGF", "inhibit", 1.0)),
     _d("sunitinib", 0.7, "multitarget TKI of VEGFR/PDGFR/KIT [54]", ("VEGFR", "inhibit", 1.0)),
