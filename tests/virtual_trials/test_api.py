@@ -10,11 +10,12 @@ import her2lab.virtual_trials as vt
 
 def test_the_virtual_trials_exports_are_pinned():
     assert sorted(vt.__all__) == sorted([
-        "ArmSpec", "BinaryAnalysis", "Effect", "KaplanMeierCurve", "PopulationSpec",
-        "PowerEstimate", "ReplicateSummary", "SampleSizeEstimate", "SurvivalAnalysis",
-        "TrialSpec", "analyze_binary", "analyze_survival", "event_probability", "kaplan_meier",
-        "load_spec", "population_median", "power_by_simulation", "resolve_spec",
-        "sample_size_by_simulation", "schoenfeld_events", "schoenfeld_power",
+        "ArmSpec", "BinaryAnalysis", "Effect", "FormulaDesign", "KaplanMeierCurve",
+        "PopulationSpec", "PowerEstimate", "ReplicateSummary", "SampleSizeEstimate",
+        "SurvivalAnalysis", "TrialSpec", "analyze_binary", "analyze_survival",
+        "event_probability", "kaplan_meier", "load_spec", "population_median",
+        "power_by_simulation", "resolve_spec", "sample_size_by_simulation",
+        "schoenfeld_design", "schoenfeld_events", "schoenfeld_power",
         "schoenfeld_sample_size", "simulate_binary", "simulate_survival",
         "simulate_two_arm_binary", "simulate_two_arm_survival", "summarize_replicates",
         "two_proportion_sample_size", "weibull_median", "weibull_scale_from_median",

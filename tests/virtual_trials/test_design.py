@@ -13,6 +13,7 @@ from her2lab.errors import SimulationError
 from her2lab.virtual_trials.design import (
     power_by_simulation,
     sample_size_by_simulation,
+    schoenfeld_design,
     schoenfeld_events,
     schoenfeld_power,
     schoenfeld_sample_size,
@@ -57,6 +58,24 @@ def test_schoenfeld_power_inverts_the_events_formula():
 def test_schoenfeld_sample_size_divides_the_events_by_the_event_probability():
     assert schoenfeld_sample_size(0.7, 1.0) == 247
     assert schoenfeld_sample_size(0.7, 0.5) == 494  # 246.79 / 0.5 = 493.6
+
+
+def test_a_schoenfeld_design_without_censoring_needs_as_many_patients_as_events():
+    d = schoenfeld_design(0.7, control_median=12.0)
+    assert (d.events, d.n_total, d.n_control, d.n_experimental) == (247, 247, 124, 124)
+    assert d.event_probability == pytest.approx(1.0, abs=1e-6)
+
+
+def test_a_schoenfeld_design_with_censoring_simulates_to_its_events_and_power():
+    kw = dict(shape=1.3, accrual_months=24.0, follow_up_months=6.0, dropout_per_year=0.1)
+    d = schoenfeld_design(0.7, control_median=12.0, **kw)
+    assert 0.3 < d.event_probability < 0.9 and d.n_total > d.events
+    est = power_by_simulation(exponential_trial(**kw), d.n_control, 1000,
+                              rng=np.random.default_rng(5))
+    # expected events: D / P * P = D, up to rounding the arms up
+    sd = math.sqrt(d.n_total * d.event_probability * (1 - d.event_probability) / 1000)
+    assert abs(est.mean_events - d.n_total * d.event_probability) < 4 * sd + 1
+    assert abs(est.power - 0.8) < 4 * est.se
 
 
 def test_two_proportion_sample_size_against_the_closed_form():

@@ -23,10 +23,12 @@ from her2lab.virtual_trials.analyze import (
     summarize_replicates,
 )
 from her2lab.virtual_trials.design import (
+    FormulaDesign,
     PowerEstimate,
     SampleSizeEstimate,
     power_by_simulation,
     sample_size_by_simulation,
+    schoenfeld_design,
     schoenfeld_events,
     schoenfeld_power,
     schoenfeld_sample_size,
@@ -48,6 +50,7 @@ __all__ = [
     "ArmSpec",
     "BinaryAnalysis",
     "Effect",
+    "FormulaDesign",
     "KaplanMeierCurve",
     "PopulationSpec",
     "PowerEstimate",
@@ -64,6 +67,7 @@ __all__ = [
     "power_by_simulation",
     "resolve_spec",
     "sample_size_by_simulation",
+    "schoenfeld_design",
     "schoenfeld_events",
     "schoenfeld_power",
     "schoenfeld_sample_size",

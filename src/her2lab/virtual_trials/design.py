@@ -10,7 +10,8 @@ proportional-hazards effect::
 with ``a`` the share allocated to the experimental arm (HR 0.7, two-sided alpha 0.05, power 0.8,
 1:1 gives 247 events). :func:`schoenfeld_sample_size` divides by the probability that a patient's
 event is observed by the analysis (:func:`her2lab.virtual_trials.simulate.event_probability`
-gives it for a Weibull baseline with accrual, follow-up and dropout).
+gives it for a Weibull baseline with accrual, follow-up and dropout; :func:`schoenfeld_design`
+puts the two together for a homogeneous two-arm trial).
 :func:`two_proportion_sample_size` is the normal-approximation analogue for binary endpoints.
 
 Simulation
@@ -46,11 +47,13 @@ from her2lab.errors import SimulationError
 from her2lab.virtual_trials.analyze import binary_test, logrank_two_group
 
 __all__ = [
+    "FormulaDesign",
     "PowerEstimate",
     "SampleSizeEstimate",
     "Simulator",
     "power_by_simulation",
     "sample_size_by_simulation",
+    "schoenfeld_design",
     "schoenfeld_events",
     "schoenfeld_power",
     "schoenfeld_sample_size",
@@ -124,6 +127,60 @@ def schoenfeld_sample_size(
     z = _z_alpha(alpha, sided) + stats.norm.ppf(power)
     events = z**2 / (allocation * (1 - allocation) * math.log(hr) ** 2)
     return math.ceil(events / event_probability - 1e-9)
+
+
+@dataclass(frozen=True)
+class FormulaDesign:
+    """Schoenfeld's design for a Weibull-PH trial with accrual, follow-up and dropout."""
+
+    hr: float
+    events: int
+    event_probability: float
+    n_total: int
+    n_control: int
+    n_experimental: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": "Schoenfeld", "hr": self.hr, "events": self.events,
+                "event_probability": self.event_probability, "n_total": self.n_total,
+                "n_control": self.n_control, "n_experimental": self.n_experimental}
+
+
+def schoenfeld_design(
+    hr: float,
+    *,
+    control_median: float,
+    shape: float = 1.0,
+    accrual_months: float = 0.0,
+    follow_up_months: float | None = None,
+    dropout_per_year: float = 0.0,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    allocation: float = 0.5,
+    sided: int = 2,
+) -> FormulaDesign:
+    """Events (Schoenfeld) and patients for a homogeneous two-arm Weibull-PH trial.
+
+    The probability of an observed event is averaged over the arms (weighted by allocation),
+    each computed by :func:`~her2lab.virtual_trials.simulate.event_probability`; the arm sizes
+    are the total split by ``allocation``, each rounded up.
+    """
+    from her2lab.virtual_trials.simulate import event_probability, weibull_scale_from_median
+
+    _check_design(hr, power, allocation)
+    scale = weibull_scale_from_median(control_median, shape)
+    kw = dict(shape=shape, scale=scale, accrual_months=accrual_months,
+              follow_up_months=follow_up_months, dropout_per_year=dropout_per_year)
+    prob = (1 - allocation) * event_probability(1.0, **kw) + allocation * event_probability(
+        hr, **kw)
+    if prob <= 0:
+        raise SimulationError(
+            "No event can be observed with this accrual and follow-up "
+            f"(accrual_months={accrual_months}, follow_up_months={follow_up_months}).")
+    total = schoenfeld_sample_size(hr, prob, alpha, power, allocation, sided)
+    return FormulaDesign(
+        float(hr), schoenfeld_events(hr, alpha, power, allocation, sided), prob, total,
+        math.ceil(total * (1 - allocation) - 1e-9), math.ceil(total * allocation - 1e-9))
 
 
 def two_proportion_sample_size(

@@ -268,16 +268,21 @@ def event_probability(
         horizon = accrual_months + follow_up_months
     if horizon <= 0:
         return 0.0
-    # F_obs(c) = integral_0^c f(t) e^{-rate t} dt on a grid, by the trapezoid rule on the
-    # substitution u = (t/scale)^shape (f dt = m e^{-m u} du), which is smooth for any shape.
-    u_max = (horizon / scale) ** shape
-    u = np.linspace(0.0, u_max, grid)
-    t = scale * u ** (1.0 / shape)
-    integrand = m * np.exp(-m * u - rate * t)
-    cum = np.concatenate([[0.0], np.cumsum(0.5 * (integrand[1:] + integrand[:-1]) * np.diff(u))])
+    # F_obs(c) = integral_0^c f(t) e^{-rate t} dt, by the trapezoid rule after substituting
+    # v = F(t) = 1 - exp(-m (t/scale)^shape): the integrand becomes e^{-rate t(v)}, smooth and
+    # bounded by 1 (the rule is exact without dropout)
+    v_max = -math.expm1(-m * (horizon / scale) ** shape)
+    v = np.linspace(0.0, v_max, grid)
+    if rate > 0:
+        with np.errstate(divide="ignore"):
+            t = scale * (-np.log1p(-v) / m) ** (1.0 / shape)
+        g = np.exp(-rate * t)
+    else:
+        g = np.ones_like(v)
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (g[1:] + g[:-1]) * np.diff(v))])
     if follow_up_months is None or accrual_months <= 0:
-        return float(cum[-1])
+        return float(min(cum[-1], 1.0))
     # average F_obs(c) over c uniform in [follow_up, follow_up + accrual]
     c = np.linspace(follow_up_months, follow_up_months + accrual_months, grid)
-    fc = np.interp((c / scale) ** shape, u, cum)
-    return float(np.trapezoid(fc, c) / accrual_months)
+    fc = np.interp(-np.expm1(-m * (c / scale) ** shape), v, cum)
+    return float(min(np.trapezoid(fc, c) / accrual_months, 1.0))
