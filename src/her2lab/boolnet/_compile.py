@@ -198,7 +198,7 @@ def compile_model(model: Model) -> CompiledModel:
             if bad.size:
                 raise ModelDefinitionError(
                     f"the rate of node {name!r} must be a finite number >= 0 in every state; "
-                    f"it is {tab[bad[0]]!r} when {_describe_state(support, int(bad[0]))}"
+                    f"it is {float(tab[bad[0]])!r} when {_describe_state(support, int(bad[0]))}"
                 )
             tab_off[i] = tab_len
             tables.append(tab)

@@ -234,9 +234,11 @@ class _Tok:
 
 class _Parser:
     def __init__(
-        self, text: str, *, source: str | None, line: int, column: int, boolean: bool
+        self, text: str, *, source: str | None, line: int, column: int, boolean: bool,
+        source_lines: list[str] | None = None,
     ) -> None:
         self.text = text
+        self.source_lines = source_lines
         self.source = source
         self.line0 = line
         self.col0 = column
@@ -250,6 +252,8 @@ class _Parser:
         nl = before.count("\n")
         line = self.line0 + nl
         col = pos - before.rfind("\n") if nl else self.col0 + pos
+        if self.source_lines is not None and 0 < line <= len(self.source_lines):
+            return line, col, self.source_lines[line - 1]
         lines = self.text.split("\n")
         shown = lines[nl]
         if nl == 0 and self.col0 > 1:
@@ -425,14 +429,17 @@ def parse_expr(
     source: str | None = None,
     line: int = 1,
     column: int = 1,
+    source_lines: list[str] | None = None,
 ) -> Expr:
     """Parse ``text`` into an :class:`Expr`.
 
     ``boolean=True`` accepts a logic rule only; ``False`` accepts a MaBoSS rate expression.
     ``source``, ``line`` and ``column`` place ``text`` inside its file, so that a syntax error
-    points at the right spot of the file rather than of the snippet.
+    points at the right spot of the file rather than of the snippet; ``source_lines`` (the
+    file's lines) lets the error quote the whole line.
     """
-    return _Parser(text, source=source, line=line, column=column, boolean=boolean).parse()
+    return _Parser(text, source=source, line=line, column=column, boolean=boolean,
+                   source_lines=source_lines).parse()
 
 
 # ---------------------------------------------------------------------------------- printing

@@ -1,7 +1,206 @@
-"""``her2lab boolnet ...``: commands of the logical network engine."""
+"""``her2lab boolnet ...``: commands of the logical network engine.
+
+::
+
+    her2lab boolnet simulate MODEL [--cfg CFG] [--samples N] [--max-time T] [--time-tick DT]
+                             [--seed S] [--threads K] [--mutate NODE=ON|OFF ...]
+                             [--output NODE ...] --format json|table
+    her2lab boolnet convert IN OUT                formats by extension (.bnet .bnd .sbml .xml)
+    her2lab boolnet attractors MODEL --format json|table
+
+MODEL is a ``.bnet`` (rates 1, initial P(ON) 0.5), a ``.bnd`` (with ``--cfg`` or the ``.cfg``
+beside it, whose ``sample_count``, ``max_time``, ``time_tick``, ``thread_count`` and
+``seed_pseudorandom`` are the defaults) or SBML-qual (``.sbml``/``.xml``).
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.table import Table
 
 app = typer.Typer(no_args_is_help=True)
+
+
+class Format(StrEnum):
+    json = "json"
+    table = "table"
+
+
+class Update(StrEnum):
+    asynchronous = "asynchronous"
+    synchronous = "synchronous"
+
+
+class Method(StrEnum):
+    auto = "auto"
+    exact = "exact"
+    mpbn = "mpbn"
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(highlight=False, stderr=stderr)
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise typer.BadParameter(f"expected NODE=VALUE, got {item!r}", param_hint=option)
+        node, value = item.split("=", 1)
+        out[node.strip()] = value.strip()
+    return out
+
+
+def _load(model: Path, cfg: Path | None, undefined_as_input: bool):
+    from her2lab.boolnet import read_model
+
+    return read_model(model, cfg, undefined="input" if undefined_as_input else "error")
+
+
+def _setting(value, config: dict[str, str], key: str, default, cast):
+    if value is not None:
+        return value
+    if key in config:
+        try:
+            return cast(float(config[key]))
+        except ValueError:
+            return default
+    return default
+
+
+_UNDEFINED = typer.Option(
+    False, "--undefined-as-input",
+    help="bnet: treat nodes that rules read but no line defines as inputs (X, X).",
+)
+
+
+@app.command()
+def simulate(
+    model: Path = typer.Argument(..., help="Model file: .bnet, .bnd, .sbml or .xml."),
+    cfg: Path | None = typer.Option(None, "--cfg", help="MaBoSS .cfg of a .bnd model."),
+    samples: int | None = typer.Option(None, "--samples", help="Trajectories (default 1000)."),
+    max_time: float | None = typer.Option(None, "--max-time", help="Simulated time (10)."),
+    time_tick: float | None = typer.Option(None, "--time-tick", help="Window width (0.5)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (0)."),
+    threads: int | None = typer.Option(None, "--threads", help="Parallel chunks (1)."),
+    mutate: list[str] = typer.Option(
+        [], "--mutate", help="Force a node: NODE=ON or NODE=OFF (repeatable)."
+    ),
+    output: list[str] = typer.Option(
+        [], "--output", help="Output node whose states are tracked (repeatable)."
+    ),
+    fmt: Format = typer.Option(Format.table, "--format", help="json or table."),
+    undefined_as_input: bool = _UNDEFINED,
+) -> None:
+    """Continuous-time stochastic simulation with MaBoSS semantics."""
+    from her2lab.boolnet import StochasticSimulator
+
+    m = _load(model, cfg, undefined_as_input)
+    fixed = _pairs(mutate, "--mutate")
+    if fixed:
+        m = m.perturbed(fixed=fixed)
+    conf = m.config
+    sim = StochasticSimulator(
+        m,
+        samples=_setting(samples, conf, "sample_count", 1000, int),
+        max_time=_setting(max_time, conf, "max_time", 10.0, float),
+        time_tick=_setting(time_tick, conf, "time_tick", 0.5, float),
+        threads=_setting(threads, conf, "thread_count", 1, int),
+        outputs=output or None,
+    )
+    run_seed = _setting(seed, conf, "seed_pseudorandom", 0, int)
+    with _console(stderr=True).status(f"simulating {sim.samples} trajectories of {m.name}"):
+        result = sim.run(seed=run_seed)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(result.to_dict(nodes=output or None), indent=2) + "\n")
+        return
+    con = _console()
+    table = Table(title=f"{m.name}: P(ON) in the last window, t = {result.times[-1]:g}"
+                  f"-{result.max_time:g}, {result.samples} trajectories")
+    table.add_column("node")
+    table.add_column("P(ON)", justify="right")
+    table.add_column("± s.e.", justify="right")
+    nodes = output or list(result.node_names)
+    for node in nodes:
+        p = result.final[node]
+        table.add_row(node, f"{p:.4f}", f"{float(result.standard_error(p)):.4f}")
+    con.print(table)
+    states = result.final_state_probabilities
+    if states:
+        st = Table(title="most probable states (output nodes), last window")
+        st.add_column("state")
+        st.add_column("P", justify="right")
+        for label, p in list(states.items())[:10]:
+            st.add_row(label, f"{p:.4f}")
+        con.print(st)
+    elif "states" in result.settings:
+        con.print(f"states {result.settings['states']}")
+
+
+@app.command()
+def convert(
+    source: Path = typer.Argument(..., metavar="IN", help="Model to read (.bnet .bnd .sbml .xml)."),
+    target: Path = typer.Argument(..., metavar="OUT", help="File to write, format by extension."),
+    cfg: Path | None = typer.Option(None, "--cfg", help="MaBoSS .cfg of a .bnd input."),
+    undefined_as_input: bool = _UNDEFINED,
+) -> None:
+    """Convert a model between bnet, MaBoSS (.bnd + .cfg) and SBML-qual."""
+    from her2lab.boolnet import write_model
+
+    m = _load(source, cfg, undefined_as_input)
+    written = write_model(m, target)
+    _console(stderr=True).print("wrote " + ", ".join(str(p) for p in written))
+
+
+@app.command()
+def attractors(
+    model: Path = typer.Argument(..., help="Model file: .bnet, .bnd, .sbml or .xml."),
+    cfg: Path | None = typer.Option(None, "--cfg", help="MaBoSS .cfg of a .bnd model."),
+    update: Update = typer.Option(Update.asynchronous, "--update", help="Update mode."),
+    method: Method = typer.Option(Method.auto, "--method", help="auto, exact or mpbn."),
+    fix: list[str] = typer.Option([], "--fix", help="Hold a node: NODE=1 or NODE=0."),
+    mutate: list[str] = typer.Option([], "--mutate", help="Force a node: NODE=ON|OFF."),
+    fmt: Format = typer.Option(Format.table, "--format", help="json or table."),
+    undefined_as_input: bool = _UNDEFINED,
+) -> None:
+    """Steady states and cyclic attractors (exact for small networks, mpbn for larger)."""
+    from her2lab.boolnet import attractors as find
+
+    m = _load(model, cfg, undefined_as_input)
+    fixed = {**_pairs(mutate, "--mutate"), **_pairs(fix, "--fix")}
+    with _console(stderr=True).status("searching attractors"):
+        found = find(m, update=update.value, method=method.value, fixed=fixed or None)
+    n_free = len(m) - len(m.perturbed(fixed=fixed).fixed) if fixed else len(m) - len(m.fixed)
+    used = method.value
+    if used == "auto":
+        from her2lab.boolnet.attractors import MAX_EXACT_NODES
+
+        used = "exact" if n_free <= MAX_EXACT_NODES else "mpbn"
+    if fmt is Format.json:
+        doc = {
+            "model": m.name,
+            "update": update.value,
+            "method": used,
+            "fixed": fixed,
+            "attractors": [a.to_dict() for a in found],
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    table = Table(title=f"{m.name}: {len(found)} attractor(s), {update.value}, {used}")
+    table.add_column("#", justify="right")
+    table.add_column("kind")
+    table.add_column("states", justify="right")
+    table.add_column("ON (* = varies)")
+    for k, a in enumerate(found, start=1):
+        on = [n for n, v in a.pattern.items() if v == 1] + [
+            f"{n}*" for n, v in a.pattern.items() if v == "*"
+        ]
+        table.add_row(str(k), a.kind, "-" if a.size is None else str(a.size),
+                      " ".join(on) or "(all OFF)")
+    _console().print(table)

@@ -1,5 +1,9 @@
 """Model file formats, one module per format with matched ``read_``/``write_`` pairs."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 from her2lab.boolnet.formats.bnet import format_bnet, parse_bnet, read_bnet, write_bnet
 from her2lab.boolnet.formats.maboss import format_maboss, parse_maboss, read_maboss, write_maboss
 from her2lab.boolnet.formats.sbmlqual import (
@@ -8,6 +12,8 @@ from her2lab.boolnet.formats.sbmlqual import (
     read_sbmlqual,
     write_sbmlqual,
 )
+from her2lab.boolnet.model import Model
+from her2lab.errors import ModelError
 
 __all__ = [
     "format_bnet",
@@ -18,8 +24,58 @@ __all__ = [
     "parse_sbmlqual",
     "read_bnet",
     "read_maboss",
+    "read_model",
     "read_sbmlqual",
     "write_bnet",
     "write_maboss",
+    "write_model",
     "write_sbmlqual",
 ]
+
+
+def read_model(
+    path: str | Path, cfg: str | Path | None = None, *, undefined: str = "error"
+) -> Model:
+    """Read a model whatever its format, chosen by extension.
+
+    ``.bnet`` (``undefined="input"`` adds nodes read but not defined as inputs), ``.bnd``
+    (with ``cfg``, or the ``.cfg`` beside it) or SBML-qual (``.sbml``, ``.xml``). Returns a
+    :class:`~her2lab.boolnet.model.Model`.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"model file {str(path)!r} does not exist")
+    suffix = path.suffix.lower()
+    if suffix == ".bnet":
+        return read_bnet(path, undefined=undefined)
+    if suffix == ".bnd":
+        return read_maboss(path, cfg)
+    if suffix in (".sbml", ".xml"):
+        return read_sbmlqual(path)
+    raise ModelError(
+        f"cannot tell the format of {str(path)!r} from its extension {suffix!r}; expected "
+        ".bnet, .bnd (+ .cfg), .sbml or .xml"
+    )
+
+
+def write_model(model: Model, path: str | Path, cfg: str | Path | None = None) -> list[Path]:
+    """Write ``model`` in the format chosen by the extension of ``path`` (``.bnet``, ``.bnd``
+    with ``cfg`` or a ``.cfg`` beside it, ``.sbml``/``.xml``). Returns the paths written."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".bnet":
+        write_bnet(model, path)
+        return [path]
+    if suffix == ".bnd":
+        cfg_path = Path(cfg) if cfg is not None else path.with_suffix(".cfg")
+        write_maboss(model, path, cfg_path)
+        return [path, cfg_path]
+    if suffix in (".sbml", ".xml"):
+        write_sbmlqual(model, path)
+        return [path]
+    raise ModelError(
+        f"cannot tell the format to write from the extension {suffix!r} of {str(path)!r}; "
+        "expected .bnet, .bnd, .sbml or .xml"
+    )
+
+

@@ -39,7 +39,8 @@ def parse_bnet(
     """
     nodes: dict[str, Node] = {}
     where: dict[str, int] = {}
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for lineno, raw in enumerate(lines, start=1):
         line = raw.split("#", 1)[0]
         if not line.strip():
             continue
@@ -61,7 +62,7 @@ def parse_bnet(
             )
         rcol = len(target_part) + 2 + (len(rule_part) - len(rule_part.lstrip()))
         expr = parse_expr(rule_part.strip(), boolean=True, source=source, line=lineno,
-                          column=rcol)
+                          column=rcol, source_lines=lines)
         if target in nodes:
             raise ModelDefinitionError(
                 f"{source}:{lineno}: node {target!r} is defined twice (first on line "
@@ -81,7 +82,11 @@ def parse_bnet(
                 f"defines; add the line '{v}, {v}' if it is an input"
             )
     if problems:
-        raise ModelDefinitionError("undefined node(s):\n" + "\n".join(f"  - {p}" for p in problems))
+        raise ModelDefinitionError(
+            "undefined node(s) (to declare every such node an input, read with "
+            "undefined='input', or --undefined-as-input on the command line):\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
     if undefined == "input":
         for target in list(nodes):
             for v in sorted(nodes[target].logic.variables() - nodes.keys()):

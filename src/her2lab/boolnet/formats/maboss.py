@@ -106,7 +106,7 @@ class _Text:
         lead = len(snippet) - len(snippet.lstrip())
         line, col = self.where(start + lead)
         return parse_expr(snippet.strip(), boolean=boolean, source=self.source, line=line,
-                          column=col)
+                          column=col, source_lines=self.lines)
 
 
 _WS = re.compile(r"\s*")

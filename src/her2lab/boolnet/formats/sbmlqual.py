@@ -153,7 +153,8 @@ def parse_sbmlqual(text: str, *, source: str = "<sbml>", name: str | None = None
     if unknown:
         raise ModelDefinitionError(f"{source}: function terms read undefined species {unknown}")
     nodes = [
-        Node(sid, rules.get(sid, Var(sid)), initial=initial, description=label)
+        Node(sid, rules.get(sid, Var(sid)), initial=initial,
+             description=label if label != sid else "")
         for sid, (label, initial) in species.items()
     ]
     if not nodes:
