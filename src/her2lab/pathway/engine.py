@@ -112,7 +112,7 @@ def _boolnet_model(bnd: str, cfg: str) -> Any:
             config[m.group(1)] = m.group(2).strip()
         else:
             return parse_maboss(bnd, cfg)
-    if set(params) != set(template.parameters):
-        return parse_maboss(bnd, cfg)
+    if set(params) != set(template.parameters) or set(initial) != set(template.node_names):
+        return parse_maboss(bnd, cfg)  # only a complete .cfg takes the fast path
     nodes = [replace(n, initial=initial.get(n.name, n.initial)) for n in template]
     return Model(nodes, parameters=params, name=template.name, config=config).validate()
