@@ -104,11 +104,11 @@ def resolve_drug(name: str) -> str:
     if low in DRUGS:
         return low
     valid = [*DRUGS, "none"]
-    try:
-        from her2lab.knowledge import load as _load_kb  # type: ignore[attr-defined]
+    from her2lab.knowledge import load as load_kb
 
-        did = _load_kb().drug(name).id
-    except (UnknownIdError, ImportError, AttributeError):
+    try:
+        did = load_kb().drug(name).id
+    except UnknownIdError:
         raise UnknownIdError("drug", name, valid) from None
     if did not in DRUGS:
         raise UnknownIdError("drug with a model perturbation", name, list(DRUGS))

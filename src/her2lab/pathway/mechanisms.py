@@ -104,14 +104,11 @@ def resolve_mechanism(name: str) -> str:
     low = name.strip().lower()
     if low in MECHANISMS:
         return low
-    try:
-        from her2lab.knowledge import load as _load_kb  # type: ignore[attr-defined]
+    from her2lab.knowledge import load as load_kb
 
-        kb = _load_kb()
-        mid = kb.mechanism(name).id
+    try:
+        mid = load_kb().mechanism(name).id
     except UnknownIdError:
-        raise UnknownIdError("mechanism", name, [*MECHANISMS, "none"]) from None
-    except (ImportError, AttributeError):
         raise UnknownIdError("mechanism", name, [*MECHANISMS, "none"]) from None
     if mid not in MECHANISMS:
         raise UnknownIdError("mechanism with a model setting", name, list(MECHANISMS))
