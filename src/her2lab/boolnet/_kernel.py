@@ -242,7 +242,7 @@ def simulate_kernel(
     prog_off, code, consts, max_stack, dep_off, dep_idx, dep_bit,
     p_on, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, force_mask, force_val,
     out_pos, track_states,
-    samples, max_time, dt, n_windows, seed, n_chunks, discrete_time,
+    samples, max_time, dt, n_windows, seed, n_chunks,
     node_acc, node_full, state_keys, state_used, state_acc, state_full, state_count, finals,
     flags, n_events,
 ):  # pragma: no cover - compiled
@@ -316,11 +316,8 @@ def simulate_kernel(
                         total += r[i]
                     since_sum = 0
                 since_sum += 1
-                if discrete_time:
-                    tau = 1.0
-                else:
-                    e, st = _exponential(st)
-                    tau = e / total
+                e, st = _exponential(st)
+                tau = e / total
                 if t + tau > max_time:
                     break
                 t += tau

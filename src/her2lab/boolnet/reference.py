@@ -88,7 +88,9 @@ def run_maboss(
         if n in col:
             probs[:, j] = np.asarray(node_probs)[:, col[n]]
     order = {n: k for k, n in enumerate(outs)}
-    keys = []
+    keys: list[int] = []
+    if len(outs) > 64:  # states over more than 64 nodes do not fit our uint64 keys
+        st_names, st_probs = [], np.zeros((len(times), 0))
     for name in st_names:
         on = [] if name == "<nil>" else [s.strip() for s in name.split("--")]
         keys.append(sum(1 << order[n] for n in on))

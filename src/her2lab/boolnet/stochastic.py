@@ -172,9 +172,6 @@ class StochasticSimulator:
         MaBoSS does). At most 64; the number of distinct states met must fit the accumulator.
     keep_final_states
         Keep each trajectory's state at ``max_time`` (``samples x nodes`` booleans).
-    discrete_time
-        MaBoSS's ``discrete_time = 1``: each transition takes one time unit instead of an
-        exponential waiting time.
     """
 
     def __init__(
@@ -187,7 +184,6 @@ class StochasticSimulator:
         threads: int = 1,
         outputs: Sequence[str] | None = None,
         keep_final_states: bool = True,
-        discrete_time: bool = False,
     ) -> None:
         self.model = model
         self.samples = samples
@@ -196,7 +192,6 @@ class StochasticSimulator:
         self.threads = threads
         self.outputs = outputs
         self.keep_final_states = keep_final_states
-        self.discrete_time = discrete_time
 
     def _check(self) -> None:
         def bad(name: str, expected: str, got: object) -> SimulationError:
@@ -247,7 +242,7 @@ class StochasticSimulator:
             )
         cm: CompiledModel = compiled(self.model)
         outputs = self._output_nodes()
-        notes: dict[str, Any] = {"discrete_time": bool(self.discrete_time)}
+        notes: dict[str, Any] = {}
         if self.outputs is None and not outputs:
             notes["states"] = (
                 "not tracked: more than 64 non-internal nodes; pass outputs=[...] to track the "
@@ -289,7 +284,7 @@ class StochasticSimulator:
                     cm.consts, cm.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, cm.p_on,
                     cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
                     cm.force_mask, cm.force_val, out_pos, track, samples, max_time, dt, n_windows,
-                    np.uint64(seed), n_chunks, bool(self.discrete_time),
+                    np.uint64(seed), n_chunks,
                     node_acc, node_full, state_keys, state_used, state_acc, state_full,
                     state_count, finals, flags, n_events,
                 )
