@@ -92,7 +92,7 @@ def main() -> None:
     print(f"{'nodes':>5} {'outputs':>9} {'samples':>8} {'ours_s':>9} {'maboss_s':>9} "
           f"{'ratio':>8} {'trans/tr':>8} {'max|d|':>8} {'z_max':>5}")
     r20 = versus(20, samples, max_time, tick, 5, "5 nodes")
-    # versus(20, samples, max_time, tick, "all", "all")
+    versus(20, samples, max_time, tick, "all", "all")
     r80 = versus(80, samples, max_time, tick, 5, "5 nodes")
     print(f"\ntargets: >=10x at 20 nodes -> {r20:.1f}x {'met' if r20 >= 10 else 'NOT met'}; "
           f">=5x at 80 nodes -> {r80:.1f}x {'met' if r80 >= 5 else 'NOT met'}")

@@ -39,6 +39,11 @@ from her2lab.boolnet.expr import (
 from her2lab.boolnet.model import Model
 from her2lab.errors import ModelDefinitionError
 
+RATE_UNITS = 2.0**60
+"""The kernel counts rates in integer units: ``unit = (largest tabulated rate x nodes) /
+RATE_UNITS``, so the total rate stays below 2**63 and a rate is resolved to ~1e-18 of the
+largest; a rate below that resolution (absurdly small next to the others) would round to 0."""
+
 MAX_TABLE_INPUTS = 14
 """Largest support tabulated (2**14 floats = 128 KiB per node); larger ones run as programs."""
 
@@ -65,6 +70,8 @@ class CompiledModel:
     in_shift: np.ndarray  # uint64: bit position of each support node in its word
     tab_off: np.ndarray  # int64[n]
     table: np.ndarray  # float64
+    itable: np.ndarray  # int64: table in units of `unit`
+    unit: float
     prog_off: np.ndarray  # int64[n+1]
     code: np.ndarray  # int64: opcode, argument pairs
     consts: np.ndarray  # float64
@@ -252,6 +259,13 @@ def compile_model(model: Model) -> CompiledModel:
             force_val[i >> 6] |= np.uint64(1 << (i & 63))
 
     in_arr = np.array(in_nodes, dtype=np.int64)
+    table = np.concatenate(tables) if tables else np.zeros(1)
+    top = float(table.max()) if table.size else 0.0
+    if kind.any():  # program rates are not known in advance: leave them headroom
+        top = max(top, 1.0) * 1e3
+    unit = max(top, 1e-300) * n / RATE_UNITS
+    itable = np.floor(table / unit + 0.5).astype(np.int64)
+    itable[(table > 0) & (itable == 0)] = 1  # a positive rate stays positive
     return CompiledModel(
         names=tuple(names),
         n_words=n_words,
@@ -263,7 +277,9 @@ def compile_model(model: Model) -> CompiledModel:
         in_word=in_arr >> 6,
         in_shift=(in_arr & 63).astype(np.uint64),
         tab_off=tab_off,
-        table=np.concatenate(tables) if tables else np.zeros(1),
+        table=table,
+        itable=itable,
+        unit=unit,
         prog_off=np.array(prog_off, dtype=np.int64),
         code=np.array(code or [0], dtype=np.int64),
         consts=np.array(consts or [0.0], dtype=np.float64),

@@ -174,10 +174,8 @@ def _table_index(i, s, in_off, in_word, in_shift):
 
 @njit(inline="always")
 def _program_rate(i, s, prog_off, code, consts, node_word, node_mask, stack):
-    v = _run_program(prog_off[i], prog_off[i + 1], code, consts, s, node_word, node_mask, stack)
-    if v >= 0.0 and v < np.inf:
-        return v
-    return -1.0  # a negative, infinite or NaN rate: the caller flags it
+    return _run_program(prog_off[i], prog_off[i + 1], code, consts, s, node_word, node_mask,
+                        stack)
 
 
 @njit(inline="always")
@@ -221,38 +219,61 @@ def _add_interval(acc, full, c, col, a, b, inv_dt, dt, n_windows, by_node):
 
 
 @njit(inline="always")
-def _state_slot(keys, used, count, c, key, cap):
+def _state_row(keys, rows, count, row_key, c, key, cap, max_rows):
+    """Row of the accumulators of output state ``key`` in chunk ``c``: an open-addressing hash
+    table (``keys``, ``rows``; row -1 marks an empty slot) hands out rows in order of first
+    visit, so only the rows of states actually met are ever touched. -1 when full."""
     h = np.int64((key * _GOLDEN) >> np.uint64(38)) & (cap - 1)
-    while used[c, h] != 0:
+    while rows[c, h] >= 0:
         if keys[c, h] == key:
-            return h
+            return rows[c, h]
         h = (h + 1) & (cap - 1)
-    if count[c] * 4 >= cap * 3:
+    if count[c] >= max_rows:
         return -1
-    used[c, h] = 1
+    row = count[c]
+    rows[c, h] = row
     keys[c, h] = key
-    count[c] += 1
-    return h
+    row_key[c, row] = key
+    count[c] = row + 1
+    return row
+
+
+@njit(inline="always")
+def _to_units(v, inv_unit, max_units):
+    """A float rate from a program in the kernel's integer units; -1 if invalid or too large."""
+    if not (v >= 0.0 and v < np.inf):
+        return -1
+    q = v * inv_unit + 0.5
+    if q > max_units:
+        return -1
+    return np.int64(q)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def simulate_kernel(
     n, n_words, node_word, node_mask, node_shift, kind, in_off, in_word, in_shift, tab_off,
-    table,
+    itable, unit,
     prog_off, code, consts, max_stack, dep_off, dep_idx, dep_bit,
     p_on, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, force_mask, force_val,
     out_pos, track_states,
     samples, max_time, dt, n_windows, seed, n_chunks,
-    node_acc, node_full, state_keys, state_used, state_acc, state_full, state_count, finals,
+    node_acc, node_full, state_keys, state_rows, row_key, state_acc, state_full, state_count,
+    finals,
     flags, n_events,
 ):  # pragma: no cover - compiled
+    # Rates are integers in units of `unit` (see _compile.RATE_UNITS): sums are exact, so the
+    # total rate never drifts and is 0 exactly at a fixed point, and the choice of the next
+    # node is a chain of 1-cycle integer additions.
     cap = state_keys.shape[1]
+    max_rows = state_acc.shape[1]
     inv_dt = 1.0 / dt
+    inv_unit = 1.0 / unit
+    max_units = np.float64(2**62 // max(n, 1))
     n_groups = g_node_off.shape[0] - 1
     keep_finals = finals.shape[0] > 0
     for c in prange(n_chunks):
         s = np.zeros(n_words, dtype=np.uint64)
-        r = np.zeros(n, dtype=np.float64)
+        r = np.zeros(n, dtype=np.int64)
         tidx = np.zeros(n, dtype=np.int64)
         on_since = np.zeros(n, dtype=np.float64)
         stack = np.zeros(max_stack, dtype=np.float64)
@@ -281,57 +302,46 @@ def simulate_kernel(
             for w in range(n_words):
                 s[w] = (s[w] & ~force_mask[w]) | force_val[w]
             key = np.uint64(0)
-            total = 0.0
-            n_active = 0
+            total = 0
             for i in range(n):
                 on_since[i] = 0.0
                 if kind[i] == 0:
                     tidx[i] = _table_index(i, s, in_off, in_word, in_shift)
-                    v = table[tab_off[i] + tidx[i]]
+                    v = itable[tab_off[i] + tidx[i]]
                 else:
-                    v = _program_rate(i, s, prog_off, code, consts, node_word, node_mask, stack)
-                if v < 0.0:
-                    flags[c] |= FLAG_BAD_RATE
-                    v = 0.0
+                    v = _to_units(_program_rate(i, s, prog_off, code, consts, node_word,
+                                                node_mask, stack), inv_unit, max_units)
+                    if v < 0:
+                        flags[c] |= FLAG_BAD_RATE
+                        v = 0
                 r[i] = v
                 total += v
-                if v > 0.0:
-                    n_active += 1
                 if out_pos[i] >= 0 and (s[node_word[i]] & node_mask[i]) != 0:
                     key |= _ONE << np.uint64(out_pos[i])
             slot = -1
             if track_states:
-                slot = _state_slot(state_keys, state_used, state_count, c, key, cap)
+                slot = _state_row(state_keys, state_rows, state_count, row_key, c, key, cap,
+                                  max_rows)
                 if slot < 0:
                     flags[c] |= FLAG_STATE_OVERFLOW
             state_since = 0.0
             t = 0.0
-            since_sum = 0
-            while n_active > 0:
-                # the total rate is kept up to date incrementally and summed afresh every 32
-                # transitions, which bounds rounding drift; n_active (exact) detects fixed points
-                if since_sum >= 32:
-                    total = 0.0
-                    for i in range(n):
-                        total += r[i]
-                    since_sum = 0
-                since_sum += 1
+            while total > 0:
+                ftotal = np.float64(total)
                 e, st = _exponential(st)
-                tau = e / total
+                tau = e / (ftotal * unit)
                 if t + tau > max_time:
                     break
                 t += tau
                 st += _GOLDEN
-                x = _unit(_mix(st)) * total
+                x = np.int64(_unit(_mix(st)) * ftotal)
+                if x >= total:  # float rounding at the top end
+                    x = total - 1
                 i = 0
                 cum = r[0]
-                while cum <= x and i < n - 1:
+                while cum <= x:
                     i += 1
                     cum += r[i]
-                while i > 0 and r[i] <= 0.0:
-                    i -= 1
-                while r[i] <= 0.0:
-                    i += 1
                 events += 1
                 w = node_word[i]
                 if (s[w] & node_mask[i]) != 0:
@@ -347,7 +357,8 @@ def simulate_kernel(
                     key ^= _ONE << np.uint64(out_pos[i])
                     state_since = t
                     if track_states and slot >= 0:
-                        slot = _state_slot(state_keys, state_used, state_count, c, key, cap)
+                        slot = _state_row(state_keys, state_rows, state_count, row_key, c,
+                                          key, cap, max_rows)
                         if slot < 0:
                             flags[c] |= FLAG_STATE_OVERFLOW
                 for d in range(dep_off[i], dep_off[i + 1]):
@@ -356,16 +367,14 @@ def simulate_kernel(
                     j = dep_idx[d]
                     if kind[j] == 0:
                         tidx[j] ^= dep_bit[d]
-                        v = table[tab_off[j] + tidx[j]]
+                        v = itable[tab_off[j] + tidx[j]]
                     else:
-                        v = _program_rate(j, s, prog_off, code, consts, node_word, node_mask,
-                                          stack)
-                        if v < 0.0:
+                        v = _to_units(_program_rate(j, s, prog_off, code, consts, node_word,
+                                                    node_mask, stack), inv_unit, max_units)
+                        if v < 0:
                             flags[c] |= FLAG_BAD_RATE
-                            v = 0.0
-                    old = r[j]
-                    n_active += np.int64(v > 0.0) - np.int64(old > 0.0)
-                    total += v - old
+                            v = 0
+                    total += v - r[j]
                     r[j] = v
             for i in range(n):
                 if (s[node_word[i]] & node_mask[i]) != 0:

@@ -34,7 +34,7 @@ from her2lab.errors import SimulationError
 
 __all__ = ["SimulationResult", "StochasticSimulator", "state_label"]
 
-_STATE_BUDGET_FLOATS = 1 << 22  # 2 x 32 MiB of per-window state accumulators at most
+_STATE_BUDGET_FLOATS = 1 << 26  # 512 MiB of virtual memory; only rows in use are touched
 
 
 def state_label(on_nodes: Iterable[str]) -> str:
@@ -258,61 +258,63 @@ class StochasticSimulator:
         n_windows = math.floor(max_time / dt + 1e-9)
         n_chunks = int(self.threads)
         track = bool(outputs)
-        budget = max(64, _STATE_BUDGET_FLOATS // max(1, n_chunks * max(n_windows, 1)))
-        budget = 1 << math.floor(math.log2(budget))
-        want = 1 << min(len(outputs) + 1, 30) if track else 4
-        cap = max(4, min(want, budget, 1 << 12))
-        while True:
-            node_acc = np.zeros((n_chunks, n_windows, cm.n), dtype=np.float64)
-            state_keys = np.zeros((n_chunks, cap), dtype=np.uint64)
-            state_used = np.zeros((n_chunks, cap), dtype=np.uint8)
-            node_full = np.zeros((n_chunks, n_windows + 1, cm.n), dtype=np.float64)
-            state_acc = np.zeros((n_chunks, cap, n_windows if track else 1), dtype=np.float64)
-            state_full = np.zeros((n_chunks, cap, n_windows + 1 if track else 2),
-                                  dtype=np.float64)
-            state_count = np.zeros(n_chunks, dtype=np.int64)
-            finals = np.zeros((samples if self.keep_final_states else 0, cm.n_words),
-                              dtype=np.uint64)
-            flags = np.zeros(n_chunks, dtype=np.int64)
-            n_events = np.zeros(n_chunks, dtype=np.int64)
-            threads_before = numba.get_num_threads()
-            numba.set_num_threads(min(n_chunks, numba.config.NUMBA_NUM_THREADS))
-            try:
-                _kernel.simulate_kernel(
-                    cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, cm.kind,
-                    cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, cm.table, cm.prog_off, cm.code,
-                    cm.consts, cm.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, cm.p_on,
-                    cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
-                    cm.force_mask, cm.force_val, out_pos, track, samples, max_time, dt, n_windows,
-                    np.uint64(seed), n_chunks,
-                    node_acc, node_full, state_keys, state_used, state_acc, state_full,
-                    state_count, finals, flags, n_events,
-                )
-            finally:
-                numba.set_num_threads(threads_before)
-            all_flags = int(np.bitwise_or.reduce(flags))
-            if all_flags & _kernel.FLAG_STATE_OVERFLOW and cap < min(want, budget):
-                cap = min(want, budget, cap * 16)  # more distinct states than expected: rerun
-                continue
-            break
+        # Output-state accumulators: one row (n_windows partial + n_windows+1 whole-window
+        # counts) per distinct state met, handed out in order of first visit. The arrays are
+        # allocated zeroed by calloc, so only the rows of states actually met use memory;
+        # their virtual size is capped at _STATE_BUDGET_FLOATS.
+        want = (1 << min(len(outputs), 40)) if track else 1
+        max_rows = max(1, min(want, _STATE_BUDGET_FLOATS // (n_chunks * (2 * n_windows + 1))))
+        if not track:
+            max_rows = 1
+        cap = 1 << math.ceil(math.log2(max_rows * 4 / 3 + 2))  # hash slots, load <= 3/4
+        node_acc = np.zeros((n_chunks, n_windows, cm.n), dtype=np.float64)
+        node_full = np.zeros((n_chunks, n_windows + 1, cm.n), dtype=np.float64)
+        state_keys = np.zeros((n_chunks, cap), dtype=np.uint64)
+        state_rows = np.full((n_chunks, cap), -1, dtype=np.int64)
+        row_key = np.zeros((n_chunks, max_rows), dtype=np.uint64)
+        state_acc = np.zeros((n_chunks, max_rows, n_windows if track else 1), dtype=np.float64)
+        state_full = np.zeros((n_chunks, max_rows, n_windows + 1 if track else 2),
+                              dtype=np.float64)
+        state_count = np.zeros(n_chunks, dtype=np.int64)
+        finals = np.zeros((samples if self.keep_final_states else 0, cm.n_words),
+                          dtype=np.uint64)
+        flags = np.zeros(n_chunks, dtype=np.int64)
+        n_events = np.zeros(n_chunks, dtype=np.int64)
+        threads_before = numba.get_num_threads()
+        numba.set_num_threads(min(n_chunks, numba.config.NUMBA_NUM_THREADS))
+        try:
+            _kernel.simulate_kernel(
+                cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, cm.kind,
+                cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, cm.itable, cm.unit, cm.prog_off,
+                cm.code, cm.consts, cm.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, cm.p_on,
+                cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
+                cm.force_mask, cm.force_val, out_pos, track, samples, max_time, dt, n_windows,
+                np.uint64(seed), n_chunks,
+                node_acc, node_full, state_keys, state_rows, row_key, state_acc, state_full,
+                state_count, finals, flags, n_events,
+            )
+        finally:
+            numba.set_num_threads(threads_before)
+        all_flags = int(np.bitwise_or.reduce(flags))
 
         if all_flags & _kernel.FLAG_BAD_RATE:
             raise SimulationError(
                 f"a rate of model {self.model.name!r} evaluated to a negative, infinite or NaN "
-                "value during the run; check the rate expressions of its nodes"
+                "value during the run (or, for a rate computed at run time, to more than 1000 "
+                "times the largest tabulated rate); check the rate expressions of its nodes"
             )
         if all_flags & _kernel.FLAG_STATE_OVERFLOW and self.outputs is None:
             # Default outputs (all non-internal nodes) met too many states to track jointly:
             # per-node results stand; joint states are left out, and the result says so.
             notes["states"] = (
-                f"not tracked: more than {cap * 3 // 4} distinct states of the {len(outputs)} "
+                f"not tracked: more than {max_rows} distinct states of the {len(outputs)} "
                 "non-internal nodes; pass outputs=[...] to track the states of a few nodes"
             )
             track = False
             outputs = []
         elif all_flags & _kernel.FLAG_STATE_OVERFLOW:
             raise SimulationError(
-                f"more than {cap * 3 // 4} distinct states of the {len(outputs)} output nodes "
+                f"more than {max_rows} distinct states of the {len(outputs)} output nodes "
                 "occurred; pass fewer output nodes (outputs=[...], or mark nodes internal)"
             )
 
@@ -326,10 +328,12 @@ class StochasticSimulator:
         keys = np.zeros(0, dtype=np.uint64)
         state_probs = np.zeros((n_windows, 0))
         if track:
-            used = state_used.astype(bool)
-            all_keys = state_keys[used]
-            state_acc = state_acc + dt * np.cumsum(state_full[:, :, :n_windows], axis=2)
-            all_acc = state_acc[used]  # (m, n_windows)
+            rows = [(c, state_count[c]) for c in range(n_chunks)]
+            all_keys = np.concatenate([row_key[c, :k] for c, k in rows])
+            all_acc = np.concatenate([
+                state_acc[c, :k] + dt * np.cumsum(state_full[c, :k, :n_windows], axis=1)
+                for c, k in rows
+            ])  # (states met, n_windows)
             keys, inverse = np.unique(all_keys, return_inverse=True)
             merged = np.zeros((keys.size, n_windows))
             np.add.at(merged, inverse, all_acc)
