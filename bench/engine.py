@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from her2lab.boolnet import StochasticSimulator
+from her2lab.boolnet import StochasticSimulator, read_bnet
 from her2lab.boolnet.generate import random_model
 from her2lab.boolnet.reference import run_maboss
 
@@ -56,9 +56,13 @@ def compare(ours, ref) -> tuple[float, float]:
     return float(diff.max()), float((diff / se).max())
 
 
-def versus(n_nodes: int, samples: int, max_time: float, tick: float, outputs, label: str):
-    model = random_model(n_nodes, seed=1, n_mutations=2)
-    outs = model.node_names if outputs == "all" else model.node_names[:outputs]
+def versus(n_nodes: int, samples: int, max_time: float, tick: float, outputs, label: str,
+           model=None):
+    model = model or random_model(n_nodes, seed=1, n_mutations=2)
+    if isinstance(outputs, list):
+        outs = outputs
+    else:
+        outs = model.node_names if outputs == "all" else model.node_names[:outputs]
     kw = dict(samples=samples, max_time=max_time, time_tick=tick)
     ours, t_ours = timed(
         lambda: StochasticSimulator(model, threads=THREADS, outputs=outs, **kw).run(seed=1),
@@ -70,7 +74,7 @@ def versus(n_nodes: int, samples: int, max_time: float, tick: float, outputs, la
     dmax, zmax = compare(ours, ref)
     ok = "ok" if zmax < 5 else "MISMATCH"
     print(
-        f"{n_nodes:>5} {label:>9} {samples:>8} {t_ours:>9.3f} {t_ref:>9.3f} "
+        f"{n_nodes:>5} {label:>11} {samples:>8} {t_ours:>9.3f} {t_ref:>9.3f} "
         f"{t_ref / t_ours:>7.1f}x {ours.n_transitions / samples:>8.1f} {dmax:>8.4f} "
         f"{zmax:>5.1f} {ok}"
     )
@@ -87,12 +91,29 @@ def main() -> None:
     warm = random_model(5, seed=0)
     _, t_compile = timed(lambda: StochasticSimulator(warm, samples=2, max_time=1, time_tick=0.5,
                                                     threads=THREADS).run(seed=0))
+    import os
+    import platform
+
+    import cmaboss
+    import numba
+
+    print(f"python {platform.python_version()}, numba {numba.__version__}, cmaboss "
+          f"{getattr(cmaboss, '__version__', '1.0.0b34')}, {os.cpu_count()} CPUs, "
+          f"{platform.processor() or platform.machine()}")
+    print("times: best of 3, wall clock; 'random' models are seeded (generate.random_model)")
     print(f"kernel load/compile (once per installation, then cached): {t_compile:.2f} s")
     print(f"max_time={max_time}, time_tick={tick}, threads={THREADS}")
-    print(f"{'nodes':>5} {'outputs':>9} {'samples':>8} {'ours_s':>9} {'maboss_s':>9} "
+    print(f"{'nodes':>5} {'outputs':>11} {'samples':>8} {'ours_s':>9} {'maboss_s':>9} "
           f"{'ratio':>8} {'trans/tr':>8} {'max|d|':>8} {'z_max':>5}")
     r20 = versus(20, samples, max_time, tick, 5, "5 nodes")
     versus(20, samples, max_time, tick, "all", "all")
+    sahin = Path(__file__).resolve().parents[1].parent / "shared" / "models" / \
+        "sahin2009_erbb_g1s" / "model.bnet"
+    if sahin.exists():
+        versus(20, samples, max_time, tick, ["v_pRB1", "v_MYC", "v_CDK4", "v_p21", "v_EGF"],
+               "Sahin 5", model=read_bnet(sahin, undefined="input"))
+    else:
+        print(f"(the Sahin 2009 model is not at {sahin}: its row is skipped)")
     r80 = versus(80, samples, max_time, tick, 5, "5 nodes")
     print(f"\ntargets: >=10x at 20 nodes -> {r20:.1f}x {'met' if r20 >= 10 else 'NOT met'}; "
           f">=5x at 80 nodes -> {r80:.1f}x {'met' if r80 >= 5 else 'NOT met'}")
