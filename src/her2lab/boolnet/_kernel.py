@@ -219,23 +219,52 @@ def _add_interval(acc, full, c, col, a, b, inv_dt, dt, n_windows, by_node):
 
 
 @njit(inline="always")
-def _state_row(keys, rows, count, row_key, c, key, cap, max_rows):
-    """Row of the accumulators of output state ``key`` in chunk ``c``: an open-addressing hash
-    table (``keys``, ``rows``; row -1 marks an empty slot) hands out rows in order of first
+def _state_row(table, count, row_key, c, key, cap, max_rows):
+    """Row of the accumulators of output state ``key`` in chunk ``c``.
+
+    ``table[c]`` is an open-addressing hash table of (key, row) pairs side by side (one cache
+    line holds both; row -1 marks an empty slot); rows are handed out in order of first
     visit, so only the rows of states actually met are ever touched. -1 when full."""
+    ikey = np.int64(key)
     h = np.int64((key * _GOLDEN) >> np.uint64(38)) & (cap - 1)
-    while rows[c, h] >= 0:
-        if keys[c, h] == key:
-            return rows[c, h]
+    while table[c, 2 * h + 1] >= 0:
+        if table[c, 2 * h] == ikey:
+            return table[c, 2 * h + 1]
         h = (h + 1) & (cap - 1)
     if count[c] >= max_rows:
         return -1
     row = count[c]
-    rows[c, h] = row
-    keys[c, h] = key
+    table[c, 2 * h] = ikey
+    table[c, 2 * h + 1] = row
     row_key[c, row] = key
     count[c] = row + 1
     return row
+
+
+@njit(inline="always")
+def _add_state_interval(acc, c, row, a, b, inv_dt, dt, n_windows):
+    """As _add_interval, for an output state: ``acc[c, row, :n_windows]`` holds the partial
+    windows and ``acc[c, row, n_windows:]`` the whole-window difference array, side by side."""
+    tw = n_windows * dt
+    if b > tw:
+        b = tw
+    if a >= b:
+        return
+    k0 = int(a * inv_dt)
+    if k0 >= n_windows:
+        return
+    k1 = int(b * inv_dt)
+    if k1 > n_windows:
+        k1 = n_windows
+    if k1 <= k0:
+        acc[c, row, k0] += b - a
+        return
+    acc[c, row, k0] += (k0 + 1) * dt - a
+    if k1 < n_windows:
+        acc[c, row, k1] += b - k1 * dt
+    if k1 > k0 + 1:
+        acc[c, row, n_windows + k0 + 1] += 1.0
+        acc[c, row, n_windows + k1] -= 1.0
 
 
 @njit(inline="always")
@@ -257,14 +286,14 @@ def simulate_kernel(
     p_on, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, force_mask, force_val,
     out_pos, track_states,
     samples, max_time, dt, n_windows, seed, n_chunks,
-    node_acc, node_full, state_keys, state_rows, row_key, state_acc, state_full, state_count,
+    node_acc, node_full, state_table, row_key, state_acc, state_count,
     finals,
     flags, n_events,
 ):  # pragma: no cover - compiled
     # Rates are integers in units of `unit` (see _compile.RATE_UNITS): sums are exact, so the
     # total rate never drifts and is 0 exactly at a fixed point, and the choice of the next
     # node is a chain of 1-cycle integer additions.
-    cap = state_keys.shape[1]
+    cap = state_table.shape[1] // 2
     max_rows = state_acc.shape[1]
     inv_dt = 1.0 / dt
     inv_unit = 1.0 / unit
@@ -320,7 +349,7 @@ def simulate_kernel(
                     key |= _ONE << np.uint64(out_pos[i])
             slot = -1
             if track_states:
-                slot = _state_row(state_keys, state_rows, state_count, row_key, c, key, cap,
+                slot = _state_row(state_table, state_count, row_key, c, key, cap,
                                   max_rows)
                 if slot < 0:
                     flags[c] |= FLAG_STATE_OVERFLOW
@@ -352,12 +381,12 @@ def simulate_kernel(
                 s[w] ^= node_mask[i]
                 if out_pos[i] >= 0:
                     if slot >= 0:
-                        _add_interval(state_acc, state_full, c, slot, state_since, t, inv_dt, dt,
-                                      n_windows, False)
+                        _add_state_interval(state_acc, c, slot, state_since, t, inv_dt, dt,
+                                            n_windows)
                     key ^= _ONE << np.uint64(out_pos[i])
                     state_since = t
                     if track_states and slot >= 0:
-                        slot = _state_row(state_keys, state_rows, state_count, row_key, c,
+                        slot = _state_row(state_table, state_count, row_key, c,
                                           key, cap, max_rows)
                         if slot < 0:
                             flags[c] |= FLAG_STATE_OVERFLOW
@@ -381,8 +410,8 @@ def simulate_kernel(
                     _add_interval(node_acc, node_full, c, i, on_since[i], max_time, inv_dt, dt,
                                   n_windows, True)
             if slot >= 0:
-                _add_interval(state_acc, state_full, c, slot, state_since, max_time, inv_dt, dt,
-                              n_windows, False)
+                _add_state_interval(state_acc, c, slot, state_since, max_time, inv_dt, dt,
+                                    n_windows)
             if keep_finals:
                 for w in range(n_words):
                     finals[traj, w] = s[w]

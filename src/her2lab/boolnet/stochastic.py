@@ -269,12 +269,11 @@ class StochasticSimulator:
         cap = 1 << math.ceil(math.log2(max_rows * 4 / 3 + 2))  # hash slots, load <= 3/4
         node_acc = np.zeros((n_chunks, n_windows, cm.n), dtype=np.float64)
         node_full = np.zeros((n_chunks, n_windows + 1, cm.n), dtype=np.float64)
-        state_keys = np.zeros((n_chunks, cap), dtype=np.uint64)
-        state_rows = np.full((n_chunks, cap), -1, dtype=np.int64)
+        state_table = np.full((n_chunks, 2 * cap), -1, dtype=np.int64)  # (key, row) pairs
         row_key = np.zeros((n_chunks, max_rows), dtype=np.uint64)
-        state_acc = np.zeros((n_chunks, max_rows, n_windows if track else 1), dtype=np.float64)
-        state_full = np.zeros((n_chunks, max_rows, n_windows + 1 if track else 2),
-                              dtype=np.float64)
+        # per row: n_windows partial windows, then n_windows + 1 whole-window differences
+        state_acc = np.zeros((n_chunks, max_rows, 2 * n_windows + 1 if track else 3),
+                             dtype=np.float64)
         state_count = np.zeros(n_chunks, dtype=np.int64)
         finals = np.zeros((samples if self.keep_final_states else 0, cm.n_words),
                           dtype=np.uint64)
@@ -290,8 +289,8 @@ class StochasticSimulator:
                 cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
                 cm.force_mask, cm.force_val, out_pos, track, samples, max_time, dt, n_windows,
                 np.uint64(seed), n_chunks,
-                node_acc, node_full, state_keys, state_rows, row_key, state_acc, state_full,
-                state_count, finals, flags, n_events,
+                node_acc, node_full, state_table, row_key, state_acc, state_count, finals, flags,
+                n_events,
             )
         finally:
             numba.set_num_threads(threads_before)
@@ -328,16 +327,21 @@ class StochasticSimulator:
         keys = np.zeros(0, dtype=np.uint64)
         state_probs = np.zeros((n_windows, 0))
         if track:
-            rows = [(c, state_count[c]) for c in range(n_chunks)]
-            all_keys = np.concatenate([row_key[c, :k] for c, k in rows])
-            all_acc = np.concatenate([
-                state_acc[c, :k] + dt * np.cumsum(state_full[c, :k, :n_windows], axis=1)
-                for c, k in rows
-            ])  # (states met, n_windows)
-            keys, inverse = np.unique(all_keys, return_inverse=True)
+            # each chunk has one row per state it met; a state met in several chunks has a
+            # row in each: sum them (keys are unique within a chunk, so += by index is exact)
+            chunk_keys = [row_key[c, : state_count[c]] for c in range(n_chunks)]
+            keys, inverse = np.unique(np.concatenate(chunk_keys), return_inverse=True)
             merged = np.zeros((keys.size, n_windows))
-            np.add.at(merged, inverse, all_acc)
-            state_probs = merged.T / norm
+            at = 0
+            for c, ck in enumerate(chunk_keys):
+                k = ck.size
+                acc = state_acc[c, :k, :n_windows]
+                acc += dt * np.cumsum(state_acc[c, :k, n_windows:2 * n_windows], axis=1)
+                merged[inverse[at:at + k]] += acc
+                at += k
+            merged /= norm
+            np.clip(merged, 0.0, 1.0, out=merged)  # rounding only: sums of durations <= dt
+            state_probs = merged.T
 
         if self.keep_final_states:
             # node i is bit i % 64 of word i // 64: little-endian bit order over the words
@@ -352,7 +356,7 @@ class StochasticSimulator:
             node_probabilities=np.clip(node_probs, 0.0, 1.0),
             output_nodes=tuple(outputs),
             state_keys=keys,
-            state_probabilities=np.clip(state_probs, 0.0, 1.0),
+            state_probabilities=state_probs,
             final_states=bits,
             samples=samples,
             max_time=max_time,
