@@ -120,20 +120,20 @@ def logic_exprs():
     return st.recursive(leaves, extend, max_leaves=12)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(logic_exprs())
 def test_maboss_printing_round_trips_to_the_same_tree(expr):
     assert parse_expr(to_maboss(expr)) == expr
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(logic_exprs())
 def test_bnet_printing_round_trips_to_the_same_function(expr):
     back = parse_expr(to_bnet(expr))
     assert truth_table(back, NAMES) == truth_table(expr, NAMES)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(logic_exprs())
 def test_logic_values_are_zero_or_one_on_arrays_and_scalars(expr):
     idx = np.arange(16)
@@ -141,3 +141,23 @@ def test_logic_values_are_zero_or_one_on_arrays_and_scalars(expr):
     vec = np.broadcast_to(evaluate(expr, values), idx.shape)
     assert set(np.unique(vec)) <= {0.0, 1.0}
     assert list(vec) == truth_table(expr, list(reversed(NAMES)))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet="AB_1 0!&|^()?:$@+-*/.\n\t", max_size=30))
+def test_arbitrary_text_parses_or_raises_a_syntax_error_with_a_position(text):
+    for boolean in (True, False):
+        try:
+            parse_expr(text, boolean=boolean)
+        except ModelSyntaxError as err:
+            assert err.line is not None and err.column is not None and err.column >= 1
+
+
+@settings(max_examples=100, deadline=None, derandomize=True)
+@given(logic_exprs(), st.sampled_from([" ", "  ", "\t"]), st.booleans())
+def test_spacing_and_word_operators_do_not_change_the_parse(expr, space, words):
+    text = to_maboss(expr)
+    if words:
+        text = text.replace("&", "AND").replace("|", "OR").replace("!", "NOT ")
+    text = text.replace(" ", space)
+    assert parse_expr(text) == expr

@@ -334,7 +334,8 @@ class Model:
         return other
 
     def with_initial(self, initial: Mapping[str, float]) -> Model:
-        """A copy with new initial P(ON) for some nodes (removing them from joint groups)."""
+        """A copy with new initial P(ON) for some nodes. A joint initial group that holds one
+        of them is dropped: its other nodes fall back to their own initial probabilities."""
         other = self.copy()
         for n, p in initial.items():
             other._nodes[other._check_node(n)] = replace(other._nodes[n], initial=float(p))

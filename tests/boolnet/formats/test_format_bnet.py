@@ -35,7 +35,7 @@ def test_bnet_round_trips_through_a_file(tmp_path, same_logic):
     assert back.name == "m"
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(n=st.integers(1, 12), seed=st.integers(0, 10_000))
 def test_bnet_written_then_read_gives_the_same_rules(n, seed):
     m = random_model(n, seed=seed, joint_initial=False)

@@ -65,7 +65,7 @@ def test_maboss_round_trip_gives_the_same_model_and_the_same_simulation(tmp_path
     np.testing.assert_allclose(a.node_probabilities, b.node_probabilities, atol=1e-12)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(n=st.integers(1, 10), seed=st.integers(0, 10_000))
 def test_maboss_written_then_read_gives_the_same_definition(n, seed):
     m = random_model(n, seed=seed)

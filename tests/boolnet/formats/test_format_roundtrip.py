@@ -39,7 +39,7 @@ def test_an_unknown_extension_names_the_known_ones(tmp_path):
     path.write_text("A, A\n")
     with pytest.raises(ModelError, match=r"\.bnet, \.bnd"):
         read_model(path)
-    with pytest.raises(ModelError, match="expected .bnet"):
+    with pytest.raises(ModelError, match=r"expected \.bnet"):
         write_model(Model.from_rules({"A": "A"}), tmp_path / "m.json")
 
 
