@@ -12,6 +12,9 @@ state of the output nodes is occupied, summed over trajectories. They are accumu
 (only when a node or the output state changes), so one transition costs O(1) plus the update
 of the flip rates of the nodes that read the flipped node.
 
+Rates are integers in a common unit (see ``_compile.RATE_UNITS``), so the total rate is an exact
+sum, zero exactly at a fixed point. Waiting times come from a ziggurat exponential sampler.
+
 States are bit-packed in ``n_words`` uint64 words (node ``i`` is bit ``i % 64`` of word
 ``i // 64``), so any number of nodes is supported. Trajectories are split into ``n_chunks``
 contiguous blocks run in parallel; trajectory ``j`` draws from its own splitmix64 stream seeded
@@ -30,6 +33,23 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _SEED_MIX = np.uint64(0xD1B54A32D192ED03)
 _ONE = np.uint64(1)
 _TWO_M53 = 1.0 / 9007199254740992.0
+
+
+@njit(inline="always")
+def _mix(z):
+    """splitmix64's output function: the generator is ``_mix(state += golden)``, with the
+    state a local uint64 (so it stays in a register)."""
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(inline="always")
+def _unit(z):
+    """Uniform on [0, 1) from the top 53 bits of ``z`` (via int64: a signed int-to-float
+    conversion is one instruction, an unsigned one is not)."""
+    return np.float64(np.int64(z >> np.uint64(11))) * _TWO_M53
+
 
 def _exp_ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tables of Marsaglia and Tsang's ziggurat for the standard exponential (256 layers);
@@ -85,22 +105,6 @@ def _exponential(st):
 
 FLAG_STATE_OVERFLOW = 1
 FLAG_BAD_RATE = 2
-
-
-@njit(inline="always")
-def _mix(z):
-    """splitmix64's output function: the generator is ``_mix(state += golden)``, with the
-    state a local uint64 (so it stays in a register)."""
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(inline="always")
-def _unit(z):
-    """Uniform on [0, 1) from the top 53 bits of ``z`` (via int64: a signed int-to-float
-    conversion is one instruction, an unsigned one is not)."""
-    return np.float64(np.int64(z >> np.uint64(11))) * _TWO_M53
 
 
 @njit
@@ -179,10 +183,10 @@ def _program_rate(i, s, prog_off, code, consts, node_word, node_mask, stack):
 
 
 @njit(inline="always")
-def _add_interval(acc, full, c, col, a, b, inv_dt, dt, n_windows, by_node):
-    """Add the time [a, b) spends in each window: partial windows go to acc[c, k, col] (or
-    acc[c, col, k]); whole windows are counted in the difference array ``full`` (one +1 at
-    the first whole window, one -1 after the last), so a long interval costs O(1)."""
+def _add_interval(acc, full, c, col, a, b, inv_dt, dt, n_windows):
+    """Add the time [a, b) spends in each window: partial windows go to acc[c, k, col]; whole
+    windows are counted in the difference array ``full`` (one +1 at the first whole window,
+    one -1 after the last), so a long interval costs O(1)."""
     tw = n_windows * dt
     if b > tw:
         b = tw
@@ -195,27 +199,14 @@ def _add_interval(acc, full, c, col, a, b, inv_dt, dt, n_windows, by_node):
     if k1 > n_windows:
         k1 = n_windows
     if k1 <= k0:
-        if by_node:
-            acc[c, k0, col] += b - a
-        else:
-            acc[c, col, k0] += b - a
+        acc[c, k0, col] += b - a
         return
-    head = (k0 + 1) * dt - a
-    tail = b - k1 * dt
-    if by_node:
-        acc[c, k0, col] += head
-        if k1 < n_windows:
-            acc[c, k1, col] += tail
-        if k1 > k0 + 1:
-            full[c, k0 + 1, col] += 1.0
-            full[c, k1, col] -= 1.0
-    else:
-        acc[c, col, k0] += head
-        if k1 < n_windows:
-            acc[c, col, k1] += tail
-        if k1 > k0 + 1:
-            full[c, col, k0 + 1] += 1.0
-            full[c, col, k1] -= 1.0
+    acc[c, k0, col] += (k0 + 1) * dt - a
+    if k1 < n_windows:
+        acc[c, k1, col] += b - k1 * dt
+    if k1 > k0 + 1:
+        full[c, k0 + 1, col] += 1.0
+        full[c, k1, col] -= 1.0
 
 
 @njit(inline="always")
@@ -375,7 +366,7 @@ def simulate_kernel(
                 w = node_word[i]
                 if (s[w] & node_mask[i]) != 0:
                     _add_interval(node_acc, node_full, c, i, on_since[i], t, inv_dt, dt,
-                                  n_windows, True)
+                                  n_windows)
                 else:
                     on_since[i] = t
                 s[w] ^= node_mask[i]
@@ -408,7 +399,7 @@ def simulate_kernel(
             for i in range(n):
                 if (s[node_word[i]] & node_mask[i]) != 0:
                     _add_interval(node_acc, node_full, c, i, on_since[i], max_time, inv_dt, dt,
-                                  n_windows, True)
+                                  n_windows)
             if slot >= 0:
                 _add_state_interval(state_acc, c, slot, state_since, max_time, inv_dt, dt,
                                     n_windows)
