@@ -118,7 +118,8 @@ class SimulationResult:
         uniq, counts = np.unique(sub, axis=0, return_counts=True)
         out = {}
         for row, cnt in zip(uniq, counts, strict=True):
-            out[state_label(n for n, v in zip(nodes, row, strict=True) if v)] = cnt / sub.shape[0]
+            label = state_label(n for n, v in zip(nodes, row, strict=True) if v)
+            out[label] = float(cnt / sub.shape[0])
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
     def standard_error(self, p: float | np.ndarray) -> float | np.ndarray:
