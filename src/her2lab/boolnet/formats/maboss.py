@@ -27,6 +27,7 @@ factor multiplies the rate expression. Read back, such a model simulates the sam
 
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -51,36 +52,20 @@ _SETTINGS = {
 }
 
 
+_COMMENT_OR_STRING = re.compile(r'"[^"]*"|//[^\n]*|/\*.*?(?:\*/|$)', re.S)
+
+
 def _blank_comments(text: str) -> str:
-    """Replace // and /* */ comments by spaces, keeping every newline (so positions hold)."""
-    out = []
-    i, n = 0, len(text)
-    in_str = False
-    while i < n:
-        ch = text[i]
-        if in_str:
-            out.append(ch)
-            if ch == '"':
-                in_str = False
-            i += 1
-        elif ch == '"':
-            in_str = True
-            out.append(ch)
-            i += 1
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            out.append("".join(c if c == "\n" else " " for c in text[i:j]))
-            i = j
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+    """Replace // and /* */ comments by spaces, keeping every newline (so positions hold);
+    text inside double quotes (descriptions) is left alone."""
+
+    def blank(m: re.Match[str]) -> str:
+        part = m.group()
+        if part.startswith('"'):
+            return part
+        return "".join(ch if ch == "\n" else " " for ch in part)
+
+    return _COMMENT_OR_STRING.sub(blank, text)
 
 
 class _Text:
@@ -89,11 +74,11 @@ class _Text:
         self.text = _blank_comments(text)
         self.source = source
         self.lines = text.split("\n")
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
 
     def where(self, pos: int) -> tuple[int, int]:
-        line = self.text.count("\n", 0, pos) + 1
-        col = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
-        return line, col
+        line = bisect.bisect_right(self.line_starts, pos)
+        return line, pos - self.line_starts[line - 1] + 1
 
     def error(self, message: str, pos: int) -> ModelSyntaxError:
         line, col = self.where(pos)
