@@ -244,7 +244,7 @@ class StochasticSimulator:
         cm: CompiledModel = compiled(self.model)
         outputs = self._output_nodes()
         notes: dict[str, Any] = {}
-        if self.outputs is None and not outputs:
+        if self.outputs is None and sum(not nd.internal for nd in self.model) > 64:
             notes["states"] = (
                 "not tracked: more than 64 non-internal nodes; pass outputs=[...] to track the "
                 "states of a few nodes"
