@@ -245,10 +245,17 @@ def _check_p_vs_ci(t: Trial, o: Outcome) -> list[Finding]:
 
 
 def _ci_excludes_null(o: Outcome) -> bool | None:
+    """Whether the CI excludes the null for every value its rounded limits allow; ``None``
+    when there is no CI or when rounding leaves it undecided (a limit reported as 1.00)."""
     if o.ci is None or o.ci.low is None or o.ci.high is None:
         return None
     null = 1.0 if o.measure in ("HR", "OR") else 0.0
-    return not (o.ci.low <= null <= o.ci.high)
+    h = half_unit(o.ci.low, o.ci.high)
+    if o.ci.low - h > null or o.ci.high + h < null:
+        return True
+    if o.ci.low + h < null < o.ci.high - h:
+        return False
+    return None
 
 
 def _rates_by_arm(t: Trial, endpoint: str, subgroup: str | None) -> dict[str, list[Outcome]]:

@@ -204,7 +204,8 @@ def analyse(plan: TrialPlan, data, arm, *, alpha: float = 0.05):
     if plan.endpoint in TIME_TO_EVENT:
         time, event = data
         return analyze_survival(time, event, arm, control=plan.control,
-                                landmark_months=plan.landmark_months, alpha=alpha)
+                                landmark_months=plan.landmark_months, alpha=alpha,
+                                engine="numpy")
     return analyze_binary(data[0], arm, control=plan.control, alpha=alpha, measure="OR")
 
 
