@@ -205,3 +205,40 @@ def predict(
 ) -> None:
     """Predict a new trial from its specification (same output as simulate)."""
     _simulate(str(spec), calibration, replicates, seed, fmt, samples, panel)
+
+
+@app.command()
+def design(
+    spec: Path = typer.Argument(..., help="A trial specification (YAML) with two arms"),
+    power: float = typer.Option(0.8, "--power"),
+    alpha: float = typer.Option(0.05, "--alpha"),
+    calibration: Path = typer.Option(None, "--calibration"),
+    replicates: int = typer.Option(400, "--replicates", help="Simulated trials per size."),
+    seed: int = typer.Option(20140812, "--seed"),
+    samples: int = typer.Option(1000, "--samples"),
+    panel: int = typer.Option(64, "--panel"),
+    fmt: str = typer.Option("table", "--format", help="json or table"),
+) -> None:
+    """Sample size for a power by simulation, beside Schoenfeld's (or the two-proportion)
+    formula for the model's expected effect."""
+    from her2lab.virtual_trials.trial import design_trial
+
+    if not 0 < power < 1 or not 0 < alpha < 1:
+        raise DataError(f"--power and --alpha must lie in (0, 1); got {power} and {alpha}")
+    plan = _plan(str(spec))
+    with err.status("simulating trials of increasing size ..."):
+        res = design_trial(plan, _params(calibration), power=power, alpha=alpha,
+                           replicates=replicates, seed=seed, samples=samples, panel_size=panel)
+    if fmt == "json":
+        console.print_json(json.dumps(res))
+        return
+    sim, form = res["simulation"], res["formula"]
+    t = Table(title=f"Design of {res['trial']} ({res['endpoint']}), power {power}, alpha {alpha}")
+    t.add_column("method")
+    t.add_column("patients per arm", justify="right")
+    t.add_column("note")
+    t.add_row("simulation", str(sim["n_per_arm"]),
+              f"power there {sim['power']:.3f} ± {sim['power_se']:.3f} ({replicates} trials)")
+    t.add_row(form["method"], str(form["n_per_arm"]), json.dumps(res["expected_effect"]))
+    console.print(t)
+    console.print(DISCLAIMER)

@@ -260,3 +260,68 @@ def regimens_of(plans: Sequence[TrialPlan]) -> set[tuple[str, ...]]:
 def log_hr_se(events: int, allocation: float = 0.5) -> float:
     """Schoenfeld's SE of a log HR from ``events`` (for sizing checks)."""
     return 1.0 / math.sqrt(events * allocation * (1 - allocation))
+
+
+def design_trial(
+    plan: TrialPlan,
+    params: LinkParams,
+    *,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    replicates: int = 400,
+    seed: int = 20140812,
+    samples: int = 1000,
+    panel_size: int = 64,
+) -> dict[str, Any]:
+    """Patients per arm for ``power`` by simulating the model-driven trial, beside the
+    closed-form answer for the model's expected effect (Schoenfeld for time to event, the
+    two-proportion formula for binary endpoints). Needs exactly two arms."""
+    from her2lab.virtual_trials.design import (
+        sample_size_by_simulation,
+        schoenfeld_design,
+        two_proportion_sample_size,
+    )
+    from her2lab.virtual_trials.link import limiting_cox_log_hr
+
+    if len(plan.arms) != 2:
+        raise SimulationError(
+            f"a design compares two arms; {plan.name} has {len(plan.arms)}: "
+            f"{[a.name for a in plan.arms]}"
+        )
+    prep = prepare(plan, params, ResponseModel(samples=samples, seed=seed),
+                   panel_size=panel_size, seed=seed)
+    exp_arm = next(a.name for a in plan.arms if a.name != plan.control)
+
+    def simulate(rng: np.random.Generator, n_per_arm: int):
+        data, arm = simulate_once(plan.with_sizes(n_per_arm), prep, rng)
+        return (*data, arm)
+
+    sim = sample_size_by_simulation(
+        simulate, power, replicates=replicates, alpha=alpha, rng=np.random.default_rng(seed),
+        control=plan.control,
+    )
+    out: dict[str, Any] = {"trial": plan.name, "endpoint": plan.endpoint,
+                           "arms": [exp_arm, plan.control], "power": power, "alpha": alpha,
+                           "simulation": sim.to_dict(), "params": params.to_dict()}
+    if plan.endpoint in TIME_TO_EVENT:
+        log_hr = limiting_cox_log_hr(
+            prep.risk[exp_arm], prep.risk[plan.control], prep.weights, shape=prep.shape,
+            scale=prep.scale, accrual=plan.accrual_months, follow_up=plan.follow_up_months,
+            dropout_per_year=plan.dropout_per_year)
+        hr = math.exp(log_hr)
+        median = plan.anchor[1] if plan.anchor and plan.anchor[0] == "median" else 12.0
+        formula = schoenfeld_design(
+            hr, control_median=median, shape=prep.shape, accrual_months=plan.accrual_months,
+            follow_up_months=plan.follow_up_months, dropout_per_year=plan.dropout_per_year,
+            alpha=alpha, power=power)
+        out["expected_effect"] = {"measure": "HR", "estimate": hr}
+        out["formula"] = formula.to_dict()
+        out["formula"]["n_per_arm"] = max(formula.n_control, formula.n_experimental)
+    else:
+        rates = {k: float(np.dot(prep.weights, v)) for k, v in prep.risk.items()}
+        out["expected_effect"] = {"measure": "rates", "experimental": rates[exp_arm],
+                                  "control": rates[plan.control]}
+        total = two_proportion_sample_size(rates[plan.control], rates[exp_arm], alpha, power)
+        out["formula"] = {"method": "two proportions", "n_total": total,
+                          "n_per_arm": math.ceil(total / 2)}
+    return out
