@@ -73,7 +73,8 @@ def test_design_by_simulation_agrees_with_schoenfeld_within_simulation_error():
     from her2lab.virtual_trials.trial import design_trial
 
     plan = TrialPlan.from_spec(load_spec(EXAMPLES_DIR / "everolimus_pten_loss.yaml"))
-    res = design_trial(plan, LinkParams(), replicates=200, seed=3, **SMALL)
+    # a steep link, so the effect (and the trial) is of a realistic size
+    res = design_trial(plan, LinkParams(beta=12.0), replicates=200, seed=3, **SMALL)
     n_sim, n_formula = res["simulation"]["n_per_arm"], res["formula"]["n_per_arm"]
     # power from 200 replicates has SE ~0.028; near 80% power n scales as (z_a + z_b)^2, so a
     # 3-SE error in power is a relative error in n of about 2 * 0.085 / (phi(0.84) * 2.8) ~ 0.21
