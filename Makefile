@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/virtual_trials.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
