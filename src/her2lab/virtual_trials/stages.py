@@ -45,12 +45,18 @@ def _km_plot(res: dict[str, Any], path: Path, reported: dict[str, float]) -> Non
     fig.savefig(path, dpi=100)
 
 
-def _reported_primary(t) -> dict[str, Any] | None:
-    ep = t.primary_endpoint.value if t.primary_endpoint else None
+def _reported_effects(t) -> list[dict[str, Any]]:
+    """Every overall effect the knowledge base holds for the trial (preferred values only)."""
+    kb = load()
+    skip = {v.outcome for c in kb.conflicts if c.preferred for v in c.values
+            if v.outcome and v.outcome != c.preferred}
+    out = []
     for o in t.outcomes:
-        if o.kind == "effect" and o.endpoint.value == ep and o.subgroup is None and o.ci:
-            return {"measure": o.measure, "value": o.value, "low": o.ci.low, "high": o.ci.high}
-    return None
+        if (o.kind == "effect" and o.subgroup is None and o.ci and f"{t.id}/{o.id}" not in skip):
+            out.append({"outcome": o.id, "endpoint": o.endpoint.value, "measure": o.measure,
+                        "arm": o.arms[0], "control": o.arms[1], "value": o.value,
+                        "low": o.ci.low, "high": o.ci.high})
+    return out
 
 
 @register_stage("virtual_trials", "Virtual trials: calibration, virtual Table 1, validation")
@@ -81,23 +87,30 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
             if o.kind == "median" and o.endpoint.value == plan.endpoint and o.value is not None:
                 v = o.value / WEEKS_PER_MONTH if o.unit == "weeks" else o.value
                 reported_medians[o.arm] = v
-        rep = _reported_primary(t)
-        eff = res["effect"]
-        dist = res["replicates"]["statistics"].get("effect.estimate", {})
-        row = {
-            "trial": t.name, "endpoint": plan.endpoint, "measure": eff["measure"],
-            "arms": f"{eff['arm']} vs {eff['control']}",
-            "reported": None if rep is None else rep["value"],
-            "reported_ci": None if rep is None else f"{rep['low']}-{rep['high']}",
-            "simulated_median_of_replicates": dist.get("median"),
-            "simulated_2.5%": dist.get("p2_5"), "simulated_97.5%": dist.get("p97_5"),
-            "power": res["replicates"]["power"],
-        }
-        if rep is not None and rep["measure"] == eff["measure"] and dist.get("median"):
-            compared += 1
-            ok = rep["low"] <= dist["median"] <= rep["high"]
-            inside += ok
-            row["simulated_inside_reported_ci"] = ok
+        sim_effects = {(e["arm"], e["measure"]): e for e in res["effects_over_replicates"]}
+        row: dict[str, Any] = {"trial": t.name, "endpoint": plan.endpoint,
+                               "control": plan.control, "power": res["replicates"]["power"]}
+        matched = [r for r in _reported_effects(t) if r["endpoint"] == plan.endpoint
+                   and r["control"] == plan.control and (r["arm"], r["measure"]) in sim_effects]
+        for r in matched[:1]:
+            sim = sim_effects[(r["arm"], r["measure"])]
+            scale = 100.0 if r["measure"] == "difference" else 1.0  # points vs proportion
+            med = None if sim["median"] is None else sim["median"] * scale
+            row.update({
+                "measure": r["measure"], "arms": f"{r['arm']} vs {r['control']}",
+                "reported": r["value"], "reported_ci": f"{r['low']}-{r['high']}",
+                "simulated_median_of_replicates": med,
+                "simulated_2.5%": None if sim["p2_5"] is None else sim["p2_5"] * scale,
+                "simulated_97.5%": None if sim["p97_5"] is None else sim["p97_5"] * scale,
+            })
+            if med is not None:
+                compared += 1
+                ok = r["low"] <= med <= r["high"]
+                inside += ok
+                row["simulated_inside_reported_ci"] = ok
+        reported_rates = {o.arm: o.value for o in t.outcomes
+                          if o.kind == "rate" and o.endpoint.value == plan.endpoint
+                          and o.timepoint is None and o.subgroup is None}
         for a in res["arms"]:
             key = "median" if "median" in a else "rate"
             val = a.get(key)
@@ -105,6 +118,8 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
                 val * (100 if key == "rate" else 1), 2)
             if a["name"] in reported_medians:
                 row[f"rep_{a['name']}_median"] = round(reported_medians[a["name"]], 2)
+            if key == "rate" and a["name"] in reported_rates:
+                row[f"rep_{a['name']}_rate"] = reported_rates[a["name"]]
         rows.append(row)
         if plan.endpoint in TIME_TO_EVENT:
             png = out / "km" / f"{t.id}.png"

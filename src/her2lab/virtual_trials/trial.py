@@ -19,6 +19,7 @@ import numpy as np
 from her2lab.errors import SimulationError
 from her2lab.knowledge import KnowledgeBase, Trial, load
 from her2lab.virtual_trials.analyze import (
+    Distribution,
     analyze_binary,
     analyze_survival,
     summarize_replicates,
@@ -234,6 +235,17 @@ def run_trial(
             progress(i + 1, replicates)
     first = analyses[0].to_dict()
     summary = summarize_replicates(analyses, alpha=alpha)
+    # every comparison (each arm against control; OR and difference for binary endpoints)
+    # over the replicates, so a reported effect can be matched by arm and measure
+    by_effect: dict[tuple[str, str], list[float | None]] = {}
+    for a in analyses:
+        for e in a.effects:
+            by_effect.setdefault((e.arm, e.measure), []).append(e.estimate)
+    effects = [
+        {"arm": arm, "control": plan.control, "measure": measure,
+         **Distribution.of(vals).to_dict()}
+        for (arm, measure), vals in by_effect.items()
+    ]
     out = {
         "trial": plan.name,
         "endpoint": plan.endpoint,
@@ -241,6 +253,7 @@ def run_trial(
         "params": params.to_dict(),
         "arms": first["arms"],
         "effect": first["effect"],
+        "effects_over_replicates": effects,
         "replicates": summary.to_dict(),
         "settings": {"replicates": replicates, "seed": seed, "samples": samples,
                      "panel_size": panel_size, "anchor": list(plan.anchor or ())},
