@@ -121,3 +121,14 @@ def test_a_broken_prevalence_file_names_file_line_and_field(tmp_path):
     assert "p95her2" in problem.field and "value" in problem.field
     assert problem.line is not None
     assert src.read_text().splitlines()[problem.line - 1].strip().startswith(("early", "p95her2"))
+
+
+def test_the_assumption_scale_changes_only_assumed_prevalences(table):
+    base = table.prevalences("early")
+    scaled = table.prevalences("early", assumption_scale=0.5)
+    for m, prior in table.mechanisms.items():
+        if prior.kind == "assumption":
+            odds = base[m] / (1 - base[m]) * 0.5
+            assert scaled[m] == pytest.approx(odds / (1 + odds))
+        else:
+            assert scaled[m] == base[m]

@@ -12,15 +12,20 @@ Where a recorded conflict names a ``preferred`` value, the others are left out; 
 none, both stay (nothing is silently picked). Each target's baseline is anchored by its
 control arm (:mod:`.link`), so only the differences between arms inform the fit.
 
-**Parameters.** Two: the link's ``beta`` (time-to-event) and ``gamma`` (binary). Drug potencies
-stay at the pathway model's defaults; the data (about twenty effects) support little more.
-Each has a weakly informative normal prior (:data:`PRIORS`, centre and SD stated with their
-reason), so a fit with few targets stays finite.
+**Parameters.** Three: the link's ``beta`` (time-to-event) and ``gamma`` (binary), and the
+``assumption_scale`` of the prevalence priors that are assumptions rather than measurements
+(in the model each such mechanism is a complete escape, so how common they are decides how
+much of a population a HER2-directed drug can reach). Drug potencies stay at the pathway
+model's defaults; the data (about twenty-five effects) support little more. Each parameter has
+a prior (:data:`PRIORS`; for the scale, log-normal with the SD the prevalence intervals imply),
+so a fit with few targets stays finite.
 
 **Objective.** ``sum z^2`` over targets plus the prior penalties, ``z`` = (predicted - reported) /
 reported SE; minimised with :func:`scipy.optimize.minimize_scalar` (bounded Brent, one
 parameter per endpoint family since they separate), deterministic.
-Parameter uncertainty: a bootstrap over trials (resampling whole trials, refitting).
+The scale is profiled on a grid (each value changes the patients, hence the pathway runs);
+``beta`` and ``gamma`` are fitted at each. Uncertainty: profile likelihood for the scale, a
+bootstrap over trials (resampling whole trials, refitting) for ``beta`` and ``gamma``.
 
 **Validation.** Leave-one-trial-out: refit without each trial, predict its targets; reported
 against predicted with the predicted interval (parameter and sampling uncertainty combined).
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +57,7 @@ from her2lab.virtual_trials.link import (
     limiting_cox_log_hr,
     panel_for,
 )
-from her2lab.virtual_trials.population import Population
+from her2lab.virtual_trials.population import Population, load_prevalence
 
 __all__ = [
     "PRIORS",
@@ -60,6 +65,7 @@ __all__ = [
     "Target",
     "calibrate",
     "fit",
+    "fit_at_scale",
     "forward",
     "leave_one_out",
     "predict",
@@ -74,6 +80,10 @@ PRIORS: dict[str, tuple[float, float, str]] = {
               "large as the centre: weakly informative"),
 }
 BOUNDS = {"beta": (0.0, 30.0), "gamma": (0.0, 60.0)}
+SCALE_GRID = (1.0, 0.6, 0.35, 0.2, 0.12, 0.07)
+"""Values of ``assumption_scale`` profiled by the fit: from the priors as stated down to odds a
+fourteenth of theirs. Its prior is log-normal around 1 with the SD the prevalence intervals
+imply (:func:`assumption_scale_prior_sd`)."""
 
 DEFAULT_MEDIANS: dict[tuple[str, str], float] = {
     ("metastatic_first_line", "PFS"): 12.0,
@@ -136,6 +146,7 @@ class Calibration:
     settings: dict[str, Any]
     objective: float
     bootstrap: list[dict[str, float]] = field(default_factory=list, repr=False)
+    profile: list[dict[str, float]] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -147,6 +158,7 @@ class Calibration:
             "objective": self.objective,
             "settings": self.settings,
             "fit": self.table,
+            "profile": self.profile,
             "bootstrap": self.bootstrap,
         }
 
@@ -159,7 +171,7 @@ class Calibration:
             intervals={k: tuple(v) for k, v in d["intervals"].items()},
             targets=targets_from_kb(kb, as_of), table=d.get("fit", []),
             settings=d.get("settings", {}), objective=float(d.get("objective", float("nan"))),
-            bootstrap=d.get("bootstrap", []),
+            bootstrap=d.get("bootstrap", []), profile=d.get("profile", []),
         )
 
 
@@ -274,22 +286,27 @@ def targets_from_kb(kb: KnowledgeBase, as_of: dt.date | None = None) -> list[Tar
 
 @dataclass
 class Predictor:
-    """Predicts targets from the link parameters, with responses computed once and reused."""
+    """Predicts targets from the link parameters, with responses computed once and reused.
+
+    Panels are drawn per (trial population, ``assumption_scale``) with common random numbers,
+    so neighbouring scales share most profiles and their cached responses.
+    """
 
     responses: ResponseModel
     panel_size: int = 64
     seed: int = 20140812
-    _panels: dict[str, Any] = field(default_factory=dict, repr=False)
+    _panels: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
-    def arm_panels(self, target: Target) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        key = target.population_key
+    def arm_panels(
+        self, target: Target, assumption_scale: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        key = (target.population_key, float(assumption_scale))
         if key not in self._panels:
             pop = Population.for_setting(
                 target.setting, prior_trastuzumab=target.prior_trastuzumab,
-                require=target.require,
+                require=target.require, assumption_scale=assumption_scale,
             )
-            sample = panel_for(pop, self.panel_size, key, self.seed)
-            self._panels[key] = sample
+            self._panels[key] = panel_for(pop, self.panel_size, key[0], self.seed)
         sample = self._panels[key]
         w = sample.counts() / sample.n
         r_arm = self.responses.responses(sample.masks, target.regimens[target.arm])
@@ -297,7 +314,7 @@ class Predictor:
         return w, r_arm, r_ref
 
     def predict(self, target: Target, params: LinkParams) -> float:
-        w, r_arm, r_ref = self.arm_panels(target)
+        w, r_arm, r_ref = self.arm_panels(target, params.assumption_scale)
         if target.kind == "log_hr":
             shape = WEIBULL_SHAPE.get(target.endpoint, 1.0)
             m_arm, m_ref = np.exp(-params.beta * r_arm), np.exp(-params.beta * r_ref)
@@ -313,43 +330,60 @@ class Predictor:
         alpha = anchor_intercept(r_ref, w, params.gamma, ref_rate)
         return binary_rates({"arm": r_arm}, w, params.gamma, alpha)["arm"]
 
-    def warm(self, targets: Iterable[Target], progress: Callable[[int], None] | None = None):
-        for t in targets:
-            self.arm_panels(t)
-            if progress:
-                progress(1)
+
+def assumption_scale_prior_sd() -> float:
+    """SD of log(assumption_scale): the mean half-width, in log-odds, of the 95% intervals that
+    the prevalence file states for its assumption-based priors, divided by 1.96."""
+    table = load_prevalence()
+    widths = []
+    for prior in table.mechanisms.values():
+        if prior.kind != "assumption":
+            continue
+        e = prior.early
+        lo = math.log(e.low / (1 - e.low))
+        hi = math.log(e.high / (1 - e.high))
+        widths.append((hi - lo) / 2)
+    return float(np.mean(widths) / 1.96)
 
 
-def _objective(x: np.ndarray, targets: Sequence[Target], pred: Predictor) -> float:
-    """``sum z^2`` over targets plus the priors' penalties, at ``x = (beta, gamma)``."""
-    params = LinkParams(beta=float(x[0]), gamma=float(x[1]))
+def _penalty(params: LinkParams, scale_sd: float) -> float:
     total = 0.0
+    for name in ("beta", "gamma"):
+        m, s, _ = PRIORS[name]
+        total += ((getattr(params, name) - m) / s) ** 2
+    return total + (math.log(params.assumption_scale) / scale_sd) ** 2
+
+
+def _objective(params: LinkParams, targets: Sequence[Target], pred: Predictor,
+               scale_sd: float) -> float:
+    """``sum z^2`` over targets plus the priors' penalties."""
+    total = _penalty(params, scale_sd)
     for t in targets:
         p = pred.predict(t, params)
         if math.isnan(p):
             return 1e12
         total += ((p - t.observed) / t.se) ** 2
-    for name, v in zip(("beta", "gamma"), x, strict=True):
-        m, s, _ = PRIORS[name]
-        total += ((v - m) / s) ** 2
     return total
 
 
-def fit(targets: Sequence[Target], pred: Predictor) -> tuple[LinkParams, float]:
-    """Minimise the objective over ``(beta, gamma)``; deterministic for given targets.
+def fit_at_scale(
+    targets: Sequence[Target], pred: Predictor, assumption_scale: float = 1.0
+) -> LinkParams:
+    """``(beta, gamma)`` at a fixed ``assumption_scale``.
 
     ``beta`` enters only the hazard-ratio targets and ``gamma`` only the rate targets, so the
     objective separates into two one-dimensional problems, each solved by bounded Brent search.
     """
     best = {}
-    for name, kind, idx in (("beta", "log_hr", 0), ("gamma", "rate", 1)):
+    for name, kind in (("beta", "log_hr"), ("gamma", "rate")):
         sub = [t for t in targets if t.kind == kind]
         m, sd, _ = PRIORS[name]
+        if not sub:
+            best[name] = m
+            continue
 
-        def f(v: float, sub=sub, idx=idx, m=m, sd=sd) -> float:
-            x = [PRIORS["beta"][0], PRIORS["gamma"][0]]
-            x[idx] = v
-            params = LinkParams(beta=x[0], gamma=x[1])
+        def f(v: float, sub=sub, name=name, m=m, sd=sd) -> float:
+            params = LinkParams(**{name: v, "assumption_scale": assumption_scale})
             total = ((v - m) / sd) ** 2
             for t in sub:
                 p = pred.predict(t, params)
@@ -358,14 +392,28 @@ def fit(targets: Sequence[Target], pred: Predictor) -> tuple[LinkParams, float]:
                 total += ((p - t.observed) / t.se) ** 2
             return total
 
-        if not sub:
-            best[name] = m
-            continue
         res = optimize.minimize_scalar(f, bounds=BOUNDS[name], method="bounded",
                                        options={"xatol": 1e-4})
         best[name] = float(res.x)
-    x = np.array([best["beta"], best["gamma"]])
-    return LinkParams(beta=float(x[0]), gamma=float(x[1])), _objective(x, targets, pred)
+    return LinkParams(beta=best["beta"], gamma=best["gamma"], assumption_scale=assumption_scale)
+
+
+def fit(
+    targets: Sequence[Target], pred: Predictor, scales: Sequence[float] = SCALE_GRID
+) -> tuple[LinkParams, float]:
+    """Minimise the objective over ``(beta, gamma)`` and, on a grid, ``assumption_scale``
+    (each grid value changes the patients, so it is profiled rather than searched);
+    deterministic for given targets."""
+    return min(_profile(targets, pred, scales), key=lambda x: x[1])
+
+
+def _profile(targets, pred, scales) -> list[tuple[LinkParams, float]]:
+    sd = assumption_scale_prior_sd()
+    out = []
+    for s in scales:
+        params = fit_at_scale(targets, pred, s)
+        out.append((params, _objective(params, targets, pred, sd)))
+    return out
 
 
 def _by_trial(targets: Sequence[Target]) -> dict[str, list[Target]]:
@@ -447,13 +495,17 @@ def calibrate(
         raise ValueError(f"no trial result in the knowledge base is dated on or before {as_of}")
     pred = Predictor(ResponseModel(samples=samples, seed=seed), panel_size=panel_size, seed=seed)
     _warm(pred, targets, progress)
-    params, obj = fit(targets, pred)
+    profile = _profile(targets, pred, SCALE_GRID)
+    params, obj = min(profile, key=lambda x: x[1])
     rng = np.random.default_rng(seed)
-    boots = _boot(targets, pred, bootstrap_reps, rng, progress)
+    boots = _boot(targets, pred, bootstrap_reps, rng, progress, params.assumption_scale)
     intervals = {
         name: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))
         for name, v in (("beta", [b.beta for b in boots]), ("gamma", [b.gamma for b in boots]))
     } if boots else {}
+    # profile likelihood for the scale: grid values within chi2(1, 0.95) = 3.84 of the best
+    kept = [p.assumption_scale for p, o in profile if o <= obj + 3.84]
+    intervals["assumption_scale"] = (min(kept), max(kept))
     table = [_row(t, predict(t, params, pred, boots)) for t in targets]
     return Calibration(
         as_of=as_of, seed=seed, params=params, intervals=intervals, targets=targets, table=table,
@@ -461,23 +513,30 @@ def calibrate(
                   "bootstrap_reps": bootstrap_reps, "targets": len(targets),
                   "trials": len(_by_trial(targets))},
         objective=obj, bootstrap=[b.to_dict() for b in boots],
+        profile=[{"assumption_scale": p.assumption_scale, "objective": o, **p.to_dict()}
+                 for p, o in profile],
     )
 
 
 def _warm(pred: Predictor, targets: Sequence[Target], progress) -> None:
-    total = len(targets)
-    for i, t in enumerate(targets):
-        pred.arm_panels(t)
-        if progress:
-            progress("responses", i + 1, total)
+    """Simulate every (profile, regimen) the fit will need, with a progress report."""
+    total = len(targets) * len(SCALE_GRID)
+    done = 0
+    for s in SCALE_GRID:
+        for t in targets:
+            pred.arm_panels(t, s)
+            done += 1
+            if progress:
+                progress("responses", done, total)
 
 
-def _boot(targets, pred, reps, rng, progress) -> list[LinkParams]:
+def _boot(targets, pred, reps, rng, progress, scale: float) -> list[LinkParams]:
+    """Refit ``(beta, gamma)`` on trials resampled with replacement, at the fitted scale."""
     out = []
     groups = list(_by_trial(targets).values())
     for i in range(reps):
         pick = rng.integers(0, len(groups), size=len(groups))
-        out.append(fit([t for j in pick for t in groups[j]], pred)[0])
+        out.append(fit_at_scale([t for j in pick for t in groups[j]], pred, scale))
         if progress:
             progress("bootstrap", i + 1, reps)
     return out
@@ -504,7 +563,7 @@ def leave_one_out(
     for i, (trial, held) in enumerate(groups.items()):
         rest = [t for t in targets if t.trial != trial]
         params, _ = fit(rest, pred)
-        boots = _boot(rest, pred, bootstrap_reps, rng, None)
+        boots = _boot(rest, pred, bootstrap_reps, rng, None, params.assumption_scale)
         for t in held:
             row = _row(t, predict(t, params, pred, boots))
             row["params"] = params.to_dict()

@@ -75,13 +75,17 @@ A documented modelling choice, not a fit; the HR prediction is insensitive to it
 @dataclass(frozen=True)
 class LinkParams:
     """The link's coefficients. ``beta``: log-hazard per unit response; ``gamma``: logit per
-    unit response. Defaults are priors' centres (see :mod:`.calibrate`)."""
+    unit response; ``assumption_scale``: odds multiplier of the prevalences that are
+    assumptions rather than measurements (:mod:`.population`). Defaults are the priors'
+    centres (see :mod:`.calibrate`)."""
 
     beta: float = 3.0
     gamma: float = 6.0
+    assumption_scale: float = 1.0
 
     def to_dict(self) -> dict[str, float]:
-        return {"beta": self.beta, "gamma": self.gamma}
+        return {"beta": self.beta, "gamma": self.gamma,
+                "assumption_scale": self.assumption_scale}
 
 
 # --------------------------------------------------------------------------- responses

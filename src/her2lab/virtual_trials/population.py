@@ -165,9 +165,15 @@ class PrevalenceTable(_Rec):
         return self
 
     def prevalences(
-        self, group: Group, rng: np.random.Generator | None = None
+        self, group: Group, rng: np.random.Generator | None = None, *,
+        assumption_scale: float = 1.0,
     ) -> dict[str, float]:
-        """Prevalence of each mechanism in ``group``; drawn from the priors when ``rng`` given."""
+        """Prevalence of each mechanism in ``group``; drawn from the priors when ``rng`` given.
+
+        ``assumption_scale`` multiplies the odds of every prior marked ``kind: assumption``
+        (those without a curated measurement); calibration may estimate it, within the range
+        their stated intervals allow.
+        """
         orr = self.pretreated_odds_ratio
         if rng is None:
             base = {m: p.early.value for m, p in self.mechanisms.items()}
@@ -178,6 +184,11 @@ class PrevalenceTable(_Rec):
             }
             sd = (math.log(orr.high) - math.log(orr.low)) / 3.92
             odds_ratio = float(math.exp(rng.normal(math.log(orr.value), sd)))
+        if assumption_scale != 1.0:
+            for m, prior in self.mechanisms.items():
+                if prior.kind == "assumption":
+                    o = base[m] / (1 - base[m]) * assumption_scale
+                    base[m] = o / (1 + o)
         if group != "metastatic_pretreated":
             return base
         out = {}
@@ -259,11 +270,13 @@ class Population:
         exclude: Iterable[str] = (),
         table: PrevalenceTable | None = None,
         rng: np.random.Generator | None = None,
+        assumption_scale: float = 1.0,
     ) -> Population:
         table = table or load_prevalence()
         group = group_of_setting(setting, prior_trastuzumab)
         excl = tuple(tuple(g.members) for g in table.dependencies.mutually_exclusive)
-        return cls(table.prevalences(group, rng), excl, frozenset(require), frozenset(exclude))
+        prev = table.prevalences(group, rng, assumption_scale=assumption_scale)
+        return cls(prev, excl, frozenset(require), frozenset(exclude))
 
     def __post_init__(self) -> None:
         for m in self.require | self.exclude:

@@ -164,7 +164,7 @@ def prepare(
 ) -> _Prepared:
     pop = Population.for_setting(
         plan.setting, prior_trastuzumab=plan.prior_trastuzumab, require=plan.require,
-        exclude=plan.exclude,
+        exclude=plan.exclude, assumption_scale=params.assumption_scale,
     )
     sample = panel_for(pop, panel_size, f"{plan.name}|{','.join(plan.require)}", seed)
     w = sample.counts() / sample.n
