@@ -80,9 +80,9 @@ PRIORS: dict[str, tuple[float, float, str]] = {
               "large as the centre: weakly informative"),
 }
 BOUNDS = {"beta": (0.0, 30.0), "gamma": (0.0, 60.0)}
-SCALE_GRID = (1.0, 0.6, 0.35, 0.2, 0.12, 0.07)
+SCALE_GRID = (1.0, 0.6, 0.35, 0.2, 0.12, 0.07, 0.04, 0.02)
 """Values of ``assumption_scale`` profiled by the fit: from the priors as stated down to odds a
-fourteenth of theirs. Its prior is log-normal around 1 with the SD the prevalence intervals
+fiftieth of theirs. Its prior is log-normal around 1 with the SD the prevalence intervals
 imply (:func:`assumption_scale_prior_sd`)."""
 
 DEFAULT_MEDIANS: dict[tuple[str, str], float] = {
