@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
+from her2lab.knowledge.schema import TIME_TO_EVENT
 from her2lab.virtual_trials.population import Population, ProfileSample, profile_of
 
 __all__ = [
@@ -55,7 +56,6 @@ __all__ = [
     "survival_curve",
 ]
 
-TIME_TO_EVENT = frozenset({"PFS", "TTP", "OS", "DFS", "iDFS", "EFS", "RFI"})
 BINARY = frozenset({"pCR", "ORR"})
 
 WEIBULL_SHAPE: dict[str, float] = {
