@@ -163,8 +163,9 @@ def _show(res: dict[str, Any], fmt: str) -> None:
         f"({_fmt(e['ci_low'])}-{_fmt(e['ci_high'])}), p {_fmt(e['p'])}; over "
         f"{res['replicates']['replicates']} replicates median {_fmt(d.get('median'))} "
         f"[{_fmt(d.get('p2_5'))}, {_fmt(d.get('p97_5'))}], power "
-        f"{_fmt(res['replicates']['power'])}. {DISCLAIMER}"
+        f"{_fmt(res['replicates']['power'])}."
     )
+    console.print(DISCLAIMER)
 
 
 def _simulate(target: str, calibration: Path | None, replicates: int, seed: int, fmt: str,

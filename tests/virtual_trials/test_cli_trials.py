@@ -1,0 +1,74 @@
+"""``her2lab trials ...`` through Typer's test runner, at small sample sizes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from her2lab.cli import app
+from her2lab.virtual_trials.spec import EXAMPLES_DIR
+
+runner = CliRunner()
+SMALL = ["--samples", "200", "--panel", "6"]
+
+
+@pytest.fixture(scope="module")
+def calibration(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cal") / "calibration.json"
+    res = runner.invoke(app, ["trials", "calibrate", "--as-of", "2014-08-12", "-o", str(out),
+                              "--bootstrap", "3", *SMALL])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_calibrate_writes_parameters_and_the_fit_table(calibration):
+    d = json.loads(calibration.read_text())
+    assert set(d["params"]) == {"beta", "gamma", "assumption_scale"}
+    assert d["as_of"] == "2014-08-12"
+    assert {r["trial"] for r in d["fit"]} >= {"cleopatra", "emilia", "neoaltto"}
+
+
+def test_simulate_a_kb_trial_as_json(calibration):
+    res = runner.invoke(app, ["trials", "simulate", "emilia", "--calibration", str(calibration),
+                              "--replicates", "2", "--format", "json", *SMALL])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert [a["name"] for a in d["arms"]] == ["tdm1", "lap_cap"]
+    assert d["effect"]["measure"] == "HR"
+    assert {"estimate", "ci_low", "ci_high"} <= set(d["effect"])
+
+
+def test_predict_a_specification_says_it_is_not_medical_advice(calibration):
+    spec = EXAMPLES_DIR / "tdm1_anti_pd_l1.yaml"
+    res = runner.invoke(app, ["trials", "predict", str(spec), "--calibration", str(calibration),
+                              "--replicates", "2", *SMALL])
+    assert res.exit_code == 0, res.output
+    assert "not medical advice" in " ".join(res.output.split())
+
+
+def test_design_prints_simulation_beside_the_formula(calibration):
+    spec = EXAMPLES_DIR / "everolimus_pten_loss.yaml"
+    res = runner.invoke(app, ["trials", "design", str(spec), "--calibration", str(calibration),
+                              "--replicates", "100", "--format", "json", *SMALL])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["simulation"]["n_per_arm"] > 0 and d["formula"]["method"] == "Schoenfeld"
+
+
+def test_a_bad_date_and_a_bad_calibration_file_are_clear_errors(tmp_path):
+    res = runner.invoke(app, ["trials", "calibrate", "--as-of", "12/08/2014"])
+    assert res.exit_code != 0
+    assert "YYYY-MM-DD" in str(res.exception) or "YYYY-MM-DD" in res.output
+    bad = tmp_path / "cal.json"
+    bad.write_text("{}")
+    res = runner.invoke(app, ["trials", "simulate", "emilia", "--calibration", str(bad)])
+    assert res.exit_code != 0
+    assert "calibration JSON" in str(res.exception)
+
+
+def test_an_unknown_trial_lists_the_valid_ones():
+    res = runner.invoke(app, ["trials", "simulate", "nope"])
+    assert res.exit_code != 0
+    assert "cleopatra" in str(res.exception)
