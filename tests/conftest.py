@@ -6,6 +6,13 @@ import os
 import shutil
 import tempfile
 
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a failure repeats; no flaky retries),
+# and are not timed: a slow first call (numba compiling) is not a failure.
+settings.register_profile("her2lab", derandomize=True, deadline=None)
+settings.load_profile("her2lab")
+
 
 def pytest_configure(config) -> None:
     """Compiled databases and simulation caches of this run go to a private directory, so a
