@@ -143,3 +143,20 @@ def test_the_fit_table_reports_every_target_against_its_prediction(small_calibra
     d = cal.to_dict()
     back = Calibration.from_dict(d)
     assert back.params == cal.params
+
+
+def test_the_calibrated_potency_is_a_grid_value_with_its_profile_interval(small_calibration):
+    from her2lab.virtual_trials.calibrate import POTENCY_GRID
+
+    lo, hi = small_calibration.intervals["potency.lapatinib"]
+    assert lo in POTENCY_GRID["lapatinib"] and hi in POTENCY_GRID["lapatinib"]
+    fitted = dict(small_calibration.params.potency)
+    if fitted:
+        assert lo <= fitted["lapatinib"] <= hi
+
+
+def test_potencies_survive_a_round_trip_through_json():
+    from her2lab.virtual_trials.link import LinkParams
+
+    p = LinkParams(beta=2.0, potency={"lapatinib": 0.55})
+    assert LinkParams(**p.to_dict()) == p

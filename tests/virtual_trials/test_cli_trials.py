@@ -25,7 +25,7 @@ def calibration(tmp_path_factory):
 
 def test_calibrate_writes_parameters_and_the_fit_table(calibration):
     d = json.loads(calibration.read_text())
-    assert set(d["params"]) == {"beta", "gamma", "assumption_scale"}
+    assert set(d["params"]) == {"beta", "gamma", "assumption_scale", "potency"}
     assert d["as_of"] == "2014-08-12"
     assert {r["trial"] for r in d["fit"]} >= {"cleopatra", "emilia", "neoaltto"}
 

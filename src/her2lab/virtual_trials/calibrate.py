@@ -12,20 +12,23 @@ Where a recorded conflict names a ``preferred`` value, the others are left out; 
 none, both stay (nothing is silently picked). Each target's baseline is anchored by its
 control arm (:mod:`.link`), so only the differences between arms inform the fit.
 
-**Parameters.** Three: the link's ``beta`` (time-to-event) and ``gamma`` (binary), and the
+**Parameters.** Four: the link's ``beta`` (time-to-event) and ``gamma`` (binary); the
 ``assumption_scale`` of the prevalence priors that are assumptions rather than measurements
 (in the model each such mechanism is a complete escape, so how common they are decides how
-much of a population a HER2-directed drug can reach). Drug potencies stay at the pathway
-model's defaults; the data (about twenty-five effects) support little more. Each parameter has
-a prior (:data:`PRIORS`; for the scale, log-normal with the SD the prevalence intervals imply),
-so a fit with few targets stays finite.
+much of a population a HER2-directed drug can reach); and lapatinib's potency, the drug in the
+most comparisons (:data:`POTENCY_GRID`). The other potencies stay at the pathway model's
+defaults; the data (about twenty-five effects) support little more. Each parameter has a prior
+(:data:`PRIORS`; for the scale, log-normal with the SD the prevalence intervals imply; for a
+potency, normal around the default), so a fit with few targets stays finite.
 
 **Objective.** ``sum z^2`` over targets plus the prior penalties, ``z`` = (predicted - reported) /
 reported SE; minimised with :func:`scipy.optimize.minimize_scalar` (bounded Brent, one
 parameter per endpoint family since they separate), deterministic.
-The scale is profiled on a grid (each value changes the patients, hence the pathway runs);
-``beta`` and ``gamma`` are fitted at each. Uncertainty: profile likelihood for the scale, a
-bootstrap over trials (resampling whole trials, refitting) for ``beta`` and ``gamma``.
+The scale and the potency are profiled on grids (each value changes the patients or the
+drug, hence the pathway runs), the scale first at default potencies, then the potency at the
+best scale; ``beta`` and ``gamma`` are fitted at each point. Uncertainty: profile likelihood
+for the scale and the potency, a bootstrap over trials (resampling whole trials, refitting)
+for ``beta`` and ``gamma``.
 
 **Validation.** Leave-one-trial-out: refit without each trial, predict its targets; reported
 against predicted with the predicted interval (parameter and sampling uncertainty combined).
@@ -80,6 +83,13 @@ PRIORS: dict[str, tuple[float, float, str]] = {
               "large as the centre: weakly informative"),
 }
 BOUNDS = {"beta": (0.0, 30.0), "gamma": (0.0, 60.0)}
+POTENCY_GRID: dict[str, tuple[float, ...]] = {"lapatinib": (0.4, 0.55, 0.7, 0.8, 0.9)}
+"""Drug potencies calibrated, each on a grid (each value re-runs the pathway model for the
+regimens holding the drug). Lapatinib only: it is in more comparisons than any other drug
+(eight trials, as experimental arm and as control), so the data can speak to it; the rest keep
+the pathway model's defaults."""
+POTENCY_PRIOR_SD = 0.2
+"""Normal prior around the pathway model's default potency: its values are starting points."""
 SCALE_GRID = (1.0, 0.6, 0.35, 0.2, 0.12, 0.07, 0.04, 0.02)
 """Values of ``assumption_scale`` profiled by the fit: from the priors as stated down to odds a
 fiftieth of theirs. Its prior is log-normal around 1 with the SD the prevalence intervals
@@ -298,7 +308,8 @@ class Predictor:
     _panels: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
     def arm_panels(
-        self, target: Target, assumption_scale: float = 1.0
+        self, target: Target, assumption_scale: float = 1.0,
+        potency: tuple[tuple[str, float], ...] = (),
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = (target.population_key, float(assumption_scale))
         if key not in self._panels:
@@ -309,12 +320,13 @@ class Predictor:
             self._panels[key] = panel_for(pop, self.panel_size, key[0], self.seed)
         sample = self._panels[key]
         w = sample.counts() / sample.n
-        r_arm = self.responses.responses(sample.masks, target.regimens[target.arm])
-        r_ref = self.responses.responses(sample.masks, target.regimens[target.reference])
+        r_arm = self.responses.responses(sample.masks, target.regimens[target.arm], potency)
+        r_ref = self.responses.responses(sample.masks, target.regimens[target.reference],
+                                         potency)
         return w, r_arm, r_ref
 
     def predict(self, target: Target, params: LinkParams) -> float:
-        w, r_arm, r_ref = self.arm_panels(target, params.assumption_scale)
+        w, r_arm, r_ref = self.arm_panels(target, params.assumption_scale, params.potency)
         if target.kind == "log_hr":
             shape = WEIBULL_SHAPE.get(target.endpoint, 1.0)
             m_arm, m_ref = np.exp(-params.beta * r_arm), np.exp(-params.beta * r_ref)
@@ -346,11 +358,19 @@ def assumption_scale_prior_sd() -> float:
     return float(np.mean(widths) / 1.96)
 
 
+def default_potency(drug: str) -> float:
+    from her2lab.pathway.drugs import DRUGS
+
+    return DRUGS[drug].potency
+
+
 def _penalty(params: LinkParams, scale_sd: float) -> float:
     total = 0.0
     for name in ("beta", "gamma"):
         m, s, _ = PRIORS[name]
         total += ((getattr(params, name) - m) / s) ** 2
+    for drug, v in params.potency:
+        total += ((v - default_potency(drug)) / POTENCY_PRIOR_SD) ** 2
     return total + (math.log(params.assumption_scale) / scale_sd) ** 2
 
 
@@ -367,7 +387,8 @@ def _objective(params: LinkParams, targets: Sequence[Target], pred: Predictor,
 
 
 def fit_at_scale(
-    targets: Sequence[Target], pred: Predictor, assumption_scale: float = 1.0
+    targets: Sequence[Target], pred: Predictor, assumption_scale: float = 1.0,
+    potency: tuple[tuple[str, float], ...] = (),
 ) -> LinkParams:
     """``(beta, gamma)`` at a fixed ``assumption_scale``.
 
@@ -383,7 +404,8 @@ def fit_at_scale(
             continue
 
         def f(v: float, sub=sub, name=name, m=m, sd=sd) -> float:
-            params = LinkParams(**{name: v, "assumption_scale": assumption_scale})
+            params = LinkParams(**{name: v, "assumption_scale": assumption_scale,
+                                   "potency": potency})
             total = ((v - m) / sd) ** 2
             for t in sub:
                 p = pred.predict(t, params)
@@ -395,25 +417,37 @@ def fit_at_scale(
         res = optimize.minimize_scalar(f, bounds=BOUNDS[name], method="bounded",
                                        options={"xatol": 1e-4})
         best[name] = float(res.x)
-    return LinkParams(beta=best["beta"], gamma=best["gamma"], assumption_scale=assumption_scale)
+    return LinkParams(beta=best["beta"], gamma=best["gamma"], assumption_scale=assumption_scale,
+                      potency=potency)
 
 
 def fit(
     targets: Sequence[Target], pred: Predictor, scales: Sequence[float] = SCALE_GRID
 ) -> tuple[LinkParams, float]:
-    """Minimise the objective over ``(beta, gamma)`` and, on a grid, ``assumption_scale``
-    (each grid value changes the patients, so it is profiled rather than searched);
-    deterministic for given targets."""
-    return min(_profile(targets, pred, scales), key=lambda x: x[1])
+    """Minimise the objective: ``assumption_scale`` profiled on its grid at the default
+    potencies, then each calibrated drug's potency profiled on its grid at that scale, with
+    ``(beta, gamma)`` fitted at every point; deterministic for given targets."""
+    scale_profile, potency_profile = _profiles(targets, pred, scales)
+    return min(scale_profile + potency_profile, key=lambda x: x[1])
 
 
-def _profile(targets, pred, scales) -> list[tuple[LinkParams, float]]:
+def _profiles(targets, pred, scales):
+    """The two profiles: over the scale (default potencies), then over potencies at the
+    best scale. Each entry is ``(params, objective)``."""
     sd = assumption_scale_prior_sd()
-    out = []
+    scale_profile = []
     for s in scales:
         params = fit_at_scale(targets, pred, s)
-        out.append((params, _objective(params, targets, pred, sd)))
-    return out
+        scale_profile.append((params, _objective(params, targets, pred, sd)))
+    best = min(scale_profile, key=lambda x: x[1])[0]
+    potency_profile = []
+    for drug, grid in POTENCY_GRID.items():
+        if not any(drug in r for t in targets for r in t.regimens.values()):
+            continue
+        for v in grid:
+            params = fit_at_scale(targets, pred, best.assumption_scale, ((drug, v),))
+            potency_profile.append((params, _objective(params, targets, pred, sd)))
+    return scale_profile, potency_profile
 
 
 def _by_trial(targets: Sequence[Target]) -> dict[str, list[Target]]:
@@ -495,17 +529,25 @@ def calibrate(
         raise ValueError(f"no trial result in the knowledge base is dated on or before {as_of}")
     pred = Predictor(ResponseModel(samples=samples, seed=seed), panel_size=panel_size, seed=seed)
     _warm(pred, targets, progress)
-    profile = _profile(targets, pred, SCALE_GRID)
+    scale_profile, potency_profile = _profiles(targets, pred, SCALE_GRID)
+    profile = scale_profile + potency_profile
     params, obj = min(profile, key=lambda x: x[1])
     rng = np.random.default_rng(seed)
-    boots = _boot(targets, pred, bootstrap_reps, rng, progress, params.assumption_scale)
+    boots = _boot(targets, pred, bootstrap_reps, rng, progress, params)
     intervals = {
         name: (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))
         for name, v in (("beta", [b.beta for b in boots]), ("gamma", [b.gamma for b in boots]))
     } if boots else {}
-    # profile likelihood for the scale: grid values within chi2(1, 0.95) = 3.84 of the best
-    kept = [p.assumption_scale for p, o in profile if o <= obj + 3.84]
+    # profile likelihood intervals: grid values within chi2(1, 0.95) = 3.84 of the best
+    best_scale = min(o for _, o in scale_profile)
+    kept = [p.assumption_scale for p, o in scale_profile if o <= best_scale + 3.84]
     intervals["assumption_scale"] = (min(kept), max(kept))
+    for drug in POTENCY_GRID:
+        pts = [(dict(p.potency)[drug], o) for p, o in potency_profile if drug in dict(p.potency)]
+        if pts:
+            best = min(o for _, o in pts)
+            kept = [v for v, o in pts if o <= best + 3.84]
+            intervals[f"potency.{drug}"] = (min(kept), max(kept))
     table = [_row(t, predict(t, params, pred, boots)) for t in targets]
     return Calibration(
         as_of=as_of, seed=seed, params=params, intervals=intervals, targets=targets, table=table,
@@ -513,8 +555,7 @@ def calibrate(
                   "bootstrap_reps": bootstrap_reps, "targets": len(targets),
                   "trials": len(_by_trial(targets))},
         objective=obj, bootstrap=[b.to_dict() for b in boots],
-        profile=[{"assumption_scale": p.assumption_scale, "objective": o, **p.to_dict()}
-                 for p, o in profile],
+        profile=[{"objective": o, **p.to_dict()} for p, o in profile],
     )
 
 
@@ -530,13 +571,15 @@ def _warm(pred: Predictor, targets: Sequence[Target], progress) -> None:
                 progress("responses", done, total)
 
 
-def _boot(targets, pred, reps, rng, progress, scale: float) -> list[LinkParams]:
-    """Refit ``(beta, gamma)`` on trials resampled with replacement, at the fitted scale."""
+def _boot(targets, pred, reps, rng, progress, at: LinkParams) -> list[LinkParams]:
+    """Refit ``(beta, gamma)`` on trials resampled with replacement, at the fitted scale and
+    potencies."""
     out = []
     groups = list(_by_trial(targets).values())
     for i in range(reps):
         pick = rng.integers(0, len(groups), size=len(groups))
-        out.append(fit_at_scale([t for j in pick for t in groups[j]], pred, scale))
+        out.append(fit_at_scale([t for j in pick for t in groups[j]], pred,
+                                at.assumption_scale, at.potency))
         if progress:
             progress("bootstrap", i + 1, reps)
     return out
@@ -563,7 +606,7 @@ def leave_one_out(
     for i, (trial, held) in enumerate(groups.items()):
         rest = [t for t in targets if t.trial != trial]
         params, _ = fit(rest, pred)
-        boots = _boot(rest, pred, bootstrap_reps, rng, None, params.assumption_scale)
+        boots = _boot(rest, pred, bootstrap_reps, rng, None, params)
         for t in held:
             row = _row(t, predict(t, params, pred, boots))
             row["params"] = params.to_dict()

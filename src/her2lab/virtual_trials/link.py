@@ -33,6 +33,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -82,10 +83,16 @@ class LinkParams:
     beta: float = 3.0
     gamma: float = 6.0
     assumption_scale: float = 1.0
+    potency: tuple[tuple[str, float], ...] = ()
+    """Calibrated drug potencies overriding the pathway model's defaults, as (drug, value)."""
 
-    def to_dict(self) -> dict[str, float]:
+    def __post_init__(self) -> None:
+        if isinstance(self.potency, Mapping):
+            object.__setattr__(self, "potency", tuple(sorted(self.potency.items())))
+
+    def to_dict(self) -> dict[str, Any]:
         return {"beta": self.beta, "gamma": self.gamma,
-                "assumption_scale": self.assumption_scale}
+                "assumption_scale": self.assumption_scale, "potency": dict(self.potency)}
 
 
 # --------------------------------------------------------------------------- responses
@@ -97,25 +104,31 @@ class ResponseModel:
 
     samples: int = 1000
     seed: int = 20140812
-    potency: Mapping[str, float] | None = None
-    _memo: dict[tuple[int, tuple[str, ...]], float] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple, float] = field(default_factory=dict, repr=False)
 
-    def response(self, mask: int, regimen: Iterable[str]) -> float:
+    def response(
+        self, mask: int, regimen: Iterable[str], potency: Iterable[tuple[str, float]] = ()
+    ) -> float:
         reg = tuple(sorted(set(regimen)))
-        key = (int(mask), reg)
+        # only the potencies of drugs in the regimen matter: other regimens share the result
+        pot = tuple((d, float(v)) for d, v in sorted(potency) if d in reg)
+        key = (int(mask), reg, pot)
         if key not in self._memo:
             from her2lab.pathway import simulate
 
             res = simulate(
                 list(profile_of(int(mask))), list(reg), samples=self.samples, seed=self.seed,
-                potency=self.potency,
+                potency=dict(pot) or None,
             )
             self._memo[key] = float(res.response)
         return self._memo[key]
 
-    def responses(self, masks: np.ndarray, regimen: Iterable[str]) -> np.ndarray:
-        reg = tuple(regimen)
-        return np.array([self.response(int(m), reg) for m in masks], dtype=float)
+    def responses(
+        self, masks: np.ndarray, regimen: Iterable[str],
+        potency: Iterable[tuple[str, float]] = (),
+    ) -> np.ndarray:
+        reg, pot = tuple(regimen), tuple(potency)
+        return np.array([self.response(int(m), reg, pot) for m in masks], dtype=float)
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,8 @@ def prepare(
     )
     sample = panel_for(pop, panel_size, f"{plan.name}|{','.join(plan.require)}", seed)
     w = sample.counts() / sample.n
-    r = {a.name: responses.responses(sample.masks, a.regimen) for a in plan.arms}
+    r = {a.name: responses.responses(sample.masks, a.regimen, params.potency)
+         for a in plan.arms}
     kind, a, b = plan.anchor or ("median", 12.0, 0.0)
     if plan.endpoint in TIME_TO_EVENT:
         shape = WEIBULL_SHAPE.get(plan.endpoint, 1.0)
