@@ -136,7 +136,9 @@ class _Doc:
         return line
 
 
-def _read_yaml(path: Path, file: str, problems: list[Problem], label: str = "") -> _Doc | None:
+def read_yaml_document(
+    path: Path, file: str, problems: list[Problem], label: str = ""
+) -> _Doc | None:
     """Parse one file; a syntax error becomes a Problem carrying the line of the error."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -417,7 +419,7 @@ def _first_pass(root: Path) -> _Loaded:
         st.problems.append(Problem(fname(META_FILE), "(file)", "meta.yaml naming the seed",
                                    "no such file"))
     else:
-        doc = _read_yaml(meta_path, fname(META_FILE), st.problems)
+        doc = read_yaml_document(meta_path, fname(META_FILE), st.problems)
         if doc is not None:
             try:
                 st.meta = Meta.model_validate(doc.data)
@@ -433,7 +435,7 @@ def _first_pass(root: Path) -> _Loaded:
                                        "no such file"))
             st.unknown.add(kind)
             continue
-        doc = _read_yaml(path, fname(name), st.problems, kind)
+        doc = read_yaml_document(path, fname(name), st.problems, kind)
         if doc is None:
             st.unknown.add(kind)
         else:
@@ -446,7 +448,7 @@ def _first_pass(root: Path) -> _Loaded:
         st.unknown.add("trials")
     else:
         for path in sorted([*trial_dir.glob("*.yaml"), *trial_dir.glob("*.yml")]):
-            doc = _read_yaml(path, fname(f"{TRIALS_DIR}/{path.name}"), st.problems)
+            doc = read_yaml_document(path, fname(f"{TRIALS_DIR}/{path.name}"), st.problems)
             if doc is None:
                 st.unknown.add("trials")
                 continue
@@ -689,7 +691,7 @@ def read_model_file(path: str | Path, cls: type[BaseModel]) -> Any:
     """
     path = Path(path)
     problems: list[Problem] = []
-    doc = _read_yaml(path, str(path), problems)
+    doc = read_yaml_document(path, str(path), problems)
     if doc is not None and not problems:
         try:
             return cls.model_validate(doc.data)

@@ -60,7 +60,7 @@ from her2lab.virtual_trials.link import (
     limiting_cox_log_hr,
     panel_for,
 )
-from her2lab.virtual_trials.population import Population, load_prevalence
+from her2lab.virtual_trials.population import Population, group_of_setting, load_prevalence
 
 __all__ = [
     "PRIORS",
@@ -188,14 +188,6 @@ class Calibration:
 # --------------------------------------------------------------------------- targets
 
 
-def _setting_group(setting: str) -> str:
-    if setting in ("metastatic_first_line", "metastatic_any_line"):
-        return "metastatic_first_line"
-    if setting == "metastatic_pretreated":
-        return "metastatic_pretreated"
-    return "early"
-
-
 def _excluded_by_conflicts(kb: KnowledgeBase) -> set[str]:
     out = set()
     for c in kb.conflicts:
@@ -208,7 +200,7 @@ def _months(o: Outcome) -> float:
     return o.value / WEEKS_PER_MONTH if o.unit == "weeks" else o.value
 
 
-def _control_anchor(t: Trial, endpoint: str, ref_arm: str) -> tuple[str, float, float]:
+def control_anchor(t: Trial, endpoint: str, ref_arm: str) -> tuple[str, float, float]:
     for o in t.outcomes:
         if (o.kind == "median" and o.arm == ref_arm and o.endpoint.value == endpoint
                 and o.value is not None and o.subgroup is None):
@@ -219,7 +211,7 @@ def _control_anchor(t: Trial, endpoint: str, ref_arm: str) -> tuple[str, float, 
             tp = o.timepoint.value * {"years": 12.0, "months": 1.0, "weeks": 1 / WEEKS_PER_MONTH}[
                 o.timepoint.unit]
             return ("rate", tp, o.value / 100.0)
-    group = _setting_group(t.setting.value)
+    group = group_of_setting(t.setting.value)
     median = DEFAULT_MEDIANS.get((group, endpoint)) or DEFAULT_MEDIANS.get((group, "PFS"), 12.0)
     return ("median", median, 0.0)
 
@@ -264,7 +256,7 @@ def targets_from_kb(kb: KnowledgeBase, as_of: dt.date | None = None) -> list[Tar
                 out.append(Target(
                     outcome=o.id, endpoint=ep, kind="log_hr", observed=math.log(o.value), se=se,
                     arm=o.arms[0], reference=o.arms[1], require=require,
-                    anchor=_control_anchor(t, ep, o.arms[1]), published=published, **common,
+                    anchor=control_anchor(t, ep, o.arms[1]), published=published, **common,
                 ))
         # response rates: every arm against the trial's reference arm
         for ep in BINARY:
@@ -335,7 +327,7 @@ class Predictor:
                 scale = anchor_scale(m_ref, w, shape, a)
             else:
                 scale = anchor_scale_from_rate(m_ref, w, shape, a, b)
-            accrual, follow = FOLLOW_UP[_setting_group(target.setting)]
+            accrual, follow = FOLLOW_UP[group_of_setting(target.setting)]
             return limiting_cox_log_hr(m_arm, m_ref, w, shape=shape, scale=scale,
                                        accrual=accrual, follow_up=follow)
         ref_rate = target.anchor[1]

@@ -260,12 +260,12 @@ def load_spec(path: str | Path, kb: KnowledgeBase | None = None) -> TrialSpec:
     once as a :class:`~her2lab.errors.ValidationError`; each names the file, the line, the
     field (``arms[1].regimen[0]``), what was expected and what was found.
     """
-    from her2lab.knowledge.load import _read_yaml, problems_from_pydantic
+    from her2lab.knowledge.load import problems_from_pydantic, read_yaml_document
 
     path = Path(path)
     file = str(path)
     problems: list[Problem] = []
-    doc = _read_yaml(path, file, problems)
+    doc = read_yaml_document(path, file, problems)
     if doc is None or problems:
         raise ValidationError(problems, f"trial specification {file} is invalid")
     if not isinstance(doc.data, dict):

@@ -10,7 +10,7 @@ distribution of every statistic over replicates, and Kaplan-Meier curves for plo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +27,7 @@ from her2lab.virtual_trials.analyze import (
 from her2lab.virtual_trials.calibrate import (
     DEFAULT_MEDIANS,
     FOLLOW_UP,
-    _control_anchor,
-    _setting_group,
+    control_anchor,
 )
 from her2lab.virtual_trials.link import (
     BINARY,
@@ -41,7 +40,7 @@ from her2lab.virtual_trials.link import (
     anchor_scale_from_rate,
     panel_for,
 )
-from her2lab.virtual_trials.population import Population
+from her2lab.virtual_trials.population import Population, group_of_setting
 from her2lab.virtual_trials.simulate import simulate_binary, simulate_survival
 
 __all__ = ["DEFAULT_RATES", "TrialPlan", "run_trial"]
@@ -97,7 +96,7 @@ class TrialPlan:
             arms.append(PlanArm(a.id, tuple(a.regimen), int(n)))
         anchor = None
         if ep in TIME_TO_EVENT:
-            anchor = _control_anchor(t, ep, control)
+            anchor = control_anchor(t, ep, control)
         else:
             for o in t.outcomes:
                 if o.kind == "rate" and o.arm == control and o.endpoint.value == ep:
@@ -107,7 +106,7 @@ class TrialPlan:
         for o in t.outcomes:
             if o.kind == "rate" and o.timepoint is not None and o.endpoint.value == ep:
                 landmark = o.timepoint.value * (12.0 if o.timepoint.unit == "years" else 1.0)
-        accrual, follow = FOLLOW_UP[_setting_group(t.setting.value)]
+        accrual, follow = FOLLOW_UP[group_of_setting(t.setting.value)]
         return cls(
             name=t.name, setting=t.setting.value,
             prior_trastuzumab=t.population.prior_trastuzumab, require=(), exclude=(),
@@ -118,7 +117,7 @@ class TrialPlan:
     @classmethod
     def from_spec(cls, spec: Any) -> TrialPlan:
         """A plan from a :class:`~her2lab.virtual_trials.spec.TrialSpec`."""
-        group = _setting_group(spec.setting.value if hasattr(spec.setting, "value")
+        group = group_of_setting(spec.setting.value if hasattr(spec.setting, "value")
                                else str(spec.setting))
         accrual, follow = FOLLOW_UP[group]
         endpoint = spec.endpoint.value if hasattr(spec.endpoint, "value") else str(spec.endpoint)
@@ -265,15 +264,6 @@ def run_trial(
             for name, c in analyses[0].curves.items()
         }
     return out
-
-
-def regimens_of(plans: Sequence[TrialPlan]) -> set[tuple[str, ...]]:
-    return {a.regimen for p in plans for a in p.arms}
-
-
-def log_hr_se(events: int, allocation: float = 0.5) -> float:
-    """Schoenfeld's SE of a log HR from ``events`` (for sizing checks)."""
-    return 1.0 / math.sqrt(events * allocation * (1 - allocation))
 
 
 def design_trial(
