@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = app(args=argv, standalone_mode=False)
     except Her2labError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
