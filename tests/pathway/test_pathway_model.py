@@ -116,7 +116,7 @@ def test_the_baseline_is_untreated_with_heregulin_present_in_every_tumor():
     for induced in ("MT_stress", "DNA_damage"):
         assert base[induced].g == 0 and str(load_model().rules[induced]) == "0"
     hrg = base["HRG"]
-    assert hrg.g / (hrg.g + hrg.di) == pytest.approx(0.4), "a graded ligand baseline"
+    assert hrg.g / (hrg.g + hrg.di) == pytest.approx(0.5), "a graded ligand baseline"
     assert hrg.u / (hrg.u + hrg.i) > 0.8, "higher under her3_activation"
 
 
@@ -143,8 +143,9 @@ def test_the_public_api_of_the_pathway_package_changes_only_on_purpose():
     import her2lab.pathway as pw
 
     assert set(pw.__all__) == {
-        "DRUGS", "KILL_SOURCES", "MECHANISMS", "PHENOTYPES", "Her2Model", "Profile", "Rates",
-        "Result", "TimeCourse", "load_model", "model_files", "normalise_profile",
+        "ATTRIBUTES", "DRUGS", "KILL_SOURCES", "MECHANISMS", "PHENOTYPES", "Her2Model",
+        "Profile", "Rates", "Result", "TimeCourse", "load_model", "model_files",
+        "normalise_profile",
         "normalise_regimen", "response", "simulate", "simulate_many",
     }
     for name in pw.__all__:

@@ -9,8 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from her2lab.errors import SimulationError, UnknownIdError, ValidationError
-from her2lab.pathway import DRUGS, MECHANISMS, Profile, load_model, normalise_profile
-from her2lab.pathway import normalise_regimen
+from her2lab.pathway import (
+    DRUGS,
+    MECHANISMS,
+    Profile,
+    load_model,
+    normalise_profile,
+    normalise_regimen,
+)
 from her2lab.pathway.drugs import effective_strengths, regimen_parameters
 from her2lab.pathway.perturbations import read_perturbations
 

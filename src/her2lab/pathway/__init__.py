@@ -10,12 +10,13 @@ phenotype time courses, growth and kill rates per day (:class:`Rates`) and one s
 """
 
 from her2lab.pathway.drugs import DRUGS, normalise_regimen
-from her2lab.pathway.mechanisms import MECHANISMS, Profile, normalise_profile
+from her2lab.pathway.mechanisms import ATTRIBUTES, MECHANISMS, Profile, normalise_profile
 from her2lab.pathway.model import Her2Model, load_model
 from her2lab.pathway.response import KILL_SOURCES, PHENOTYPES, Rates, TimeCourse, response
 from her2lab.pathway.simulate import Result, model_files, simulate, simulate_many
 
 __all__ = [
+    "ATTRIBUTES",
     "DRUGS",
     "KILL_SOURCES",
     "MECHANISMS",

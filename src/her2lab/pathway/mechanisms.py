@@ -29,6 +29,7 @@ from her2lab.errors import SimulationError, UnknownIdError
 from her2lab.pathway.perturbations import load_perturbations
 
 __all__ = [
+    "ATTRIBUTES",
     "HR_ATTRIBUTE",
     "MECHANISMS",
     "MechanismModel",
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 HR_ATTRIBUTE = "hr_positive"
+ATTRIBUTES: tuple[str, ...] = tuple(load_perturbations().attributes)
+"""Profile attributes besides mechanisms (``hr_positive``)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,13 @@ class Profile:
             out[MECHANISMS[mid].node] = d
         out[hr_node()] = self.hr_positive
         return out
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        """The mechanism IDs present (so a profile unpacks like the tuple it used to be)."""
+        return iter(self.mechanisms)
+
+    def __len__(self) -> int:
+        return len(self.degrees)
 
     def label(self) -> str:
         """``pten_loss=0.6,p95her2`` (the default degree is not written); ``none`` if empty."""

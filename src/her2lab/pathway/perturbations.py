@@ -97,10 +97,8 @@ class PerturbationFile(_Strict):
 
 def read_perturbations(path: str | Path) -> PerturbationFile:
     """Read and validate a perturbations file (raises ValidationError with located problems)."""
-    try:
-        from her2lab.yamlio import read_model_file  # type: ignore[import-not-found]
-    except ImportError:  # until the shared YAML module lands
-        from her2lab.knowledge.load import read_model_file
+    from her2lab.yamlio import read_model_file
+
     return read_model_file(path, PerturbationFile)
 
 

@@ -55,7 +55,7 @@ T0 = 5.0
 GROWTH_MAX = math.log(2) / 7.0
 """Growth rate (per day) of a tumor whose cells all cycle with full vessel supply: a potential
 doubling time of one week (an assumption of the model, calibrated away by the trials link)."""
-ANGIOGENESIS_WEIGHT = 0.25
+ANGIOGENESIS_WEIGHT = 0.35
 
 KILL_SOURCES: dict[str, str] = {
     "targeted": "Apoptosis",

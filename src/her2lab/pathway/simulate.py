@@ -1,7 +1,7 @@
 """Simulate (tumor profile, regimen) pairs: rates, phenotypes, time courses and the response.
 
 >>> from her2lab.pathway import simulate
->>> r = simulate({"pten_loss": 0.6}, "trastuzumab+everolimus", samples=1000, seed=1)  # doctest: +SKIP
+>>> r = simulate({"pten_loss": 0.6}, "trastuzumab+everolimus", seed=1)  # doctest: +SKIP
 >>> r.rates.growth, r.rates.kill["targeted"], r.response  # doctest: +SKIP
 
 A profile is any form :func:`her2lab.pathway.mechanisms.normalise_profile` accepts (a name,
@@ -168,31 +168,16 @@ def _simulator(samples: int, max_time: float) -> Any:
 def _run_boolnet(conds: Sequence[Condition], samples: int, seed: int,
                  max_time: float) -> list[Any]:
     sim = _simulator(samples, max_time)
-    try:
-        from her2lab.boolnet import Overrides  # noqa: F401
-    except ImportError:  # engine without typed overrides: a perturbed copy per condition
-        from dataclasses import replace as _replace
-
-        return [_replace_run(sim, c, seed, _replace) for c in conds]
-    if len(conds) > 1 and hasattr(sim, "run_batch"):
-        return list(sim.run_batch([c.overrides() for c in conds], seed=seed))
-    return [sim.run(seed=seed, overrides=c.overrides()) for c in conds]
-
-
-def _replace_run(sim: Any, cond: Condition, seed: int, _replace: Any) -> Any:
-    from her2lab.boolnet import StochasticSimulator
-
-    other = StochasticSimulator(condition_model(cond), samples=sim.samples,
-                                max_time=sim.max_time, time_tick=sim.time_tick, threads=1,
-                                outputs=sim.outputs, keep_final_states=False)
-    return other.run(seed=seed)
+    if len(conds) == 1:
+        return [sim.run(seed=seed, overrides=conds[0].overrides())]
+    return sim.run_batch([c.overrides() for c in conds], seed=seed)
 
 
 def _run_maboss(cond: Condition, samples: int, seed: int, max_time: float) -> Any:
     from her2lab.boolnet.reference import run_maboss
 
     return run_maboss(condition_model(cond), samples=samples, max_time=max_time,
-                      time_tick=TIME_TICK, seed=seed, threads=1)
+                      time_tick=TIME_TICK, seed=seed, threads=1, outputs=list(READ_NODES))
 
 
 def _payload(res: Any) -> dict[str, Any]:

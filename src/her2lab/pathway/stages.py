@@ -20,7 +20,7 @@ from her2lab.pathway.claims import CLAIM_SAMPLES, default_runner, evaluate_all, 
 from her2lab.pathway.screen import label, resolve_profiles, resolve_regimens, screen, write_outputs
 from her2lab.reproduce import Context, StageResult, register_stage
 
-QUICK_SAMPLES = 500
+QUICK_SAMPLES = 250
 
 
 @register_stage("pathway", "HER2 pathway model: claims and response matrix")
