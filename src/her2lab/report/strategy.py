@@ -347,13 +347,14 @@ def _pathway_attributes() -> set[str]:
 
 
 def _rates(res: Any) -> dict[str, Any] | None:
+    """Growth and kill rates per day of a pathway result, where the model gives them."""
     rates = getattr(res, "rates", None)
     if rates is None:
         return None
+    if hasattr(rates, "to_dict"):
+        return dict(rates.to_dict())
     d = dataclasses.asdict(rates) if dataclasses.is_dataclass(rates) else dict(rates)
-    total = getattr(rates, "total_kill", None)
-    if total is not None:
-        d["total_kill"] = float(total)
+    d.setdefault("total_kill", float(sum(d.get("kill", {}).values())))
     return d
 
 
