@@ -52,7 +52,8 @@ DISCLAIMER = "Research output, not medical advice"
 
 RANKING_RULE = (
     "The best ESCAT tier of the regimen's clinical evidence in this setting (I-A first; "
-    "evidence from other settings gives at most III-A; no graded evidence is X).",
+    "evidence from other settings gives at most III-A, and none where a randomised trial in "
+    "this setting showed no significant benefit; no graded evidence is X).",
     "Within a tier: the number of the profile's biomarkers for which a trial subgroup shows "
     "more benefit from the regimen (tier II-A results), more first.",
     "Then the conservative end of the regimen's best comparative effect in this setting "
@@ -631,9 +632,17 @@ def strategy_report(
         here = [e for e in items if e.in_setting]
         other = [e for e in items if not e.in_setting]
         graded = [e for e in items if e.tier != "X"]
+        negative = [e for e in here if e.randomized and e.subgroup is None and e.kind in (
+            "effect", "p_only") and "without a significant benefit" in e.tier_reason]
         if graded:
             best = min(graded, key=lambda e: (tier_rank(e.tier), -benefit_bound(e)))
             tier, reason = best.tier, f"{best.trial_name} ({best.outcome}): {best.tier_reason}"
+            if best.tier == "III-A" and negative:
+                neg = negative[0]
+                tier = "X"
+                reason = (f"{neg.trial_name} ({neg.outcome}): a randomised comparison in this "
+                          f"setting without a significant benefit; the benefit shown in another "
+                          f"setting ({best.trial_name}, III-A) does not carry over")
         else:
             tier = "X"
             trials = [kb.trial(t) for t in arm_ids_by_trial]
