@@ -53,3 +53,12 @@ def test_an_output_that_cannot_be_written_fails_before_any_work(capsys, tmp_path
                          "-o", str(tmp_path / "r.html")], capsys)
     assert code == 2 and "found a directory" in err
     assert "simulating" not in err
+
+
+def test_a_calibration_file_that_is_not_json_is_a_clear_error(capsys, tmp_path):
+    bad = tmp_path / "calibration.json"
+    bad.write_text("not json at all")
+    code, _, err = _run(["report", "--profile", "none", "--setting", "neoadjuvant",
+                         "--calibration", str(bad), "-o", str(tmp_path / "r.html")], capsys)
+    assert code == 2 and str(bad) in err and "calibration" in err
+    assert not (tmp_path / "r.html").exists()

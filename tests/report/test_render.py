@@ -27,7 +27,7 @@ def test_the_pdf_names_the_regimens_trials_and_predicted_effects(pten_pdf):
                  "subgroup pten_low", "ESCAT", "Mateo", "In silico", "Virtual trial",
                  "Conflicts and audit findings"):
         assert word in text, word
-    assert re.search(r"HR \d\.\d\d \(95% of virtual trials \d\.\d\d-\d\.\d\d\)", text)
+    assert re.search(r"HR \d\.\d\d \(95% [a-z ]+ \d\.\d\d-\d\.\d\d\)", text)
 
 
 def test_the_html_has_the_disclaimer_in_header_footer_and_inline_svg(pten_report):
