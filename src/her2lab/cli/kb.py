@@ -76,7 +76,7 @@ def validate(
     directory: Path = typer.Argument(..., help="Data directory to validate."),
 ) -> None:
     """Validate a data directory: exit 0 with a summary, or 1 listing every problem."""
-    from her2lab.knowledge.load import load_directory
+    from her2lab.knowledge.validate import load_directory
 
     console = _console()
     try:
