@@ -218,19 +218,47 @@ def _i2_of(tau2: float, s2: float) -> float:
 
 
 def meta_analysis(
-    studies: Sequence[Effect],
+    studies: Sequence[Effect] | Sequence[str],
+    estimates: Sequence[float] | None = None,
+    ci_low: Sequence[float] | None = None,
+    ci_high: Sequence[float] | None = None,
     *,
+    measure: str | None = None,
     method: str = "REML",
     hksj: bool = False,
     level: float = 0.95,
+    ci_level: float | Sequence[float] = 0.95,
 ) -> MetaResult:
-    """Pool ``studies`` (all of one measure) under a common-effect and a random-effects model.
+    """Pool studies under a common-effect and a random-effects model.
+
+    Two forms: ``meta_analysis(effects)`` with :class:`Effect` objects (all of one measure),
+    or ``meta_analysis(labels, estimates, ci_low, ci_high, measure="HR")`` with reported
+    estimates and their ``ci_level`` intervals on the reporting scale (an HR, not its log).
 
     ``method``: ``DL`` (DerSimonian & Laird 1986), ``PM`` (Paule & Mandel 1982, as in
     DerSimonian & Kacker 2007) or ``REML``. ``hksj``: Hartung–Knapp–Sidik–Jonkman standard
-    error and ``t`` intervals for the random-effects mean. ``level``: of every interval.
+    error and ``t`` intervals for the random-effects mean. ``level``: of every pooled interval.
     """
     from statsmodels.stats.meta_analysis import combine_effects
+
+    from her2lab.synthesis.effects import effect_from_ci
+
+    if estimates is not None:
+        if measure is None or ci_low is None or ci_high is None:
+            raise DataError("the columnar form needs labels, estimates, ci_low, ci_high and "
+                            "measure")
+        labels = [str(x) for x in studies]
+        n = len(labels)
+        if not (len(estimates) == len(ci_low) == len(ci_high) == n):
+            raise DataError(f"labels, estimates, ci_low and ci_high must have one value per "
+                            f"study; got {n}, {len(estimates)}, {len(ci_low)}, {len(ci_high)}")
+        levels = [ci_level] * n if isinstance(ci_level, int | float) else list(ci_level)
+        studies = [effect_from_ci(lab, e, lo, hi, measure=measure, level=lv)
+                   for lab, e, lo, hi, lv in zip(labels, estimates, ci_low, ci_high, levels,
+                                                  strict=True)]
+    elif studies and not all(isinstance(s, Effect) for s in studies):
+        raise DataError("meta_analysis takes Effect objects, or labels with estimates, ci_low "
+                        "and ci_high")
 
     method = str(method).strip().upper()
     if method not in METHODS:
@@ -243,7 +271,11 @@ def meta_analysis(
     measures = {s.measure for s in studies}
     if len(measures) != 1:
         raise DataError(f"all studies must use one measure; got {sorted(measures)}")
-    measure = check_measure(measures.pop())
+    measure_found = check_measure(measures.pop())
+    if measure is not None and check_measure(measure) != measure_found:
+        raise DataError(f"measure {measure!r} was asked for, but the studies are "
+                        f"{measure_found}")
+    measure = measure_found
     labels = [s.label for s in studies]
     dup = sorted({x for x in labels if labels.count(x) > 1})
     if dup:
