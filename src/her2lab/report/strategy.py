@@ -212,6 +212,7 @@ class StrategyReport:
     left_out: tuple[str, ...]
     settings: dict[str, Any]
     created: str
+    profile_notes: tuple[str, ...] = ()
 
     disclaimer: str = DISCLAIMER
     ranking_rule: tuple[str, ...] = RANKING_RULE
@@ -226,6 +227,7 @@ class StrategyReport:
             "ranked": [r.to_dict() for r in self.ranked], "untested": list(self.untested),
             "conflicts": list(self.conflicts), "findings": list(self.findings),
             "left_out": list(self.left_out), "settings": self.settings,
+            "profile_notes": list(self.profile_notes),
         }
 
     def to_html(self) -> str:
@@ -345,13 +347,14 @@ def _pathway_attributes() -> set[str]:
 
 
 def _rates(res: Any) -> dict[str, Any] | None:
+    """Growth and kill rates per day of a pathway result, where the model gives them."""
     rates = getattr(res, "rates", None)
     if rates is None:
         return None
+    if hasattr(rates, "to_dict"):
+        return dict(rates.to_dict())
     d = dataclasses.asdict(rates) if dataclasses.is_dataclass(rates) else dict(rates)
-    total = getattr(rates, "total_kill", None)
-    if total is not None:
-        d["total_kill"] = float(total)
+    d.setdefault("total_kill", float(sum(d.get("kill", {}).values())))
     return d
 
 
@@ -479,6 +482,46 @@ def _params(calibration: str | Path | None) -> tuple[Any, str]:
 # --------------------------------------------------------------------------- the report
 
 
+def _profile_notes(kb: KnowledgeBase, prof: Profile, setting: str) -> list[str]:
+    """Where each item of the profile enters the report (and where it does not)."""
+    subgroups = {o.subgroup for t in kb.trials for o in t.outcomes if o.subgroup}
+    notes = []
+    for m, d in sorted(prof.mechanisms.items()):
+        bms = [b for b in prof.biomarkers if b in subgroups and
+               (kb.biomarker(b).mechanism == m)]
+        clin = (f"clinical evidence through the trial subgroups of {', '.join(bms)}" if bms
+                else "no trial subgroup for it in the knowledge base")
+        vt = "present" if d >= 0.5 else "absent (degree below 0.5)"
+        notes.append(f"{m}: pathway model at degree {d:g}; virtual trials: {vt}; {clin}")
+    for b in prof.biomarkers:
+        if kb.biomarker(b).mechanism is None or b not in {
+                x for x, mm in _BIOMARKER_MECHANISM().items() if mm in prof.mechanisms}:
+            where = ("clinical evidence through its trial subgroups" if b in subgroups
+                     else "no trial subgroup for it in the knowledge base")
+            notes.append(f"{b}: biomarker without a pathway-model setting; {where}")
+    if prof.hr_positive:
+        model = ("pathway model at degree " + f"{prof.hr_positive:g}"
+                 if "hr_positive" in _pathway_attributes()
+                 else "not taken by this version of the pathway model")
+        notes.append(f"hr_positive: {model}; no hormone-receptor subgroup in the knowledge "
+                     "base, so the clinical evidence is that of all HER2-positive patients")
+    if prof.trastuzumab_pretreated is not None:
+        pre = prof.trastuzumab_pretreated
+        notes.append("trastuzumab_pretreated: the virtual trials enrol patients "
+                     + ("after" if pre else "without") + " prior trastuzumab")
+        if pre and setting in ("neoadjuvant", "adjuvant", "metastatic_first_line"):
+            notes.append(f"note: a trastuzumab-pretreated profile in the {setting} setting; "
+                         "the setting's trials enrolled mostly trastuzumab-naive patients")
+    return notes
+
+
+def _BIOMARKER_MECHANISM() -> dict[str, str]:
+    from her2lab.report.profile import BIOMARKER_MECHANISM
+
+    return BIOMARKER_MECHANISM
+
+
+
 def _statements(kb: KnowledgeBase, profile: Profile, regimen: tuple[str, ...]) -> list[str]:
     out = []
     words = {"more_benefit": "more benefit from", "less_benefit": "less benefit from",
@@ -497,15 +540,20 @@ def _statements(kb: KnowledgeBase, profile: Profile, regimen: tuple[str, ...]) -
     return out
 
 
-def _choose_source(items: list[EvidenceItem], kb: KnowledgeBase) -> tuple[Trial | None, str]:
-    """The trial the virtual trial copies: the best in-setting randomised comparison."""
+def _choose_source(items: list[EvidenceItem], trials: list[Trial], setting: str,
+                   kb: KnowledgeBase) -> Trial | None:
+    """The trial the virtual trial copies: the best in-setting randomised comparison, else
+    a trial with results, else a randomised trial of the regimen (in the setting first)."""
+    from her2lab.report.evidence import _in_setting
+
     comp = [e for e in items if e.comparative and e.subgroup is None and e.in_setting]
     if comp:
-        best = max(comp, key=benefit_bound)
-        return kb.trial(best.trial), best.trial
+        return kb.trial(max(comp, key=benefit_bound).trial)
     if items:
-        return kb.trial(items[0].trial), items[0].trial
-    return None, ""
+        return kb.trial(items[0].trial)
+    if not trials:
+        return None
+    return min(trials, key=lambda t: (not _in_setting(t, setting), not t.randomized))
 
 
 def _control_of(t: Trial | None, arm_ids: set[str], regimen: tuple[str, ...],
@@ -628,7 +676,8 @@ def strategy_report(
         rationale = prediction = None
         notes: list[str] = []
         if in_silico:
-            src, _ = _choose_source(list(r.evidence) or list(r.other_evidence), kb)
+            src = _choose_source(list(r.evidence) or list(r.other_evidence),
+                                 [t for t, _ in cands[r.regimen]], setting, kb)
             aids = {a for t, a in cands[r.regimen] if src is not None and t.id == src.id}
             ctrl_arm, control = _control_of(src, aids, r.regimen, kb)
             added = tuple(d for d in r.regimen if d not in control) or r.regimen
@@ -672,4 +721,5 @@ def strategy_report(
         settings={"samples": samples, "seed": seed, "replicates": replicates,
                   "n_per_arm": n_per_arm, "in_silico": in_silico},
         created=(as_of or kb.cited_on).isoformat(),
+        profile_notes=tuple(_profile_notes(kb, prof, setting)),
     )
