@@ -30,19 +30,19 @@ def pool_effects(items: list[EvidenceItem]) -> MetaPooled | None:
         return None
     measure = rows[0][0].measure or "HR"
     try:
-        from her2lab.synthesis import meta_analysis  # type: ignore[attr-defined]
-    except ImportError:
+        from her2lab.synthesis import effect_from_ci, meta_analysis
+    except ImportError:  # her2lab.synthesis not installed: statsmodels directly
         meta_analysis = None
     if meta_analysis is not None:
-        res = meta_analysis(
-            [e.trial_name for e, _ in rows],
-            [math.exp(ls[0]) for _, ls in rows],
-            [e.ci_low for e, _ in rows], [e.ci_high for e, _ in rows],
-            measure=measure, method="REML",
-        )
-        d = res.to_dict()
+        studies = [effect_from_ci(f"{e.trial_name} ({e.outcome})", e.value, e.ci_low,
+                                  e.ci_high, measure=measure, level=e.ci_level or 0.95,
+                                  source=e.uid) for e, _ in rows]
+        d = meta_analysis(studies, method="REML").to_dict()
         est, lo, hi = d["estimate"], d["ci_low"], d["ci_high"]
-        i2, tau2, method = d.get("i2"), d.get("tau2"), "random effects (REML), her2lab.synthesis"
+        # her2lab.synthesis gives I² in per cent, as metafor does
+        i2 = None if d.get("i2") is None else d["i2"] / 100.0
+        tau2 = d.get("tau2")
+        method = "random effects (REML), her2lab.synthesis"
     else:
         import numpy as np
         from statsmodels.stats.meta_analysis import combine_effects
@@ -50,8 +50,7 @@ def pool_effects(items: list[EvidenceItem]) -> MetaPooled | None:
         y = np.array([ls[0] for _, ls in rows])
         v = np.array([ls[1] ** 2 for _, ls in rows])
         res = combine_effects(y, v, method_re="dl")
-        frame = res.summary_frame()
-        row = frame.loc["random effect"]
+        row = res.summary_frame().loc["random effect"]
         est, lo, hi = (math.exp(row["eff"]), math.exp(row["ci_low"]), math.exp(row["ci_upp"]))
         i2, tau2 = float(res.i2), float(res.tau2)
         method = "random effects (DerSimonian-Laird)"

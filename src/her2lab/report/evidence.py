@@ -127,7 +127,8 @@ class EvidenceItem:
         elif self.kind == "difference_in_median":
             txt = f"median gain {_num(v)} {self.unit or ''}".strip()
         elif self.kind == "p_only":
-            txt = "comparison"
+            txt = f"{self.endpoint} {self.arm} vs {self.comparator}" if self.comparator else (
+                f"{self.endpoint} comparison")
         else:
             txt = f"{self.kind} {_num(v)}"
         if self.p:

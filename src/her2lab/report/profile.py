@@ -221,7 +221,7 @@ def _compact_items(spec: str) -> list[tuple[str, Any, str, int | None]]:
 
 
 def _yaml_items(path: Path) -> list[tuple[str, Any, str, int | None]]:
-    from her2lab.knowledge.load import read_yaml_document
+    from her2lab.yamlio import read_yaml_document
 
     problems: list[Problem] = []
     file = str(path)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,7 +74,9 @@ def evidence_svg(report: StrategyReport, top: int = 8) -> str | None:
     ax.set_xscale("log")
     lo = min(r[2] for r in rows)
     hi = max(r[3] for r in rows)
-    ax.set_xlim(max(lo * 0.8, 0.05), min(max(hi * 1.25, 1.3), 20))
+    xlim = (max(lo * 0.8, 0.05), min(max(hi * 1.25, 1.3), 20))
+    ax.set_xlim(*xlim)
+    _log_ticks(ax, *xlim)
     ax.set_xlabel("hazard ratio (log scale; < 1 favours the regimen)")
     ax.set_title("Clinical evidence: hazard ratios with 95% CI (ESCAT tier)", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
@@ -106,14 +106,31 @@ def in_silico_svg(report: StrategyReport, top: int = 8) -> str | None:
     a1.set_xlabel("pathway response (grey: without the added drug)")
     a1.set_xlim(0, 1)
     measure = next((r.prediction.measure for r in rs if r.prediction), "HR")
-    if measure == "HR":
-        a2.set_xscale("log")
-        a2.axvline(1.0, color="k", lw=0.8, ls="--")
+    preds = [r.prediction for r in rs if r.prediction is not None
+             and math.isfinite(r.prediction.low) and r.prediction.low > 0]
+    a2.set_xscale("log")
+    a2.axvline(1.0, color="k", lw=0.8, ls="--")
+    if preds:
+        xlim = (max(min(p.low for p in preds) * 0.8, 0.02),
+                min(max(max(p.high for p in preds) * 1.25, 1.3), 50))
+        a2.set_xlim(*xlim)
+        _log_ticks(a2, *xlim)
     a2.set_xlabel(f"virtual-trial {measure} (95% of trials)")
     fig.suptitle("IN SILICO (her2lab model), not clinical evidence", fontsize=9)
     for a in (a1, a2):
         a.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
+
+
+def _log_ticks(ax, lo: float, hi: float) -> None:
+    """Plain-number ticks on a log axis (0.2, 0.5, 1, 2) instead of powers of ten."""
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    ticks = [t for t in (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 10, 20)
+             if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
 
 
 def _short(label: str, n: int = 38) -> str:
@@ -148,17 +165,10 @@ def render_html(report: StrategyReport) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` to ``path`` atomically (:func:`her2lab.atomic.atomic_write_bytes`)."""
+    from her2lab.atomic import atomic_write_bytes
+
+    return atomic_write_bytes(path, data)
 
 
 def write_pdf(report: StrategyReport, path: Path) -> Path:

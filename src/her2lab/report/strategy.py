@@ -52,7 +52,8 @@ DISCLAIMER = "Research output, not medical advice"
 
 RANKING_RULE = (
     "The best ESCAT tier of the regimen's clinical evidence in this setting (I-A first; "
-    "evidence from other settings gives at most III-A; no graded evidence is X).",
+    "evidence from other settings gives at most III-A, and none where a randomised trial in "
+    "this setting showed no significant benefit; no graded evidence is X).",
     "Within a tier: the number of the profile's biomarkers for which a trial subgroup shows "
     "more benefit from the regimen (tier II-A results), more first.",
     "Then the conservative end of the regimen's best comparative effect in this setting "
@@ -128,12 +129,15 @@ class Prediction:
     control_regimen: tuple[str, ...]
     n_per_arm: int
     replicates: int
-    power: float
+    power: float | None
     calibration: str
     note: str
+    interval: str = "95% of virtual trials"
+    """What the interval is: the spread of simulated trials, or the model's prediction
+    interval (parameter uncertainty and sampling)."""
 
     def result_text(self) -> str:
-        return (f"{self.measure} {self.estimate:.2f} (95% of virtual trials {self.low:.2f}-"
+        return (f"{self.measure} {self.estimate:.2f} ({self.interval} {self.low:.2f}-"
                 f"{self.high:.2f})")
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,6 +216,7 @@ class StrategyReport:
     left_out: tuple[str, ...]
     settings: dict[str, Any]
     created: str
+    profile_notes: tuple[str, ...] = ()
 
     disclaimer: str = DISCLAIMER
     ranking_rule: tuple[str, ...] = RANKING_RULE
@@ -226,6 +231,7 @@ class StrategyReport:
             "ranked": [r.to_dict() for r in self.ranked], "untested": list(self.untested),
             "conflicts": list(self.conflicts), "findings": list(self.findings),
             "left_out": list(self.left_out), "settings": self.settings,
+            "profile_notes": list(self.profile_notes),
         }
 
     def to_html(self) -> str:
@@ -345,13 +351,14 @@ def _pathway_attributes() -> set[str]:
 
 
 def _rates(res: Any) -> dict[str, Any] | None:
+    """Growth and kill rates per day of a pathway result, where the model gives them."""
     rates = getattr(res, "rates", None)
     if rates is None:
         return None
+    if hasattr(rates, "to_dict"):
+        return dict(rates.to_dict())
     d = dataclasses.asdict(rates) if dataclasses.is_dataclass(rates) else dict(rates)
-    total = getattr(rates, "total_kill", None)
-    if total is not None:
-        d["total_kill"] = float(total)
+    d.setdefault("total_kill", float(sum(d.get("kill", {}).values())))
     return d
 
 
@@ -436,47 +443,123 @@ def _prediction(
             med = _control_median(kb, source, control_arm, "TTP")
         if med is not None:
             spec["control_median_months"] = med
-    plan = TrialPlan.from_spec(TrialSpec.model_validate(spec))
-    res = run_trial(plan, params, replicates=replicates, seed=seed, samples=samples,
-                    panel_size=8)
-    stat = res["replicates"]["statistics"]
-    est = stat["effect.estimate"]
+    trial_spec = TrialSpec.model_validate(spec)
     degrees = [m for m, d in profile.mechanisms.items() if d < 1]
     note = ("patients with exactly this profile's mechanisms; "
             f"control anchored on {'the trial' if source else 'the setting default'}")
     if degrees:
         note += ("; the virtual trials take mechanisms as present or absent: degree >= 0.5 "
                  f"counted present ({', '.join(sorted(degrees))})")
+    control_label = _regimen_label(kb, control) if control else "no treatment"
+    try:
+        from her2lab.virtual_trials import predict
+    except ImportError:
+        predict = None
+    if predict is not None:
+        res = predict(trial_spec, params, kb=kb, replicates=replicates, samples=samples,
+                      seed=seed, panel_size=8)
+        eff = res.effect
+        rep = eff.replicates
+        note += ("; interval: the model's 95% prediction interval (parameter uncertainty and "
+                 f"sampling at {n_per_arm} per arm)")
+        return Prediction(
+            endpoint=endpoint, measure=eff.measure, estimate=float(eff.expected),
+            low=float(eff.pred_low), high=float(eff.pred_high), control=control_label,
+            control_regimen=control, n_per_arm=n_per_arm, replicates=replicates,
+            power=float(res.replicates.power) if rep is not None else None,
+            calibration=calibration, note=note, interval="95% prediction interval",
+        )
+    plan = TrialPlan.from_spec(trial_spec)
+    res = run_trial(plan, params, replicates=replicates, seed=seed, samples=samples,
+                    panel_size=8)
+    est = res["replicates"]["statistics"]["effect.estimate"]
+    note += f"; interval: the spread of {replicates} virtual trials of {n_per_arm} per arm"
     return Prediction(
         endpoint=endpoint, measure=res["effect"]["measure"], estimate=float(est["median"]),
-        low=float(est["p2_5"]), high=float(est["p97_5"]), control=_regimen_label(kb, control)
-        if control else "no treatment", control_regimen=control, n_per_arm=n_per_arm,
-        replicates=replicates, power=float(res["replicates"]["power"]),
-        calibration=calibration, note=note,
+        low=float(est["p2_5"]), high=float(est["p97_5"]), control=control_label,
+        control_regimen=control, n_per_arm=n_per_arm, replicates=replicates,
+        power=float(res["replicates"]["power"]), calibration=calibration, note=note,
     )
 
 
 def _params(calibration: str | Path | None) -> tuple[Any, str]:
-    from her2lab.virtual_trials.link import LinkParams
-
+    """The virtual trials' parameters: a calibration file's, or the priors' centres."""
+    try:  # the parameter set with its covariance, where virtual_trials has one
+        from her2lab.virtual_trials.trial import ParameterSet, load_parameters
+    except ImportError:
+        ParameterSet = load_parameters = None
     if calibration is None:
+        if ParameterSet is not None:
+            return ParameterSet.priors(), "uncalibrated: the link's priors (no --calibration)"
+        from her2lab.virtual_trials.link import LinkParams
+
         return LinkParams(), "uncalibrated: the link's prior centres (no --calibration given)"
     path = Path(calibration)
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
-        params = LinkParams(**d["params"])
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read the calibration file: {exc}") from None
+    except ValueError as exc:
+        raise ValidationError([Problem(str(path), "(file)", "a calibration JSON written by "
+                                       "'her2lab trials calibrate'", f"not JSON: {exc}")],
+                              "the calibration file is not valid") from None
+    as_of = d.get("as_of", "?") if isinstance(d, dict) else "?"
+    label = f"calibration {path.name} (as of {as_of})"
+    if load_parameters is not None:
+        return load_parameters(path), label
+    from her2lab.virtual_trials.link import LinkParams
+
+    try:
+        params = LinkParams(**d["params"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ValidationError([Problem(str(path), "params", "a calibration JSON written by "
                                        "'her2lab trials calibrate' with 'params': {beta, "
                                        "gamma, ...}", f"{type(exc).__name__}: {exc}")],
                               "the calibration file is not valid") from None
-    as_of = d.get("as_of", "?")
-    return params, f"calibration {path.name} (as of {as_of})"
+    return params, label
 
 
 # --------------------------------------------------------------------------- the report
+
+
+def _profile_notes(kb: KnowledgeBase, prof: Profile, setting: str) -> list[str]:
+    """Where each item of the profile enters the report (and where it does not)."""
+    subgroups = {o.subgroup for t in kb.trials for o in t.outcomes if o.subgroup}
+    notes = []
+    for m, d in sorted(prof.mechanisms.items()):
+        bms = [b for b in prof.biomarkers if b in subgroups and
+               (kb.biomarker(b).mechanism == m)]
+        clin = (f"clinical evidence through the trial subgroups of {', '.join(bms)}" if bms
+                else "no trial subgroup for it in the knowledge base")
+        vt = "present" if d >= 0.5 else "absent (degree below 0.5)"
+        notes.append(f"{m}: pathway model at degree {d:g}; virtual trials: {vt}; {clin}")
+    for b in prof.biomarkers:
+        if kb.biomarker(b).mechanism is None or b not in {
+                x for x, mm in _BIOMARKER_MECHANISM().items() if mm in prof.mechanisms}:
+            where = ("clinical evidence through its trial subgroups" if b in subgroups
+                     else "no trial subgroup for it in the knowledge base")
+            notes.append(f"{b}: biomarker without a pathway-model setting; {where}")
+    if prof.hr_positive:
+        model = ("pathway model at degree " + f"{prof.hr_positive:g}"
+                 if "hr_positive" in _pathway_attributes()
+                 else "not taken by this version of the pathway model")
+        notes.append(f"hr_positive: {model}; no hormone-receptor subgroup in the knowledge "
+                     "base, so the clinical evidence is that of all HER2-positive patients")
+    if prof.trastuzumab_pretreated is not None:
+        pre = prof.trastuzumab_pretreated
+        notes.append("trastuzumab_pretreated: the virtual trials enrol patients "
+                     + ("after" if pre else "without") + " prior trastuzumab")
+        if pre and setting in ("neoadjuvant", "adjuvant", "metastatic_first_line"):
+            notes.append(f"note: a trastuzumab-pretreated profile in the {setting} setting; "
+                         "the setting's trials enrolled mostly trastuzumab-naive patients")
+    return notes
+
+
+def _BIOMARKER_MECHANISM() -> dict[str, str]:
+    from her2lab.report.profile import BIOMARKER_MECHANISM
+
+    return BIOMARKER_MECHANISM
+
 
 
 def _statements(kb: KnowledgeBase, profile: Profile, regimen: tuple[str, ...]) -> list[str]:
@@ -497,15 +580,20 @@ def _statements(kb: KnowledgeBase, profile: Profile, regimen: tuple[str, ...]) -
     return out
 
 
-def _choose_source(items: list[EvidenceItem], kb: KnowledgeBase) -> tuple[Trial | None, str]:
-    """The trial the virtual trial copies: the best in-setting randomised comparison."""
+def _choose_source(items: list[EvidenceItem], trials: list[Trial], setting: str,
+                   kb: KnowledgeBase) -> Trial | None:
+    """The trial the virtual trial copies: the best in-setting randomised comparison, else
+    a trial with results, else a randomised trial of the regimen (in the setting first)."""
+    from her2lab.report.evidence import _in_setting
+
     comp = [e for e in items if e.comparative and e.subgroup is None and e.in_setting]
     if comp:
-        best = max(comp, key=benefit_bound)
-        return kb.trial(best.trial), best.trial
+        return kb.trial(max(comp, key=benefit_bound).trial)
     if items:
-        return kb.trial(items[0].trial), items[0].trial
-    return None, ""
+        return kb.trial(items[0].trial)
+    if not trials:
+        return None
+    return min(trials, key=lambda t: (not _in_setting(t, setting), not t.randomized))
 
 
 def _control_of(t: Trial | None, arm_ids: set[str], regimen: tuple[str, ...],
@@ -583,9 +671,17 @@ def strategy_report(
         here = [e for e in items if e.in_setting]
         other = [e for e in items if not e.in_setting]
         graded = [e for e in items if e.tier != "X"]
+        negative = [e for e in here if e.randomized and e.subgroup is None and e.kind in (
+            "effect", "p_only") and "without a significant benefit" in e.tier_reason]
         if graded:
             best = min(graded, key=lambda e: (tier_rank(e.tier), -benefit_bound(e)))
             tier, reason = best.tier, f"{best.trial_name} ({best.outcome}): {best.tier_reason}"
+            if best.tier == "III-A" and negative:
+                neg = negative[0]
+                tier = "X"
+                reason = (f"{neg.trial_name} ({neg.outcome}): a randomised comparison in this "
+                          f"setting without a significant benefit; the benefit shown in another "
+                          f"setting ({best.trial_name}, III-A) does not carry over")
         else:
             tier = "X"
             trials = [kb.trial(t) for t in arm_ids_by_trial]
@@ -628,7 +724,8 @@ def strategy_report(
         rationale = prediction = None
         notes: list[str] = []
         if in_silico:
-            src, _ = _choose_source(list(r.evidence) or list(r.other_evidence), kb)
+            src = _choose_source(list(r.evidence) or list(r.other_evidence),
+                                 [t for t, _ in cands[r.regimen]], setting, kb)
             aids = {a for t, a in cands[r.regimen] if src is not None and t.id == src.id}
             ctrl_arm, control = _control_of(src, aids, r.regimen, kb)
             added = tuple(d for d in r.regimen if d not in control) or r.regimen
@@ -672,4 +769,5 @@ def strategy_report(
         settings={"samples": samples, "seed": seed, "replicates": replicates,
                   "n_per_arm": n_per_arm, "in_silico": in_silico},
         created=(as_of or kb.cited_on).isoformat(),
+        profile_notes=tuple(_profile_notes(kb, prof, setting)),
     )
