@@ -100,3 +100,10 @@ def test_synth_kb_writes_the_analysis_and_its_plots(capsys, tmp_path):
             f"{stem}.html"} <= names
     d = json.loads((tmp_path / f"{stem}.json").read_text())
     assert d["result"]["k"] == 3 and "not medical advice" in d["disclaimer"]
+
+
+def test_the_synthesis_stage_runs_after_the_virtual_trials_and_before_the_reports():
+    from her2lab.reproduce import load_stages
+
+    names = [s.name for s in load_stages()]
+    assert names.index("virtual_trials") < names.index("synthesis") < names.index("report")
