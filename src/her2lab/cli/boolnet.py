@@ -152,6 +152,7 @@ def simulate(
         outputs=output or None,
         keep_final_states=False,
         nodes=shown,
+        discrete_time=bool(_setting(None, conf, "discrete_time", 0, int, 0, 1, where)),
     )
     run_seed = _setting(seed, conf, "seed_pseudorandom", 0, int, 0, 2**63 - 1, where)
     what = f"simulating {sim.samples} trajectories of {escape(m.name)}"
