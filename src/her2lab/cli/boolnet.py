@@ -133,6 +133,10 @@ def simulate(
         import gc
 
         gc.disable()  # a short-lived process: collecting while numba loads costs ~0.2 s
+        # numba probes for a BLAS (importing scipy.linalg, ~0.2 s) and for cffi at import;
+        # the kernel uses neither, and this process runs nothing else before it exits
+        sys.modules.setdefault("scipy.linalg", None)  # type: ignore[arg-type]
+        sys.modules.setdefault("cffi", None)  # type: ignore[arg-type]
     from her2lab.boolnet import StochasticSimulator
 
     m = _load(model, cfg, undefined_as_input)
