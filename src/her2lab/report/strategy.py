@@ -217,6 +217,8 @@ class StrategyReport:
     settings: dict[str, Any]
     created: str
     profile_notes: tuple[str, ...] = ()
+    kb_pooled: tuple[dict[str, Any], ...] = ()
+    """The knowledge base's pooled questions (her2lab.synthesis) that use a cited trial."""
 
     disclaimer: str = DISCLAIMER
     ranking_rule: tuple[str, ...] = RANKING_RULE
@@ -232,6 +234,7 @@ class StrategyReport:
             "conflicts": list(self.conflicts), "findings": list(self.findings),
             "left_out": list(self.left_out), "settings": self.settings,
             "profile_notes": list(self.profile_notes),
+            "kb_pooled": list(self.kb_pooled),
         }
 
     def to_html(self) -> str:
@@ -311,6 +314,12 @@ def _candidates(
 
 
 # --------------------------------------------------------------------------- pooling
+
+
+def _kb_pooled(trials: set[str], as_of: dt.date | None) -> list[dict[str, Any]]:
+    from her2lab.report._pool import kb_analyses
+
+    return kb_analyses(trials, as_of)
 
 
 def _pool(items: list[EvidenceItem]) -> MetaPooled | None:
@@ -813,4 +822,6 @@ def strategy_report(
                   "n_per_arm": n_per_arm, "in_silico": in_silico},
         created=(as_of or kb.cited_on).isoformat(),
         profile_notes=tuple(_profile_notes(kb, prof, setting)),
+        kb_pooled=tuple(_kb_pooled(
+            {e.trial for r in ranked for e in r.evidence}, as_of)),
     )
