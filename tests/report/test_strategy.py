@@ -194,3 +194,16 @@ def test_the_knowledge_base_pooled_questions_of_cited_trials_are_shown(pten_repo
     net = next(a for a in pten_report.kb_pooled if a["id"] == "metastatic_pfs_network")
     assert {"EMILIA", "TH3RESA", "BOLERO-3"} <= set(net["studies"])
     assert any("P-scores" in line for line in net["lines"])
+
+
+def test_the_report_stage_writes_the_example_reports(tmp_path, monkeypatch):
+    from her2lab.report import stages
+    from her2lab.reproduce import Context
+
+    # one small example: two regimens, no virtual trial in that setting
+    monkeypatch.setattr(stages, "EXAMPLES", {"pten": ("pd_l1_high", "advanced_solid_tumors")})
+    res = stages.report_stage(Context(out_dir=tmp_path, quick=True))
+    names = sorted(p.name for p in res.files)
+    assert names == ["pten.html", "pten.json", "pten.pdf"]
+    assert all(p.stat().st_size > 0 for p in res.files)
+    assert dict(res.summary)["virtual trials calibrated by"] == "none (the link's priors)"
