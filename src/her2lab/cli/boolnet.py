@@ -115,7 +115,7 @@ def simulate(
                                           help="Simulated time (10)."),
     time_tick: float | None = typer.Option(None, "--time-tick", min=1e-9, max=1e9,
                                            help="Window width (0.5)."),
-    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (0)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, max=2**32 - 1, help="Random seed (0)."),
     threads: int | None = typer.Option(None, "--threads", min=1, max=1024,
                                        help="Parallel chunks (1)."),
     mutate: list[str] = typer.Option(
