@@ -207,6 +207,11 @@ CASES = [
          ["m.bnet:2:"], files={"m.bnet": "targets, factors\nA, A & | B\n"}),
     Case("empty_spec", "malformed", ["trials", "predict", "spec.yaml"], ERROR,
          ["spec.yaml", "empty"], files={"spec.yaml": "# nothing here\n"}),
+    Case("binary_profile_list", "malformed",
+         ["screen", "--profiles", "bin.txt", "-o", "out", "--samples", "10"], ERROR,
+         ["bin.txt:1", "UTF-8"], files={"bin.txt": b"\xff\xd8\xff\xe0 a jpeg"}),
+    Case("data_dir_is_a_file", "malformed", ["kb", "--data-dir", "afile", "trials"], ERROR,
+         ["afile", "a data directory", "found a file"], files={"afile": "x"}),
     Case("spec_is_a_list", "malformed", ["trials", "predict", "spec.yaml"], ERROR,
          ["spec.yaml:1", "mapping"], files={"spec.yaml": "- 1\n- 2\n"}),
     # ---------------------------------------------------------------- values
@@ -244,6 +249,10 @@ CASES = [
          ["/proc"]),
     Case("export_into_a_directory", "outputs", ["kb", "export", "-o", "adir"], ERROR,
          ["adir", "directory"], files={"adir/": ""}),
+    Case("convert_into_proc", "outputs", ["boolnet", "convert", "m.bnet", "/proc/h2l.bnd"], ERROR,
+         ["/proc/h2l.bnd", "cannot create files"], files={"m.bnet": BNET}),
+    Case("convert_below_a_file", "outputs", ["boolnet", "convert", "m.bnet", "afile/m.sbml"],
+         ERROR, ["afile", "not a directory"], files={"m.bnet": BNET, "afile": "x"}),
     Case("screen_into_a_file", "outputs", ["screen", "-o", "afile", "--samples", "10"], ERROR,
          ["afile", "found a file"], files={"afile": "x"}),
     # ---------------------------------------------------------------- environment

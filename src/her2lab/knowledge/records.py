@@ -83,7 +83,8 @@ def first_pass(root: Path) -> Loaded:
         return f"{label}/{rel}"
 
     if not root.is_dir():
-        st.problems.append(Problem(label, "(directory)", "a data directory", "no such directory"))
+        found = "a file" if root.exists() else "no such directory"
+        st.problems.append(Problem(label, "(directory)", "a data directory", found))
         return st
     known = {META_FILE, *(f for f, _ in LIST_FILES.values())}
     for p in sorted(root.iterdir()):
