@@ -56,17 +56,27 @@ def _fmt(x: Any, nd: int = 3) -> str:
 
 def _fit_table(rows: list[dict[str, Any]], title: str) -> Table:
     t = Table(title=title)
-    for c in ("trial", "outcome", "measure", "reported", "reported CI", "predicted",
-              "predicted interval", "inside"):
+    for c in ("trial", "outcome", "measure", "reported", "reported CI", "expected",
+              "prediction interval", "null", "inside"):
         t.add_column(c)
     for r in rows:
         t.add_row(
             r["trial"], r["outcome"], r["measure"], _fmt(r["reported"]),
-            f"{_fmt(r['reported_low'])}-{_fmt(r['reported_high'])}", _fmt(r["predicted"]),
-            f"{_fmt(r['pred_low'])}-{_fmt(r['pred_high'])}",
+            f"{_fmt(r['reported_low'])}-{_fmt(r['reported_high'])}", _fmt(r["expected"]),
+            f"{_fmt(r['pred_low'])}-{_fmt(r['pred_high'])}", _fmt(r["null_expected"]),
             "yes" if r["reported_inside_prediction"] else "no",
         )
     return t
+
+
+def _summary_line(s: dict[str, Any]) -> str:
+    n = s["null"]
+    return (f"median |error| log HR {_fmt(s['median_abs_error_log_hr'])} (null "
+            f"{_fmt(n['median_abs_error_log_hr'])}), pCR/ORR points "
+            f"{_fmt(s['median_abs_error_rate_points'])} (null "
+            f"{_fmt(n['median_abs_error_rate_points'])}); mean z2 {_fmt(s['mean_z2'])} (null "
+            f"{_fmt(n['mean_z2'])}); coverage {_fmt(s['coverage'])} (null "
+            f"{_fmt(n['coverage'])}); direction {_fmt(s['direction_accuracy'])}.")
 
 
 @app.command()
@@ -74,20 +84,26 @@ def calibrate(
     as_of: str = typer.Option(..., "--as-of", help="Use results published on or before this date."),
     seed: int = typer.Option(20140812, "--seed"),
     out: Path = typer.Option(Path("calibration.json"), "-o", "--out"),
-    panel: int = typer.Option(64, "--panel", help="Profiles per trial population."),
+    panel: int = typer.Option(32, "--panel", help="Profiles per trial population."),
     samples: int = typer.Option(1000, "--samples", help="Pathway trajectories per profile."),
-    bootstrap: int = typer.Option(100, "--bootstrap", help="Bootstrap refits over trials."),
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
     from her2lab.virtual_trials.calibrate import calibrate as run
+    from her2lab.virtual_trials.validation import summarise
 
     with _progress() as prog:
-        cal = run(_date(as_of), seed=seed, panel_size=panel, samples=samples,
-                  bootstrap_reps=bootstrap, progress=prog)
+        cal = run(_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog)
     out.write_text(json.dumps(cal.to_dict(), indent=1))
-    console.print(_fit_table(cal.table, f"Calibration as of {as_of}: "
-                             f"beta={cal.params.beta:.3g}, gamma={cal.params.gamma:.3g}"))
-    console.print(f"wrote {out}. {DISCLAIMER}")
+    p = cal.params
+    console.print(_fit_table([r.to_dict() for r in cal.table],
+                             f"Calibration as of {as_of}: kill/cycle {p.kill_per_cycle('-'):.3g},"
+                             f" resistance {p.resistance:.3g}/month, TKI offset "
+                             f"{p.tki_offset:.3g}"))
+    console.print(_summary_line(summarise(cal.table)))
+    if cal.fit.outside_prior:
+        console.print(f"outside their prior's 95% interval: {', '.join(cal.fit.outside_prior)}")
+    console.print(f"wrote {out}.")
+    console.print(DISCLAIMER)
 
 
 @app.command()
@@ -95,12 +111,13 @@ def validate(
     as_of: str = typer.Option(..., "--as-of"),
     loo: bool = typer.Option(False, "--loo", help="Leave-one-trial-out instead of forward."),
     seed: int = typer.Option(20140812, "--seed"),
-    panel: int = typer.Option(64, "--panel"),
+    panel: int = typer.Option(32, "--panel"),
     samples: int = typer.Option(1000, "--samples"),
     fmt: str = typer.Option("table", "--format", help="json or table"),
 ) -> None:
-    """Reported versus predicted for each trial: forward from a date, or leave-one-trial-out."""
-    from her2lab.virtual_trials.calibrate import forward, leave_one_out
+    """Reported versus expected for each trial: forward from a date, or leave-one-trial-out,
+    with the null model (HR = 1, OR = 1) beside each figure."""
+    from her2lab.virtual_trials.validation import forward, leave_one_out
 
     with _progress() as prog:
         fn = leave_one_out if loo else forward
@@ -110,73 +127,70 @@ def validate(
         return
     kind = "leave-one-trial-out" if loo else f"forward from {as_of}"
     console.print(_fit_table(res["rows"], f"Validation ({kind})"))
-    s = res["summary"]
-    console.print(
-        f"median |error| log HR {_fmt(s['median_abs_error_log_hr'])}, "
-        f"pCR/ORR points {_fmt(s['median_abs_error_rate_points'])}; direction "
-        f"{_fmt(s['direction_accuracy'])}; coverage {_fmt(s['coverage'])}. {DISCLAIMER}"
-    )
+    console.print(_summary_line(res["summary"]))
+    console.print(DISCLAIMER)
 
 
-def _params(calibration: Path | None):
-    from her2lab.virtual_trials.link import LinkParams
-
+def _calibration(calibration: Path | None):
     if calibration is None:
-        return LinkParams()
-    try:
-        d = json.loads(calibration.read_text())
-        return LinkParams(**d["params"])
-    except (OSError, KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise DataError(
-            f"{calibration}: expected a calibration JSON written by 'her2lab trials calibrate' "
-            f"(with 'params': {{'beta', 'gamma'}}); {exc}"
-        ) from None
+        return None
+    from her2lab.virtual_trials.trial import load_parameters
+
+    return load_parameters(calibration)
 
 
-def _plan(target: str):
-    from her2lab.virtual_trials.trial import TrialPlan
+def _as_of(calibration: Path | None, as_of: str | None) -> dt.date | None:
+    if as_of:
+        return _date(as_of)
+    if calibration is not None:
+        try:
+            return dt.date.fromisoformat(json.loads(calibration.read_text())["as_of"])
+        except (OSError, KeyError, ValueError, TypeError):
+            return None
+    return None
 
-    path = Path(target)
-    if path.suffix in (".yaml", ".yml"):
-        from her2lab.virtual_trials.spec import load_spec
 
-        return TrialPlan.from_spec(load_spec(path))
-    return TrialPlan.from_kb(target)
-
-
-def _show(res: dict[str, Any], fmt: str) -> None:
+def _show(res: Any, fmt: str) -> None:
     if fmt == "json":
-        res = {k: v for k, v in res.items() if k != "curves"}
-        console.print_json(json.dumps(res))
+        console.print_json(json.dumps(res.to_dict(curves=False)))
         return
-    t = Table(title=f"{res['trial']} ({res['endpoint']}), simulated")
-    for c in ("arm", "n", "median / rate", "CI"):
+    t = Table(title=f"{res.trial} ({res.endpoint}), expected and simulated")
+    for c in ("arm", "n", "expected", "95% interval", "unit"):
         t.add_column(c)
-    for a in res["arms"]:
-        val = a.get("median") if "median" in a else a.get("rate")
-        t.add_row(a["name"], str(a["n"]), _fmt(val), f"{_fmt(a['ci_low'])}-{_fmt(a['ci_high'])}")
+    for a in res.arms:
+        t.add_row(a.name, str(a.n), _fmt(a.expected), f"{_fmt(a.pred_low)}-{_fmt(a.pred_high)}",
+                  a.unit)
     console.print(t)
-    e = res["effect"]
-    d = res["replicates"]["statistics"].get("effect.estimate", {})
-    console.print(
-        f"{e['measure']} {e['arm']} vs {e['control']}: {_fmt(e['estimate'])} "
-        f"({_fmt(e['ci_low'])}-{_fmt(e['ci_high'])}), p {_fmt(e['p'])}; over "
-        f"{res['replicates']['replicates']} replicates median {_fmt(d.get('median'))} "
-        f"[{_fmt(d.get('p2_5'))}, {_fmt(d.get('p97_5'))}], power "
-        f"{_fmt(res['replicates']['power'])}."
-    )
+    e = Table(title="effects against " + res.control)
+    for c in ("arm", "measure", "expected", "prediction interval", "replicates median",
+              "replicates 2.5-97.5%"):
+        e.add_column(c)
+    for x in res.effects:
+        r = x.replicates
+        e.add_row(x.arm, x.measure, _fmt(x.expected), f"{_fmt(x.pred_low)}-{_fmt(x.pred_high)}",
+                  _fmt(None if r is None else r.median),
+                  "-" if r is None else f"{_fmt(r.p2_5)}-{_fmt(r.p97_5)}")
+    console.print(e)
+    console.print(f"baseline: {res.anchor.kind} {_fmt(res.anchor.value)} ({res.anchor.source});"
+                  f" parameters: {res.parameter_source}; power over "
+                  f"{res.replicates.replicates} replicates {_fmt(res.replicates.power)}.")
     console.print(DISCLAIMER)
 
 
 def _simulate(target: str, calibration: Path | None, replicates: int, seed: int, fmt: str,
-              samples: int, panel: int) -> None:
-    from her2lab.virtual_trials.trial import run_trial
+              samples: int, panel: int, as_of: str | None) -> None:
+    from her2lab.virtual_trials.trial import predict as run_predict
+    from her2lab.virtual_trials.trial import simulate_trial
 
-    plan = _plan(target)
+    ps = _calibration(calibration)
+    when = _as_of(calibration, as_of)
+    kw = dict(replicates=replicates, seed=seed, samples=samples, panel_size=panel)
     with _progress() as prog:
-        res = run_trial(plan, _params(calibration), replicates=replicates, seed=seed,
-                        samples=samples, panel_size=panel,
-                        progress=lambda d, n: prog("replicates", d, n))
+        kw["progress"] = lambda d, n: prog("replicates", d, n)
+        if Path(target).suffix in (".yaml", ".yml"):
+            res = run_predict(Path(target), ps, as_of=when, **kw)
+        else:
+            res = simulate_trial(target, ps, as_of=when, **kw)
     _show(res, fmt)
 
 
@@ -187,11 +201,12 @@ def simulate(
     replicates: int = typer.Option(20, "--replicates"),
     seed: int = typer.Option(20140812, "--seed"),
     samples: int = typer.Option(1000, "--samples"),
-    panel: int = typer.Option(64, "--panel"),
+    panel: int = typer.Option(32, "--panel"),
+    as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = typer.Option("table", "--format", help="json or table"),
 ) -> None:
     """Simulate a trial of the knowledge base (or a specification) from the pathway model."""
-    _simulate(target, calibration, replicates, seed, fmt, samples, panel)
+    _simulate(target, calibration, replicates, seed, fmt, samples, panel, as_of)
 
 
 @app.command()
@@ -201,11 +216,12 @@ def predict(
     replicates: int = typer.Option(20, "--replicates"),
     seed: int = typer.Option(20140812, "--seed"),
     samples: int = typer.Option(1000, "--samples"),
-    panel: int = typer.Option(64, "--panel"),
+    panel: int = typer.Option(32, "--panel"),
+    as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = typer.Option("table", "--format", help="json or table"),
 ) -> None:
     """Predict a new trial from its specification (same output as simulate)."""
-    _simulate(str(spec), calibration, replicates, seed, fmt, samples, panel)
+    _simulate(str(spec), calibration, replicates, seed, fmt, samples, panel, as_of)
 
 
 @app.command()
@@ -217,29 +233,31 @@ def design(
     replicates: int = typer.Option(400, "--replicates", help="Simulated trials per size."),
     seed: int = typer.Option(20140812, "--seed"),
     samples: int = typer.Option(1000, "--samples"),
-    panel: int = typer.Option(64, "--panel"),
+    panel: int = typer.Option(32, "--panel"),
     fmt: str = typer.Option("table", "--format", help="json or table"),
 ) -> None:
     """Sample size for a power by simulation, beside Schoenfeld's (or the two-proportion)
     formula for the model's expected effect."""
-    from her2lab.virtual_trials.trial import design_trial
+    from her2lab.virtual_trials.trial import design as run_design
 
     if not 0 < power < 1 or not 0 < alpha < 1:
         raise DataError(f"--power and --alpha must lie in (0, 1); got {power} and {alpha}")
-    plan = _plan(str(spec))
     with err.status("simulating trials of increasing size ..."):
-        res = design_trial(plan, _params(calibration), power=power, alpha=alpha,
-                           replicates=replicates, seed=seed, samples=samples, panel_size=panel)
+        res = run_design(spec, _calibration(calibration), as_of=_as_of(calibration, None),
+                         power=power, alpha=alpha, replicates=replicates, seed=seed,
+                         samples=samples, panel_size=panel)
     if fmt == "json":
-        console.print_json(json.dumps(res))
+        console.print_json(json.dumps(res.to_dict()))
         return
-    sim, form = res["simulation"], res["formula"]
-    t = Table(title=f"Design of {res['trial']} ({res['endpoint']}), power {power}, alpha {alpha}")
+    sim, form = res.simulation, res.formula
+    t = Table(title=f"Design of {res.trial} ({res.endpoint}), power {power}, alpha {alpha}")
     t.add_column("method")
     t.add_column("patients per arm", justify="right")
     t.add_column("note")
     t.add_row("simulation", str(sim["n_per_arm"]),
               f"power there {sim['power']:.3f} ± {sim['power_se']:.3f} ({replicates} trials)")
-    t.add_row(form["method"], str(form["n_per_arm"]), json.dumps(res["expected_effect"]))
+    e = res.expected
+    t.add_row(form["method"], str(form["n_per_arm"]),
+              f"expected {e.measure} {_fmt(e.expected)} ({_fmt(e.pred_low)}-{_fmt(e.pred_high)})")
     console.print(t)
     console.print(DISCLAIMER)
