@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from her2lab.cli._io import check_output_file, format_option, write_json
 from her2lab.errors import DataError
 
 app = typer.Typer(no_args_is_help=True)
@@ -82,18 +83,22 @@ def _summary_line(s: dict[str, Any]) -> str:
 @app.command()
 def calibrate(
     as_of: str = typer.Option(..., "--as-of", help="Use results published on or before this date."),
-    seed: int = typer.Option(20140812, "--seed"),
+    seed: int = typer.Option(20140812, "--seed", min=0),
     out: Path = typer.Option(Path("calibration.json"), "-o", "--out"),
-    panel: int = typer.Option(32, "--panel", help="Profiles per trial population."),
-    samples: int = typer.Option(1000, "--samples", help="Pathway trajectories per profile."),
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000,
+                              help="Profiles per trial population."),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000,
+                                help="Pathway trajectories per profile."),
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
     from her2lab.virtual_trials.calibrate import calibrate as run
     from her2lab.virtual_trials.validation import summarise
 
+    day = _date(as_of)
+    check_output_file(out)
     with _progress() as prog:
-        cal = run(_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog)
-    out.write_text(json.dumps(cal.to_dict(), indent=1))
+        cal = run(day, seed=seed, panel_size=panel, samples=samples, progress=prog)
+    write_json(cal.to_dict(), out)
     p = cal.params
     console.print(_fit_table([r.to_dict() for r in cal.table],
                              f"Calibration as of {as_of}: kill/cycle {p.kill_per_cycle('-'):.3g},"
@@ -110,10 +115,10 @@ def calibrate(
 def validate(
     as_of: str = typer.Option(..., "--as-of"),
     loo: bool = typer.Option(False, "--loo", help="Leave-one-trial-out instead of forward."),
-    seed: int = typer.Option(20140812, "--seed"),
-    panel: int = typer.Option(32, "--panel"),
-    samples: int = typer.Option(1000, "--samples"),
-    fmt: str = typer.Option("table", "--format", help="json or table"),
+    seed: int = typer.Option(20140812, "--seed", min=0),
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """Reported versus expected for each trial: forward from a date, or leave-one-trial-out,
     with the null model (HR = 1, OR = 1) beside each figure."""
@@ -123,7 +128,7 @@ def validate(
         fn = leave_one_out if loo else forward
         res = fn(_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog)
     if fmt == "json":
-        console.print_json(json.dumps(res))
+        write_json(res)
         return
     kind = "leave-one-trial-out" if loo else f"forward from {as_of}"
     console.print(_fit_table(res["rows"], f"Validation ({kind})"))
@@ -132,27 +137,102 @@ def validate(
 
 
 def _calibration(calibration: Path | None):
+    """The parameters and covariance of a calibration file (``trials calibrate -o``),
+    validated whole."""
     if calibration is None:
         return None
-    from her2lab.virtual_trials.trial import load_parameters
+    import numpy as np
 
-    return load_parameters(calibration)
+    from her2lab.virtual_trials.link import LinkParams
+    from her2lab.virtual_trials.trial import ParameterSet
+
+    d = _read_calibration(calibration)
+    p = d.params
+    return ParameterSet(
+        LinkParams(p.log_kill, p.log_targeted, p.log_resistance, p.tki_offset,
+                   tuple(sorted(p.setting.items()))),
+        np.array(d.fit.cov, dtype=float), f"calibration as of {d.as_of} ({calibration.name})")
+
+
+def _read_calibration(path: Path):
+    """A calibration JSON as a pydantic model: numbers must be finite numbers (not strings)."""
+    import datetime as _dt
+
+    import pydantic
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from her2lab.errors import Problem, ValidationError
+    from her2lab.virtual_trials.link import GROUPS
+    from her2lab.yamlio import YamlDocument, field_error, problems_from_pydantic
+
+    number = {"strict": True, "allow_inf_nan": False}
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        log_kill: float = Field(**number)
+        log_targeted: float = Field(0.0, **number)
+        log_resistance: float = Field(**number)
+        tki_offset: float = Field(**number)
+        setting: dict[str, float] = Field(default_factory=dict)
+
+        @pydantic.field_validator("setting")
+        @classmethod
+        def _groups(cls, v: dict[str, float]) -> dict[str, float]:
+            for k in v:
+                if k not in GROUPS:
+                    raise field_error((k,), f"a setting group ({', '.join(GROUPS)})", repr(k))
+            return v
+
+    class FitPart(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        cov: list[list[float]]
+
+        @pydantic.field_validator("cov")
+        @classmethod
+        def _square(cls, v: list[list[float]]) -> list[list[float]]:
+            if len(v) != 7 or any(len(r) != 7 for r in v):
+                raise field_error((), "a 7 x 7 covariance matrix", f"{len(v)} rows")
+            return v
+
+    class CalibrationFile(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        as_of: _dt.date
+        params: Params
+        fit: FitPart
+
+    file = str(path)
+    if path.is_dir() or not path.is_file():
+        found = "a directory" if path.is_dir() else "no such file"
+        raise ValidationError([Problem(file, "(file)", "a calibration JSON written by "
+                                       "'her2lab trials calibrate'", found)],
+                              f"{file} is not a calibration JSON")
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise ValidationError([Problem(file, "(file)", "a calibration JSON written by "
+                                       "'her2lab trials calibrate'", str(exc), line)],
+                              f"{file} is not a calibration JSON") from None
+    try:
+        return CalibrationFile.model_validate(data)
+    except pydantic.ValidationError as exc:
+        doc = YamlDocument(file, data, None)
+        raise ValidationError(problems_from_pydantic(exc, CalibrationFile, doc),
+                              f"{file} is not a valid calibration JSON (as written by "
+                              "'her2lab trials calibrate')") from None
 
 
 def _as_of(calibration: Path | None, as_of: str | None) -> dt.date | None:
     if as_of:
         return _date(as_of)
     if calibration is not None:
-        try:
-            return dt.date.fromisoformat(json.loads(calibration.read_text())["as_of"])
-        except (OSError, KeyError, ValueError, TypeError):
-            return None
+        return _read_calibration(calibration).as_of
     return None
 
 
 def _show(res: Any, fmt: str) -> None:
     if fmt == "json":
-        console.print_json(json.dumps(res.to_dict(curves=False)))
+        write_json(res.to_dict(curves=False))
         return
     t = Table(title=f"{res.trial} ({res.endpoint}), expected and simulated")
     for c in ("arm", "n", "expected", "95% interval", "unit"):
@@ -198,12 +278,12 @@ def _simulate(target: str, calibration: Path | None, replicates: int, seed: int,
 def simulate(
     target: str = typer.Argument(..., help="A trial ID of the knowledge base or a SPEC.yaml"),
     calibration: Path = typer.Option(None, "--calibration"),
-    replicates: int = typer.Option(20, "--replicates"),
-    seed: int = typer.Option(20140812, "--seed"),
-    samples: int = typer.Option(1000, "--samples"),
-    panel: int = typer.Option(32, "--panel"),
+    replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
+    seed: int = typer.Option(20140812, "--seed", min=0),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
     as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
-    fmt: str = typer.Option("table", "--format", help="json or table"),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """Simulate a trial of the knowledge base (or a specification) from the pathway model."""
     _simulate(target, calibration, replicates, seed, fmt, samples, panel, as_of)
@@ -213,12 +293,12 @@ def simulate(
 def predict(
     spec: Path = typer.Argument(..., help="A trial specification (YAML)"),
     calibration: Path = typer.Option(None, "--calibration"),
-    replicates: int = typer.Option(20, "--replicates"),
-    seed: int = typer.Option(20140812, "--seed"),
-    samples: int = typer.Option(1000, "--samples"),
-    panel: int = typer.Option(32, "--panel"),
+    replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
+    seed: int = typer.Option(20140812, "--seed", min=0),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
     as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
-    fmt: str = typer.Option("table", "--format", help="json or table"),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """Predict a new trial from its specification (same output as simulate)."""
     _simulate(str(spec), calibration, replicates, seed, fmt, samples, panel, as_of)
@@ -230,11 +310,12 @@ def design(
     power: float = typer.Option(0.8, "--power"),
     alpha: float = typer.Option(0.05, "--alpha"),
     calibration: Path = typer.Option(None, "--calibration"),
-    replicates: int = typer.Option(400, "--replicates", help="Simulated trials per size."),
-    seed: int = typer.Option(20140812, "--seed"),
-    samples: int = typer.Option(1000, "--samples"),
-    panel: int = typer.Option(32, "--panel"),
-    fmt: str = typer.Option("table", "--format", help="json or table"),
+    replicates: int = typer.Option(400, "--replicates", min=1, max=100_000,
+                                   help="Simulated trials per size."),
+    seed: int = typer.Option(20140812, "--seed", min=0),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """Sample size for a power by simulation, beside Schoenfeld's (or the two-proportion)
     formula for the model's expected effect."""
@@ -247,7 +328,7 @@ def design(
                          power=power, alpha=alpha, replicates=replicates, seed=seed,
                          samples=samples, panel_size=panel)
     if fmt == "json":
-        console.print_json(json.dumps(res.to_dict()))
+        write_json(res.to_dict())
         return
     sim, form = res.simulation, res.formula
     t = Table(title=f"Design of {res.trial} ({res.endpoint}), power {power}, alpha {alpha}")

@@ -53,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from her2lab.errors import Problem, UnknownIdError, ValidationError
 from her2lab.virtual_trials.defaults import SETTING_DEFAULTS
+from her2lab.yamlio import field_error
 
 if TYPE_CHECKING:
     from her2lab.knowledge import KnowledgeBase
@@ -119,9 +120,8 @@ class PopulationSpec(_Spec):
     def _disjoint(self) -> PopulationSpec:
         both = sorted(set(self.require) & set(self.exclude))
         if both:
-            raise ValueError(
-                "a mechanism either required or excluded, not both; got "
-                + ", ".join(both) + " in both")
+            raise field_error((), "a mechanism either required or excluded, not both",
+                              ", ".join(both) + " in both")
         return self
 
 
@@ -147,9 +147,11 @@ class ArmSpec(_Spec):
         if self.schedule:
             for ph in self.schedule[:-1]:
                 if ph.cycles is None:
-                    raise ValueError("only the last phase of a schedule may have cycles: null")
+                    raise field_error("schedule", "cycles: null only in the last phase",
+                                      "an earlier phase until progression")
             if not {d for ph in self.schedule for d in ph.drugs} >= set(self.regimen):
-                raise ValueError("every drug of the regimen in some phase of the schedule")
+                raise field_error("schedule", "every drug of the regimen in some phase",
+                                  "a regimen drug missing from the schedule")
         return self
 
 
@@ -177,7 +179,7 @@ class TrialSpec(_Spec):
         seen: set[str] = set()
         for arm in arms:
             if arm.name in seen:
-                raise ValueError(f"each arm name once; got {arm.name!r} twice")
+                raise field_error((), "each arm name once", f"{arm.name!r} twice")
             seen.add(arm.name)
         return arms
 
@@ -187,21 +189,20 @@ class TrialSpec(_Spec):
         arms = info.data.get("arms")
         if arms is not None and control not in [a.name for a in arms]:
             names = ", ".join(a.name for a in arms)
-            raise ValueError(f"the name of one of the arms ({names}); got {control!r}")
+            raise field_error((), f"the name of one of the arms ({names})", repr(control))
         return control
 
     @model_validator(mode="after")
     def _defaults_and_endpoint(self) -> TrialSpec:
         if self.control_landmark_rate is not None and self.landmark_months is None:
-            raise ValueError("'control_landmark_rate' needs 'landmark_months'")
+            raise field_error("control_landmark_rate", "a landmark rate with landmark_months",
+                              "no landmark_months")
         if self.is_binary and self.control_median_months is not None:
-            raise ValueError(
-                f"'control_median_months' only for a time-to-event endpoint; got it with "
-                f"{self.endpoint.value}")
+            raise field_error("control_median_months", "a control median only for a "
+                              "time-to-event endpoint", f"one with {self.endpoint.value}")
         if not self.is_binary and self.control_rate is not None:
-            raise ValueError(
-                f"'control_rate' only for a binary endpoint (pCR, ORR); got it with "
-                f"{self.endpoint.value}")
+            raise field_error("control_rate", "a control rate only for a binary endpoint "
+                              "(pCR, ORR)", f"one with {self.endpoint.value}")
         return self
 
     @property
@@ -298,7 +299,7 @@ def load_spec(path: str | Path, kb: KnowledgeBase | None = None) -> TrialSpec:
     once as a :class:`~her2lab.errors.ValidationError`; each names the file, the line, the
     field (``arms[1].regimen[0]``), what was expected and what was found.
     """
-    from her2lab.knowledge.load import problems_from_pydantic, read_yaml_document
+    from her2lab.yamlio import problems_from_pydantic, read_yaml_document
 
     path = Path(path)
     file = str(path)
