@@ -29,8 +29,9 @@ from her2lab.cli._io import console, note
 
 app = typer.Typer(no_args_is_help=True)
 
-#: Most trajectories one command simulates (from an option or a .cfg's sample_count).
-MAX_SAMPLES = 1_000_000
+#: Most trajectories one command simulates (from an option or a .cfg's sample_count). The CLI
+#: keeps no per-trajectory state, so memory does not grow with it; the bound is on time.
+MAX_SAMPLES = 100_000_000
 
 
 class Format(StrEnum):
