@@ -25,7 +25,7 @@ err_console = Console(stderr=True)
 
 
 def _mount() -> None:
-    from her2lab.cli import boolnet, kb, pathway, reproduce, trials
+    from her2lab.cli import boolnet, kb, pathway, reproduce, serve, trials
 
     app.add_typer(kb.app, name="kb", help="The curated knowledge base: export, audit, query.")
     app.add_typer(boolnet.app, name="boolnet", help="The stochastic logical network engine.")
@@ -33,6 +33,7 @@ def _mount() -> None:
     app.command(name="reproduce")(reproduce.reproduce)
     app.command(name="simulate")(pathway.simulate)
     app.command(name="screen")(pathway.screen)
+    app.command(name="serve")(serve.serve)
 
 
 _mount()
