@@ -14,6 +14,7 @@ them all in one clause and the CLI can turn them into a clear message and a non-
     │   └── ModelDefinitionError  it parses but is inconsistent (undefined node, duplicate
     │                             definition, negative rate, probability outside [0, 1])
     ├── SimulationError           a simulation was asked for with settings it cannot honour
+    ├── OutputError               an output file or directory cannot be written
     └── ReferenceToolError        a reference tool (MaBoSS, mpbn) is missing or failed
 
 Messages follow one shape: what was wrong, where (file, line, field), what was expected and
@@ -30,6 +31,7 @@ __all__ = [
     "ModelDefinitionError",
     "ModelError",
     "ModelSyntaxError",
+    "OutputError",
     "Problem",
     "ReferenceToolError",
     "SimulationError",
@@ -111,9 +113,28 @@ class ModelSyntaxError(ModelError):
                 where += f":{column}"
         full = f"{where}: {message}"
         if text is not None:
-            caret = "" if column is None else "\n    " + " " * (column - 1) + "^"
-            full += f"\n    {text}{caret}"
+            shown, col = _window(text, column)
+            caret = "" if col is None else "\n    " + " " * (col - 1) + "^"
+            full += f"\n    {shown}{caret}"
         super().__init__(full)
+
+
+#: Longest quoted source line in a message; longer lines are cut around the column.
+_QUOTE_WIDTH = 100
+
+
+def _window(text: str, column: int | None) -> tuple[str, int | None]:
+    """``text`` cut to at most about :data:`_QUOTE_WIDTH` characters around ``column``."""
+    if len(text) <= _QUOTE_WIDTH:
+        return text, column
+    col = 1 if column is None else max(1, min(column, len(text) + 1))
+    start = max(0, col - 1 - _QUOTE_WIDTH // 2)
+    end = min(len(text), start + _QUOTE_WIDTH)
+    start = max(0, end - _QUOTE_WIDTH)
+    head = "..." if start > 0 else ""
+    tail = "..." if end < len(text) else ""
+    shown = head + text[start:end] + tail
+    return shown, None if column is None else col - start + len(head)
 
 
 class ModelDefinitionError(ModelError):
@@ -122,6 +143,10 @@ class ModelDefinitionError(ModelError):
 
 class SimulationError(Her2labError):
     """A simulation was asked for with settings it cannot honour."""
+
+
+class OutputError(Her2labError):
+    """An output file or directory cannot be written (checked before the work starts)."""
 
 
 class ReferenceToolError(Her2labError):

@@ -85,4 +85,5 @@ _STAGE_MODULES = [
     "her2lab.knowledge.stages",
     "her2lab.pathway.stages",
     "her2lab.virtual_trials.stages",
+    "her2lab.report.stages",
 ]

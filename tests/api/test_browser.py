@@ -79,13 +79,13 @@ def page(browser, live_server):
 @pytest.mark.parametrize("path, name", [
     ("/", "landscape"), ("/trials", "trials"), ("/trials/cleopatra", "trial_cleopatra"),
     ("/trials/nsabp_b41", "trial_nsabp_b41"), ("/pathway", "pathway"),
-    ("/designer", "designer"),
+    ("/designer", "designer"), ("/report", "report_form"),
 ])
 def test_every_page_loads_without_errors_and_says_research_use(page, shots, path, name):
     page.open(path)
     page.shot(shots, name)
     assert page.problems == []
-    assert "not medical advice" in page.page.inner_text("body")
+    assert "not medical advice" in page.page.inner_text("body").replace("\n", " ")
     assert page.page.title().startswith("her2lab")
 
 
@@ -159,3 +159,20 @@ def test_a_bad_specification_shows_the_servers_message(page):
     assert "arms[0].n" in page.page.inner_text("#error")
     # the 422 is expected here; nothing else went wrong
     assert [p for p in page.problems if "422" not in p and "status of 422" not in p] == []
+
+
+def test_a_strategy_report_is_built_through_the_form_and_its_pdf_downloads(page, shots):
+    page.open("/report")
+    page.page.uncheck("#in-silico")
+    page.page.click("#run")
+    page.page.wait_for_selector("body[data-report]", timeout=120_000)
+    assert page.page.locator("table.ranked tbody tr").count() >= 1
+    frame = page.page.frame_locator("#view iframe")
+    frame.locator("body").wait_for(timeout=60_000)
+    assert "not medical advice" in frame.locator("body").inner_text()
+    page.shot(shots, "report")
+    with page.page.expect_download(timeout=120_000) as info:
+        page.page.click("#pdf")
+    path = info.value.path()
+    assert Path(path).read_bytes()[:5] == b"%PDF-"
+    assert page.problems == []

@@ -10,7 +10,7 @@ import her2lab.boolnet as boolnet
 def test_the_boolnet_exports_are_pinned():
     assert sorted(boolnet.__all__) == sorted([
         "Attractor", "DiscreteResult", "DiscreteSimulator", "JointInitial", "Model", "Node",
-        "SimulationResult", "StochasticSimulator", "attractors",
+        "Overrides", "SimulationResult", "StochasticSimulator", "attractors",
         "format_bnet", "format_maboss", "format_sbmlqual",
         "parse_bnet", "parse_expr", "parse_maboss", "parse_sbmlqual",
         "read_bnet", "read_maboss", "read_model", "read_sbmlqual",

@@ -83,7 +83,7 @@ def test_export_csv_has_one_row_per_outcome_with_provenance(tmp_path: Path):
 def test_export_rejects_an_unknown_format():
     res = kb("export", "--format", "xml")
     assert res.exit_code == 2
-    assert "json or csv" in res.output
+    assert "expected one of json, csv" in res.output
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sys
 from pathlib import Path
 
 import pydantic
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 
 from her2lab.errors import Problem, UnknownIdError, ValidationError
 from her2lab.knowledge import KnowledgeBase, Outcome, load, load_directory
-from her2lab.knowledge.load import _Doc, problems_from_pydantic
+from her2lab.yamlio import YamlDocument, problems_from_pydantic
 
 DATA = Path(__file__).parent.parent / "data"
 MINIMAL, BROKEN = DATA / "kb_minimal", DATA / "kb_broken"
@@ -226,8 +225,7 @@ def test_a_fresh_process_reads_the_compiled_database_instead_of_validating(
     def fail(_):
         raise AssertionError("validated again although the database is current")
 
-    # the package's ``load`` function hides its module of the same name: patch the module
-    monkeypatch.setattr(sys.modules["her2lab.knowledge.load"], "load_directory", fail)
+    monkeypatch.setattr(store, "load_directory", fail)
     again = store.load_or_compile(minimal_copy, store.content_hash(minimal_copy))
     assert again.model_dump() == kb.model_dump()
 
@@ -246,7 +244,7 @@ def _line_of(record: dict, key: str) -> int:
 
 def _outcome_problems(record: dict) -> list[Problem]:
     text = _dump(record)
-    doc = _Doc("t.yaml", yaml.safe_load(text), yaml.compose(text))
+    doc = YamlDocument("t.yaml", yaml.safe_load(text), yaml.compose(text))
     try:
         Outcome.model_validate(record)
     except pydantic.ValidationError as exc:

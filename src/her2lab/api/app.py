@@ -34,6 +34,7 @@ PAGES = {
     "/trials": "trials.html",
     "/pathway": "pathway.html",
     "/designer": "designer.html",
+    "/report": "report.html",
 }
 
 
@@ -168,5 +169,6 @@ def _optional_routers(app: FastAPI) -> None:
     if features["report"]:
         from her2lab.api.routes import report
 
+        app.state.reports = report.Reports()
         app.include_router(report.router)
 

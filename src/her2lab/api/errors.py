@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -115,9 +116,16 @@ def her2lab_error_response(exc: Her2labError) -> JSONResponse:
     return _respond(_status_of(exc), body)
 
 
+_UNION_TAG = re.compile(r"^(constrained-\w+|function-\w+|(list|dict|set|tuple|literal|nullable)"
+                        r"\[.*\]|str|int|float|bool|date|json-or-python\[.*\])$")
+"""Names pydantic puts in an error's location for the member of a union it tried."""
+
+
 def _loc(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
+        if isinstance(part, str) and _UNION_TAG.match(part):
+            continue
         if isinstance(part, int):
             out += f"[{part}]"
         else:

@@ -34,7 +34,7 @@ from her2lab.boolnet.formats import (
     write_sbmlqual,
 )
 from her2lab.boolnet.model import JointInitial, Model, Node
-from her2lab.boolnet.stochastic import SimulationResult, StochasticSimulator
+from her2lab.boolnet.stochastic import Overrides, SimulationResult, StochasticSimulator
 
 __all__ = [
     "Attractor",
@@ -43,6 +43,7 @@ __all__ = [
     "JointInitial",
     "Model",
     "Node",
+    "Overrides",
     "SimulationResult",
     "StochasticSimulator",
     "attractors",

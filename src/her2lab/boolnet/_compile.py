@@ -16,6 +16,7 @@ themselves are generic: they are compiled once per installation (``cache=True``)
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +37,7 @@ from her2lab.boolnet.expr import (
     evaluate,
     substitute,
 )
-from her2lab.boolnet.model import Model
+from her2lab.boolnet.model import Model, Node
 from her2lab.errors import ModelDefinitionError
 
 RATE_UNITS = 2.0**60
@@ -88,6 +89,8 @@ class CompiledModel:
     force_mask: np.ndarray  # uint64[n_words]
     force_val: np.ndarray  # uint64[n_words]
     logic_tables: tuple[tuple[tuple[int, ...], np.ndarray], ...]  # per node: support, 0/1 table
+    model: Model | None = None  # a private copy of the compiled model (for overrides)
+    param_readers: dict[str, tuple[int, ...]] | None = None  # parameter -> nodes reading it
 
     @property
     def n(self) -> int:
@@ -96,13 +99,23 @@ class CompiledModel:
 
 def flip_rate_expr(model: Model, name: str) -> Expr:
     """The flip rate of ``name`` as one expression of the state (see module docstring)."""
-    node = model[name]
-    fixed = model.fixed
-    if name in fixed:
+    if name in model.fixed:
         return Const(0.0)
     up_f, down_f = model.rate_factors(name)
-    params = model.parameters
+    return _flip_expr(model[name], model.parameters, up_f, down_f)
 
+
+def _rate_exprs(node: Node) -> tuple[Expr, Expr]:
+    """The up and down rates of ``node`` with ``@logic`` replaced by its rule (``$parameters``
+    left in place)."""
+
+    def resolve(e: Expr) -> Expr | None:
+        return node.logic if isinstance(e, Logic) else None
+
+    return substitute(node.rate_up, resolve), substitute(node.rate_down, resolve)
+
+
+def _flip_expr(node: Node, params: Mapping[str, float], up_f: float, down_f: float) -> Expr:
     def resolve(e: Expr) -> Expr | None:
         if isinstance(e, Logic):
             return node.logic
@@ -116,15 +129,20 @@ def flip_rate_expr(model: Model, name: str) -> Expr:
         up = BinOp("*", Const(up_f), up)
     if down_f != 1.0:
         down = BinOp("*", Const(down_f), down)
-    return Cond(Var(name), down, up)
+    return Cond(Var(node.name), down, up)
 
 
-def _tabulate(expr: Expr, support: list[str]) -> np.ndarray:
-    k = len(support)
-    idx = np.arange(1 << k, dtype=np.int64)
-    values = {v: ((idx >> j) & 1).astype(float) for j, v in enumerate(support)}
-    out = evaluate(expr, values)
-    return np.broadcast_to(np.asarray(out, dtype=float), idx.shape).copy()
+def _support_values(support: list[str]) -> dict[str, np.ndarray]:
+    idx = np.arange(1 << len(support), dtype=np.int64)
+    return {v: ((idx >> j) & 1).astype(float) for j, v in enumerate(support)}
+
+
+def _tabulate(expr: Expr, support: list[str], values: dict[str, np.ndarray] | None = None,
+              parameters: Mapping[str, float] | None = None) -> np.ndarray:
+    if values is None:
+        values = _support_values(support)
+    out = evaluate(expr, values, parameters=parameters)
+    return np.broadcast_to(np.asarray(out, dtype=float), (1 << len(support),)).copy()
 
 
 def _emit(expr: Expr, index: dict[str, int], code: list[int], consts: list[float]) -> int:
@@ -228,7 +246,8 @@ def compile_model(model: Model) -> CompiledModel:
     for j in range(n):
         for reader in sorted(readers[j]):
             dep_idx.append(reader)
-            dep_bit.append(1 << readers[j][reader])
+            # a program node (support > MAX_TABLE_INPUTS, possibly > 63) keeps no table index
+            dep_bit.append(1 << readers[j][reader] if kind[reader] == 0 else 0)
         dep_off.append(len(dep_idx))
 
     # initial states
@@ -260,12 +279,7 @@ def compile_model(model: Model) -> CompiledModel:
 
     in_arr = np.array(in_nodes, dtype=np.int64)
     table = np.concatenate(tables) if tables else np.zeros(1)
-    top = float(table.max()) if table.size else 0.0
-    if kind.any():  # program rates are not known in advance: leave them headroom
-        top = max(top, 1.0) * 1e3
-    unit = max(top, 1e-300) * n / RATE_UNITS
-    itable = np.floor(table / unit + 0.5).astype(np.int64)
-    itable[(table > 0) & (itable == 0)] = 1  # a positive rate stays positive
+    itable, unit = _integer_rates(table, n, bool(kind.any()))
     return CompiledModel(
         names=tuple(names),
         n_words=n_words,
@@ -296,6 +310,12 @@ def compile_model(model: Model) -> CompiledModel:
         force_mask=force_mask,
         force_val=force_val,
         logic_tables=tuple(logic_tables),
+        model=model.copy(),
+        param_readers={
+            p: tuple(i for i, nm in enumerate(names)
+                     if p in model[nm].rate_up.parameters() | model[nm].rate_down.parameters())
+            for p in model.parameters
+        },
     )
 
 
@@ -320,3 +340,155 @@ def compiled(model: Model) -> CompiledModel:
 def cache_info() -> dict[str, int]:
     """How many compiled models the cache holds (for tests and diagnostics)."""
     return {"size": len(_CACHE), "max_size": _CACHE_SIZE}
+
+
+# ---------------------------------------------------------------------------------- overrides
+
+
+@dataclass(frozen=True)
+class SetArrays:
+    """The arrays of one parameter set (a compiled model with overrides applied)."""
+
+    table: np.ndarray  # float64, same layout as CompiledModel.table
+    itable: np.ndarray
+    unit: float
+    kind: np.ndarray  # int8[n]: 0 table, 1 program, 2 rate always 0 (fixed program node)
+    programs: dict[int, tuple[list[int], list[float], int]]  # node -> code, consts, depth
+    p_on: np.ndarray
+    g_active: np.ndarray  # int8[groups]
+    force_mask: np.ndarray
+    force_val: np.ndarray
+
+
+def _integer_rates(table: np.ndarray, n: int, has_programs: bool) -> tuple[np.ndarray, float]:
+    top = float(table.max()) if table.size else 0.0
+    if has_programs:  # program rates are not known in advance: leave them headroom
+        top = max(top, 1.0) * 1e3
+    unit = max(top, 1e-300) * n / RATE_UNITS
+    itable = np.floor(table / unit + 0.5).astype(np.int64)
+    itable[(table > 0) & (itable == 0)] = 1  # a positive rate stays positive
+    return itable, unit
+
+
+def _split_rates(cm: CompiledModel, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node ``i``'s up and down rates tabulated over its support (parameters of the compiled
+    model, no factors), and its own value per table entry; cached on ``cm``."""
+    cache = cm.__dict__.setdefault("_split", {})
+    hit = cache.get(i)
+    if hit is None:
+        support = [cm.names[j] for j in _support(cm, i)]
+        values = _support_values(support)
+        node = cm.model[cm.names[i]]
+        up, down = _rate_exprs(node)
+        params = {k: float(v) for k, v in cm.model.parameters.items()}
+        hit = (_tabulate(up, support, values, params), _tabulate(down, support, values, params),
+               values[cm.names[i]])
+        cache[i] = hit
+    return hit
+
+
+def _support(cm: CompiledModel, i: int) -> list[int]:
+    words = cm.in_word[cm.in_off[i]:cm.in_off[i + 1]]
+    shifts = cm.in_shift[cm.in_off[i]:cm.in_off[i + 1]]
+    return [int(w) * 64 + int(b) for w, b in zip(words, shifts, strict=True)]
+
+
+def apply_overrides(
+    cm: CompiledModel,
+    *,
+    parameters: Mapping[str, float],
+    initial: Mapping[str, float],
+    fixed: Mapping[str, bool],
+    up_factor: Mapping[str, float],
+    down_factor: Mapping[str, float],
+) -> SetArrays:
+    """The arrays of ``cm`` with overrides applied (names and values already checked).
+
+    The result is what compiling ``model.perturbed(fixed=fixed, up_factor=..., down_factor=...)
+    .with_initial(initial)`` with ``parameters`` changed would give, up to the layout of the
+    tables of nodes forced by ``fixed`` (their rate is 0 whatever the layout): only the tables
+    of the nodes whose rates read a changed parameter or get a factor are recomputed, from the
+    parsed expressions."""
+    model = cm.model
+    assert model is not None
+    index = {nm: i for i, nm in enumerate(cm.names)}
+    n = cm.n
+    table = cm.table.copy()
+    kind = cm.kind.copy()
+    params = dict(model.parameters)
+    params.update({k: float(v) for k, v in parameters.items()})
+    all_fixed = model.fixed
+    all_fixed.update(fixed)
+    changed: set[int] = set()
+    for p in parameters:
+        changed.update(cm.param_readers.get(p, ()))
+    changed.update(index[nm] for nm in up_factor)
+    changed.update(index[nm] for nm in down_factor)
+    programs: dict[int, tuple[list[int], list[float], int]] = {}
+    for nm in fixed:
+        i = index[nm]
+        changed.discard(i)
+        if kind[i] == 0:
+            end = cm.tab_off[i] + (1 << (cm.in_off[i + 1] - cm.in_off[i]))
+            table[cm.tab_off[i]:end] = 0.0
+        else:
+            kind[i] = 2
+    param_changed = set()
+    for p in parameters:
+        param_changed.update(cm.param_readers.get(p, ()))
+    for i in sorted(changed):
+        nm = cm.names[i]
+        if nm in all_fixed:
+            continue  # fixed in the model itself: its rate stays 0
+        base_up, base_down = model.rate_factors(nm)
+        up_f = base_up * float(up_factor[nm]) if nm in up_factor else base_up
+        down_f = base_down * float(down_factor[nm]) if nm in down_factor else base_down
+        if kind[i] == 1:
+            code: list[int] = []
+            consts: list[float] = []
+            expr = _flip_expr(model[nm], params, up_f, down_f)
+            depth = _emit(expr, index, code, consts)
+            programs[i] = (code, consts, depth)
+            continue
+        support = _support(cm, i)
+        if i in param_changed:
+            names = [cm.names[j] for j in support]
+            tab = _tabulate(_flip_expr(model[nm], params, up_f, down_f), names)
+        else:
+            up, down, own = _split_rates(cm, i)
+            upv = up_f * up if up_f != 1.0 else up
+            downv = down_f * down if down_f != 1.0 else down
+            tab = np.where(own > 0, downv, upv) * 1.0
+        bad = np.flatnonzero(~(np.isfinite(tab) & (tab >= 0)))
+        if bad.size:
+            from her2lab.errors import SimulationError
+
+            raise SimulationError(
+                f"with these overrides the rate of node {nm!r} must be a finite number >= 0 "
+                f"in every state; it is {float(tab[bad[0]])!r} when "
+                f"{_describe_state([cm.names[j] for j in support], int(bad[0]))}"
+            )
+        table[cm.tab_off[i]:cm.tab_off[i] + tab.size] = tab
+    itable, unit = _integer_rates(table, n, bool((kind == 1).any()))
+
+    p_on = cm.p_on.copy()
+    g_active = np.ones(len(model.joint_initial), dtype=np.int8)
+    if initial:
+        for g, group in enumerate(model.joint_initial):
+            if set(group.nodes) & initial.keys():
+                g_active[g] = 0
+                for nm in group.nodes:
+                    p_on[index[nm]] = model[nm].initial
+        for nm, p in initial.items():
+            p_on[index[nm]] = float(p)
+    force_mask = cm.force_mask.copy()
+    force_val = cm.force_val.copy()
+    for nm, val in fixed.items():
+        i = index[nm]
+        bit = np.uint64(1 << (i & 63))
+        force_mask[i >> 6] |= bit
+        if val:
+            force_val[i >> 6] |= bit
+        else:
+            force_val[i >> 6] &= ~bit
+    return SetArrays(table, itable, unit, kind, programs, p_on, g_active, force_mask, force_val)

@@ -177,12 +177,6 @@ def _table_index(i, s, in_off, in_word, in_shift):
 
 
 @njit(inline="always")
-def _program_rate(i, s, prog_off, code, consts, node_word, node_mask, stack):
-    return _run_program(prog_off[i], prog_off[i + 1], code, consts, s, node_word, node_mask,
-                        stack)
-
-
-@njit(inline="always")
 def _add_interval(acc, full, c, col, a, b, inv_dt, dt, n_windows):
     """Add the time [a, b) spends in each window: partial windows go to acc[c, k, col]; whole
     windows are counted in the difference array ``full`` (one +1 at the first whole window,
@@ -271,10 +265,11 @@ def _to_units(v, inv_unit, max_units):
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def simulate_kernel(
-    n, n_words, node_word, node_mask, node_shift, kind, in_off, in_word, in_shift, tab_off,
-    itable, unit,
-    prog_off, code, consts, max_stack, dep_off, dep_idx, dep_bit,
-    p_on, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, force_mask, force_val,
+    n, n_words, node_word, node_mask, node_shift, kinds, in_off, in_word, in_shift, tab_off,
+    tab_base, itable, units,
+    prog_start, prog_end, code, consts, max_stack, dep_off, dep_idx, dep_bit,
+    p_ons, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, g_active, force_masks,
+    force_vals,
     out_pos, track_states,
     samples, max_time, dt, n_windows, seed, n_chunks,
     node_acc, node_full, state_table, row_key, state_acc, state_count,
@@ -284,21 +279,37 @@ def simulate_kernel(
     # Rates are integers in units of `unit` (see _compile.RATE_UNITS): sums are exact, so the
     # total rate never drifts and is 0 exactly at a fixed point, and the choice of the next
     # node is a chain of 1-cycle integer additions.
+    #
+    # Parameter sets: row `p` of kinds, tab_base, units, prog_start/end, p_ons, g_active,
+    # force_masks/vals describes set p; each set runs `samples` trajectories in `n_chunks`
+    # chunks, chunk c of the whole call being chunk c % n_chunks of set c // n_chunks, and
+    # trajectory j of every set draws from the stream seeded by (seed, j).
     cap = state_table.shape[1] // 2
     max_rows = state_acc.shape[1]
     inv_dt = 1.0 / dt
-    inv_unit = 1.0 / unit
     max_units = np.float64(2**62 // max(n, 1))
     n_groups = g_node_off.shape[0] - 1
     keep_finals = finals.shape[0] > 0
-    for c in prange(n_chunks):
+    n_sets = kinds.shape[0]
+    for c in prange(n_sets * n_chunks):
+        pset = c // n_chunks
+        cc = c - pset * n_chunks
+        kind = kinds[pset]
+        base = tab_base[pset]
+        unit = units[pset]
+        inv_unit = 1.0 / unit
+        p_on = p_ons[pset]
+        force_mask = force_masks[pset]
+        force_val = force_vals[pset]
+        pstart = prog_start[pset]
+        pend = prog_end[pset]
         s = np.zeros(n_words, dtype=np.uint64)
         r = np.zeros(n, dtype=np.int64)
         tidx = np.zeros(n, dtype=np.int64)
         on_since = np.zeros(n, dtype=np.float64)
         stack = np.zeros(max_stack, dtype=np.float64)
-        first = (c * samples) // n_chunks
-        last = ((c + 1) * samples) // n_chunks
+        first = (cc * samples) // n_chunks
+        last = ((cc + 1) * samples) // n_chunks
         events = 0
         for traj in range(first, last):
             st = _mix(seed * _GOLDEN + np.uint64(traj) * _SEED_MIX)
@@ -309,6 +320,8 @@ def simulate_kernel(
                 st += _GOLDEN
                 s[node_word[i]] |= np.uint64(_unit(_mix(st)) < p_on[i]) << node_shift[i]
             for g in range(n_groups):
+                if g_active[pset, g] == 0:
+                    continue
                 st += _GOLDEN
                 u = _unit(_mix(st))
                 o = g_opt_off[g]
@@ -327,13 +340,15 @@ def simulate_kernel(
                 on_since[i] = 0.0
                 if kind[i] == 0:
                     tidx[i] = _table_index(i, s, in_off, in_word, in_shift)
-                    v = itable[tab_off[i] + tidx[i]]
-                else:
-                    v = _to_units(_program_rate(i, s, prog_off, code, consts, node_word,
-                                                node_mask, stack), inv_unit, max_units)
+                    v = itable[base + tab_off[i] + tidx[i]]
+                elif kind[i] == 1:
+                    v = _to_units(_run_program(pstart[i], pend[i], code, consts, s, node_word,
+                                               node_mask, stack), inv_unit, max_units)
                     if v < 0:
                         flags[c] |= FLAG_BAD_RATE
                         v = 0
+                else:
+                    v = 0
                 r[i] = v
                 total += v
                 if out_pos[i] >= 0 and (s[node_word[i]] & node_mask[i]) != 0:
@@ -387,13 +402,16 @@ def simulate_kernel(
                     j = dep_idx[d]
                     if kind[j] == 0:
                         tidx[j] ^= dep_bit[d]
-                        v = itable[tab_off[j] + tidx[j]]
-                    else:
-                        v = _to_units(_program_rate(j, s, prog_off, code, consts, node_word,
-                                                    node_mask, stack), inv_unit, max_units)
+                        v = itable[base + tab_off[j] + tidx[j]]
+                    elif kind[j] == 1:
+                        v = _to_units(_run_program(pstart[j], pend[j], code, consts, s,
+                                                   node_word, node_mask, stack),
+                                      inv_unit, max_units)
                         if v < 0:
                             flags[c] |= FLAG_BAD_RATE
                             v = 0
+                    else:
+                        v = 0
                     total += v - r[j]
                     r[j] = v
             for i in range(n):
@@ -405,5 +423,5 @@ def simulate_kernel(
                                     n_windows)
             if keep_finals:
                 for w in range(n_words):
-                    finals[traj, w] = s[w]
+                    finals[pset * samples + traj, w] = s[w]
         n_events[c] = events

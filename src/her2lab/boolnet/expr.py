@@ -55,6 +55,13 @@ __all__ = [
 # ----------------------------------------------------------------------------------- the AST
 
 
+#: Deepest nesting of parentheses, '!', signs and '?' a rule may use: far beyond any real
+#: model, and far below Python's recursion limit for the recursive-descent parser.
+MAX_NESTING = 60
+#: Deepest expression tree a rule may parse into (chains of '^' and arithmetic nest too).
+MAX_DEPTH = 120
+
+
 class Expr:
     """Base class of expression nodes (immutable, hashable, compared by value)."""
 
@@ -169,6 +176,16 @@ def _children(e: Expr) -> tuple[Expr, ...]:
     return ()
 
 
+def _depth(e: Expr) -> int:
+    """Depth of the expression tree (iterative: no recursion limit)."""
+    deepest, stack = 0, [(e, 1)]
+    while stack:
+        cur, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in _children(cur))
+    return deepest
+
+
 def _walk(e: Expr, fn: Callable[[Expr], Any]) -> None:
     stack = [e]
     while stack:
@@ -245,6 +262,7 @@ class _Parser:
         self.boolean = boolean
         self.toks = list(self._tokenize())
         self.i = 0
+        self.depth = 0
 
     # positions -----------------------------------------------------------------------
     def _where(self, pos: int) -> tuple[int, int, str]:
@@ -311,6 +329,14 @@ class _Parser:
                 tok.pos,
             )
 
+    def nest(self, tok: _Tok, delta: int) -> None:
+        """Track nesting (parentheses, '!', signs, '?'): deeper than :data:`MAX_NESTING` is
+        an error here, rather than Python's recursion limit later."""
+        self.depth += delta
+        if self.depth > MAX_NESTING:
+            raise self.error(f"the rule nests deeper than {MAX_NESTING} levels (parentheses, "
+                             "'!' or signs); simplify it", tok.pos)
+
     # grammar -------------------------------------------------------------------------
     def parse(self) -> Expr:
         if self.peek().kind == "end":
@@ -319,16 +345,22 @@ class _Parser:
         tok = self.peek()
         if tok.kind != "end":
             raise self.error(f"unexpected {_describe(tok)} after a complete expression", tok.pos)
+        if _depth(e) > MAX_DEPTH:
+            raise self.error(f"the rule is deeper than {MAX_DEPTH} operators once parsed (a "
+                             "long chain of '^' or arithmetic); simplify it", 0)
         return e
 
     def expr(self) -> Expr:
         cond = self.or_()
         if self.at_op("?"):
-            self.not_in_logic(self.peek(), "the conditional operator '?'")
+            tok = self.peek()
+            self.not_in_logic(tok, "the conditional operator '?'")
             self.take()
+            self.nest(tok, 1)
             then = self.expr()
             self.expect(":")
             other = self.expr()
+            self.nest(tok, -1)
             return Cond(cond, then, other)
         return cond
 
@@ -381,11 +413,16 @@ class _Parser:
         tok = self.peek()
         if self.at_op("!"):
             self.take()
-            return Not(self.unary())
+            self.nest(tok, 1)
+            arg = self.unary()
+            self.nest(tok, -1)
+            return Not(arg)
         if self.at_op("-", "+"):
             self.not_in_logic(tok, f"the sign {tok.text!r}")
             self.take()
+            self.nest(tok, 1)
             arg = self.unary()
+            self.nest(tok, -1)
             return Neg(arg) if tok.text == "-" else arg
         return self.atom()
 
@@ -408,8 +445,10 @@ class _Parser:
             self.not_in_logic(tok, "'@logic'")
             return Logic()
         if tok.kind == "op" and tok.text == "(":
+            self.nest(tok, 1)
             inner = self.expr()
             self.expect(")")
+            self.nest(tok, -1)
             return inner
         if tok.kind == "end":
             raise self.error("unexpected end of expression", tok.pos)

@@ -18,21 +18,23 @@ different quantity from the last window's mean when the process has not settled)
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
-import pandas as pd
 
 from her2lab.boolnet import _kernel
 from her2lab.boolnet._compile import CompiledModel, compiled
 from her2lab.boolnet.model import Model
 from her2lab.errors import SimulationError
 
-__all__ = ["SimulationResult", "StochasticSimulator", "state_label"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Overrides", "SimulationResult", "StochasticSimulator", "state_label"]
 
 _STATE_BUDGET_FLOATS = 1 << 26  # 512 MiB of virtual memory; only rows in use are touched
 
@@ -138,6 +140,8 @@ class SimulationResult:
             cols, data = list(self.state_labels), self.state_probabilities
         else:
             raise ValueError(f"kind must be 'nodes' or 'states'; got {kind!r} instead")
+        import pandas as pd
+
         frame = pd.DataFrame(data, index=pd.Index(self.times, name="time"), columns=cols)
         return frame
 
@@ -193,6 +197,8 @@ class StochasticSimulator:
         self.threads = threads
         self.outputs = outputs
         self.keep_final_states = keep_final_states
+        self._cm: CompiledModel | None = None
+        self._token: tuple[Any, ...] | None = None
 
     def _check(self) -> None:
         def bad(name: str, expected: str, got: object) -> SimulationError:
@@ -233,16 +239,68 @@ class StochasticSimulator:
             )
         return outs
 
-    def run(self, seed: int = 0) -> SimulationResult:
-        """Simulate ``samples`` trajectories; ``seed`` (an int >= 0) fixes the randomness."""
+    def _compiled(self) -> CompiledModel:
+        """The compiled model, compiled once and reused while the model is unchanged (the
+        same node objects, perturbations, parameters and joint initial states)."""
+        m = self.model
+        token = (tuple(m._nodes.values()), m._pert, tuple(m.parameters.items()),
+                 tuple(m.joint_initial))
+        old = self._token
+        if (old is not None and self._cm is not None and len(old[0]) == len(token[0])
+                and all(a is b for a, b in zip(old[0], token[0], strict=True))
+                and old[1] is token[1] and old[2] == token[2] and old[3] == token[3]):
+            return self._cm
+        self._cm = compiled(m)
+        self._token = token
+        return self._cm
+
+    def run(self, seed: int = 0, overrides: Overrides | None = None) -> SimulationResult:
+        """Simulate ``samples`` trajectories; ``seed`` (an int >= 0) fixes the randomness.
+
+        ``overrides`` changes parameters, initial states, forced nodes and rate factors for
+        this run only, without recompiling: the result equals (bit for bit) that of a fresh
+        simulator on the model so changed, with the same seed (see :class:`Overrides`)."""
+        return self._run([overrides], seed)[0]
+
+    def run_batch(self, overrides: Iterable[Overrides | None],
+                  seed: int = 0) -> list[SimulationResult]:
+        """Run one parameter set per entry of ``overrides`` (``None``: the model as it is), in
+        one kernel call, and return their results in order. Every set uses the same ``seed``
+        (common random numbers: trajectory ``j`` of every set starts from the same stream),
+        so each result equals ``run(seed, overrides=...)`` of that set."""
+        sets = list(overrides)
+        if not sets:
+            return []
+        return self._run(sets, seed)
+
+    def _run(self, sets: list[Overrides | None], seed: int) -> list[SimulationResult]:
         self._check()
         if not isinstance(seed, int | np.integer) or seed < 0 or seed >= 2**64:
             raise SimulationError(
                 f"The 'seed' parameter of StochasticSimulator.run must be an int in [0, 2**64). "
                 f"Got {seed!r} instead."
             )
-        cm: CompiledModel = compiled(self.model)
+        cm = self._compiled()
+        checked = [_checked_overrides(cm, ov) for ov in sets]
         outputs = self._output_nodes()
+        n_windows = math.floor(float(self.max_time) / float(self.time_tick) + 1e-9)
+        n_chunks = int(self.threads)
+        # sets per kernel call: accumulators of at most ~64 MiB per call
+        per_set = n_chunks * n_windows * cm.n * 16 + n_chunks * 4096
+        group = max(1, min(len(checked), (64 << 20) // max(per_set, 1)))
+        results: list[SimulationResult] = []
+        for at in range(0, len(checked), group):
+            part = checked[at:at + group]
+            got = self._run_group(cm, part, outputs, seed, force_alone=False)
+            for k, res in enumerate(got):
+                if res is None:  # the batch's state accumulators overflowed: run it alone
+                    res = self._run_group(cm, [part[k]], outputs, seed, force_alone=True)[0]
+                results.append(res)
+        return results
+
+    def _run_group(self, cm: CompiledModel, sets: list[dict[str, Any] | None],
+                   outputs: list[str], seed: int, *, force_alone: bool
+                   ) -> list[SimulationResult | None]:
         notes: dict[str, Any] = {}
         if self.outputs is None and sum(not nd.internal for nd in self.model) > 64:
             notes["states"] = (
@@ -258,112 +316,333 @@ class StochasticSimulator:
         max_time = float(self.max_time)
         n_windows = math.floor(max_time / dt + 1e-9)
         n_chunks = int(self.threads)
+        n_sets = len(sets)
+        arrays = _set_arrays(cm, sets)
         track = bool(outputs)
+        total_chunks = n_sets * n_chunks
         # Output-state accumulators: one row (n_windows partial + n_windows+1 whole-window
         # counts) per distinct state met, handed out in order of first visit. The arrays are
         # allocated zeroed by calloc, so only the rows of states actually met use memory;
         # their virtual size is capped at _STATE_BUDGET_FLOATS.
         want = (1 << min(len(outputs), 40)) if track else 1
-        max_rows = max(1, min(want, _STATE_BUDGET_FLOATS // (n_chunks * (2 * n_windows + 1))))
+        max_rows = max(1, min(want, _STATE_BUDGET_FLOATS // (total_chunks * (2 * n_windows + 1))))
         if not track:
             max_rows = 1
         cap = 1 << math.ceil(math.log2(max_rows * 4 / 3 + 2))  # hash slots, load <= 3/4
-        node_acc = np.zeros((n_chunks, n_windows, cm.n), dtype=np.float64)
-        node_full = np.zeros((n_chunks, n_windows + 1, cm.n), dtype=np.float64)
-        state_table = np.full((n_chunks, 2 * cap), -1, dtype=np.int64)  # (key, row) pairs
-        row_key = np.zeros((n_chunks, max_rows), dtype=np.uint64)
+        node_acc = np.zeros((total_chunks, n_windows, cm.n), dtype=np.float64)
+        node_full = np.zeros((total_chunks, n_windows + 1, cm.n), dtype=np.float64)
+        state_table = np.full((total_chunks, 2 * cap), -1, dtype=np.int64)  # (key, row) pairs
+        row_key = np.zeros((total_chunks, max_rows), dtype=np.uint64)
         # per row: n_windows partial windows, then n_windows + 1 whole-window differences
-        state_acc = np.zeros((n_chunks, max_rows, 2 * n_windows + 1 if track else 3),
+        state_acc = np.zeros((total_chunks, max_rows, 2 * n_windows + 1 if track else 3),
                              dtype=np.float64)
-        state_count = np.zeros(n_chunks, dtype=np.int64)
-        finals = np.zeros((samples if self.keep_final_states else 0, cm.n_words),
+        state_count = np.zeros(total_chunks, dtype=np.int64)
+        finals = np.zeros((n_sets * samples if self.keep_final_states else 0, cm.n_words),
                           dtype=np.uint64)
-        flags = np.zeros(n_chunks, dtype=np.int64)
-        n_events = np.zeros(n_chunks, dtype=np.int64)
+        flags = np.zeros(total_chunks, dtype=np.int64)
+        n_events = np.zeros(total_chunks, dtype=np.int64)
         threads_before = numba.get_num_threads()
         numba.set_num_threads(min(n_chunks, numba.config.NUMBA_NUM_THREADS))
         try:
             _kernel.simulate_kernel(
-                cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, cm.kind,
-                cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, cm.itable, cm.unit, cm.prog_off,
-                cm.code, cm.consts, cm.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, cm.p_on,
+                cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, arrays.kinds,
+                cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, arrays.tab_base, arrays.itable,
+                arrays.units, arrays.prog_start, arrays.prog_end, arrays.code, arrays.consts,
+                arrays.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, arrays.p_ons,
                 cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
-                cm.force_mask, cm.force_val, out_pos, track, samples, max_time, dt, n_windows,
-                np.uint64(seed), n_chunks,
+                arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, track, samples,
+                max_time, dt, n_windows, np.uint64(seed), n_chunks,
                 node_acc, node_full, state_table, row_key, state_acc, state_count, finals, flags,
                 n_events,
             )
         finally:
             numba.set_num_threads(threads_before)
-        all_flags = int(np.bitwise_or.reduce(flags))
-
-        if all_flags & _kernel.FLAG_BAD_RATE:
-            raise SimulationError(
-                f"a rate of model {self.model.name!r} evaluated to a negative, infinite or NaN "
-                "value during the run (or, for a rate computed at run time, to more than 1000 "
-                "times the largest tabulated rate); check the rate expressions of its nodes"
-            )
-        if all_flags & _kernel.FLAG_STATE_OVERFLOW and self.outputs is None:
-            # Default outputs (all non-internal nodes) met too many states to track jointly:
-            # per-node results stand; joint states are left out, and the result says so.
-            notes["states"] = (
-                f"not tracked: more than {max_rows} distinct states of the {len(outputs)} "
-                "non-internal nodes; pass outputs=[...] to track the states of a few nodes"
-            )
-            track = False
-            outputs = []
-        elif all_flags & _kernel.FLAG_STATE_OVERFLOW:
-            raise SimulationError(
-                f"more than {max_rows} distinct states of the {len(outputs)} output nodes "
-                "occurred; pass fewer output nodes (outputs=[...], or mark nodes internal)"
-            )
 
         norm = samples * dt
-        # whole windows were counted in difference arrays: prefix sums give their number
-        node_acc = node_acc + dt * np.cumsum(node_full[:, :n_windows], axis=1)
-        node_probs = node_acc.sum(axis=0) / norm
         times = np.arange(n_windows) * dt
+        out: list[SimulationResult | None] = []
+        for p in range(n_sets):
+            lo, hi = p * n_chunks, (p + 1) * n_chunks
+            all_flags = int(np.bitwise_or.reduce(flags[lo:hi]))
+            set_notes = dict(notes)
+            set_outputs = outputs
+            set_track = track
+            if all_flags & _kernel.FLAG_BAD_RATE:
+                raise SimulationError(
+                    f"a rate of model {self.model.name!r} evaluated to a negative, infinite or "
+                    "NaN value during the run (or, for a rate computed at run time, to more "
+                    "than 1000 times the largest tabulated rate); check the rate expressions "
+                    "of its nodes"
+                )
+            if all_flags & _kernel.FLAG_STATE_OVERFLOW and n_sets > 1 and not force_alone:
+                out.append(None)  # the caller reruns this set alone, with the whole budget
+                continue
+            if all_flags & _kernel.FLAG_STATE_OVERFLOW and self.outputs is None:
+                # Default outputs (all non-internal nodes) met too many states to track
+                # jointly: per-node results stand; joint states are left out, and the result
+                # says so.
+                set_notes["states"] = (
+                    f"not tracked: more than {max_rows} distinct states of the "
+                    f"{len(outputs)} non-internal nodes; pass outputs=[...] to track the "
+                    "states of a few nodes"
+                )
+                set_track = False
+                set_outputs = []
+            elif all_flags & _kernel.FLAG_STATE_OVERFLOW:
+                raise SimulationError(
+                    f"more than {max_rows} distinct states of the {len(outputs)} output nodes "
+                    "occurred; pass fewer output nodes (outputs=[...], or mark nodes internal)"
+                )
 
-        # merge the per-chunk state tables
-        keys = np.zeros(0, dtype=np.uint64)
-        state_probs = np.zeros((n_windows, 0))
-        if track:
-            # each chunk has one row per state it met; a state met in several chunks has a
-            # row in each: sum them (keys are unique within a chunk, so += by index is exact)
-            chunk_keys = [row_key[c, : state_count[c]] for c in range(n_chunks)]
-            keys, inverse = np.unique(np.concatenate(chunk_keys), return_inverse=True)
-            merged = np.zeros((keys.size, n_windows))
-            at = 0
-            for c, ck in enumerate(chunk_keys):
-                k = ck.size
-                acc = state_acc[c, :k, :n_windows]
-                acc += dt * np.cumsum(state_acc[c, :k, n_windows:2 * n_windows], axis=1)
-                merged[inverse[at:at + k]] += acc
-                at += k
-            merged /= norm
-            np.clip(merged, 0.0, 1.0, out=merged)  # rounding only: sums of durations <= dt
-            state_probs = merged.T
+            # whole windows were counted in difference arrays: prefix sums give their number
+            acc = node_acc[lo:hi] + dt * np.cumsum(node_full[lo:hi, :n_windows], axis=1)
+            node_probs = acc.sum(axis=0) / norm
 
-        if self.keep_final_states:
-            # node i is bit i % 64 of word i // 64: little-endian bit order over the words
-            raw = np.ascontiguousarray(finals.astype("<u8")).view(np.uint8)
-            bits = np.unpackbits(raw, axis=1, bitorder="little")[:, : cm.n].astype(bool)
+            # merge the per-chunk state tables
+            keys = np.zeros(0, dtype=np.uint64)
+            state_probs = np.zeros((n_windows, 0))
+            if set_track:
+                # each chunk has one row per state it met; a state met in several chunks has a
+                # row in each: sum them (keys are unique within a chunk, so += by index is
+                # exact)
+                chunk_keys = [row_key[c, : state_count[c]] for c in range(lo, hi)]
+                keys, inverse = np.unique(np.concatenate(chunk_keys), return_inverse=True)
+                merged = np.zeros((keys.size, n_windows))
+                at = 0
+                for c, ck in zip(range(lo, hi), chunk_keys, strict=True):
+                    k = ck.size
+                    sacc = state_acc[c, :k, :n_windows]
+                    sacc += dt * np.cumsum(state_acc[c, :k, n_windows:2 * n_windows], axis=1)
+                    merged[inverse[at:at + k]] += sacc
+                    at += k
+                merged /= norm
+                np.clip(merged, 0.0, 1.0, out=merged)  # rounding only: sums of durations <= dt
+                state_probs = merged.T
+
+            if self.keep_final_states:
+                # node i is bit i % 64 of word i // 64: little-endian bit order over the words
+                raw = np.ascontiguousarray(
+                    finals[p * samples:(p + 1) * samples].astype("<u8")).view(np.uint8)
+                bits = np.unpackbits(raw, axis=1, bitorder="little")[:, : cm.n].astype(bool)
+            else:
+                bits = np.zeros((0, cm.n), dtype=bool)
+
+            out.append(SimulationResult(
+                times=times,
+                node_names=cm.names,
+                node_probabilities=np.clip(node_probs, 0.0, 1.0),
+                output_nodes=tuple(set_outputs),
+                state_keys=keys,
+                state_probabilities=state_probs,
+                final_states=bits,
+                samples=samples,
+                max_time=max_time,
+                time_tick=dt,
+                seed=int(seed),
+                threads=n_chunks,
+                n_transitions=int(n_events[lo:hi].sum()),
+                settings=set_notes,
+            ))
+        return out
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Changes to a compiled model for one run, applied to arrays (no text, no recompiling).
+
+    ``parameters``
+        MaBoSS ``$parameters`` (name with or without ``$``) -> new value; the rate tables of
+        the nodes whose rates read them are recomputed from the parsed expressions.
+    ``initial``
+        node -> P(ON) at t = 0 (a joint initial state holding one of these nodes is dropped,
+        as :meth:`Model.with_initial` does).
+    ``fixed``
+        node -> forced value (``True``/``False``, ``"ON"``/``"OFF"``, 1/0): a mutation, as
+        ``knock_in``/``knock_out``; it wins over rate factors.
+    ``up_factor``, ``down_factor``
+        node -> factor >= 0 multiplying its up/down rate, on top of the model's own factors.
+
+    ``sim.run(seed, overrides=Overrides(...))`` equals, bit for bit, a fresh simulator on
+    ``model.perturbed(fixed=..., up_factor=..., down_factor=...).with_initial(initial)``
+    with ``parameters`` changed, run with the same seed. Names and values are checked when
+    the run starts: an unknown node or parameter raises :class:`SimulationError` naming it.
+    """
+
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    initial: Mapping[str, float] = field(default_factory=dict)
+    fixed: Mapping[str, object] = field(default_factory=dict)
+    up_factor: Mapping[str, float] = field(default_factory=dict)
+    down_factor: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("parameters", "initial", "fixed", "up_factor", "down_factor"):
+            value = getattr(self, name)
+            if not isinstance(value, Mapping):
+                raise SimulationError(
+                    f"Overrides.{name} must be a mapping of names to values; got "
+                    f"{type(value).__name__} {value!r} instead"
+                )
+            object.__setattr__(self, name, dict(value))
+
+    def __bool__(self) -> bool:
+        return any((self.parameters, self.initial, self.fixed, self.up_factor,
+                    self.down_factor))
+
+
+def _unknown(kind: str, field_name: str, bad: list[str], known: Iterable[str]) -> SimulationError:
+    import difflib
+
+    known = list(known)
+    hints = []
+    for b in bad:
+        close = difflib.get_close_matches(b, known, n=1)
+        if close:
+            hints.append(f"{b!r} (did you mean {close[0]!r}?)")
         else:
-            bits = np.zeros((0, cm.n), dtype=bool)
+            hints.append(repr(b))
+    listing = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+    return SimulationError(
+        f"Overrides.{field_name} names unknown {kind}{'s' if len(bad) > 1 else ''}: "
+        f"{', '.join(hints)}; the model's {kind}s are: {listing or '(none)'}"
+    )
 
-        return SimulationResult(
-            times=times,
-            node_names=cm.names,
-            node_probabilities=np.clip(node_probs, 0.0, 1.0),
-            output_nodes=tuple(outputs),
-            state_keys=keys,
-            state_probabilities=state_probs,
-            final_states=bits,
-            samples=samples,
-            max_time=max_time,
-            time_tick=dt,
-            seed=int(seed),
-            threads=n_chunks,
-            n_transitions=int(n_events.sum()),
-            settings=notes,
+
+def _checked_overrides(cm: CompiledModel, ov: Overrides | None) -> dict[str, Any] | None:
+    """Validated, normalised overrides (None when there is nothing to change)."""
+    if ov is None:
+        return None
+    if not isinstance(ov, Overrides):
+        raise SimulationError(
+            f"overrides must be an Overrides instance or None; got {type(ov).__name__} instead"
         )
+    if not ov:
+        return None
+    from her2lab.boolnet.model import _parse_fixed
+    from her2lab.errors import ModelDefinitionError
+
+    names = set(cm.names)
+    known_params = cm.model.parameters if cm.model is not None else {}
+    params: dict[str, float] = {}
+    bad = [k for k in ov.parameters if str(k).removeprefix("$") not in known_params]
+    if bad:
+        raise _unknown("parameter", "parameters", bad, known_params)
+    for k, v in ov.parameters.items():
+        if isinstance(v, bool) or not isinstance(v, int | float | np.number) \
+                or not math.isfinite(float(v)):
+            raise SimulationError(
+                f"Overrides.parameters[{k!r}] must be a finite number; got {v!r} instead")
+        params[str(k).removeprefix("$")] = float(v)
+    out: dict[str, Any] = {"parameters": params}
+    for field_name in ("initial", "fixed", "up_factor", "down_factor"):
+        mapping = getattr(ov, field_name)
+        bad = [k for k in mapping if k not in names]
+        if bad:
+            raise _unknown("node", field_name, bad, cm.names)
+    initial: dict[str, float] = {}
+    for k, v in ov.initial.items():
+        if isinstance(v, bool) or not isinstance(v, int | float | np.number) \
+                or not 0.0 <= float(v) <= 1.0:
+            raise SimulationError(
+                f"Overrides.initial[{k!r}] must be a probability in [0, 1]; got {v!r} instead")
+        initial[k] = float(v)
+    fixed: dict[str, bool] = {}
+    for k, v in ov.fixed.items():
+        try:
+            fixed[k] = _parse_fixed(v, k)
+        except ModelDefinitionError as exc:
+            raise SimulationError(f"Overrides.fixed: {exc}") from None
+    out["initial"] = initial
+    out["fixed"] = fixed
+    for field_name in ("up_factor", "down_factor"):
+        factors: dict[str, float] = {}
+        for k, v in getattr(ov, field_name).items():
+            if isinstance(v, bool) or not isinstance(v, int | float | np.number) \
+                    or not math.isfinite(float(v)) or float(v) < 0:
+                raise SimulationError(
+                    f"Overrides.{field_name}[{k!r}] must be a finite number >= 0; got {v!r} "
+                    "instead")
+            factors[k] = float(v)
+        out[field_name] = factors
+    return out
+
+
+@dataclass(frozen=True)
+class _BatchArrays:
+    kinds: np.ndarray
+    tab_base: np.ndarray
+    itable: np.ndarray
+    units: np.ndarray
+    prog_start: np.ndarray
+    prog_end: np.ndarray
+    code: np.ndarray
+    consts: np.ndarray
+    max_stack: int
+    p_ons: np.ndarray
+    g_active: np.ndarray
+    force_masks: np.ndarray
+    force_vals: np.ndarray
+
+
+def _set_arrays(cm: CompiledModel, sets: list[dict[str, Any] | None]) -> _BatchArrays:
+    """The kernel's per-set arrays (one row per parameter set)."""
+    from her2lab.boolnet._compile import OP_CONST, apply_overrides
+
+    n_sets = len(sets)
+    n_groups = cm.g_node_off.shape[0] - 1
+    kinds = np.empty((n_sets, cm.n), dtype=np.int8)
+    units = np.empty(n_sets, dtype=np.float64)
+    p_ons = np.empty((n_sets, cm.n), dtype=np.float64)
+    g_active = np.ones((n_sets, max(n_groups, 1)), dtype=np.int8)
+    force_masks = np.empty((n_sets, cm.n_words), dtype=np.uint64)
+    force_vals = np.empty((n_sets, cm.n_words), dtype=np.uint64)
+    prog_start = np.empty((n_sets, cm.n), dtype=np.int64)
+    prog_end = np.empty((n_sets, cm.n), dtype=np.int64)
+    prog_start[:] = cm.prog_off[:-1]
+    prog_end[:] = cm.prog_off[1:]
+    tab_base = np.zeros(n_sets, dtype=np.int64)
+    itables: list[np.ndarray] = []
+    code = list(cm.code)
+    consts = list(cm.consts)
+    max_stack = cm.max_stack
+    size = cm.itable.size
+    base_at = -1  # where the unchanged table sits, shared by the sets that do not change it
+    for p, ov in enumerate(sets):
+        if ov is None:
+            kinds[p] = cm.kind
+            units[p] = cm.unit
+            p_ons[p] = cm.p_on
+            force_masks[p] = cm.force_mask
+            force_vals[p] = cm.force_val
+            if base_at < 0:
+                base_at = len(itables) * size
+                itables.append(cm.itable)
+            tab_base[p] = base_at
+            continue
+        sa = apply_overrides(cm, **ov)
+        kinds[p] = sa.kind
+        units[p] = sa.unit
+        p_ons[p] = sa.p_on
+        if n_groups:
+            g_active[p, :n_groups] = sa.g_active
+        force_masks[p] = sa.force_mask
+        force_vals[p] = sa.force_val
+        tab_base[p] = len(itables) * size
+        itables.append(sa.itable)
+        for i, (pcode, pconsts, depth) in sa.programs.items():
+            shifted = list(pcode)
+            for k in range(0, len(shifted), 2):
+                if shifted[k] == OP_CONST:
+                    shifted[k + 1] += len(consts)
+            prog_start[p, i] = len(code)
+            code += shifted
+            prog_end[p, i] = len(code)
+            consts += pconsts
+            max_stack = max(max_stack, depth + 1)
+    return _BatchArrays(
+        kinds=kinds, tab_base=tab_base,
+        itable=itables[0] if len(itables) == 1 else np.concatenate(itables),
+        units=units, prog_start=prog_start, prog_end=prog_end,
+        code=np.asarray(code, dtype=np.int64), consts=np.asarray(consts, dtype=np.float64),
+        max_stack=max_stack, p_ons=p_ons, g_active=g_active, force_masks=force_masks,
+        force_vals=force_vals,
+    )

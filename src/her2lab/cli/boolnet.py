@@ -22,9 +22,15 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from her2lab.cli._io import console, note
+
 app = typer.Typer(no_args_is_help=True)
+
+#: Most trajectories one command simulates (from an option or a .cfg's sample_count).
+MAX_SAMPLES = 1_000_000
 
 
 class Format(StrEnum):
@@ -44,7 +50,7 @@ class Method(StrEnum):
 
 
 def _console(stderr: bool = False) -> Console:
-    return Console(highlight=False, stderr=stderr)
+    return console(stderr=stderr)  # never truncated when written to a file
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -60,18 +66,37 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 def _load(model: Path, cfg: Path | None, undefined_as_input: bool):
     from her2lab.boolnet import read_model
 
+    if cfg is not None and model.suffix.lower() != ".bnd":
+        raise typer.BadParameter(
+            f"a .cfg goes with a MaBoSS .bnd model; {model} is not one", param_hint="--cfg")
+
     return read_model(model, cfg, undefined="input" if undefined_as_input else "error")
 
 
-def _setting(value, config: dict[str, str], key: str, default, cast):
+def _setting(value, config: dict[str, str], key: str, default, cast, low=0, high=None,
+             where: str = ".cfg"):
+    """The option's value, else the model's .cfg setting ``key``, else ``default``; a .cfg
+    value that is not a number in [low, high] is an error naming the setting."""
+    from her2lab.errors import ModelDefinitionError
+
     if value is not None:
         return value
-    if key in config:
-        try:
-            return cast(float(config[key]))
-        except ValueError:
-            return default
-    return default
+    if key not in config:
+        return default
+    text = str(config[key]).strip()
+    try:
+        number = float(text)
+        result = cast(number)
+        if cast is int and result != number:
+            raise ValueError
+    except (ValueError, OverflowError):
+        kind = "an integer" if cast is int else "a number"
+        raise ModelDefinitionError(
+            f"{where}: setting {key}: expected {kind}; found {text!r}") from None
+    if result < low or (high is not None and result > high):
+        bound = f"at least {low}" if high is None else f"in [{low}, {high}]"
+        raise ModelDefinitionError(f"{where}: setting {key}: expected {bound}; found {text}")
+    return result
 
 
 _UNDEFINED = typer.Option(
@@ -84,11 +109,15 @@ _UNDEFINED = typer.Option(
 def simulate(
     model: Path = typer.Argument(..., help="Model file: .bnet, .bnd, .sbml or .xml."),
     cfg: Path | None = typer.Option(None, "--cfg", help="MaBoSS .cfg of a .bnd model."),
-    samples: int | None = typer.Option(None, "--samples", help="Trajectories (default 1000)."),
-    max_time: float | None = typer.Option(None, "--max-time", help="Simulated time (10)."),
-    time_tick: float | None = typer.Option(None, "--time-tick", help="Window width (0.5)."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (0)."),
-    threads: int | None = typer.Option(None, "--threads", help="Parallel chunks (1)."),
+    samples: int | None = typer.Option(None, "--samples", min=1, max=1_000_000,
+                                       help="Trajectories (default 1000)."),
+    max_time: float | None = typer.Option(None, "--max-time", min=0, max=1e9,
+                                          help="Simulated time (10)."),
+    time_tick: float | None = typer.Option(None, "--time-tick", min=1e-9, max=1e9,
+                                           help="Window width (0.5)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (0)."),
+    threads: int | None = typer.Option(None, "--threads", min=1, max=1024,
+                                       help="Parallel chunks (1)."),
     mutate: list[str] = typer.Option(
         [], "--mutate", help="Force a node: NODE=ON or NODE=OFF (repeatable)."
     ),
@@ -106,22 +135,24 @@ def simulate(
     if fixed:
         m = m.perturbed(fixed=fixed)
     conf = m.config
+    where = str(cfg or model.with_suffix(".cfg"))
     sim = StochasticSimulator(
         m,
-        samples=_setting(samples, conf, "sample_count", 1000, int),
-        max_time=_setting(max_time, conf, "max_time", 10.0, float),
-        time_tick=_setting(time_tick, conf, "time_tick", 0.5, float),
-        threads=_setting(threads, conf, "thread_count", 1, int),
+        samples=_setting(samples, conf, "sample_count", 1000, int, 1, MAX_SAMPLES, where),
+        max_time=_setting(max_time, conf, "max_time", 10.0, float, 0, 1e9, where),
+        time_tick=_setting(time_tick, conf, "time_tick", 0.5, float, 1e-9, 1e9, where),
+        threads=_setting(threads, conf, "thread_count", 1, int, 1, 1024, where),
         outputs=output or None,
     )
-    run_seed = _setting(seed, conf, "seed_pseudorandom", 0, int)
-    with _console(stderr=True).status(f"simulating {sim.samples} trajectories of {m.name}"):
+    run_seed = _setting(seed, conf, "seed_pseudorandom", 0, int, 0, 2**63 - 1, where)
+    what = f"simulating {sim.samples} trajectories of {escape(m.name)}"
+    with _console(stderr=True).status(what):
         result = sim.run(seed=run_seed)
     if fmt is Format.json:
         sys.stdout.write(json.dumps(result.to_dict(nodes=output or None), indent=2) + "\n")
         return
     con = _console()
-    table = Table(title=f"{m.name}: P(ON) in the last window, t = {result.times[-1]:g}"
+    table = Table(title=f"{escape(m.name)}: P(ON) in the last window, t = {result.times[-1]:g}"
                   f"-{result.max_time:g}, {result.samples} trajectories")
     table.add_column("node")
     table.add_column("P(ON)", justify="right")
@@ -155,7 +186,7 @@ def convert(
 
     m = _load(source, cfg, undefined_as_input)
     written = write_model(m, target)
-    _console(stderr=True).print("wrote " + ", ".join(str(p) for p in written))
+    note("wrote " + ", ".join(str(p) for p in written))
 
 
 @app.command()
@@ -192,7 +223,7 @@ def attractors(
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    table = Table(title=f"{m.name}: {len(found)} attractor(s), {update.value}, {used}")
+    table = Table(title=f"{escape(m.name)}: {len(found)} attractor(s), {update.value}, {used}")
     table.add_column("#", justify="right")
     table.add_column("kind")
     table.add_column("states", justify="right")

@@ -17,27 +17,24 @@ records are in the JSON export, or one ``sql`` query away.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.console import Console
-from rich.panel import Panel
-from rich.table import Table
 
+from her2lab.cli._io import (
+    check_output_file,
+    console,
+    echo,
+    format_option,
+    note,
+    write_csv,
+    write_json,
+)
 from her2lab.errors import ValidationError
 
 app = typer.Typer(no_args_is_help=True)
 
 _state: dict[str, Path | None] = {"data_dir": None}
-
-
-def _console() -> Console:
-    return Console(highlight=False)
 
 
 @app.callback()
@@ -59,15 +56,6 @@ def _kb():
     return load(_state["data_dir"])
 
 
-def _write(text: str, out: Path | None) -> None:
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-        _console().print(f"wrote {out}")
-
-
 # --------------------------------------------------------------------------- validate
 
 
@@ -76,43 +64,32 @@ def validate(
     directory: Path = typer.Argument(..., help="Data directory to validate."),
 ) -> None:
     """Validate a data directory: exit 0 with a summary, or 1 listing every problem."""
-    from her2lab.knowledge.load import load_directory
+    from her2lab.knowledge.validate import load_directory
 
-    console = _console()
     try:
         kb = load_directory(directory)
     except ValidationError as exc:
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
-        err.print(f"[bold red]{len(exc.problems)} problem(s)[/] in {directory}:")
+        note(f"{len(exc.problems)} problem(s) in {directory}:")
         for p in exc.problems:
-            err.print(f"  {p}", markup=False)
+            note(f"  {p}")
         # SystemExit, not typer.Exit: under standalone_mode=False click would return the code
         raise SystemExit(1) from None
     n_arms = sum(len(t.arms) for t in kb.trials)
     n_out = sum(len(t.outcomes) for t in kb.trials)
-    console.print(
+    echo(
         f"valid: {len(kb.drugs)} drugs, {len(kb.targets)} targets, "
         f"{len(kb.mechanisms)} mechanisms, {len(kb.biomarkers)} biomarkers, "
         f"{len(kb.trials)} trials ({n_arms} arms, {n_out} outcomes), "
-        f"{len(kb.references)} references, {len(kb.conflicts)} conflicts",
-        soft_wrap=True,
+        f"{len(kb.references)} references, {len(kb.conflicts)} conflicts"
     )
 
 
 # --------------------------------------------------------------------------- export
 
 
-def _csv(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    w.writerows(["" if v is None else v for v in row] for row in rows)
-    return buf.getvalue()
-
-
 @app.command()
 def export(
-    fmt: str = typer.Option("json", "--format", "-f", help="json or csv."),
+    fmt: str = format_option("json", "csv"),
     out: Path | None = typer.Option(
         None, "-o", "--output", help="File to write (default: standard output)."
     ),
@@ -120,14 +97,15 @@ def export(
     """The whole knowledge base as JSON, or its outcomes as one CSV (a row per outcome)."""
     from her2lab.knowledge import query
 
+    if out is not None:
+        check_output_file(out)
     if fmt == "json":
-        kb = _kb()
-        _write(json.dumps(query.export_json(kb), indent=1, ensure_ascii=False) + "\n", out)
-    elif fmt == "csv":
-        res = query.outcome_table(data_dir=_state["data_dir"])
-        _write(_csv(res.columns, res.rows), out)
+        write_json(query.export_json(_kb()), out)
     else:
-        raise typer.BadParameter(f"expected json or csv; got {fmt!r}", param_hint="--format")
+        res = query.outcome_table(data_dir=_state["data_dir"])
+        write_csv(res.columns, res.rows, out)
+    if out is not None:
+        note(f"wrote {out}")
 
 
 # --------------------------------------------------------------------------- queries
@@ -140,7 +118,7 @@ def trials(
         None, "--setting", help="Setting (neoadjuvant, metastatic_first_line, ...) or a prefix."
     ),
     mechanism: str | None = typer.Option(None, "--mechanism", help="Resistance mechanism ID."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """Trials that use a drug, in a setting, or addressing a resistance mechanism."""
     from her2lab.knowledge import query
@@ -148,24 +126,28 @@ def trials(
     found = query.trials(drug=drug, setting=setting, mechanism=mechanism,
                          data_dir=_state["data_dir"])
     if fmt == "json":
-        sys.stdout.write(json.dumps([t.model_dump(mode="json") for t in found], indent=1,
-                                    ensure_ascii=False) + "\n")
+        write_json([t.model_dump(mode="json") for t in found])
         return
-    if fmt != "table":
-        raise typer.BadParameter(f"expected table or json; got {fmt!r}", param_hint="--format")
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"{len(found)} trial(s)", show_lines=False)
     for col in ("id", "name", "phase", "setting", "n", "arms", "outcomes"):
         table.add_column(col, overflow="fold")
     for t in found:
         arms = "\n".join(f"{a.id}: {' + '.join(a.regimen)}" for a in t.arms)
-        table.add_row(t.id, t.name, t.phase, t.setting.value, "" if t.n is None else str(t.n),
-                      arms, str(len(t.outcomes)))
-    _console().print(table)
+        table.add_row(t.id, escape(t.name), t.phase, t.setting.value,
+                      "" if t.n is None else str(t.n), escape(arms), str(len(t.outcomes)))
+    console().print(table)
 
 
 @app.command()
 def drug(name: str = typer.Argument(..., help="Drug ID, name or alias.")) -> None:
     """One drug: class, targets, mechanism, aliases, identifiers and the trials that use it."""
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.table import Table
+
     from her2lab.knowledge import query
 
     kb = _kb()
@@ -195,14 +177,18 @@ def drug(name: str = typer.Argument(..., help="Drug ID, name or alias.")) -> Non
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for k, v in rows:
-        grid.add_row(k, v)
-    _console().print(Panel(grid, title=f"{d.name} [dim]({d.uid})[/]", expand=False))
+        grid.add_row(escape(k), escape(v))
+    console().print(Panel(grid, title=f"{escape(d.name)} [dim]({escape(d.uid)})[/]",
+                          expand=False))
 
 
 @app.command()
 def sql(
     query_text: str = typer.Argument(..., metavar="QUERY", help='One SELECT, e.g. "SELECT ..."'),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+    fmt: str = format_option("table", "csv", "json"),
+    timeout: float = typer.Option(
+        10.0, "--timeout", min=0.001, max=3600,
+        help="Stop the query after this many seconds (Ctrl-C stops it too)."),
 ) -> None:
     """Run one read-only SQL query on the compiled database (tables: see `kb sql --help`).
 
@@ -213,21 +199,21 @@ def sql(
     """
     from her2lab.knowledge import query
 
-    res = query.sql(query_text, data_dir=_state["data_dir"])
+    res = query.sql(query_text, data_dir=_state["data_dir"], timeout=timeout)
     if fmt == "csv":
-        sys.stdout.write(_csv(res.columns, res.rows))
+        write_csv(res.columns, res.rows)
     elif fmt == "json":
-        sys.stdout.write(json.dumps(res.records(), indent=1, ensure_ascii=False) + "\n")
-    elif fmt == "table":
+        write_json(res.records())
+    else:
+        from rich.markup import escape
+        from rich.table import Table
+
         table = Table(title=f"{len(res.rows)} row(s)")
         for col in res.columns:
-            table.add_column(col, overflow="fold")
+            table.add_column(escape(col), overflow="fold")
         for row in res.rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        _console().print(table)
-    else:
-        raise typer.BadParameter(f"expected table, csv or json; got {fmt!r}",
-                                 param_hint="--format")
+            table.add_row(*("" if v is None else escape(str(v)) for v in row))
+        console().print(table)
 
 
 # --------------------------------------------------------------------------- audit
@@ -235,23 +221,23 @@ def sql(
 
 @app.command()
 def audit(
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """The statistical consistency audit of every result (kind, severity, subject, message)."""
     from her2lab.knowledge.audit import run_audit
 
     findings = run_audit(_kb())
     if fmt == "json":
-        sys.stdout.write(json.dumps([f.to_dict() for f in findings], indent=1,
-                                    ensure_ascii=False) + "\n")
+        write_json([f.to_dict() for f in findings])
         return
-    if fmt != "table":
-        raise typer.BadParameter(f"expected table or json; got {fmt!r}", param_hint="--format")
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"{len(findings)} finding(s)")
     for col in ("severity", "kind", "subject", "message"):
         table.add_column(col, overflow="fold")
     colour = {"error": "red", "warning": "yellow"}
     for f in findings:
         sev = f"[{colour[f.severity]}]{f.severity}[/]" if f.severity in colour else f.severity
-        table.add_row(sev, f.kind, f.subject, f.message)
-    _console().print(table)
+        table.add_row(sev, escape(f.kind), escape(f.subject), escape(f.message))
+    console().print(table)

@@ -17,9 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from her2lab.cli._io import check_output_dir, format_option
 from her2lab.errors import SimulationError
-
-_FORMATS = ("json", "table")
 
 
 def simulate(
@@ -29,9 +28,10 @@ def simulate(
     regimen: str = typer.Option(
         "none", "--regimen", help="Drugs joined by '+' (IDs or aliases such as T-DM1, BKM120); "
         "'none' for untreated."),
-    samples: int = typer.Option(2000, "--samples", min=1, help="Number of trajectories."),
+    samples: int = typer.Option(2000, "--samples", min=1, max=1_000_000,
+                                help="Number of trajectories."),
     seed: int = typer.Option(20140812, "--seed", min=0, help="Random seed."),
-    fmt: str = typer.Option("table", "--format", help="Output format: json or table."),
+    fmt: str = format_option("table", "json"),
     potency: list[str] = typer.Option(
         [], "--potency", help="Override a drug's graded efficacy, DRUG=VALUE in [0, 1] "
         "(repeatable), e.g. --potency trastuzumab=0.7."),
@@ -42,8 +42,6 @@ def simulate(
     """Simulate one regimen on one tumor profile: phenotype probabilities and the response."""
     from her2lab.pathway import simulate as run
 
-    if fmt not in _FORMATS:
-        raise SimulationError(f"--format must be one of {list(_FORMATS)}; got {fmt!r} instead")
     res = run(profile, regimen, samples=samples, seed=seed, cache=not no_cache,
               potency=_potencies(potency), backend=backend)  # type: ignore[arg-type]
     if fmt == "json":
@@ -87,12 +85,14 @@ def screen(
         "all-single", "--regimens",
         help="all-single, all-pairs, table1, or a file with one regimen a line."),
     out: Path = typer.Option(..., "-o", "--out", help="Output directory."),
-    samples: int = typer.Option(2000, "--samples", min=1, help="Trajectories per cell."),
+    samples: int = typer.Option(2000, "--samples", min=1, max=1_000_000,
+                                help="Trajectories per cell."),
     seed: int = typer.Option(20140812, "--seed", min=0, help="Random seed."),
 ) -> None:
     """The response matrix (profiles by regimens): CSV, heatmap PNG and interactive HTML."""
     from her2lab.pathway import screen as sc
 
+    check_output_dir(out)
     profs = sc.resolve_profiles(profiles)
     regs = sc.resolve_regimens(regimens)
     console = Console(stderr=True, highlight=False)

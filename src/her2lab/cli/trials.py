@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from her2lab.cli._io import check_output_file, format_option, write_json
 from her2lab.errors import DataError
 
 app = typer.Typer(no_args_is_help=True)
@@ -72,19 +73,24 @@ def _fit_table(rows: list[dict[str, Any]], title: str) -> Table:
 @app.command()
 def calibrate(
     as_of: str = typer.Option(..., "--as-of", help="Use results published on or before this date."),
-    seed: int = typer.Option(20140812, "--seed"),
+    seed: int = typer.Option(20140812, "--seed", min=0),
     out: Path = typer.Option(Path("calibration.json"), "-o", "--out"),
-    panel: int = typer.Option(64, "--panel", help="Profiles per trial population."),
-    samples: int = typer.Option(1000, "--samples", help="Pathway trajectories per profile."),
-    bootstrap: int = typer.Option(100, "--bootstrap", help="Bootstrap refits over trials."),
+    panel: int = typer.Option(64, "--panel", min=1, max=100_000,
+                              help="Profiles per trial population."),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000,
+                                help="Pathway trajectories per profile."),
+    bootstrap: int = typer.Option(100, "--bootstrap", min=0, max=100_000,
+                                  help="Bootstrap refits over trials."),
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
     from her2lab.virtual_trials.calibrate import calibrate as run
 
+    day = _date(as_of)
+    check_output_file(out)
     with _progress() as prog:
-        cal = run(_date(as_of), seed=seed, panel_size=panel, samples=samples,
+        cal = run(day, seed=seed, panel_size=panel, samples=samples,
                   bootstrap_reps=bootstrap, progress=prog)
-    out.write_text(json.dumps(cal.to_dict(), indent=1))
+    write_json(cal.to_dict(), out)
     console.print(_fit_table(cal.table, f"Calibration as of {as_of}: "
                              f"beta={cal.params.beta:.3g}, gamma={cal.params.gamma:.3g}"))
     console.print(f"wrote {out}. {DISCLAIMER}")
@@ -94,10 +100,10 @@ def calibrate(
 def validate(
     as_of: str = typer.Option(..., "--as-of"),
     loo: bool = typer.Option(False, "--loo", help="Leave-one-trial-out instead of forward."),
-    seed: int = typer.Option(20140812, "--seed"),
-    panel: int = typer.Option(64, "--panel"),
-    samples: int = typer.Option(1000, "--samples"),
-    fmt: str = typer.Option("table", "--format", help="json or table"),
+    seed: int = typer.Option(20140812, "--seed", min=0),
+    panel: int = typer.Option(64, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """Reported versus predicted for each trial: forward from a date, or leave-one-trial-out."""
     from her2lab.virtual_trials.calibrate import forward, leave_one_out
@@ -106,7 +112,7 @@ def validate(
         fn = leave_one_out if loo else forward
         res = fn(_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog)
     if fmt == "json":
-        console.print_json(json.dumps(res))
+        write_json(res)
         return
     kind = "leave-one-trial-out" if loo else f"forward from {as_of}"
     console.print(_fit_table(res["rows"], f"Validation ({kind})"))
@@ -119,18 +125,68 @@ def validate(
 
 
 def _params(calibration: Path | None):
+    """The link parameters of a calibration file (``trials calibrate -o``), validated whole."""
     from her2lab.virtual_trials.link import LinkParams
 
     if calibration is None:
         return LinkParams()
+    p = _read_calibration(calibration).params
+    return LinkParams(beta=p.beta, gamma=p.gamma, assumption_scale=p.assumption_scale,
+                      potency=dict(p.potency))
+
+
+def _read_calibration(path: Path):
+    """A calibration JSON as a pydantic model: numbers must be finite numbers (not strings)."""
+    import pydantic
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from her2lab.errors import Problem, ValidationError
+    from her2lab.yamlio import YamlDocument, problems_from_pydantic
+
+    number = {"strict": True, "allow_inf_nan": False}
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        beta: float = Field(**number)
+        gamma: float = Field(**number)
+        assumption_scale: float = Field(1.0, gt=0, **number)
+        potency: dict[str, float] = Field(default_factory=dict)
+
+        @pydantic.field_validator("potency")
+        @classmethod
+        def _unit(cls, v: dict[str, float]) -> dict[str, float]:
+            from her2lab.yamlio import field_error
+
+            for k, x in v.items():
+                if not 0 <= x <= 1:
+                    raise field_error((k,), "a potency in [0, 1]", repr(x))
+            return v
+
+    class CalibrationFile(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        params: Params
+
+    file = str(path)
+    if path.is_dir() or not path.is_file():
+        found = "a directory" if path.is_dir() else "no such file"
+        raise ValidationError([Problem(file, "(file)", "a calibration JSON written by "
+                                       "'her2lab trials calibrate'", found)],
+                              f"{file} is not a calibration JSON")
     try:
-        d = json.loads(calibration.read_text())
-        return LinkParams(**d["params"])
-    except (OSError, KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise DataError(
-            f"{calibration}: expected a calibration JSON written by 'her2lab trials calibrate' "
-            f"(with 'params': {{'beta', 'gamma'}}); {exc}"
-        ) from None
+        text = path.read_bytes().decode("utf-8")
+        data = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise ValidationError([Problem(file, "(file)", "a calibration JSON written by "
+                                       "'her2lab trials calibrate'", str(exc), line)],
+                              f"{file} is not a calibration JSON") from None
+    try:
+        return CalibrationFile.model_validate(data)
+    except pydantic.ValidationError as exc:
+        doc = YamlDocument(file, data, None)
+        raise ValidationError(problems_from_pydantic(exc, CalibrationFile, doc),
+                              f"{file} is not a valid calibration JSON (as written by "
+                              "'her2lab trials calibrate')") from None
 
 
 def _plan(target: str):
@@ -147,7 +203,7 @@ def _plan(target: str):
 def _show(res: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         res = {k: v for k, v in res.items() if k != "curves"}
-        console.print_json(json.dumps(res))
+        write_json(res)
         return
     t = Table(title=f"{res['trial']} ({res['endpoint']}), simulated")
     for c in ("arm", "n", "median / rate", "CI"):
@@ -184,11 +240,11 @@ def _simulate(target: str, calibration: Path | None, replicates: int, seed: int,
 def simulate(
     target: str = typer.Argument(..., help="A trial ID of the knowledge base or a SPEC.yaml"),
     calibration: Path = typer.Option(None, "--calibration"),
-    replicates: int = typer.Option(20, "--replicates"),
-    seed: int = typer.Option(20140812, "--seed"),
-    samples: int = typer.Option(1000, "--samples"),
-    panel: int = typer.Option(64, "--panel"),
-    fmt: str = typer.Option("table", "--format", help="json or table"),
+    replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
+    seed: int = typer.Option(20140812, "--seed", min=0),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(64, "--panel", min=1, max=100_000),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """Simulate a trial of the knowledge base (or a specification) from the pathway model."""
     _simulate(target, calibration, replicates, seed, fmt, samples, panel)
@@ -198,11 +254,11 @@ def simulate(
 def predict(
     spec: Path = typer.Argument(..., help="A trial specification (YAML)"),
     calibration: Path = typer.Option(None, "--calibration"),
-    replicates: int = typer.Option(20, "--replicates"),
-    seed: int = typer.Option(20140812, "--seed"),
-    samples: int = typer.Option(1000, "--samples"),
-    panel: int = typer.Option(64, "--panel"),
-    fmt: str = typer.Option("table", "--format", help="json or table"),
+    replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
+    seed: int = typer.Option(20140812, "--seed", min=0),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(64, "--panel", min=1, max=100_000),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """Predict a new trial from its specification (same output as simulate)."""
     _simulate(str(spec), calibration, replicates, seed, fmt, samples, panel)
@@ -214,11 +270,12 @@ def design(
     power: float = typer.Option(0.8, "--power"),
     alpha: float = typer.Option(0.05, "--alpha"),
     calibration: Path = typer.Option(None, "--calibration"),
-    replicates: int = typer.Option(400, "--replicates", help="Simulated trials per size."),
-    seed: int = typer.Option(20140812, "--seed"),
-    samples: int = typer.Option(1000, "--samples"),
-    panel: int = typer.Option(64, "--panel"),
-    fmt: str = typer.Option("table", "--format", help="json or table"),
+    replicates: int = typer.Option(400, "--replicates", min=1, max=100_000,
+                                   help="Simulated trials per size."),
+    seed: int = typer.Option(20140812, "--seed", min=0),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(64, "--panel", min=1, max=100_000),
+    fmt: str = format_option("table", "json"),
 ) -> None:
     """Sample size for a power by simulation, beside Schoenfeld's (or the two-proportion)
     formula for the model's expected effect."""
@@ -231,7 +288,7 @@ def design(
         res = design_trial(plan, _params(calibration), power=power, alpha=alpha,
                            replicates=replicates, seed=seed, samples=samples, panel_size=panel)
     if fmt == "json":
-        console.print_json(json.dumps(res))
+        write_json(res)
         return
     sim, form = res["simulation"], res["formula"]
     t = Table(title=f"Design of {res['trial']} ({res['endpoint']}), power {power}, alpha {alpha}")

@@ -10,7 +10,7 @@ laid out like the shipped one and raises :class:`~her2lab.errors.ValidationError
 problem. Queries over the compiled database live in :mod:`her2lab.knowledge.query`.
 """
 
-from her2lab.knowledge.load import load, load_directory
+from her2lab.knowledge.load import load
 from her2lab.knowledge.schema import (
     CI,
     Arm,
@@ -33,6 +33,7 @@ from her2lab.knowledge.schema import (
     Timepoint,
     Trial,
 )
+from her2lab.knowledge.validate import load_directory
 
 __all__ = [
     "CI",

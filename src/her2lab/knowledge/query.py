@@ -11,8 +11,12 @@ Every function takes ``data_dir`` (default: the shipped data), loads the knowled
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 import sqlite3
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,8 @@ from her2lab.errors import DataError, UnknownIdError
 from her2lab.knowledge.schema import Drug, KnowledgeBase, Setting, Trial
 
 __all__ = [
+    "SQL_MAX_ROWS",
+    "SQL_TIMEOUT",
     "QueryError",
     "SqlResult",
     "export_json",
@@ -169,14 +175,23 @@ def _authorize(action: int, *_: Any) -> int:
     return sqlite3.SQLITE_OK if action in _ALLOWED else sqlite3.SQLITE_DENY
 
 
+#: Default time limit of :func:`sql` (seconds) and the most rows it returns.
+SQL_TIMEOUT = 10.0
+SQL_MAX_ROWS = 100_000
+
+
 def sql(
-    query: str, params: Any = (), *, data_dir: str | Path | None = None
+    query: str, params: Any = (), *, data_dir: str | Path | None = None,
+    timeout: float | None = SQL_TIMEOUT, max_rows: int = SQL_MAX_ROWS,
 ) -> SqlResult:
     """Run one read-only ``SELECT`` (or ``WITH ... SELECT``) on the compiled knowledge base.
 
     The database is opened read-only (``mode=ro``, ``query_only``) and an authorizer refuses
     anything but reading; any other statement raises :class:`QueryError` before it runs.
-    Tables are listed in :mod:`her2lab.knowledge.store`.
+    A query that runs longer than ``timeout`` seconds (None: no limit) or returns more than
+    ``max_rows`` rows is stopped with a :class:`QueryError`; Ctrl-C stops it too (a
+    ``KeyboardInterrupt``), also inside a recursive CTE that never ends. Tables are listed in
+    :mod:`her2lab.knowledge.store`.
     """
     from her2lab.knowledge.store import connect_readonly
 
@@ -188,22 +203,64 @@ def sql(
         )
     _, db = _kb_and_db(data_dir)
     con = connect_readonly(db)
+    stop = _Stop(timeout)
     try:
         con.set_authorizer(_authorize)
+        con.set_progress_handler(stop, 10_000)
         try:
-            cur = con.execute(query, params)
-            rows = cur.fetchall()
+            with stop.catch_interrupt():
+                cur = con.execute(query, params)
+                rows = cur.fetchmany(max_rows + 1)
         except sqlite3.DatabaseError as exc:  # includes "not authorized" and syntax errors
+            if stop.reason == "interrupt":
+                raise KeyboardInterrupt from None
+            if stop.reason == "timeout":
+                raise QueryError(f"the query ran longer than its time limit of {timeout:g} s "
+                                 "and was stopped") from None
             msg = str(exc)
             if "not authorized" in msg or "readonly" in msg:
                 msg = "only read-only queries are allowed (the statement tried to write)"
             raise QueryError(f"the query failed: {msg}") from None
         except sqlite3.Warning as exc:  # "You can only execute one statement at a time."
             raise QueryError(f"the query failed: {exc}") from None
+        if len(rows) > max_rows:
+            raise QueryError(f"the query returned more than {max_rows} rows; add a LIMIT")
         columns = [d[0] for d in cur.description or []]
     finally:
         con.close()
     return SqlResult(columns, [tuple(r) for r in rows])
+
+
+class _Stop:
+    """SQLite progress handler: stops a query past its deadline or after Ctrl-C."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.reason: str | None = None
+
+    def __call__(self) -> int:
+        if self.reason is None and self.deadline is not None and time.monotonic() > self.deadline:
+            self.reason = "timeout"
+        return 1 if self.reason else 0
+
+    @contextlib.contextmanager
+    def catch_interrupt(self):
+        """While the query runs, Ctrl-C asks the progress handler to stop it (SQLite would
+        otherwise swallow the KeyboardInterrupt raised inside its callback)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def on_sigint(signum, frame) -> None:
+            self.reason = "interrupt"
+
+        old = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, old)
+        if self.reason == "interrupt":
+            raise KeyboardInterrupt
 
 
 def export_json(kb: KnowledgeBase) -> dict[str, Any]:

@@ -6,7 +6,7 @@ One ID scheme runs through every record: ``kind:local``, e.g. ``drug:trastuzumab
 
 In the YAML files a record gives only its local ID (``id: trastuzumab``) and refers to others by
 local ID where the field says which kind it expects (``regimen: [trastuzumab, docetaxel]``,
-``refs: [58, 59]``); :mod:`her2lab.knowledge.load` checks every such cross-reference.
+``refs: [58, 59]``); :mod:`her2lab.knowledge.crossref` checks every such cross-reference.
 
 Trials take their acronym as local ID (``trial:cleopatra``); the NCT number, the spelling of the
 seed (``ALLTO``) and other names are aliases, so ``trial:NCT00567190`` resolves too.
@@ -20,6 +20,8 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from her2lab.yamlio import field_error
 
 SLUG = r"^[a-z0-9][a-z0-9_]*$"
 Slug = Annotated[str, Field(pattern=SLUG)]
@@ -53,15 +55,16 @@ class Provenance(Record):
     @field_validator("refs")
     @classmethod
     def _refs_positive(cls, v: list[int]) -> list[int]:
-        for r in v:
+        for i, r in enumerate(v):
             if r < 1:
-                raise ValueError(f"reference numbers start at 1; got {r}")
+                raise field_error((i,), "a reference number of 1 or more", str(r))
         return v
 
     @model_validator(mode="after")
     def _external_needs_citation(self) -> Provenance:
         if self.source == "external" and not self.citation:
-            raise ValueError("an external provenance needs a 'citation' naming the publication")
+            raise field_error("citation", "the publication an external provenance comes from",
+                              "nothing")
         return self
 
 
@@ -256,7 +259,7 @@ class CI(Record):
     @model_validator(mode="after")
     def _ordered(self) -> CI:
         if self.low is not None and self.high is not None and self.low > self.high:
-            raise ValueError(f"CI low ({self.low}) is above CI high ({self.high})")
+            raise field_error((), "CI low <= CI high", f"low {self.low}, high {self.high}")
         return self
 
 
@@ -316,46 +319,49 @@ class Outcome(Record):
         k = self.kind
         if k == "median":
             if self.arm is None:
-                raise ValueError("a median needs the 'arm' it belongs to")
+                raise field_error("arm", "the arm a median belongs to", "nothing")
             if self.unit not in ("months", "weeks"):
-                raise ValueError(f"a median needs unit months or weeks; got {self.unit!r}")
+                raise field_error("unit", "months or weeks (the unit of a median)",
+                                  repr(self.unit))
             if self.value is None and not self.not_reached:
-                raise ValueError("a median needs a 'value' (or not_reached: true)")
+                raise field_error("value", "a median (or not_reached: true)", "nothing")
         if k == "rate":
             if self.unit != "percent":
-                raise ValueError(f"a rate is given in percent; got unit {self.unit!r}")
+                raise field_error("unit", "percent (the unit of a rate)", repr(self.unit))
             if self.value is None:
-                raise ValueError("a rate needs a 'value'")
+                raise field_error("value", "a rate in percent", "nothing")
         if k in ("rate", "range") and self.unit == "percent":
             for name in ("value", "low", "high"):
                 v = getattr(self, name)
                 if v is not None and not 0 <= v <= 100:
-                    raise ValueError(f"'{name}' is a percentage and must lie in 0-100; got {v}")
+                    raise field_error(name, "a percentage in 0-100", str(v))
         if k == "range" and (self.low is None or self.high is None or self.low > self.high):
-            raise ValueError("a range needs 'low' <= 'high'")
+            raise field_error("low" if self.low is None else "high",
+                              "a range with both 'low' and 'high', low <= high",
+                              f"low {self.low}, high {self.high}")
         if k == "effect":
             if self.measure is None:
-                raise ValueError("an effect needs a 'measure' (HR, OR or difference)")
+                raise field_error("measure", "the measure of an effect: HR, OR or difference",
+                                  "nothing")
             if len(self.arms) != 2:
-                raise ValueError("an effect compares two 'arms': [experimental, reference]")
+                raise field_error("arms", "the two arms an effect compares: "
+                                  "[experimental, reference]", repr(self.arms))
             if self.value is None:
-                raise ValueError("an effect needs a 'value'")
+                raise field_error("value", "the estimate of the effect", "nothing")
             if self.measure in ("HR", "OR") and self.value <= 0:
-                raise ValueError(
-                    f"a {self.measure} is a ratio and must be above 0; got {self.value}"
-                )
+                raise field_error("value", f"a {self.measure} above 0 (a ratio)", str(self.value))
             if self.ci is not None:
                 lo, hi = self.ci.low, self.ci.high
                 if self.measure in ("HR", "OR") and lo is not None and lo <= 0:
-                    raise ValueError(f"a {self.measure} CI must lie above 0; got low {lo}")
+                    raise field_error(("ci", "low"), f"a {self.measure} CI above 0 (a ratio)",
+                                      f"low {lo}")
                 if (lo is not None and self.value < lo) or (hi is not None and self.value > hi):
-                    raise ValueError(
-                        f"the CI [{lo}, {hi}] does not contain its estimate {self.value}"
-                    )
+                    raise field_error("ci", f"a CI that contains its estimate {self.value}",
+                                      f"[{lo}, {hi}]")
         if k == "p_only" and self.p is None:
-            raise ValueError("a p_only outcome needs 'p'")
+            raise field_error("p", "the p-value of a p_only outcome", "nothing")
         if self.value is not None and not math.isfinite(self.value):
-            raise ValueError("'value' must be a finite number")
+            raise field_error("value", "a finite number", str(self.value))
         return self
 
 
@@ -387,19 +393,20 @@ class Trial(Record):
     @model_validator(mode="after")
     def _arms_and_outcomes(self) -> Trial:
         arm_ids = [a.id for a in self.arms]
-        dup = {a for a in arm_ids if arm_ids.count(a) > 1}
-        if dup:
-            raise ValueError(f"duplicate arm id(s) {sorted(dup)}")
-        out_ids = [o.id for o in self.outcomes]
-        dup = {o for o in out_ids if out_ids.count(o) > 1}
-        if dup:
-            raise ValueError(f"duplicate outcome id(s) {sorted(dup)}")
-        for o in self.outcomes:
-            for a in ([o.arm] if o.arm else []) + list(o.arms):
+        for kind, ids in (("arms", arm_ids), ("outcomes", [o.id for o in self.outcomes])):
+            for i, rid in enumerate(ids):
+                if rid in ids[:i]:
+                    raise field_error((kind, i, "id"), f"each {kind[:-1]} id once in a trial",
+                                      f"'{rid}' again")
+        known = ", ".join(arm_ids) or "none defined"
+        for i, o in enumerate(self.outcomes):
+            if o.arm is not None and o.arm not in arm_ids:
+                raise field_error(("outcomes", i, "arm"), f"an arm id of this trial ({known})",
+                                  f"'{o.arm}'")
+            for j, a in enumerate(o.arms):
                 if a not in arm_ids:
-                    raise ValueError(
-                        f"outcome '{o.id}' names arm '{a}', which is not one of {arm_ids}"
-                    )
+                    raise field_error(("outcomes", i, "arms", j),
+                                      f"an arm id of this trial ({known})", f"'{a}'")
         return self
 
 
@@ -433,12 +440,12 @@ class Conflict(Record):
         if self.preferred is not None:
             outs = [v.outcome for v in self.values if v.outcome]
             if self.preferred not in outs:
-                raise ValueError(
-                    f"'preferred' must be the outcome of one of the values {outs}; "
-                    f"got {self.preferred!r}"
-                )
+                raise field_error("preferred", "the outcome of one of the values ("
+                                  + (", ".join(outs) or "none given") + ")",
+                                  repr(self.preferred))
             if not self.resolution:
-                raise ValueError("a 'preferred' value needs a 'resolution' saying why")
+                raise field_error("resolution", "a resolution saying why a value is preferred",
+                                  "nothing")
         return self
 
     @property

@@ -44,7 +44,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from her2lab.knowledge.layout import DATA_DIR
 from her2lab.knowledge.schema import KnowledgeBase, Provenance, _norm
+from her2lab.knowledge.validate import load_directory
 
 __all__ = [
     "STORE_VERSION",
@@ -61,7 +63,12 @@ __all__ = [
 #: Bumped whenever the table layout changes, so old databases are not reused.
 STORE_VERSION = "1"
 
-_CODE = [Path(__file__).parent / n for n in ("schema.py", "load.py", "store.py")]
+#: The code whose behaviour a compiled database depends on (validation and compiling).
+_CODE = [
+    *(Path(__file__).parent / n for n in (
+        "schema.py", "layout.py", "records.py", "crossref.py", "validate.py", "store.py")),
+    Path(__file__).parent.parent / "yamlio.py",
+]
 
 
 def cache_dir() -> Path:
@@ -101,14 +108,10 @@ def db_path(data_dir: str | Path, digest: str | None = None) -> Path:
 def ensure_store(data_dir: str | Path | None = None) -> Path:
     """Path of the compiled database of ``data_dir`` (default: the shipped data), compiling it
     first when it is missing or the YAML changed. Raises ValidationError on invalid data."""
-    from her2lab.knowledge.load import DATA_DIR
-
     root = Path(data_dir) if data_dir is not None else DATA_DIR
     digest = content_hash(root)
     path = db_path(root, digest)
     if not _is_complete(path, digest):
-        from her2lab.knowledge.load import load_directory
-
         compile_kb(load_directory(root), path, digest=digest, source=root)
     return path
 
@@ -124,8 +127,6 @@ def load_or_compile(root: Path, digest: str) -> KnowledgeBase:
             return read_kb(path, digest)
         except (sqlite3.Error, ValueError, KeyError):
             pass  # stale or damaged: compile it again
-    from her2lab.knowledge.load import load_directory
-
     kb = load_directory(root)
     with contextlib.suppress(OSError, sqlite3.Error):
         compile_kb(kb, path, digest=digest, source=root)

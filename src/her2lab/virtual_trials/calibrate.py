@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
+from her2lab.errors import DataError
 from her2lab.knowledge import KnowledgeBase, Outcome, Trial, load
 from her2lab.virtual_trials.link import (
     BINARY,
@@ -518,7 +519,7 @@ def calibrate(
     kb = kb or load()
     targets = targets_from_kb(kb, as_of)
     if not targets:
-        raise ValueError(f"no trial result in the knowledge base is dated on or before {as_of}")
+        raise DataError(f"no trial result in the knowledge base is dated on or before {as_of}")
     pred = Predictor(ResponseModel(samples=samples, seed=seed), panel_size=panel_size, seed=seed)
     _warm(pred, targets, progress)
     scale_profile, potency_profile = _profiles(targets, pred, SCALE_GRID)

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from her2lab.errors import DataError
 from her2lab.knowledge.schema import Provenance
+from her2lab.yamlio import field_error
 
 __all__ = [
     "MECHANISMS",
@@ -103,9 +104,8 @@ class Interval(_Rec):
     @model_validator(mode="after")
     def _ordered(self) -> Interval:
         if not self.low <= self.value <= self.high:
-            raise ValueError(
-                f"expected low <= value <= high; got {self.low}, {self.value}, {self.high}"
-            )
+            raise field_error((), "low <= value <= high",
+                              f"{self.low}, {self.value}, {self.high}")
         return self
 
     def beta_params(self) -> tuple[float, float]:
@@ -215,7 +215,7 @@ def _shipped() -> PrevalenceTable:
 
 
 def _read(path: Path) -> PrevalenceTable:
-    from her2lab.knowledge.load import read_model_file
+    from her2lab.yamlio import read_model_file
 
     return read_model_file(path, PrevalenceTable)
 

@@ -36,6 +36,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from her2lab.errors import Problem, UnknownIdError, ValidationError
+from her2lab.yamlio import field_error
 
 if TYPE_CHECKING:
     from her2lab.knowledge import KnowledgeBase
@@ -109,9 +110,8 @@ class PopulationSpec(_Spec):
     def _disjoint(self) -> PopulationSpec:
         both = sorted(set(self.require) & set(self.exclude))
         if both:
-            raise ValueError(
-                "a mechanism either required or excluded, not both; got "
-                + ", ".join(both) + " in both")
+            raise field_error((), "a mechanism either required or excluded, not both",
+                              ", ".join(both) + " in both")
         return self
 
 
@@ -145,7 +145,7 @@ class TrialSpec(_Spec):
         seen: set[str] = set()
         for arm in arms:
             if arm.name in seen:
-                raise ValueError(f"each arm name once; got {arm.name!r} twice")
+                raise field_error((), "each arm name once", f"{arm.name!r} twice")
             seen.add(arm.name)
         return arms
 
@@ -155,7 +155,7 @@ class TrialSpec(_Spec):
         arms = info.data.get("arms")
         if arms is not None and control not in [a.name for a in arms]:
             names = ", ".join(a.name for a in arms)
-            raise ValueError(f"the name of one of the arms ({names}); got {control!r}")
+            raise field_error((), f"the name of one of the arms ({names})", repr(control))
         return control
 
     @model_validator(mode="after")
@@ -163,13 +163,11 @@ class TrialSpec(_Spec):
         if self.accrual_months is None:
             self.accrual_months = ACCRUAL_MONTHS[self.setting]
         if self.is_binary and self.control_median_months is not None:
-            raise ValueError(
-                f"'control_median_months' only for a time-to-event endpoint; got it with "
-                f"{self.endpoint.value}")
+            raise field_error("control_median_months", "a control median only for a "
+                              "time-to-event endpoint", f"one with {self.endpoint.value}")
         if not self.is_binary and self.control_rate is not None:
-            raise ValueError(
-                f"'control_rate' only for a binary endpoint (pCR, ORR); got it with "
-                f"{self.endpoint.value}")
+            raise field_error("control_rate", "a control rate only for a binary endpoint "
+                              "(pCR, ORR)", f"one with {self.endpoint.value}")
         return self
 
     @property
@@ -260,7 +258,7 @@ def load_spec(path: str | Path, kb: KnowledgeBase | None = None) -> TrialSpec:
     once as a :class:`~her2lab.errors.ValidationError`; each names the file, the line, the
     field (``arms[1].regimen[0]``), what was expected and what was found.
     """
-    from her2lab.knowledge.load import problems_from_pydantic, read_yaml_document
+    from her2lab.yamlio import problems_from_pydantic, read_yaml_document
 
     path = Path(path)
     file = str(path)

@@ -21,6 +21,7 @@ from typing import Literal
 from her2lab.boolnet.expr import Var, parse_expr, to_bnet
 from her2lab.boolnet.model import Model, Node
 from her2lab.errors import ModelDefinitionError, ModelSyntaxError
+from her2lab.textfile import read_text
 
 __all__ = ["format_bnet", "parse_bnet", "read_bnet", "write_bnet"]
 
@@ -97,7 +98,8 @@ def parse_bnet(
 def read_bnet(path: str | Path, *, undefined: Literal["error", "input"] = "error") -> Model:
     """Read a ``.bnet`` file (see :func:`parse_bnet`)."""
     path = Path(path)
-    return parse_bnet(path.read_text(), source=str(path), undefined=undefined, name=path.stem)
+    text = read_text(path, what="bnet model", error=ModelSyntaxError)
+    return parse_bnet(text, source=str(path), undefined=undefined, name=path.stem)
 
 
 def format_bnet(model: Model) -> str:

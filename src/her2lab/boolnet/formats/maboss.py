@@ -42,6 +42,7 @@ from her2lab.boolnet.expr import (
 )
 from her2lab.boolnet.model import DEFAULT_RATE_DOWN, DEFAULT_RATE_UP, JointInitial, Model, Node
 from her2lab.errors import ModelDefinitionError, ModelSyntaxError
+from her2lab.textfile import read_text
 
 __all__ = ["format_maboss", "parse_maboss", "read_maboss", "write_maboss"]
 
@@ -353,8 +354,10 @@ def read_maboss(bnd: str | Path, cfg: str | Path | None = None) -> Model:
     if cfg is None:
         beside = bnd.with_suffix(".cfg")
         cfg = beside if beside.exists() else None
-    cfg_text = Path(cfg).read_text() if cfg is not None else ""
-    return parse_maboss(bnd.read_text(), cfg_text, bnd_source=str(bnd),
+    cfg_text = (read_text(cfg, what="MaBoSS .cfg", error=ModelSyntaxError)
+                if cfg is not None else "")
+    bnd_text = read_text(bnd, what="MaBoSS .bnd model", error=ModelSyntaxError)
+    return parse_maboss(bnd_text, cfg_text, bnd_source=str(bnd),
                         cfg_source=str(cfg) if cfg is not None else "<cfg>", name=bnd.stem)
 
 

@@ -20,6 +20,7 @@ import libsbml
 from her2lab.boolnet.expr import And, Const, Expr, Not, Or, Var, Xor
 from her2lab.boolnet.model import Model, Node
 from her2lab.errors import ModelDefinitionError, ModelSyntaxError
+from her2lab.textfile import read_text
 
 __all__ = ["format_sbmlqual", "parse_sbmlqual", "read_sbmlqual", "write_sbmlqual"]
 
@@ -166,7 +167,8 @@ def parse_sbmlqual(text: str, *, source: str = "<sbml>", name: str | None = None
 def read_sbmlqual(path: str | Path) -> Model:
     """Read an SBML-qual file (``.sbml`` or ``.xml``)."""
     path = Path(path)
-    return parse_sbmlqual(path.read_text(), source=str(path), name=path.stem)
+    text = read_text(path, what="SBML-qual model", error=ModelSyntaxError)
+    return parse_sbmlqual(text, source=str(path), name=path.stem)
 
 
 def _formula(e: Expr) -> str:

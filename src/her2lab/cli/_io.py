@@ -1,0 +1,166 @@
+"""What every command shares: the ``--format`` option, plain and machine output, output paths.
+
+- :func:`format_option` is the one ``--format`` type: a choice among the formats a command
+  supports, checked by the parser before any work (``--format xml`` is a usage error).
+- :func:`write_json` / :func:`write_csv` / :func:`echo` write plain bytes: no colour, no markup,
+  no wrapping, whatever the terminal or ``FORCE_COLOR`` says.
+- :func:`console` gives a rich console for tables: on a terminal it follows the terminal; written
+  to a file or a pipe it is wide enough never to truncate or fold a cell.
+- :func:`note` writes a plain line to standard error (``wrote out/x.csv``); text from a user
+  (a file called ``model[draft].bnet``) is never read as markup.
+- :func:`check_output_file` / :func:`check_output_dir` fail before work starts when an output
+  cannot be written; :func:`atomic_write_text` writes a file whole or not at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from her2lab.atomic import atomic_write_text
+from her2lab.errors import OutputError
+
+__all__ = [
+    "atomic_write_text",
+    "check_output_dir",
+    "check_output_file",
+    "console",
+    "echo",
+    "format_option",
+    "note",
+    "write_csv",
+    "write_json",
+]
+
+#: Width of a console that writes to a file or pipe: wide enough for any table we print.
+FILE_WIDTH = 10_000
+
+
+def format_option(*choices: str, default: str | None = None, help: str | None = None) -> Any:
+    """The ``--format`` option (alias ``-f``) accepting exactly ``choices`` (the first is the
+    default unless ``default`` says otherwise), case-insensitively.
+
+    Checked by the parser, before any work: anything else is a usage error naming the
+    choices (``typer.BadParameter``, public in every typer release we support).
+    """
+    allowed = tuple(c.lower() for c in choices)
+
+    def check(value):
+        key = str(value).strip().lower()
+        if key not in allowed:
+            raise typer.BadParameter(
+                f"expected one of {', '.join(allowed)}; got {value!r}")
+        return key
+
+    return typer.Option(
+        default or allowed[0], "--format", "-f", callback=check,
+        metavar="[" + "|".join(allowed) + "]",
+        help=help or "Output format: " + ", ".join(allowed) + ".",
+    )
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """Write ``text`` and a newline, as is (no markup, no colour, no wrapping)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def note(text: str) -> None:
+    """A plain line on standard error (progress and 'wrote ...' messages)."""
+    echo(text, err=True)
+
+
+def write_json(data: Any, out: Path | None = None, *, indent: int | None = 1) -> None:
+    """``data`` as JSON on standard output (or atomically into ``out``); byte-clean."""
+    text = json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        atomic_write_text(out, text)
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    w.writerows(["" if v is None else v for v in row] for row in rows)
+    return buf.getvalue()
+
+
+def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]],
+              out: Path | None = None) -> None:
+    """A CSV table on standard output (or atomically into ``out``); byte-clean."""
+    text = csv_text(columns, rows)
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        atomic_write_text(out, text)
+
+
+def console(*, stderr: bool = False) -> Any:
+    """A rich console for tables and panels.
+
+    On a terminal it follows the terminal's width; written to a file or a pipe it is
+    :data:`FILE_WIDTH` wide so that no table is truncated (``…``) or folded, whatever
+    ``COLUMNS`` says.
+    """
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    tty = hasattr(stream, "isatty") and stream.isatty()
+    return Console(file=stream, highlight=False, soft_wrap=False,
+                   width=None if tty else FILE_WIDTH)
+
+
+# --------------------------------------------------------------------------- output paths
+
+
+def check_output_file(path: Path, *, option: str = "-o") -> Path:
+    """Fail now (an :class:`~her2lab.errors.OutputError`) when ``path`` cannot be written.
+
+    The file need not exist; its directory must exist (or be creatable) and be writable, and
+    ``path`` must not be a directory.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{option} {path}: expected a file to write; found a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    _check_dir(parent, f"{option} {path}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputError(f"{option} {path}: the file exists and cannot be overwritten "
+                          "(no write permission)")
+    return path
+
+
+def check_output_dir(path: Path, *, option: str = "-o") -> Path:
+    """Fail now when ``path`` cannot be used as an output directory (it is a file, or it or
+    its nearest existing parent is not writable)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{option} {path}: expected a directory for the outputs; "
+                          "found a file")
+    _check_dir(path, f"{option} {path}")
+    return path
+
+
+def _check_dir(path: Path, what: str) -> None:
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise OutputError(f"{what}: {probe} is a file, not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"{what}: the directory {probe} is not writable")

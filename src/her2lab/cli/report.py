@@ -1,0 +1,69 @@
+"""``her2lab report``: the strategy report for a tumor profile and a setting.
+
+::
+
+    her2lab report --profile pten_loss,trastuzumab_pretreated --setting metastatic_pretreated \
+        -o report.pdf
+    her2lab report --profile profile.yaml --setting neoadjuvant --as-of 2014-08-12 -o report.html
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from her2lab.errors import DataError
+
+_SUFFIXES = (".html", ".pdf", ".json")
+
+
+def report(
+    profile: str = typer.Option(
+        ..., "--profile", help="Mechanisms, biomarkers and attributes, comma-separated, with "
+        "degrees where the model takes them (pten_loss,p95her2:0.5,hr_positive), or a YAML file; "
+        "'none' for a trastuzumab-sensitive tumor."),
+    setting: str = typer.Option(
+        ..., "--setting", help="A setting of the knowledge base (neoadjuvant, adjuvant, "
+        "metastatic_first_line, metastatic_pretreated, ...)."),
+    out: Path = typer.Option(..., "-o", "--out", help="report.html, report.pdf or report.json"),
+    as_of: str = typer.Option(None, "--as-of", help="Only evidence published by this date "
+                              "(YYYY-MM-DD)."),
+    calibration: Path = typer.Option(None, "--calibration", help="A calibration JSON of "
+                                     "'her2lab trials calibrate' for the virtual trials."),
+    samples: int = typer.Option(1000, "--samples", min=1, help="Pathway-model trajectories."),
+    replicates: int = typer.Option(40, "--replicates", min=1, help="Virtual trials per regimen."),
+    seed: int = typer.Option(20140812, "--seed", min=0, help="Random seed."),
+) -> None:
+    """Rank regimens for a tumor profile and setting, with ESCAT-graded clinical evidence and
+    the model's in-silico rationale. A research output, not medical advice."""
+    from her2lab.report import DISCLAIMER, strategy_report
+
+    suffix = out.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise DataError(f"-o {out}: expected a file ending in {', '.join(_SUFFIXES)}; got "
+                        f"{suffix or 'no suffix'!r}")
+    date = None
+    if as_of is not None:
+        try:
+            date = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise DataError(f"--as-of: expected a date YYYY-MM-DD; got {as_of!r}") from None
+    err = Console(stderr=True)
+    with err.status("simulating the pathway model and virtual trials ..."):
+        rep = strategy_report(profile, setting, as_of=date, calibration=calibration,
+                              samples=samples, replicates=replicates, seed=seed)
+    if suffix == ".pdf":
+        rep.write_pdf(out)
+    elif suffix == ".json":
+        rep.write_json(out)
+    else:
+        rep.write_html(out)
+    console = Console(soft_wrap=True)
+    for r in rep.ranked[:5]:
+        console.print(f"{r.rank}. {r.label} [ESCAT {r.tier}] {r.key_evidence()}",
+                      markup=False, highlight=False)
+    console.print(f"wrote {out} ({len(rep.ranked)} regimens)", markup=False, highlight=False)
+    console.print(DISCLAIMER + ".", markup=False, highlight=False)

@@ -1,0 +1,725 @@
+"""The strategy report: regimens ranked for a tumor profile and a setting, evidence first.
+
+>>> from her2lab.report import strategy_report
+>>> rep = strategy_report("pten_loss,trastuzumab_pretreated",  # doctest: +SKIP
+...                       "metastatic_pretreated")
+>>> [r.label for r in rep.ranked][:2]  # doctest: +SKIP
+>>> rep.write_pdf("report.pdf")  # doctest: +SKIP
+
+Candidates are the regimens of the knowledge base's trial arms (experimental or single arms) in
+the report's setting, and regimens elsewhere that contain a drug the knowledge base says
+counteracts one of the profile's mechanisms. Each gets its clinical evidence (graded on ESCAT,
+:mod:`her2lab.report.evidence`), pooled effects where several trials report one comparison,
+its mechanistic rationale from the pathway model and its predicted effect from a virtual
+trial of patients with exactly this profile; the last two are in silico and never enter a
+tier. The ranking rule is :data:`RANKING_RULE`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from her2lab.errors import DataError, Problem, UnknownIdError, ValidationError
+from her2lab.knowledge import KnowledgeBase, Setting, Trial
+from her2lab.report.evidence import (
+    ESCAT_CITATION,
+    EvidenceItem,
+    MetaPooled,
+    benefit_bound,
+    outcome_items,
+    tier_rank,
+)
+from her2lab.report.profile import Profile, parse_profile
+
+__all__ = [
+    "DISCLAIMER",
+    "RANKING_RULE",
+    "Prediction",
+    "RankedRegimen",
+    "Rationale",
+    "StrategyReport",
+    "strategy_report",
+]
+
+DISCLAIMER = "Research output, not medical advice"
+
+RANKING_RULE = (
+    "The best ESCAT tier of the regimen's clinical evidence in this setting (I-A first; "
+    "evidence from other settings gives at most III-A; no graded evidence is X).",
+    "Within a tier: the number of the profile's biomarkers for which a trial subgroup shows "
+    "more benefit from the regimen (tier II-A results), more first.",
+    "Then the conservative end of the regimen's best comparative effect in this setting "
+    "(the upper 95% limit of its HR, pooled over trials where several report it; for odds "
+    "ratios the lower limit), the more certain benefit first.",
+    "Regimens equal on 1 and 2 whose 95% intervals overlap are marked as not separated by "
+    "the evidence; regimens without a comparative effect follow in alphabetical order.",
+    "In-silico results (pathway model, virtual trials) are shown beside each regimen and never "
+    "change its tier or its rank.",
+)
+
+SETTING_ENDPOINT = {
+    "neoadjuvant": "pCR",
+    "adjuvant": "DFS",
+    "post_neoadjuvant": "DFS",
+    "extended_adjuvant": "DFS",
+    "metastatic_first_line": "PFS",
+    "metastatic_pretreated": "PFS",
+}
+"""The virtual trial's end point per setting (the primary end point most trials there use)."""
+
+WEEKS_PER_MONTH = 52.0 / 12.0
+
+
+# --------------------------------------------------------------------------- typed entries
+
+
+@dataclass(frozen=True)
+class Rationale:
+    """In silico: what the pathway model says of the regimen on this profile."""
+
+    counteracts: tuple[tuple[str, str], ...]
+    """(mechanism ID, name) of the profile's mechanisms the regimen counteracts (knowledge
+    base's ``counteracted_by``)."""
+    added: tuple[str, ...]
+    """The drugs whose effect is shown: the trial's tested drugs within the regimen."""
+    without: tuple[str, ...]
+    response_with: float
+    response_with_se: float
+    response_without: float
+    response_without_se: float
+    response_untreated: float
+    response_sensitive: float
+    """The same regimen on a trastuzumab-sensitive tumor (the empty profile)."""
+    nodes: tuple[tuple[str, float, float], ...]
+    """(node, P(ON) without, P(ON) with): the nodes whose activity the added drugs change most."""
+    rates_with: dict[str, Any] | None
+    rates_without: dict[str, Any] | None
+    samples: int
+    seed: int
+
+    @property
+    def gain(self) -> float:
+        return self.response_with - self.response_without
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["gain"] = self.gain
+        d["kind"] = "in silico (pathway model)"
+        return d
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """In silico: a virtual trial of the regimen against its control in this profile."""
+
+    endpoint: str
+    measure: str
+    estimate: float
+    low: float
+    high: float
+    control: str
+    control_regimen: tuple[str, ...]
+    n_per_arm: int
+    replicates: int
+    power: float
+    calibration: str
+    note: str
+
+    def result_text(self) -> str:
+        return (f"{self.measure} {self.estimate:.2f} (95% of virtual trials {self.low:.2f}-"
+                f"{self.high:.2f})")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["kind"] = "in silico (virtual trials)"
+        d["result"] = self.result_text()
+        return d
+
+
+@dataclass(frozen=True)
+class RankedRegimen:
+    """One regimen of the report with its evidence, tier, rationale and prediction."""
+
+    rank: int
+    regimen: tuple[str, ...]
+    label: str
+    tier: str
+    tier_reason: str
+    evidence: tuple[EvidenceItem, ...]
+    other_evidence: tuple[EvidenceItem, ...]
+    pooled: tuple[MetaPooled, ...]
+    profile_matches: tuple[str, ...]
+    statements: tuple[str, ...]
+    trials: tuple[str, ...]
+    rationale: Rationale | None
+    prediction: Prediction | None
+    not_separated_from: tuple[int, ...] = ()
+    notes: tuple[str, ...] = ()
+    sort_key: tuple = field(default=(), repr=False, compare=False)
+
+    @property
+    def clinical_items(self) -> tuple[EvidenceItem, ...]:
+        return self.evidence + self.other_evidence
+
+    def key_evidence(self) -> str:
+        """One line: the pooled effect where there is one, else the best result of the tier."""
+        if self.pooled:
+            p = self.pooled[0]
+            return f"{', '.join(p.studies)}: {p.result_text()}"
+        graded = [e for e in self.clinical_items if e.tier == self.tier]
+        if not graded:
+            return self.tier_reason
+        e = min(graded, key=lambda x: (x.subgroup is not None, -benefit_bound(x)))
+        sub = f" ({e.subgroup})" if e.subgroup else ""
+        return f"{e.trial_name}{sub}: {e.result_text()}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank, "regimen": list(self.regimen), "label": self.label,
+            "tier": self.tier, "tier_reason": self.tier_reason,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "other_evidence": [e.to_dict() for e in self.other_evidence],
+            "pooled": [p.to_dict() for p in self.pooled],
+            "profile_matches": list(self.profile_matches),
+            "statements": list(self.statements), "trials": list(self.trials),
+            "in_silico": {
+                "rationale": self.rationale.to_dict() if self.rationale else None,
+                "prediction": self.prediction.to_dict() if self.prediction else None,
+            },
+            "not_separated_from": list(self.not_separated_from), "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class StrategyReport:
+    """A ranked, evidence-graded strategy report for one profile and setting."""
+
+    profile: Profile
+    setting: str
+    as_of: dt.date | None
+    calibration: str
+    ranked: tuple[RankedRegimen, ...]
+    untested: tuple[dict[str, Any], ...]
+    conflicts: tuple[dict[str, Any], ...]
+    findings: tuple[dict[str, Any], ...]
+    left_out: tuple[str, ...]
+    settings: dict[str, Any]
+    created: str
+    profile_notes: tuple[str, ...] = ()
+
+    disclaimer: str = DISCLAIMER
+    ranking_rule: tuple[str, ...] = RANKING_RULE
+    escat_citation: str = ESCAT_CITATION
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "disclaimer": self.disclaimer, "profile": self.profile.to_dict(),
+            "setting": self.setting, "as_of": self.as_of.isoformat() if self.as_of else None,
+            "calibration": self.calibration, "ranking_rule": list(self.ranking_rule),
+            "evidence_scale": self.escat_citation,
+            "ranked": [r.to_dict() for r in self.ranked], "untested": list(self.untested),
+            "conflicts": list(self.conflicts), "findings": list(self.findings),
+            "left_out": list(self.left_out), "settings": self.settings,
+            "profile_notes": list(self.profile_notes),
+        }
+
+    def to_html(self) -> str:
+        from her2lab.report.render import render_html
+
+        return render_html(self)
+
+    def write_html(self, path: str | Path) -> Path:
+        from her2lab.report.render import write_atomic
+
+        return write_atomic(Path(path), self.to_html().encode("utf-8"))
+
+    def write_pdf(self, path: str | Path) -> Path:
+        from her2lab.report.render import write_pdf
+
+        return write_pdf(self, Path(path))
+
+    def write_json(self, path: str | Path) -> Path:
+        from her2lab.report.render import write_atomic
+
+        return write_atomic(Path(path), json.dumps(self.to_dict(), indent=1).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- candidates
+
+
+def _setting(setting: str) -> str:
+    key = str(setting).strip().lower().replace("-", "_").replace(" ", "_")
+    values = [s.value for s in Setting]
+    if key not in values:
+        raise UnknownIdError("setting", str(setting), values)
+    return key
+
+
+def _regimen_label(kb: KnowledgeBase, regimen: Iterable[str]) -> str:
+    names = [kb.drug(d).name for d in regimen]
+    return " + ".join(names)
+
+
+def _order(kb: KnowledgeBase, regimen: Iterable[str]) -> tuple[str, ...]:
+    """Drugs in the knowledge base's order (targeted agents before chemotherapy)."""
+    pos = {d.id: i for i, d in enumerate(kb.drugs)}
+    return tuple(sorted(set(regimen), key=lambda d: pos.get(d, 999)))
+
+
+def _counteracting(kb: KnowledgeBase, profile: Profile) -> dict[str, set[str]]:
+    """drug -> the profile's mechanisms it counteracts (knowledge base)."""
+    out: dict[str, set[str]] = {}
+    for m in profile.mechanism_ids:
+        for d in kb.mechanism(m).counteracted_by:
+            out.setdefault(d, set()).add(m)
+    return out
+
+
+def _candidates(
+    kb: KnowledgeBase, setting: str, profile: Profile, counter: dict[str, set[str]]
+) -> dict[tuple[str, ...], list[tuple[Trial, str]]]:
+    """regimen -> [(trial, arm id)] for the arms that make it a candidate."""
+    from her2lab.report.evidence import _in_setting
+
+    out: dict[tuple[str, ...], list[tuple[Trial, str]]] = {}
+    for t in kb.trials:
+        here = _in_setting(t, setting)
+        for a in t.arms:
+            if a.role == "control" or not a.regimen:
+                continue
+            reg = _order(kb, a.regimen)
+            if here or set(reg) & set(counter):
+                out.setdefault(reg, []).append((t, a.id))
+    # regimens with arms elsewhere: keep all their arms so their evidence is complete
+    for t in kb.trials:
+        for a in t.arms:
+            reg = _order(kb, a.regimen)
+            if a.role != "control" and reg in out and (t, a.id) not in out[reg]:
+                out[reg].append((t, a.id))
+    return out
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+def _pool(items: list[EvidenceItem]) -> MetaPooled | None:
+    """Random-effects pooled effect of several trials' comparisons (her2lab.synthesis)."""
+    if len({i.trial for i in items}) < 2:
+        return None
+    try:
+        from her2lab.report._pool import pool_effects
+    except ImportError:  # pragma: no cover - synthesis is part of the package
+        return None
+    return pool_effects(items)
+
+
+# --------------------------------------------------------------------------- in silico
+
+
+def _simulate(profile: Profile, regimen: Iterable[str], samples: int, seed: int):
+    from her2lab.pathway import simulate
+
+    return simulate(_pathway_profile(profile), list(regimen), samples=samples, seed=seed)
+
+
+def _pathway_profile(profile: Profile) -> Any:
+    """The profile in the form the pathway model takes: mechanism -> degree, and the
+    ``hr_positive`` attribute where the model has it."""
+    from her2lab.pathway import MECHANISMS
+
+    prof: dict[str, float] = profile.pathway_profile()
+    if profile.hr_positive and "hr_positive" in _pathway_attributes():
+        prof["hr_positive"] = profile.hr_positive
+    return {m: d for m, d in prof.items() if m in MECHANISMS or m == "hr_positive"}
+
+
+def _pathway_attributes() -> set[str]:
+    import her2lab.pathway as pw
+
+    return set(getattr(pw, "ATTRIBUTES", ()))
+
+
+def _rates(res: Any) -> dict[str, Any] | None:
+    """Growth and kill rates per day of a pathway result, where the model gives them."""
+    rates = getattr(res, "rates", None)
+    if rates is None:
+        return None
+    if hasattr(rates, "to_dict"):
+        return dict(rates.to_dict())
+    d = dataclasses.asdict(rates) if dataclasses.is_dataclass(rates) else dict(rates)
+    d.setdefault("total_kill", float(sum(d.get("kill", {}).values())))
+    return d
+
+
+def _rationale(
+    kb: KnowledgeBase, profile: Profile, regimen: tuple[str, ...], added: tuple[str, ...],
+    counter: dict[str, set[str]], samples: int, seed: int,
+) -> Rationale:
+    without = tuple(d for d in regimen if d not in added)
+    r_with = _simulate(profile, regimen, samples, seed)
+    r_without = _simulate(profile, without, samples, seed)
+    r_none = _simulate(profile, (), samples, seed)
+    r_sens = _simulate(Profile(), regimen, samples, seed)
+    ignore = {"Proliferation", "Apoptosis", "Survival_loss", "Immune_kill"}
+    deltas = sorted(
+        ((n, r_without.nodes[n], r_with.nodes[n]) for n in r_with.nodes
+         if n not in ignore and abs(r_with.nodes[n] - r_without.nodes[n]) > 0.02),
+        key=lambda x: -abs(x[2] - x[1]),
+    )[:6]
+    mechs = sorted({m for d in regimen for m in counter.get(d, ())})
+    return Rationale(
+        counteracts=tuple((m, kb.mechanism(m).name) for m in mechs), added=added,
+        without=without, response_with=r_with.response, response_with_se=r_with.response_se,
+        response_without=r_without.response, response_without_se=r_without.response_se,
+        response_untreated=r_none.response, response_sensitive=r_sens.response,
+        nodes=tuple(deltas), rates_with=_rates(r_with), rates_without=_rates(r_without),
+        samples=samples, seed=seed,
+    )
+
+
+def _control_median(kb: KnowledgeBase, t: Trial | None, control_arm: str | None,
+                    endpoint: str) -> float | None:
+    if t is None or control_arm is None:
+        return None
+    for o in t.outcomes:
+        if (o.kind == "median" and o.arm == control_arm and o.endpoint.value == endpoint
+                and o.value is not None and o.subgroup is None):
+            return o.value / WEEKS_PER_MONTH if o.unit == "weeks" else o.value
+    return None
+
+
+def _control_rate(t: Trial | None, control_arm: str | None, endpoint: str) -> float | None:
+    if t is None or control_arm is None:
+        return None
+    for o in t.outcomes:
+        if (o.kind == "rate" and o.arm == control_arm and o.endpoint.value == endpoint
+                and o.value is not None and o.subgroup is None and 0 < o.value < 100):
+            return o.value / 100.0
+    return None
+
+
+def _prediction(
+    kb: KnowledgeBase, profile: Profile, setting: str, regimen: tuple[str, ...],
+    source: Trial | None, control_arm: str | None, control: tuple[str, ...], params: Any,
+    calibration: str, *, n_per_arm: int, replicates: int, samples: int, seed: int,
+) -> Prediction | None:
+    """A virtual trial of ``regimen`` against ``control`` in patients with this profile."""
+    from her2lab.virtual_trials import TrialSpec
+    from her2lab.virtual_trials.population import MECHANISMS as TRIAL_MECHANISMS
+    from her2lab.virtual_trials.trial import TrialPlan, run_trial
+
+    endpoint = SETTING_ENDPOINT.get(setting)
+    if endpoint is None:
+        return None
+    present = sorted(m for m, d in profile.mechanisms.items() if d >= 0.5)
+    absent = sorted(m for m in TRIAL_MECHANISMS if m not in present)
+    spec: dict[str, Any] = {
+        "name": f"virtual {'+'.join(regimen)} vs {'+'.join(control) or 'none'}",
+        "setting": setting,
+        "population": {"prior_trastuzumab": profile.trastuzumab_pretreated,
+                       "require": present, "exclude": absent},
+        "arms": [{"name": "experimental", "regimen": list(regimen), "n": n_per_arm},
+                 {"name": "control", "regimen": list(control), "n": n_per_arm}],
+        "control": "control", "endpoint": endpoint,
+    }
+    if endpoint == "pCR":
+        rate = _control_rate(source, control_arm, endpoint)
+        if rate is not None:
+            spec["control_rate"] = rate
+    else:
+        med = _control_median(kb, source, control_arm, endpoint)
+        if med is None and source is not None and endpoint == "PFS":
+            med = _control_median(kb, source, control_arm, "TTP")
+        if med is not None:
+            spec["control_median_months"] = med
+    plan = TrialPlan.from_spec(TrialSpec.model_validate(spec))
+    res = run_trial(plan, params, replicates=replicates, seed=seed, samples=samples,
+                    panel_size=8)
+    stat = res["replicates"]["statistics"]
+    est = stat["effect.estimate"]
+    degrees = [m for m, d in profile.mechanisms.items() if d < 1]
+    note = ("patients with exactly this profile's mechanisms; "
+            f"control anchored on {'the trial' if source else 'the setting default'}")
+    if degrees:
+        note += ("; the virtual trials take mechanisms as present or absent: degree >= 0.5 "
+                 f"counted present ({', '.join(sorted(degrees))})")
+    return Prediction(
+        endpoint=endpoint, measure=res["effect"]["measure"], estimate=float(est["median"]),
+        low=float(est["p2_5"]), high=float(est["p97_5"]), control=_regimen_label(kb, control)
+        if control else "no treatment", control_regimen=control, n_per_arm=n_per_arm,
+        replicates=replicates, power=float(res["replicates"]["power"]),
+        calibration=calibration, note=note,
+    )
+
+
+def _params(calibration: str | Path | None) -> tuple[Any, str]:
+    from her2lab.virtual_trials.link import LinkParams
+
+    if calibration is None:
+        return LinkParams(), "uncalibrated: the link's prior centres (no --calibration given)"
+    path = Path(calibration)
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        params = LinkParams(**d["params"])
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read the calibration file: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError([Problem(str(path), "params", "a calibration JSON written by "
+                                       "'her2lab trials calibrate' with 'params': {beta, "
+                                       "gamma, ...}", f"{type(exc).__name__}: {exc}")],
+                              "the calibration file is not valid") from None
+    as_of = d.get("as_of", "?")
+    return params, f"calibration {path.name} (as of {as_of})"
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def _profile_notes(kb: KnowledgeBase, prof: Profile, setting: str) -> list[str]:
+    """Where each item of the profile enters the report (and where it does not)."""
+    subgroups = {o.subgroup for t in kb.trials for o in t.outcomes if o.subgroup}
+    notes = []
+    for m, d in sorted(prof.mechanisms.items()):
+        bms = [b for b in prof.biomarkers if b in subgroups and
+               (kb.biomarker(b).mechanism == m)]
+        clin = (f"clinical evidence through the trial subgroups of {', '.join(bms)}" if bms
+                else "no trial subgroup for it in the knowledge base")
+        vt = "present" if d >= 0.5 else "absent (degree below 0.5)"
+        notes.append(f"{m}: pathway model at degree {d:g}; virtual trials: {vt}; {clin}")
+    for b in prof.biomarkers:
+        if kb.biomarker(b).mechanism is None or b not in {
+                x for x, mm in _BIOMARKER_MECHANISM().items() if mm in prof.mechanisms}:
+            where = ("clinical evidence through its trial subgroups" if b in subgroups
+                     else "no trial subgroup for it in the knowledge base")
+            notes.append(f"{b}: biomarker without a pathway-model setting; {where}")
+    if prof.hr_positive:
+        model = ("pathway model at degree " + f"{prof.hr_positive:g}"
+                 if "hr_positive" in _pathway_attributes()
+                 else "not taken by this version of the pathway model")
+        notes.append(f"hr_positive: {model}; no hormone-receptor subgroup in the knowledge "
+                     "base, so the clinical evidence is that of all HER2-positive patients")
+    if prof.trastuzumab_pretreated is not None:
+        pre = prof.trastuzumab_pretreated
+        notes.append("trastuzumab_pretreated: the virtual trials enrol patients "
+                     + ("after" if pre else "without") + " prior trastuzumab")
+        if pre and setting in ("neoadjuvant", "adjuvant", "metastatic_first_line"):
+            notes.append(f"note: a trastuzumab-pretreated profile in the {setting} setting; "
+                         "the setting's trials enrolled mostly trastuzumab-naive patients")
+    return notes
+
+
+def _BIOMARKER_MECHANISM() -> dict[str, str]:
+    from her2lab.report.profile import BIOMARKER_MECHANISM
+
+    return BIOMARKER_MECHANISM
+
+
+
+def _statements(kb: KnowledgeBase, profile: Profile, regimen: tuple[str, ...]) -> list[str]:
+    out = []
+    words = {"more_benefit": "more benefit from", "less_benefit": "less benefit from",
+             "no_interaction": "no interaction with", "prognostic_poor": "poor prognosis with",
+             "predictive_response": "response to"}
+    for b in profile.biomarkers:
+        bm = kb.biomarker(b)
+        for s in bm.statements:
+            if s.drug in regimen:
+                src = s.provenance.locator + (f", refs {', '.join(map(str, s.provenance.refs))}"
+                                              if s.provenance.refs else "")
+                graded = (f"; trial results: {', '.join(s.outcomes)}" if s.outcomes
+                          else "; no trial result in the knowledge base (not graded)")
+                out.append(f"{bm.name}: {words.get(s.direction, s.direction)} "
+                           f"{kb.drug(s.drug).name} (seed, {src}){graded}")
+    return out
+
+
+def _choose_source(items: list[EvidenceItem], trials: list[Trial], setting: str,
+                   kb: KnowledgeBase) -> Trial | None:
+    """The trial the virtual trial copies: the best in-setting randomised comparison, else
+    a trial with results, else a randomised trial of the regimen (in the setting first)."""
+    from her2lab.report.evidence import _in_setting
+
+    comp = [e for e in items if e.comparative and e.subgroup is None and e.in_setting]
+    if comp:
+        return kb.trial(max(comp, key=benefit_bound).trial)
+    if items:
+        return kb.trial(items[0].trial)
+    if not trials:
+        return None
+    return min(trials, key=lambda t: (not _in_setting(t, setting), not t.randomized))
+
+
+def _control_of(t: Trial | None, arm_ids: set[str], regimen: tuple[str, ...],
+                kb: KnowledgeBase) -> tuple[str | None, tuple[str, ...]]:
+    if t is None:
+        return None, ()
+    if t.randomized:
+        ctrl = next((a for a in t.arms if a.role == "control"), None)
+        if ctrl is not None and ctrl.id not in arm_ids:
+            return ctrl.id, _order(kb, ctrl.regimen)
+    return None, tuple(d for d in regimen if d not in set(t.drugs_tested))
+
+
+def _overlap(a: RankedRegimen, b: RankedRegimen) -> bool:
+    def interval(r: RankedRegimen) -> tuple[float, float] | None:
+        if r.pooled:
+            p = r.pooled[0]
+            return math.log(p.ci_low), math.log(p.ci_high)
+        comp = [e for e in r.evidence if e.comparative and e.subgroup is None and e.ci_low]
+        if not comp:
+            return None
+        e = max(comp, key=benefit_bound)
+        return math.log(e.ci_low), math.log(e.ci_high)
+
+    ia, ib = interval(a), interval(b)
+    if ia is None or ib is None:
+        return False
+    return ia[0] <= ib[1] and ib[0] <= ia[1]
+
+
+def strategy_report(
+    profile: str | Path | Profile | dict[str, Any] | None,
+    setting: str,
+    *,
+    as_of: dt.date | str | None = None,
+    calibration: str | Path | None = None,
+    samples: int = 1000,
+    seed: int = 20140812,
+    replicates: int = 40,
+    n_per_arm: int = 200,
+    kb: KnowledgeBase | None = None,
+    in_silico: bool = True,
+) -> StrategyReport:
+    """Rank regimens for ``profile`` in ``setting`` (see :data:`RANKING_RULE`).
+
+    ``samples`` and ``seed`` are the pathway model's; ``replicates`` and ``n_per_arm`` the
+    virtual trials'. ``in_silico=False`` leaves the model out (evidence only).
+    """
+    from her2lab.knowledge import load
+    from her2lab.knowledge.audit import run_audit
+
+    prof = parse_profile(profile)
+    setting = _setting(setting)
+    if isinstance(as_of, str):
+        try:
+            as_of = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise DataError(f"--as-of: expected a date YYYY-MM-DD; got {as_of!r}") from None
+    kb = kb or load()
+    params, calib = _params(calibration)
+    counter = _counteracting(kb, prof)
+    cands = _candidates(kb, setting, prof, counter)
+    left_out: list[str] = []
+    entries: list[RankedRegimen] = []
+    for reg, arms in cands.items():
+        items: list[EvidenceItem] = []
+        arm_ids_by_trial: dict[str, set[str]] = {}
+        for t, a in arms:
+            arm_ids_by_trial.setdefault(t.id, set()).add(a)
+        for tid, aids in arm_ids_by_trial.items():
+            its, notes = outcome_items(kb, kb.trial(tid), aids, setting, prof.biomarkers,
+                                       as_of)
+            items += its
+            left_out += notes
+        here = [e for e in items if e.in_setting]
+        other = [e for e in items if not e.in_setting]
+        graded = [e for e in items if e.tier != "X"]
+        if graded:
+            best = min(graded, key=lambda e: (tier_rank(e.tier), -benefit_bound(e)))
+            tier, reason = best.tier, f"{best.trial_name} ({best.outcome}): {best.tier_reason}"
+        else:
+            tier = "X"
+            trials = [kb.trial(t) for t in arm_ids_by_trial]
+            if any(t.status == "ongoing" for t in trials) and not items:
+                reason = "ongoing trial(s), no results in the knowledge base"
+            elif not items:
+                reason = ("no result in the knowledge base" + (f" as of {as_of}" if as_of
+                                                              else ""))
+            else:
+                reason = "; ".join(sorted({e.tier_reason for e in items if e.tier_reason}))
+        matches = tuple(sorted({e.subgroup for e in here if e.tier == "II-A" and e.subgroup}))
+        pooled: list[MetaPooled] = []
+        overall = [e for e in here if e.comparative and e.subgroup is None]
+        for key in sorted({(e.endpoint, e.measure) for e in overall}):
+            grp = [e for e in overall if (e.endpoint, e.measure) == key]
+            p = _pool(grp)
+            if p is not None:
+                pooled.append(p)
+        bound = -math.inf
+        if pooled:
+            p = pooled[0]
+            bound = -math.log(p.ci_high) if p.measure == "HR" else math.log(p.ci_low)
+        elif overall:
+            bound = max(benefit_bound(e) for e in overall)
+        key = (tier_rank(tier), -len(matches), -bound if math.isfinite(bound) else math.inf,
+               _regimen_label(kb, reg).lower())
+        entries.append(RankedRegimen(
+            rank=0, regimen=reg, label=_regimen_label(kb, reg), tier=tier, tier_reason=reason,
+            evidence=tuple(here), other_evidence=tuple(other), pooled=tuple(pooled),
+            profile_matches=matches, statements=tuple(_statements(kb, prof, reg)),
+            trials=tuple(arm_ids_by_trial), rationale=None, prediction=None, sort_key=key,
+        ))
+    entries.sort(key=lambda r: r.sort_key)
+    ranked: list[RankedRegimen] = []
+    for i, r in enumerate(entries, start=1):
+        ties = tuple(
+            j for j, o in enumerate(entries, start=1)
+            if j != i and o.sort_key[:2] == r.sort_key[:2] and _overlap(r, o)
+        )
+        rationale = prediction = None
+        notes: list[str] = []
+        if in_silico:
+            src = _choose_source(list(r.evidence) or list(r.other_evidence),
+                                 [t for t, _ in cands[r.regimen]], setting, kb)
+            aids = {a for t, a in cands[r.regimen] if src is not None and t.id == src.id}
+            ctrl_arm, control = _control_of(src, aids, r.regimen, kb)
+            added = tuple(d for d in r.regimen if d not in control) or r.regimen
+            rationale = _rationale(kb, prof, r.regimen, added, counter, samples, seed)
+            prediction = _prediction(
+                kb, prof, setting, r.regimen, src, ctrl_arm, control, params, calib,
+                n_per_arm=n_per_arm, replicates=replicates, samples=samples, seed=seed)
+            if prediction is None:
+                notes.append(f"no virtual trial for the setting {setting}")
+        ranked.append(dataclasses.replace(r, rank=i, not_separated_from=ties,
+                                          rationale=rationale, prediction=prediction,
+                                          notes=tuple(notes)))
+    cited_trials = {t for r in ranked for t in r.trials}
+    cited = {e.uid for r in ranked for e in r.clinical_items}
+    conflicts = tuple(
+        {"id": c.id, "kind": c.kind, "subject": c.subject, "field": c.field,
+         "values": [f"{v.value} [{v.provenance.locator}]" for v in c.values],
+         "preferred": c.preferred, "resolution": c.resolution or "unresolved: both kept",
+         "note": c.note}
+        for c in kb.conflicts
+        if c.subject.removeprefix("trial:") in cited_trials
+        or any(v.outcome in cited for v in c.values)
+    )
+    findings = tuple(
+        f.to_dict() for f in run_audit(kb)
+        if f.trial in cited_trials and not f.kind.startswith("recorded_conflict")
+        and (f.outcome is None or f"{f.trial}/{f.outcome}" in cited)
+    )
+    untested = tuple(
+        {"drug": d, "name": kb.drug(d).name,
+         "counteracts": sorted(ms),
+         "note": "counteracts the profile's mechanism(s) per the knowledge base; no trial arm "
+                 "of it in the knowledge base (tier X)"}
+        for d, ms in sorted(counter.items())
+        if not any(d in reg for reg in cands)
+    )
+    return StrategyReport(
+        profile=prof, setting=setting, as_of=as_of, calibration=calib, ranked=tuple(ranked),
+        untested=untested, conflicts=conflicts, findings=findings,
+        left_out=tuple(sorted(set(left_out))),
+        settings={"samples": samples, "seed": seed, "replicates": replicates,
+                  "n_per_arm": n_per_arm, "in_silico": in_silico},
+        created=(as_of or kb.cited_on).isoformat(),
+        profile_notes=tuple(_profile_notes(kb, prof, setting)),
+    )

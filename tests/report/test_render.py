@@ -1,0 +1,43 @@
+"""HTML and PDF renderings: the disclaimer on every page, the evidence in the text."""
+
+from __future__ import annotations
+
+import re
+
+from pypdf import PdfReader
+
+from her2lab.report import DISCLAIMER
+
+
+def _pages(path):
+    return [re.sub(r"\s+", " ", p.extract_text() or "") for p in PdfReader(path).pages]
+
+
+def test_every_pdf_page_says_research_output_not_medical_advice(pten_pdf):
+    pages = _pages(pten_pdf)
+    assert len(pages) >= 2
+    for i, text in enumerate(pages, start=1):
+        assert DISCLAIMER in text, f"page {i}"
+        assert f"page {i} of {len(pages)}" in text
+
+
+def test_the_pdf_names_the_regimens_trials_and_predicted_effects(pten_pdf):
+    text = " ".join(_pages(pten_pdf))
+    for word in ("Everolimus", "Trastuzumab emtansine", "BOLERO-3", "EMILIA", "TH3RESA",
+                 "subgroup pten_low", "ESCAT", "Mateo", "In silico", "Virtual trial",
+                 "Conflicts and audit findings"):
+        assert word in text, word
+    assert re.search(r"HR \d\.\d\d \(95% of virtual trials \d\.\d\d-\d\.\d\d\)", text)
+
+
+def test_the_html_has_the_disclaimer_in_header_footer_and_inline_svg(pten_report):
+    html = pten_report.to_html()
+    assert re.search(r"<header[^>]*>" + re.escape(DISCLAIMER), html)
+    assert re.search(r"<footer[^>]*>" + re.escape(DISCLAIMER), html)
+    assert html.count("<svg") == 2 and "<img" not in html
+    assert "IN SILICO" in html
+
+
+def test_text_from_the_knowledge_base_is_escaped(pten_report):
+    html = pten_report.to_html()
+    assert "Physician&#39;s choice" in html or "Physician&#x27;s choice" in html

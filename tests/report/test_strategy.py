@@ -1,0 +1,163 @@
+"""The strategy report's content: regimens, ESCAT-graded evidence, ranking, in-silico apart.
+
+The curated numbers checked here are read from the knowledge base (BOLERO-3, EMILIA and
+TH3RESA as the seed's Table 1 and text give them), never typed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+
+from her2lab.errors import UnknownIdError
+from her2lab.knowledge import load
+from her2lab.report import ESCAT_ORDER, strategy_report
+
+
+def _entry(rep, drug):
+    return [r for r in rep.ranked if drug in r.regimen]
+
+
+def _kb_outcome(trial, outcome):
+    t = load().trial(trial)
+    return next(o for o in t.outcomes if o.id == outcome)
+
+
+def test_pten_loss_pretreated_lists_everolimus_and_tdm1_with_their_trials(pten_report):
+    eve = _entry(pten_report, "everolimus")
+    tdm1 = _entry(pten_report, "trastuzumab_emtansine")
+    assert eve and tdm1
+    bolero = next(r for r in eve if "bolero3" in r.trials)
+    cited = {(e.trial, e.outcome) for e in bolero.evidence}
+    assert {("bolero3", "pfs_hr"), ("bolero3", "pfs_hr_pten_low")} <= cited
+    (t,) = [r for r in tdm1 if r.regimen == ("trastuzumab_emtansine",)]
+    assert {"emilia", "th3resa"} <= {e.trial for e in t.evidence}
+
+
+def test_the_pten_low_subgroup_is_cited_as_curated_and_graded_ii_a(pten_report):
+    bolero = next(r for r in pten_report.ranked if "bolero3" in r.trials)
+    sub = next(e for e in bolero.evidence if e.outcome == "pfs_hr_pten_low")
+    kb = _kb_outcome("bolero3", "pfs_hr_pten_low")
+    assert (sub.value, sub.ci_low, sub.ci_high) == (kb.value, kb.ci.low, kb.ci.high)
+    assert sub.subgroup == "pten_low" and sub.tier == "II-A"
+    assert "Table 1" in next(e for e in bolero.evidence if e.outcome == "pfs_hr").locator
+    assert bolero.tier == "I-A" and bolero.profile_matches == ("pten_low",)
+
+
+def test_the_pten_low_match_ranks_the_everolimus_regimen_above_tdm1(pten_report):
+    # ranking rule 2: both are tier I-A; only BOLERO-3 has a subgroup of the profile
+    ranks = {r.regimen: r.rank for r in pten_report.ranked}
+    bolero = next(r for r in pten_report.ranked if "bolero3" in r.trials)
+    assert bolero.rank == 1
+    assert ranks[("trastuzumab_emtansine",)] > bolero.rank
+
+
+def test_without_the_profile_biomarker_the_subgroup_is_not_graded():
+    rep = strategy_report("trastuzumab_pretreated", "metastatic_pretreated", in_silico=False)
+    bolero = next(r for r in rep.ranked if "bolero3" in r.trials)
+    sub = next(e for e in bolero.evidence if e.outcome == "pfs_hr_pten_low")
+    assert sub.tier == "X" and bolero.profile_matches == ()
+
+
+def test_every_regimen_has_a_predicted_effect_with_an_ordered_interval(pten_report):
+    for r in pten_report.ranked:
+        p = r.prediction
+        assert p is not None, r.label
+        assert p.measure == "HR" and p.low <= p.estimate <= p.high
+        assert r.rationale is not None and 0 <= r.rationale.response_with <= 1
+
+
+def test_the_everolimus_rationale_names_pten_loss_and_compares_with_and_without(pten_report):
+    bolero = next(r for r in pten_report.ranked if "bolero3" in r.trials)
+    ra = bolero.rationale
+    assert ("pten_loss" in dict(ra.counteracts)) and ra.added == ("everolimus",)
+    assert set(ra.without) == {"trastuzumab", "vinorelbine"}
+    assert ra.nodes, "the nodes carrying the effect are listed"
+    assert bolero.prediction.control_regimen == ("trastuzumab", "vinorelbine")
+
+
+def test_tiers_and_ranks_do_not_depend_on_the_in_silico_results(pten_report):
+    plain = strategy_report("pten_loss,trastuzumab_pretreated", "metastatic_pretreated",
+                            in_silico=False)
+    assert [(r.regimen, r.tier) for r in plain.ranked] == [
+        (r.regimen, r.tier) for r in pten_report.ranked]
+    assert all(r.prediction is None and r.rationale is None for r in plain.ranked)
+
+
+def test_evidence_tiers_are_escat_tiers_and_hold_only_clinical_results(pten_report):
+    for r in pten_report.ranked:
+        assert r.tier in ESCAT_ORDER
+        for e in r.clinical_items:
+            assert e.tier in ESCAT_ORDER
+            assert load().trial(e.trial), "every graded item is a knowledge-base trial"
+    d = pten_report.to_dict()
+    for r in d["ranked"]:
+        assert set(r["in_silico"]) == {"rationale", "prediction"}
+        assert "tier" not in (r["in_silico"]["prediction"] or {})
+
+
+def test_several_trials_of_one_comparison_are_pooled_between_their_estimates(pten_report):
+    (t,) = [r for r in pten_report.ranked if r.regimen == ("trastuzumab_emtansine",)]
+    (p,) = t.pooled
+    hrs = [e.value for e in t.evidence if e.outcome == "pfs_hr"]
+    assert p.k == 2 and min(hrs) <= p.estimate <= max(hrs)
+    assert p.ci_low < p.estimate < p.ci_high
+    assert len(p.comparators) == 2 and "different controls" in p.note
+
+
+def test_resolved_conflicts_use_the_preferred_value_and_say_so(pten_report):
+    geyer = next(r for r in pten_report.ranked if "geyer_egf100151" in r.trials)
+    outs = {e.outcome for e in geyer.evidence}
+    assert "ttp_hr_text" in outs and "ttp_hr_table" not in outs
+    assert any("geyer_ttp_ci" in n for n in pten_report.left_out)
+    assert "geyer_ttp_ci" in {c["id"] for c in pten_report.conflicts}
+
+
+def test_audit_findings_on_cited_results_are_shown(pten_report):
+    subjects = {f["subject"] for f in pten_report.findings}
+    assert "outcome:bolero3/pfs_hr" in subjects
+
+
+def test_as_of_leaves_out_results_published_later():
+    date = dt.date(2013, 1, 1)
+    rep = strategy_report("pten_loss", "metastatic_pretreated", as_of=date, in_silico=False)
+    items = [e for r in rep.ranked for e in r.clinical_items]
+    assert items and all(e.published <= date for e in items)
+    assert "th3resa" not in {e.trial for e in items}
+    assert any("th3resa" in n and "after the as-of date" in n for n in rep.left_out)
+
+
+def test_ranks_are_ordered_by_tier_first(pten_report):
+    tiers = [ESCAT_ORDER.index(r.tier) for r in pten_report.ranked]
+    assert tiers == sorted(tiers)
+    assert [r.rank for r in pten_report.ranked] == list(range(1, len(tiers) + 1))
+    for r in pten_report.ranked:
+        for j in r.not_separated_from:
+            o = pten_report.ranked[j - 1]
+            assert o.tier == r.tier and r.rank in o.not_separated_from
+
+
+def test_drugs_against_the_profile_without_any_trial_are_listed_as_untested(pten_report):
+    assert "temsirolimus" in {u["drug"] for u in pten_report.untested}
+
+
+def test_an_unknown_setting_is_a_clear_error():
+    with pytest.raises(UnknownIdError, match="metastatic_pretreated"):
+        strategy_report("pten_loss", "metastatic", in_silico=False)
+
+
+def test_the_json_has_the_disclaimer_and_no_nan(pten_report):
+    import json
+
+    text = json.dumps(pten_report.to_dict(), allow_nan=False)
+    assert "Research output, not medical advice" in text
+    assert not any(math.isnan(r.prediction.estimate) for r in pten_report.ranked)
+
+
+def test_the_report_stage_runs_after_the_virtual_trials_stage():
+    from her2lab.reproduce import load_stages
+
+    names = [s.name for s in load_stages()]
+    assert names.index("virtual_trials") < names.index("report")
