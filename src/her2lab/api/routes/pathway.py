@@ -47,6 +47,9 @@ class SimulateIn(_Body):
     potency: dict[Name, Degree] = Field(
         default_factory=dict, max_length=32,
         description="Override drugs' graded efficacy, drug -> value in [0, 1].")
+    hr_positive: bool | Degree | None = Field(
+        default=None, description="Hormone-receptor status: a bool or a degree (where the "
+        "model has one).")
 
 
 class RatesOut(BaseModel):
@@ -59,6 +62,8 @@ class RatesOut(BaseModel):
 
 class SimulationOut(BaseModel):
     profile: Any = Field(description="The resolved profile (IDs, or ID -> degree).")
+    degrees: dict[str, float] | None = Field(default=None, description="Mechanism -> degree.")
+    hr_positive: float | None = None
     regimen: list[str]
     phenotypes: dict[str, float]
     response: float = Field(description="Tumor control in [0, 1], higher is better.")
@@ -123,18 +128,22 @@ def _time_course(res: Any) -> Any:
     tc = getattr(res, "time_course", None)
     if tc is None:
         return None
-    if dataclasses.is_dataclass(tc):
-        tc = dataclasses.asdict(tc)
-    elif hasattr(tc, "to_dict"):
+    if hasattr(tc, "to_dict"):
         tc = tc.to_dict()
+    elif dataclasses.is_dataclass(tc):
+        tc = dataclasses.asdict(tc)
     return clean_json(tc)
 
 
 def result_out(res: Any) -> SimulationOut:
     prof = res.profile
     profile = dict(prof) if isinstance(prof, dict) else list(prof)
+    degrees = getattr(res, "degrees", None)
+    hr = getattr(res, "hr_positive", None)
     return SimulationOut(
         profile=clean_json(profile), regimen=list(res.regimen),
+        degrees=None if degrees is None else {k: float(v) for k, v in dict(degrees).items()},
+        hr_positive=None if hr is None else float(hr),
         phenotypes={k: float(v) for k, v in res.phenotypes.items()},
         response=float(res.response), response_se=getattr(res, "response_se", None),
         samples=int(res.samples), seed=int(res.seed), rates=_rates(res),
@@ -207,11 +216,20 @@ def options() -> OptionsOut:
 @router.post("/simulate", response_model=SimulationOut)
 def simulate(body: SimulateIn, request: Request) -> SimulationOut:
     """Simulate one regimen on one tumor profile: phenotypes, response (and rates)."""
+    import inspect
+
     from her2lab.pathway import simulate as run
 
+    extra: dict[str, Any] = {}
+    if body.hr_positive is not None:
+        if "hr_positive" not in inspect.signature(run).parameters:
+            raise ApiError(422, "hr_positive: this version of the pathway model has no "
+                           "hormone-receptor status", [problem("hr_positive", "null",
+                                                                body.hr_positive)])
+        extra["hr_positive"] = body.hr_positive
     with _slots(request).acquire():
         res = run(_profile_arg(body.profile), list(body.regimen), samples=body.samples,
-                  seed=body.seed, potency=dict(body.potency) or None)
+                  seed=body.seed, potency=dict(body.potency) or None, **extra)
     return result_out(res)
 
 

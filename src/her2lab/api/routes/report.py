@@ -101,6 +101,8 @@ def _store(request: Request) -> Reports:
 
 def _out(key: str, rep: Any) -> ReportOut:
     d = clean_json(rep.to_dict())
+    for row, r in zip(d["ranked"], rep.ranked, strict=True):
+        row["key_evidence"] = r.key_evidence()
     return ReportOut(**{**d, "id": key, "html": f"/api/reports/{key}/html",
                         "pdf": f"/api/reports/{key}/pdf"})
 

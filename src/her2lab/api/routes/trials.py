@@ -106,23 +106,46 @@ class CalibrationOut(BaseModel):
         default=None, description="The calibration's JSON (fit table, intervals, ...).")
 
 
+def _trial_module():
+    from her2lab.virtual_trials import trial
+
+    return trial
+
+
+def _typed() -> bool:
+    """Whether the installed virtual trials take a calibration object (typed results)."""
+    return hasattr(_trial_module(), "simulate_trial")
+
+
+@dataclasses.dataclass
+class _Entry:
+    info: CalibrationOut
+    obj: Any
+    """What the library's simulations take as their calibration."""
+
+
 class Calibrations:
-    """Named calibrations (thread-safe)."""
+    """Named calibrations (thread-safe): the library object for each, and its description."""
 
     def __init__(self) -> None:
         from her2lab.virtual_trials.link import LinkParams
 
         self._lock = threading.Lock()
-        self._items: dict[str, CalibrationOut] = {
-            "default": CalibrationOut(name="default", source="prior",
-                                      params=LinkParams().to_dict()),
-        }
+        if _typed():
+            obj, params = None, _trial_module().ParameterSet.priors().params.to_dict()
+        else:
+            obj, params = LinkParams(), LinkParams().to_dict()
+        self._items: dict[str, _Entry] = {
+            "default": _Entry(CalibrationOut(name="default", source="prior",
+                                             params=clean_json(params)), obj)}
 
-    def add(self, item: CalibrationOut) -> None:
+    def add(self, info: CalibrationOut, obj: Any) -> None:
         with self._lock:
-            self._items[item.name] = item
+            self._items[info.name] = _Entry(info, obj)
 
     def add_file(self, path: Path) -> CalibrationOut:
+        from her2lab.virtual_trials.link import LinkParams
+
         try:
             d = json.loads(Path(path).read_text(encoding="utf-8"))
             as_of = dt.date.fromisoformat(d["as_of"])
@@ -130,15 +153,24 @@ class Calibrations:
         except (OSError, KeyError, TypeError, ValueError) as exc:
             raise DataError(f"{path}: expected a calibration JSON written by 'her2lab trials "
                             f"calibrate' (with 'as_of' and 'params'); {exc}") from None
-        item = CalibrationOut(name=f"as-of-{as_of}", source="file", as_of=as_of, params=params,
-                              detail=clean_json(d))
-        self.add(item)
-        return item
+        obj = _trial_module().load_parameters(path) if _typed() else LinkParams(**params)
+        info = CalibrationOut(name=f"as-of-{as_of}", source="file", as_of=as_of,
+                              params=clean_json(params), detail=clean_json(d))
+        self.add(info, obj)
+        return info
+
+    def add_calibration(self, name: str, cal: Any) -> CalibrationOut:
+        """A calibration computed here (``her2lab.virtual_trials.calibrate.calibrate``)."""
+        d = clean_json(cal.to_dict())
+        info = CalibrationOut(name=name, source="job", as_of=cal.as_of, params=d["params"],
+                              detail=d)
+        self.add(info, cal if _typed() else cal.params)
+        return info
 
     def names(self) -> list[str]:
         return list(self._items)
 
-    def get(self, name: str) -> CalibrationOut:
+    def _entry(self, name: str) -> _Entry:
         try:
             return self._items[name]
         except KeyError:
@@ -146,8 +178,14 @@ class Calibrations:
 
             raise UnknownIdError("calibration", name, list(self._items)) from None
 
+    def get(self, name: str) -> CalibrationOut:
+        return self._entry(name).info
+
+    def obj(self, name: str) -> Any:
+        return self._entry(name).obj
+
     def list(self) -> list[CalibrationOut]:
-        return [c.model_copy(update={"detail": None}) for c in self._items.values()]
+        return [e.info.model_copy(update={"detail": None}) for e in self._items.values()]
 
 
 def _as_dict(x: Any) -> dict[str, Any]:
@@ -160,13 +198,8 @@ def _as_dict(x: Any) -> dict[str, Any]:
     raise TypeError(f"cannot serialise {type(x).__name__}")
 
 
-def _params(request: Request, name: str):
-    from her2lab.virtual_trials.link import LinkParams
-
-    p = request.app.state.calibrations.get(name).params
-    return LinkParams(beta=float(p["beta"]), gamma=float(p["gamma"]),
-                      assumption_scale=float(p.get("assumption_scale", 1.0)),
-                      potency=dict(p.get("potency", {}) or {}))
+def _params(request: Request, name: str) -> Any:
+    return request.app.state.calibrations.obj(name)
 
 
 def _check_spec(spec: TrialSpec, field: str = "spec") -> TrialSpec:
@@ -273,12 +306,10 @@ def calibrate(body: CalibrateIn, request: Request) -> JobOut:
         try:
             cal = run(body.as_of, seed=body.seed, panel_size=body.panel, samples=body.samples,
                       bootstrap_reps=body.bootstrap, progress=job.report)
-        except ValueError as exc:  # no result dated on or before as_of
+        except ValueError as exc:  # no result dated on or before as_of (earlier versions)
             raise DataError(str(exc)) from None
-        d = clean_json(cal.to_dict())
-        store.add(CalibrationOut(name=name, source="job", as_of=body.as_of,
-                                 params=d["params"], detail=d))
-        return {"name": name, "params": d["params"], "as_of": d["as_of"]}
+        info = store.add_calibration(name, cal)
+        return {"name": name, "params": info.params, "as_of": str(info.as_of)}
 
     return JobOut(**request.app.state.jobs.submit("calibration", work).to_dict())
 

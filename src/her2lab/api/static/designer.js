@@ -83,19 +83,26 @@ function settings() {
 }
 
 function drawCurves(res) {
-  if (res.curves) {
+  if (res.curves && Object.keys(res.curves).length) {
     const traces = Object.entries(res.curves).map(([name, c]) => ({type: "scatter", mode: "lines",
       line: {shape: "hv"}, name: name + (name === res.control ? " (control)" : ""), x: c.time, y: c.survival}));
     Plotly.newPlot("curves", traces, H2L.layout({title: {text: res.trial + ": simulated " + res.endpoint + " (Kaplan–Meier, first replicate)", font: {size: 13}},
       xaxis: {title: "months"}, yaxis: {title: res.endpoint + " probability", range: [0, 1.02]}, height: 380}), H2L.plotConfig);
   } else {
     const arms = res.arms;
-    Plotly.newPlot("curves", [{type: "bar", x: arms.map((a) => a.name), y: arms.map((a) => a.rate),
-      error_y: {type: "data", symmetric: false, array: arms.map((a) => (a.ci_high ?? a.rate) - a.rate), arrayminus: arms.map((a) => a.rate - (a.ci_low ?? a.rate))},
+    const v = arms.map(armValue);
+    Plotly.newPlot("curves", [{type: "bar", x: arms.map((a) => a.name), y: v.map((a) => a.value),
+      error_y: {type: "data", symmetric: false, array: v.map((a) => (a.high ?? a.value) - a.value), arrayminus: v.map((a) => a.value - (a.low ?? a.value))},
       marker: {color: "#0b5cad"}}], H2L.layout({title: {text: res.trial + ": simulated " + res.endpoint + " rate by arm (first replicate, 95% CI)", font: {size: 13}},
       yaxis: {range: [0, 1], title: res.endpoint + " rate"}, height: 380}), H2L.plotConfig);
   }
   document.getElementById("curves").dataset.drawn = "yes";
+}
+
+// An arm's simulated value: the first replicate's median or rate (either result shape).
+function armValue(a) {
+  const f = a.first_replicate || a;
+  return {n: a.n, events: f.events, value: f.median ?? f.rate, low: f.ci_low, high: f.ci_high};
 }
 
 function drawEffect(res) {
@@ -103,16 +110,26 @@ function drawEffect(res) {
   box.hidden = false;
   const e = res.effect || {};
   const st = (res.replicates.statistics || {})["effect.estimate"] || {};
+  const exp = (res.effects || [])[0];
+  const expected = exp && exp.expected !== undefined ? [el("span", {class: "kpi"},
+    el("b", {}, H2L.fmt(exp.expected) + " [" + H2L.fmt(exp.pred_low) + ", " + H2L.fmt(exp.pred_high) + "]"),
+    "expected " + exp.measure + " (model) with its 95% prediction interval")] : [];
+  const hasModel = res.arms.some((a) => a.expected !== undefined && a.expected !== null);
+  const columns = [{key: "name", label: "Arm"}, {key: "n", label: "Patients"},
+    {key: "events", label: "Events", render: (a) => H2L.fmt(armValue(a).events)},
+    {key: "value", label: res.curves && Object.keys(res.curves).length ? "Median (months), first replicate" : "Rate, first replicate",
+     render: (a) => H2L.fmt(armValue(a).value)},
+    {key: "ci", label: "95% CI", render: (a) => H2L.fmt(armValue(a).low) + " – " + H2L.fmt(armValue(a).high)}];
+  if (hasModel) columns.push({key: "expected", label: "Expected (model)", render: (a) =>
+    H2L.fmt(a.expected) + " [" + H2L.fmt(a.pred_low) + ", " + H2L.fmt(a.pred_high) + "] " + (a.unit || "")});
   box.replaceChildren(
     el("span", {class: "kpi"}, el("b", {}, H2L.fmt(e.estimate)), (e.measure || "effect") + " " + (e.arm || "") + " vs " + (e.control || "")),
     el("span", {class: "kpi"}, el("b", {}, H2L.fmt(e.ci_low) + " – " + H2L.fmt(e.ci_high)), "95% CI (first replicate)"),
     el("span", {class: "kpi"}, el("b", {}, H2L.fmt(e.p)), "p (" + (e.test || "") + ")"),
     el("span", {class: "kpi"}, el("b", {}, H2L.fmt(st.median) + " [" + H2L.fmt(st.p2_5) + ", " + H2L.fmt(st.p97_5) + "]"), "median [2.5%, 97.5%] over " + res.replicates.replicates + " replicates"),
     el("span", {class: "kpi"}, el("b", {}, H2L.fmt(res.replicates.power)), "power at this size"),
-    ...(res.expected ? [el("span", {class: "kpi"}, el("b", {}, H2L.fmt(typeof res.expected === "object" ? (res.expected.estimate ?? res.expected.value) : res.expected)), "expected (model)")] : []),
-    H2L.table([{key: "name", label: "Arm"}, {key: "n", label: "Patients"}, {key: "events", label: "Events"},
-      {key: "value", label: res.curves ? "Median (months)" : "Rate", render: (a) => H2L.fmt(a.median ?? a.rate)},
-      {key: "ci", label: "95% CI", render: (a) => H2L.fmt(a.ci_low) + " – " + H2L.fmt(a.ci_high)}], res.arms),
+    ...expected,
+    H2L.table(columns, res.arms),
     el("div", {class: "small muted"}, "Calibration " + res.calibration + "; " + res.notice));
 }
 

@@ -37,11 +37,12 @@ function drawPhenotypes(results, labels) {
 
 function courseSeries(tc) {
   // accepts {time: [...], phenotypes: {name: [...]}} or {time: [...], name: [...], ...}
-  if (!tc || !Array.isArray(tc.time)) return null;
-  const src = tc.phenotypes && typeof tc.phenotypes === "object" ? tc.phenotypes : tc;
+  const time = tc && (tc.time || tc.times);
+  if (!Array.isArray(time)) return null;
+  const src = tc.phenotypes && typeof tc.phenotypes === "object" ? tc.phenotypes : (tc.values || tc);
   const series = {};
-  for (const [k, v] of Object.entries(src)) if (k !== "time" && Array.isArray(v)) series[k] = v;
-  return Object.keys(series).length ? {time: tc.time, series: series} : null;
+  for (const [k, v] of Object.entries(src)) if (k !== "time" && k !== "times" && Array.isArray(v)) series[k] = v;
+  return Object.keys(series).length ? {time: time, series: series} : null;
 }
 
 function drawCourses(results, labels) {
@@ -53,7 +54,7 @@ function drawCourses(results, labels) {
     const div = el("div", {class: "plot course", id: "course-" + i});
     box.appendChild(el("div", {class: "card col"}, div));
     Plotly.newPlot(div, Object.entries(c.series).map(([k, v]) => ({type: "scatter", mode: "lines", name: H2L.pretty(k), x: c.time, y: v})),
-      H2L.layout({title: {text: "Time course: " + labels[i], font: {size: 13}}, xaxis: {title: "model time"},
+      H2L.layout({title: {text: "Time course: " + labels[i], font: {size: 13}}, xaxis: {title: "days"},
                   yaxis: {range: [0, 1], title: "P(ON)"}, height: 300}), H2L.plotConfig);
   });
 }
@@ -97,6 +98,8 @@ async function run(ev) {
   try {
     const base = {profile: profile(), samples: Number(document.getElementById("samples").value),
                   seed: Number(document.getElementById("seed").value)};
+    const hr = document.getElementById("hr");
+    if (hr && hr.checked) base.hr_positive = true;
     const results = [];
     for (const r of regs) results.push(await H2L.api("/api/pathway/simulate", {json: Object.assign({regimen: r}, base)}));
     H2L.showError(err, null);

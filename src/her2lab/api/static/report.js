@@ -17,6 +17,14 @@ function profileText() {
   return items.length ? items.join(",") : "none";
 }
 
+function inSilico(r) {
+  const parts = [];
+  const ra = r.in_silico.rationale, pr = r.in_silico.prediction;
+  if (ra) parts.push("model response " + H2L.fmt(ra.response_with) + " (gain " + H2L.fmt(ra.gain) + ")");
+  if (pr) parts.push("virtual trials: " + pr.result);
+  return parts.length ? parts.join("; ") : "–";
+}
+
 function show(rep) {
   const box = document.getElementById("ranked");
   box.hidden = false;
@@ -26,7 +34,9 @@ function show(rep) {
        el("a", {href: rep.html, target: "_blank"}, "open the HTML")),
     H2L.table([
       {key: "rank", label: "Rank"}, {key: "label", label: "Regimen"}, {key: "tier", label: "ESCAT tier"},
-      {key: "evidence", label: "Key evidence", render: (r) => r.key_evidence || r.tier_reason || "–", sort: (r) => r.tier_reason},
+      {key: "evidence", label: "Key clinical evidence", render: (r) => r.key_evidence || r.tier_reason || "–", sort: (r) => r.key_evidence},
+      {key: "profile_matches", label: "Profile match", render: (r) => r.profile_matches.join(", ") || "–", sort: (r) => r.profile_matches.length},
+      {key: "in_silico", label: "In silico (never ranks)", render: inSilico, sort: (r) => (r.in_silico.rationale ? r.in_silico.rationale.gain : null)},
     ], rep.ranked, {class: "ranked"}),
     el("div", {class: "small muted"}, rep.disclaimer));
   const view = document.getElementById("view");
