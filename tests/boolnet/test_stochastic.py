@@ -268,3 +268,21 @@ def test_the_kernels_exponential_sampler_is_exponential():
     x = draw(200_000)
     assert stats.kstest(x, "expon").statistic < 0.005
     assert abs(x.mean() - 1.0) < 5 / np.sqrt(x.size)
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_node_reading_70_nodes_matches_its_closed_form(first):
+    # Y = X0 & ... & X69, every X an input starting ON: Y starts OFF and turns ON at rate 1
+    # (its down rate is 0 while the rule holds), so P(Y ON at t) = 1 - exp(-t). Its rate reads
+    # 71 nodes over two 64-bit words (it was an OverflowError); Z reads Y and 69 others.
+    xs = [f"X{i}" for i in range(70)]
+    y = Node("Y", " & ".join(xs), initial=0.0)
+    z = Node("Z", " | ".join(["Y", *xs[1:]]), initial=1.0)
+    inputs = [Node(x, x, initial=1.0) for x in xs]
+    model = Model([y, z, *inputs] if first else [*inputs, z, y])
+    n = 4000
+    res = StochasticSimulator(model, samples=n, max_time=2.0, time_tick=0.5).run(seed=2)
+    expected = two_state_window_mean(1.0, 0.0, 0.5, np.arange(4))
+    got = res.node_trajectory("Y")
+    assert np.all(np.abs(got - expected) <= binomial_tol(expected, n))
+    assert np.all(res.node_trajectory("Z") == 1.0)

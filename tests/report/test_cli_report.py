@@ -45,3 +45,20 @@ def test_the_report_command_writes_html_with_the_disclaimer(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "Research output, not medical advice" in text and "ESCAT" in text
     assert "Research output, not medical advice" in out.read_text()
+
+
+def test_an_output_that_cannot_be_written_fails_before_any_work(capsys, tmp_path):
+    (tmp_path / "r.html").mkdir()
+    code, _, err = _run(["report", "--profile", "none", "--setting", "neoadjuvant",
+                         "-o", str(tmp_path / "r.html")], capsys)
+    assert code == 2 and "found a directory" in err
+    assert "simulating" not in err
+
+
+def test_a_calibration_file_that_is_not_json_is_a_clear_error(capsys, tmp_path):
+    bad = tmp_path / "calibration.json"
+    bad.write_text("not json at all")
+    code, _, err = _run(["report", "--profile", "none", "--setting", "neoadjuvant",
+                         "--calibration", str(bad), "-o", str(tmp_path / "r.html")], capsys)
+    assert code == 2 and str(bad) in err and "calibration" in err
+    assert not (tmp_path / "r.html").exists()

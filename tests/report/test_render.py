@@ -27,7 +27,7 @@ def test_the_pdf_names_the_regimens_trials_and_predicted_effects(pten_pdf):
                  "subgroup pten_low", "ESCAT", "Mateo", "In silico", "Virtual trial",
                  "Conflicts and audit findings"):
         assert word in text, word
-    assert re.search(r"HR \d\.\d\d \(95% of virtual trials \d\.\d\d-\d\.\d\d\)", text)
+    assert re.search(r"HR \d\.\d\d \(95% [a-z ]+ \d\.\d\d-\d\.\d\d\)", text)
 
 
 def test_the_html_has_the_disclaimer_in_header_footer_and_inline_svg(pten_report):
@@ -41,3 +41,21 @@ def test_the_html_has_the_disclaimer_in_header_footer_and_inline_svg(pten_report
 def test_text_from_the_knowledge_base_is_escaped(pten_report):
     html = pten_report.to_html()
     assert "Physician&#39;s choice" in html or "Physician&#x27;s choice" in html
+
+
+def test_every_rendered_page_shows_the_red_disclaimer_in_its_top_margin(pten_pdf):
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(pten_pdf))
+    try:
+        for i in range(len(pdf)):
+            img = np.asarray(pdf[i].render(scale=0.8).to_pil().convert("RGB")).astype(int)
+            top = img[: img.shape[0] * 20 // 297]  # the 20 mm top margin of an A4 page
+            r, g, b = top[..., 0], top[..., 1], top[..., 2]
+            red = (r > 140) & (g < 90) & (b < 90)  # the disclaimer's #b2182b, anti-aliased
+            assert red.sum() > 50, f"page {i + 1}"
+            body = img[img.shape[0] // 5:]
+            assert (body < 128).any(), f"page {i + 1} has no text"
+    finally:
+        pdf.close()

@@ -161,3 +161,14 @@ def test_the_report_stage_runs_after_the_virtual_trials_stage():
 
     names = [s.name for s in load_stages()]
     assert names.index("virtual_trials") < names.index("report")
+
+
+def test_a_negative_randomised_trial_in_the_setting_overrides_benefit_elsewhere():
+    # ALTTO (adjuvant): trastuzumab + lapatinib without a significant DFS benefit; the
+    # metastatic EGF104900 benefit (III-A elsewhere) must not rank it as evidence-backed
+    rep = strategy_report("none", "adjuvant", in_silico=False)
+    (tl,) = [r for r in rep.ranked if r.regimen == ("trastuzumab", "lapatinib")]
+    altto = next(e for e in tl.evidence if e.trial == "altto" and e.outcome == "dfs_hr")
+    kb = _kb_outcome("altto", "dfs_hr")
+    assert kb.ci.high >= 1  # the curated CI includes no effect
+    assert altto.tier == "X" and tl.tier == "X" and "does not carry over" in tl.tier_reason

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 from her2lab.boolnet._compile import compiled, flip_rate_expr
 from her2lab.boolnet.discrete import _evaluate_rules
@@ -114,6 +112,9 @@ def _exact(model: Model, update: str) -> list[Attractor]:
             dsts.append(codes[can] ^ (1 << pos))
         src = np.concatenate(srcs) if srcs else np.zeros(0, dtype=np.int64)
         dst = np.concatenate(dsts) if dsts else np.zeros(0, dtype=np.int64)
+
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
 
     graph = csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)),
                        shape=(codes.size, codes.size))

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from her2lab.boolnet._compile import CompiledModel, compiled
 from her2lab.boolnet.expr import evaluate
 from her2lab.boolnet.model import Model
 from her2lab.errors import SimulationError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DiscreteResult", "DiscreteSimulator", "synchronous_step"]
 
@@ -80,6 +82,8 @@ class DiscreteResult:
                                             strict=True)}
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         """Node probabilities, one row per step."""
         return pd.DataFrame(self.node_probabilities, columns=list(self.node_names),
                             index=pd.RangeIndex(self.steps + 1, name="step"))

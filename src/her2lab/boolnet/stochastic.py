@@ -53,7 +53,8 @@ class SimulationResult:
     ``state_probabilities[k, j]``: mean over window ``k`` of P(output state ``j``); state ``j``
     is ``state_keys[j]``, a bit mask over ``output_nodes`` (bit ``b`` set: ``output_nodes[b]``
     ON), named MaBoSS-style by ``state_labels[j]``; each row sums to 1.
-    ``final_states``: bool array (trajectory x node) of the states at ``max_time``.
+    ``final_states``: bool array (trajectory x node) of the states at ``max_time``, over
+    ``final_state_nodes`` (every node of the model; ``node_names`` when not given).
     """
 
     times: np.ndarray
@@ -70,6 +71,7 @@ class SimulationResult:
     threads: int
     n_transitions: int
     settings: dict[str, Any] = field(default_factory=dict)
+    final_state_nodes: tuple[str, ...] | None = None  # columns of final_states (node_names)
 
     # ------------------------------------------------------------------ summaries
     def state_label_of(self, key: int) -> str:
@@ -113,7 +115,8 @@ class SimulationResult:
     def last_state_distribution(self, nodes: Sequence[str] | None = None) -> dict[str, float]:
         """Distribution of the states at ``max_time`` over ``nodes`` (default: output nodes)."""
         nodes = list(self.output_nodes if nodes is None else nodes)
-        cols = [self.node_names.index(n) for n in nodes]
+        columns = self.final_state_nodes or self.node_names
+        cols = [columns.index(n) for n in nodes]
         sub = self.final_states[:, cols]
         if sub.shape[0] == 0:
             return {}
@@ -177,6 +180,11 @@ class StochasticSimulator:
         MaBoSS does). At most 64; the number of distinct states met must fit the accumulator.
     keep_final_states
         Keep each trajectory's state at ``max_time`` (``samples x nodes`` booleans).
+    nodes
+        Nodes whose trajectories are returned (default: every node, each from its own
+        accumulator). When given and all output nodes, their trajectories are derived from
+        the output states' (as MaBoSS does: sums of state probabilities, exact up to
+        rounding), so no per-node accumulator is kept at all.
     """
 
     def __init__(
@@ -189,6 +197,7 @@ class StochasticSimulator:
         threads: int = 1,
         outputs: Sequence[str] | None = None,
         keep_final_states: bool = True,
+        nodes: Sequence[str] | None = None,
     ) -> None:
         self.model = model
         self.samples = samples
@@ -197,6 +206,7 @@ class StochasticSimulator:
         self.threads = threads
         self.outputs = outputs
         self.keep_final_states = keep_final_states
+        self.nodes = nodes
         self._cm: CompiledModel | None = None
         self._token: tuple[Any, ...] | None = None
 
@@ -253,6 +263,19 @@ class StochasticSimulator:
         self._cm = compiled(m)
         self._token = token
         return self._cm
+
+    def _result_nodes(self, names: Sequence[str]) -> list[str]:
+        if self.nodes is None:
+            return list(names)
+        if isinstance(self.nodes, str):
+            raise SimulationError(
+                "The 'nodes' parameter of StochasticSimulator must be a list of node names. "
+                f"Got the string {self.nodes!r} instead."
+            )
+        nodes = list(self.nodes)
+        for nd in nodes:
+            self.model[nd]  # raises UnknownIdError listing the valid names
+        return nodes
 
     def run(self, seed: int = 0, overrides: Overrides | None = None) -> SimulationResult:
         """Simulate ``samples`` trajectories; ``seed`` (an int >= 0) fixes the randomness.
@@ -320,6 +343,7 @@ class StochasticSimulator:
         arrays = _set_arrays(cm, sets)
         track = bool(outputs)
         total_chunks = n_sets * n_chunks
+        result_nodes = self._result_nodes(names)
         # Output-state accumulators: one row (n_windows partial + n_windows+1 whole-window
         # counts) per distinct state met, handed out in order of first visit. The arrays are
         # allocated zeroed by calloc, so only the rows of states actually met use memory;
@@ -329,8 +353,19 @@ class StochasticSimulator:
         if not track:
             max_rows = 1
         cap = 1 << math.ceil(math.log2(max_rows * 4 / 3 + 2))  # hash slots, load <= 3/4
-        node_acc = np.zeros((total_chunks, n_windows, cm.n), dtype=np.float64)
-        node_full = np.zeros((total_chunks, n_windows + 1, cm.n), dtype=np.float64)
+        # Node trajectories: from the output states when every node asked for is an output
+        # and every state of the outputs fits (so the states cannot overflow); otherwise
+        # accumulated per node, for the nodes asked for only.
+        derive = (self.nodes is not None and track and want <= max_rows
+                  and set(result_nodes) <= set(outputs))
+        node_col = np.full(cm.n, -1, dtype=np.int64)
+        if not derive:
+            for k, nd in enumerate(result_nodes):
+                node_col[names.index(nd)] = k
+        n_cols = 0 if derive else len(result_nodes)
+        node_acc = np.zeros((total_chunks, n_windows, n_cols), dtype=np.float64)
+        node_full = np.zeros((total_chunks, n_windows + 1, n_cols), dtype=np.float64)
+        block_shift = max(0, round(math.log2(math.sqrt(cm.n))))
         state_table = np.full((total_chunks, 2 * cap), -1, dtype=np.int64)  # (key, row) pairs
         row_key = np.zeros((total_chunks, max_rows), dtype=np.uint64)
         # per row: n_windows partial windows, then n_windows + 1 whole-window differences
@@ -350,7 +385,8 @@ class StochasticSimulator:
                 arrays.units, arrays.prog_start, arrays.prog_end, arrays.code, arrays.consts,
                 arrays.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, arrays.p_ons,
                 cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
-                arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, track, samples,
+                arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, track,
+                node_col, block_shift, samples,
                 max_time, dt, n_windows, np.uint64(seed), n_chunks,
                 node_acc, node_full, state_table, row_key, state_acc, state_count, finals, flags,
                 n_events,
@@ -418,6 +454,11 @@ class StochasticSimulator:
                 merged /= norm
                 np.clip(merged, 0.0, 1.0, out=merged)  # rounding only: sums of durations <= dt
                 state_probs = merged.T
+                if derive:
+                    # P(node ON) = sum of the probabilities of the output states holding it
+                    bits = [outputs.index(nd) for nd in result_nodes]
+                    on = ((keys[:, None] >> np.array(bits, dtype=np.uint64)) & np.uint64(1))
+                    node_probs = state_probs @ on.astype(np.float64)
 
             if self.keep_final_states:
                 # node i is bit i % 64 of word i // 64: little-endian bit order over the words
@@ -429,7 +470,7 @@ class StochasticSimulator:
 
             out.append(SimulationResult(
                 times=times,
-                node_names=cm.names,
+                node_names=tuple(result_nodes),
                 node_probabilities=np.clip(node_probs, 0.0, 1.0),
                 output_nodes=tuple(set_outputs),
                 state_keys=keys,
@@ -442,6 +483,7 @@ class StochasticSimulator:
                 threads=n_chunks,
                 n_transitions=int(n_events[lo:hi].sum()),
                 settings=set_notes,
+                final_state_nodes=cm.names,
             ))
         return out
 

@@ -19,6 +19,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from her2lab.atomic import atomic_write_text
 from her2lab.errors import OutputError
 
 __all__ = [
+    "LazyConsole",
     "atomic_write_text",
     "check_output_dir",
     "check_output_file",
@@ -123,6 +125,17 @@ def console(*, stderr: bool = False) -> Any:
                    width=None if tty else FILE_WIDTH)
 
 
+class LazyConsole:
+    """A module-level stand-in for :func:`console`: each use asks for a fresh console, so that
+    it writes to the standard streams of the moment (a test runner swaps them)."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(console(stderr=self._stderr), name)
+
+
 # --------------------------------------------------------------------------- output paths
 
 
@@ -164,3 +177,10 @@ def _check_dir(path: Path, what: str) -> None:
         raise OutputError(f"{what}: {probe} is a file, not a directory")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError(f"{what}: the directory {probe} is not writable")
+    try:  # permissions can pass (root) on a file system that refuses files (read-only, /proc)
+        fd, name = tempfile.mkstemp(prefix=".her2lab-probe-", dir=probe)
+    except OSError as exc:
+        raise OutputError(f"{what}: cannot create files in {probe} "
+                          f"({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(name)

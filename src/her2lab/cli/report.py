@@ -13,8 +13,8 @@ import datetime as dt
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from her2lab.cli._io import check_output_file, echo, note
 from her2lab.errors import DataError
 
 _SUFFIXES = (".html", ".pdf", ".json")
@@ -45,25 +45,25 @@ def report(
     if suffix not in _SUFFIXES:
         raise DataError(f"-o {out}: expected a file ending in {', '.join(_SUFFIXES)}; got "
                         f"{suffix or 'no suffix'!r}")
+    check_output_file(out)
     date = None
     if as_of is not None:
         try:
             date = dt.date.fromisoformat(as_of)
         except ValueError:
             raise DataError(f"--as-of: expected a date YYYY-MM-DD; got {as_of!r}") from None
-    err = Console(stderr=True)
-    with err.status("simulating the pathway model and virtual trials ..."):
-        rep = strategy_report(profile, setting, as_of=date, calibration=calibration,
-                              samples=samples, replicates=replicates, seed=seed)
+    note("simulating the pathway model and virtual trials ...")
+    rep = strategy_report(profile, setting, as_of=date, calibration=calibration,
+                          samples=samples, replicates=replicates, seed=seed)
     if suffix == ".pdf":
         rep.write_pdf(out)
     elif suffix == ".json":
         rep.write_json(out)
     else:
         rep.write_html(out)
-    console = Console(soft_wrap=True)
     for r in rep.ranked[:5]:
-        console.print(f"{r.rank}. {r.label} [ESCAT {r.tier}] {r.key_evidence()}",
-                      markup=False, highlight=False)
-    console.print(f"wrote {out} ({len(rep.ranked)} regimens)", markup=False, highlight=False)
-    console.print(DISCLAIMER + ".", markup=False, highlight=False)
+        echo(f"{r.rank}. {r.label} [ESCAT {r.tier}] {r.key_evidence()}")
+    echo(f"{len(rep.ranked)} regimens ranked; the rest, the evidence and the in-silico results "
+         "are in the report")
+    note(f"wrote {out}")
+    echo(DISCLAIMER + ".")

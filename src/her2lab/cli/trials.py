@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from her2lab.cli._io import check_output_file, format_option, write_json
+from her2lab.cli._io import LazyConsole, check_output_file, format_option, write_json
+from her2lab.cli._io import console as make_console
 from her2lab.errors import DataError
 
 app = typer.Typer(no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+console = LazyConsole()  # a fresh console per print: wide when written to a file
+err = LazyConsole(stderr=True)
 
 DISCLAIMER = "Research tool: simulated results, not medical advice."
 
@@ -35,7 +35,7 @@ def _date(text: str) -> dt.date:
 def _progress():
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
+        console=make_console(stderr=True), transient=True,
     ) as prog:
         tasks: dict[str, Any] = {}
 

@@ -44,6 +44,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from her2lab.errors import OutputError
 from her2lab.knowledge.layout import DATA_DIR
 from her2lab.knowledge.schema import KnowledgeBase, Provenance, _norm
 from her2lab.knowledge.validate import load_directory
@@ -72,7 +73,11 @@ _CODE = [
 
 
 def cache_dir() -> Path:
-    """Where compiled databases live: ``$HER2LAB_CACHE`` or ``~/.cache/her2lab``."""
+    """Where compiled databases live: ``$HER2LAB_CACHE`` or ``~/.cache/her2lab``.
+
+    The cache is optional: when it cannot be written (read-only, or the variable names a
+    file) the database is compiled into a private temporary directory instead.
+    """
     env = os.environ.get("HER2LAB_CACHE")
     path = Path(env).expanduser() if env else Path.home() / ".cache" / "her2lab"
     return path.absolute()
@@ -111,8 +116,39 @@ def ensure_store(data_dir: str | Path | None = None) -> Path:
     root = Path(data_dir) if data_dir is not None else DATA_DIR
     digest = content_hash(root)
     path = db_path(root, digest)
-    if not _is_complete(path, digest):
-        compile_kb(load_directory(root), path, digest=digest, source=root)
+    if _is_complete(path, digest):
+        return path
+    private = _private.get((str(root.resolve()), digest))
+    if private is not None and _is_complete(private, digest):
+        return private
+    kb = load_directory(root)
+    try:
+        return compile_kb(kb, path, digest=digest, source=root)
+    except (OSError, sqlite3.Error):
+        return _compile_private(kb, root, digest)
+
+
+#: Databases compiled into a private temporary directory because the cache directory could not
+#: be written (read-only, or ``HER2LAB_CACHE`` naming a file): (source, digest) -> path.
+_private: dict[tuple[str, str], Path] = {}
+
+
+def _compile_private(kb: KnowledgeBase, root: Path, digest: str) -> Path:
+    """Compile into a temporary directory of this process (removed at exit): the cache is
+    then only an optimisation that a read-only or misconfigured cache directory disables."""
+    import atexit
+    import shutil
+
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="her2lab-kb-"))
+    except OSError as exc:
+        raise OutputError(
+            f"cannot compile the knowledge base: the cache directory {cache_dir()} cannot be "
+            f"written and neither can the temporary directory ({exc.strerror or exc}); set "
+            "HER2LAB_CACHE to a writable directory") from None
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    path = compile_kb(kb, tmp / "kb.sqlite", digest=digest, source=root)
+    _private[(str(root.resolve()), digest)] = path
     return path
 
 
@@ -122,10 +158,14 @@ def load_or_compile(root: Path, digest: str) -> KnowledgeBase:
     When the cache directory cannot be written the KB is still returned (uncompiled).
     """
     path = db_path(root, digest)
-    if path.exists():
+    try:
+        exists = path.is_file()
+    except OSError:
+        exists = False
+    if exists:
         try:
             return read_kb(path, digest)
-        except (sqlite3.Error, ValueError, KeyError):
+        except (sqlite3.Error, ValueError, KeyError, OSError):
             pass  # stale or damaged: compile it again
     kb = load_directory(root)
     with contextlib.suppress(OSError, sqlite3.Error):
@@ -134,7 +174,10 @@ def load_or_compile(root: Path, digest: str) -> KnowledgeBase:
 
 
 def _is_complete(path: Path, digest: str) -> bool:
-    if not path.exists():
+    try:
+        if not path.is_file():
+            return False
+    except OSError:
         return False
     try:
         con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)

@@ -80,7 +80,7 @@ class ResultCache:
         try:
             with closing(self._connect()) as con:
                 row = con.execute("SELECT nodes FROM results WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error:
+        except (sqlite3.Error, OSError):  # no cache (read-only, or HER2LAB_CACHE is a file)
             return None
         return None if row is None else {k: float(v) for k, v in json.loads(row[0]).items()}
 
@@ -102,14 +102,17 @@ class ResultCache:
                     " nodes) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (key, profile, regimen, samples, seed, backend, json.dumps(nodes)),
                 )
-        except sqlite3.Error:  # a read-only or full disk must not stop a simulation
+        except (sqlite3.Error, OSError):  # a read-only cache must not stop a simulation
             return
 
     def __len__(self) -> int:
-        if not self.file.exists():
+        try:
+            if not self.file.is_file():
+                return 0
+            with closing(self._connect()) as con:
+                return int(con.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+        except (sqlite3.Error, OSError):
             return 0
-        with closing(self._connect()) as con:
-            return int(con.execute("SELECT COUNT(*) FROM results").fetchone()[0])
 
     def clear(self) -> None:
         if self.file.exists():

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -167,17 +165,10 @@ def render_html(report: StrategyReport) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` to ``path`` atomically (:func:`her2lab.atomic.atomic_write_bytes`)."""
+    from her2lab.atomic import atomic_write_bytes
+
+    return atomic_write_bytes(path, data)
 
 
 def write_pdf(report: StrategyReport, path: Path) -> Path:

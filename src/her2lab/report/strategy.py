@@ -52,7 +52,8 @@ DISCLAIMER = "Research output, not medical advice"
 
 RANKING_RULE = (
     "The best ESCAT tier of the regimen's clinical evidence in this setting (I-A first; "
-    "evidence from other settings gives at most III-A; no graded evidence is X).",
+    "evidence from other settings gives at most III-A, and none where a randomised trial in "
+    "this setting showed no significant benefit; no graded evidence is X).",
     "Within a tier: the number of the profile's biomarkers for which a trial subgroup shows "
     "more benefit from the regimen (tier II-A results), more first.",
     "Then the conservative end of the regimen's best comparative effect in this setting "
@@ -128,12 +129,15 @@ class Prediction:
     control_regimen: tuple[str, ...]
     n_per_arm: int
     replicates: int
-    power: float
+    power: float | None
     calibration: str
     note: str
+    interval: str = "95% of virtual trials"
+    """What the interval is: the spread of simulated trials, or the model's prediction
+    interval (parameter uncertainty and sampling)."""
 
     def result_text(self) -> str:
-        return (f"{self.measure} {self.estimate:.2f} (95% of virtual trials {self.low:.2f}-"
+        return (f"{self.measure} {self.estimate:.2f} ({self.interval} {self.low:.2f}-"
                 f"{self.high:.2f})")
 
     def to_dict(self) -> dict[str, Any]:
@@ -439,44 +443,80 @@ def _prediction(
             med = _control_median(kb, source, control_arm, "TTP")
         if med is not None:
             spec["control_median_months"] = med
-    plan = TrialPlan.from_spec(TrialSpec.model_validate(spec))
-    res = run_trial(plan, params, replicates=replicates, seed=seed, samples=samples,
-                    panel_size=8)
-    stat = res["replicates"]["statistics"]
-    est = stat["effect.estimate"]
+    trial_spec = TrialSpec.model_validate(spec)
     degrees = [m for m, d in profile.mechanisms.items() if d < 1]
     note = ("patients with exactly this profile's mechanisms; "
             f"control anchored on {'the trial' if source else 'the setting default'}")
     if degrees:
         note += ("; the virtual trials take mechanisms as present or absent: degree >= 0.5 "
                  f"counted present ({', '.join(sorted(degrees))})")
+    control_label = _regimen_label(kb, control) if control else "no treatment"
+    try:
+        from her2lab.virtual_trials import predict
+    except ImportError:
+        predict = None
+    if predict is not None:
+        res = predict(trial_spec, params, kb=kb, replicates=replicates, samples=samples,
+                      seed=seed, panel_size=8)
+        eff = res.effect
+        rep = eff.replicates
+        note += ("; interval: the model's 95% prediction interval (parameter uncertainty and "
+                 f"sampling at {n_per_arm} per arm)")
+        return Prediction(
+            endpoint=endpoint, measure=eff.measure, estimate=float(eff.expected),
+            low=float(eff.pred_low), high=float(eff.pred_high), control=control_label,
+            control_regimen=control, n_per_arm=n_per_arm, replicates=replicates,
+            power=float(res.replicates.power) if rep is not None else None,
+            calibration=calibration, note=note, interval="95% prediction interval",
+        )
+    plan = TrialPlan.from_spec(trial_spec)
+    res = run_trial(plan, params, replicates=replicates, seed=seed, samples=samples,
+                    panel_size=8)
+    est = res["replicates"]["statistics"]["effect.estimate"]
+    note += f"; interval: the spread of {replicates} virtual trials of {n_per_arm} per arm"
     return Prediction(
         endpoint=endpoint, measure=res["effect"]["measure"], estimate=float(est["median"]),
-        low=float(est["p2_5"]), high=float(est["p97_5"]), control=_regimen_label(kb, control)
-        if control else "no treatment", control_regimen=control, n_per_arm=n_per_arm,
-        replicates=replicates, power=float(res["replicates"]["power"]),
-        calibration=calibration, note=note,
+        low=float(est["p2_5"]), high=float(est["p97_5"]), control=control_label,
+        control_regimen=control, n_per_arm=n_per_arm, replicates=replicates,
+        power=float(res["replicates"]["power"]), calibration=calibration, note=note,
     )
 
 
 def _params(calibration: str | Path | None) -> tuple[Any, str]:
-    from her2lab.virtual_trials.link import LinkParams
-
+    """The virtual trials' parameters: a calibration file's, or the priors' centres."""
+    try:  # the parameter set with its covariance, where virtual_trials has one
+        from her2lab.virtual_trials.trial import ParameterSet, load_parameters
+    except ImportError:
+        ParameterSet = load_parameters = None
     if calibration is None:
+        if ParameterSet is not None:
+            return ParameterSet.priors(), "uncalibrated: the link's priors (no --calibration)"
+        from her2lab.virtual_trials.link import LinkParams
+
         return LinkParams(), "uncalibrated: the link's prior centres (no --calibration given)"
     path = Path(calibration)
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
-        params = LinkParams(**d["params"])
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read the calibration file: {exc}") from None
+    except ValueError as exc:
+        raise ValidationError([Problem(str(path), "(file)", "a calibration JSON written by "
+                                       "'her2lab trials calibrate'", f"not JSON: {exc}")],
+                              "the calibration file is not valid") from None
+    as_of = d.get("as_of", "?") if isinstance(d, dict) else "?"
+    label = f"calibration {path.name} (as of {as_of})"
+    if load_parameters is not None:
+        return load_parameters(path), label
+    from her2lab.virtual_trials.link import LinkParams
+
+    try:
+        params = LinkParams(**d["params"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ValidationError([Problem(str(path), "params", "a calibration JSON written by "
                                        "'her2lab trials calibrate' with 'params': {beta, "
                                        "gamma, ...}", f"{type(exc).__name__}: {exc}")],
                               "the calibration file is not valid") from None
-    as_of = d.get("as_of", "?")
-    return params, f"calibration {path.name} (as of {as_of})"
+    return params, label
 
 
 # --------------------------------------------------------------------------- the report
@@ -631,9 +671,17 @@ def strategy_report(
         here = [e for e in items if e.in_setting]
         other = [e for e in items if not e.in_setting]
         graded = [e for e in items if e.tier != "X"]
+        negative = [e for e in here if e.randomized and e.subgroup is None and e.kind in (
+            "effect", "p_only") and "without a significant benefit" in e.tier_reason]
         if graded:
             best = min(graded, key=lambda e: (tier_rank(e.tier), -benefit_bound(e)))
             tier, reason = best.tier, f"{best.trial_name} ({best.outcome}): {best.tier_reason}"
+            if best.tier == "III-A" and negative:
+                neg = negative[0]
+                tier = "X"
+                reason = (f"{neg.trial_name} ({neg.outcome}): a randomised comparison in this "
+                          f"setting without a significant benefit; the benefit shown in another "
+                          f"setting ({best.trial_name}, III-A) does not carry over")
         else:
             tier = "X"
             trials = [kb.trial(t) for t in arm_ids_by_trial]

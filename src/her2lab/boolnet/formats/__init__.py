@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from her2lab.boolnet.formats.bnet import format_bnet, parse_bnet, read_bnet, write_bnet
 from her2lab.boolnet.formats.maboss import format_maboss, parse_maboss, read_maboss, write_maboss
-from her2lab.boolnet.formats.sbmlqual import (
-    format_sbmlqual,
-    parse_sbmlqual,
-    read_sbmlqual,
-    write_sbmlqual,
-)
 from her2lab.boolnet.model import Model
 from her2lab.errors import ModelError
+
+if TYPE_CHECKING:
+    from her2lab.boolnet.formats.sbmlqual import (
+        format_sbmlqual,
+        parse_sbmlqual,
+        read_sbmlqual,
+        write_sbmlqual,
+    )
+
+_SBML = ("format_sbmlqual", "parse_sbmlqual", "read_sbmlqual", "write_sbmlqual")
+
+
+def __getattr__(name: str) -> Any:
+    # SBML-qual goes through python-libsbml (~0.2 s to import): loaded on first use only
+    if name in _SBML:
+        from her2lab.boolnet.formats import sbmlqual
+
+        return getattr(sbmlqual, name)
+    raise AttributeError(f"module 'her2lab.boolnet.formats' has no attribute {name!r}")
 
 __all__ = [
     "format_bnet",
@@ -51,6 +65,8 @@ def read_model(
     if suffix == ".bnd":
         return read_maboss(path, cfg)
     if suffix in (".sbml", ".xml"):
+        from her2lab.boolnet.formats.sbmlqual import read_sbmlqual
+
         return read_sbmlqual(path)
     raise ModelError(
         f"cannot tell the format of {str(path)!r} from its extension {suffix!r}; expected "
@@ -71,6 +87,8 @@ def write_model(model: Model, path: str | Path, cfg: str | Path | None = None) -
         write_maboss(model, path, cfg_path)
         return [path, cfg_path]
     if suffix in (".sbml", ".xml"):
+        from her2lab.boolnet.formats.sbmlqual import write_sbmlqual
+
         write_sbmlqual(model, path)
         return [path]
     raise ModelError(
