@@ -79,4 +79,5 @@ def test_meta_says_which_parts_are_installed(client):
 
     m = client.get("/api/meta").json()
     assert m["features"]["synthesis"] == (importlib.util.find_spec("her2lab.synthesis") is not None)
+    assert m["features"]["report"] == (importlib.util.find_spec("her2lab.report") is not None)
     assert "not medical advice" in m["notice"]

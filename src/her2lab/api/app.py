@@ -52,10 +52,14 @@ def _plotly_js() -> Path:
 
 
 def _features() -> dict[str, bool]:
+    import importlib
     import importlib.util
 
+    synthesis = importlib.util.find_spec("her2lab.synthesis") is not None
+    pooled = synthesis and hasattr(importlib.import_module("her2lab.synthesis"), "pool_kb")
     return {
-        "synthesis": importlib.util.find_spec("her2lab.synthesis") is not None,
+        "synthesis": synthesis,
+        "pooled": pooled,
         "report": importlib.util.find_spec("her2lab.report") is not None,
     }
 
@@ -166,6 +170,8 @@ def _optional_routers(app: FastAPI) -> None:
         from her2lab.api.routes import synthesis
 
         app.include_router(synthesis.router)
+        if features["pooled"]:
+            app.include_router(synthesis.pooled_router)
     if features["report"]:
         from her2lab.api.routes import report
 

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from her2lab.api.errors import ApiError, clean_json, problem
 
 router = APIRouter(prefix="/api/synthesis", tags=["synthesis"])
+pooled_router = APIRouter(prefix="/api/synthesis", tags=["synthesis"])
+"""The knowledge base's pooled analyses: mounted where the installed synthesis has them."""
 
 MAX_STUDIES = 200
 
@@ -63,9 +65,9 @@ class StudyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1, max_length=200)
-    estimate: float = Field(allow_inf_nan=False)
-    ci_low: float = Field(allow_inf_nan=False)
-    ci_high: float = Field(allow_inf_nan=False)
+    estimate: float = Field(allow_inf_nan=False, ge=-1e6, le=1e6)
+    ci_low: float = Field(allow_inf_nan=False, ge=-1e6, le=1e6)
+    ci_high: float = Field(allow_inf_nan=False, ge=-1e6, le=1e6)
 
 
 class MetaIn(BaseModel):
@@ -81,7 +83,9 @@ class MetaIn(BaseModel):
 class MetaOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    forest: dict[str, Any]
+    forest: dict[str, Any] | None = Field(
+        default=None, description="The forest plot's rows (where the installed synthesis "
+        "draws forest plots).")
     disclaimer: str = "Research use: pooled published results, not medical advice."
 
 
@@ -98,7 +102,7 @@ def _pooled(pa: Any) -> PooledOut:
     return PooledOut(**{**d, "forest": forest, "forest_svg": svg})
 
 
-@router.get("/questions", response_model=list[QuestionOut])
+@pooled_router.get("/questions", response_model=list[QuestionOut])
 def questions() -> list[QuestionOut]:
     """The questions pooled across the knowledge base's trials."""
     from her2lab.synthesis import kb_questions
@@ -106,7 +110,7 @@ def questions() -> list[QuestionOut]:
     return [QuestionOut(**q.model_dump()) for q in kb_questions()]
 
 
-@router.get("/pooled", response_model=list[PooledOut])
+@pooled_router.get("/pooled", response_model=list[PooledOut])
 def pooled_all(trial: Annotated[str | None, Query(max_length=100, description="Only the "
                                                    "analyses this trial enters.")] = None,
                as_of: AsOfQ = None, method: MethodQ = "REML") -> list[PooledOut]:
@@ -123,7 +127,7 @@ def pooled_all(trial: Annotated[str | None, Query(max_length=100, description="O
     return out
 
 
-@router.get("/pooled/{question}", response_model=PooledOut)
+@pooled_router.get("/pooled/{question}", response_model=PooledOut)
 def pooled(question: str, as_of: AsOfQ = None, method: MethodQ = "REML",
            hksj: bool = False) -> PooledOut:
     """One question answered from the knowledge base."""
@@ -132,7 +136,7 @@ def pooled(question: str, as_of: AsOfQ = None, method: MethodQ = "REML",
     return _pooled(pool_kb(question, as_of, method=method, hksj=hksj))
 
 
-@router.get("/pooled/{question}/forest.svg", response_class=Response, responses={
+@pooled_router.get("/pooled/{question}/forest.svg", response_class=Response, responses={
     200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}},
           "description": "The forest plot."},
     404: {"description": "No such question.", "content": {
@@ -155,11 +159,28 @@ def pooled_forest(question: str, as_of: AsOfQ = None, method: MethodQ = "REML") 
 def meta(body: MetaIn) -> MetaOut:
     """Pool studies given as estimates with their confidence intervals (common and random
     effects, heterogeneity), with the forest plot's numbers."""
-    from her2lab.synthesis import meta_analysis
-    from her2lab.synthesis.forest import forest_rows
+    import warnings
 
-    res = meta_analysis([s.label for s in body.studies], [s.estimate for s in body.studies],
-                        [s.ci_low for s in body.studies], [s.ci_high for s in body.studies],
-                        measure=body.measure, method=body.method, hksj=body.hksj,
-                        level=body.level)
-    return MetaOut(**{**clean_json(res.to_dict()), "forest": clean_json(forest_rows(res))})
+    from her2lab.synthesis import meta_analysis
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            res = meta_analysis(
+                [s.label for s in body.studies], [s.estimate for s in body.studies],
+                [s.ci_low for s in body.studies], [s.ci_high for s in body.studies],
+                measure=body.measure, method=body.method, hksj=body.hksj, level=body.level)
+    except (ArithmeticError, ValueError, RuntimeWarning) as exc:
+        # numbers the estimators cannot handle (zero-width intervals, overflow): the input's
+        # fault, reported as such rather than as a server error
+        raise ApiError(422, f"these studies cannot be pooled: {exc}",
+                       [problem("studies", "estimates with intervals of positive width that "
+                                "the estimators can handle", f"{type(exc).__name__}: {exc}")],
+                       error="ValidationError") from None
+    try:
+        from her2lab.synthesis.forest import forest_rows
+    except ImportError:
+        forest = None
+    else:
+        forest = clean_json(forest_rows(res))
+    return MetaOut(**{**clean_json(res.to_dict()), "forest": forest})

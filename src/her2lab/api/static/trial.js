@@ -39,15 +39,25 @@ async function pooled(trial, box) {
   // Pooled analyses (meta-analyses of the knowledge base) that include this trial.
   let meta = {features: {}};
   try { meta = await H2L.api("/api/meta"); } catch (e) { return; }
-  if (!meta.features.synthesis) return;
+  if (!meta.features.pooled) return;
   try {
     const found = await H2L.api("/api/synthesis/pooled?trial=" + encodeURIComponent(trial.id));
     if (!found.length) return;
     box.appendChild(el("h2", {}, "Pooled analyses that include this trial"));
     for (const a of found) {
-      const div = el("div", {class: "plot forest-pooled"});
-      box.appendChild(el("div", {class: "card"}, el("h3", {}, a.title || a.question), div));
-      if (window.H2LForest) window.H2LForest(div, a);
+      const r = a.result;
+      const summary = r ? [a.measure, H2L.fmt(r.estimate), "(" + H2L.fmt(r.ci_low) + "–" + H2L.fmt(r.ci_high) + ")",
+        r.i2 !== undefined && r.i2 !== null ? "I² " + H2L.fmt(r.i2, 3) + "%" : ""].join(" ") : "network meta-analysis";
+      box.appendChild(el("div", {class: "card pooled"},
+        el("h3", {}, a.title || a.question),
+        el("div", {}, el("b", {}, "Pooled: "), summary, " · " + a.studies.length + " studies"),
+        a.forest_svg ? el("img", {src: a.forest_svg, alt: "forest plot: " + (a.title || a.question), class: "forest", style: "max-width:100%"}) : null,
+        H2L.table([{key: "trial_name", label: "Study"}, {key: "estimate", label: a.measure, render: (x) => H2L.fmt(x.estimate)},
+          {key: "ci", label: "95% CI", render: (x) => H2L.fmt(x.ci_low) + " – " + H2L.fmt(x.ci_high), sort: (x) => x.ci_low},
+          {key: "derivation", label: "How the effect was obtained"}], a.studies),
+        a.conflicts.length ? el("div", {class: "small"}, "Conflict values used: " + a.conflicts.map((c) => c.conflict + " → " + c.used).join("; ")) : null,
+        a.excluded.length ? el("div", {class: "small muted"}, "Left out: " + a.excluded.join("; ")) : null,
+        el("div", {class: "small muted"}, a.disclaimer)));
     }
   } catch (e) { /* synthesis optional */ }
 }
