@@ -95,6 +95,10 @@ ACCRUAL_MONTHS: dict[SpecSetting, float] = {
 }
 
 
+#: Largest arm a specification may ask for: far above any trial, far below what exhausts memory.
+MAX_ARM_SIZE = 100_000
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -120,7 +124,7 @@ class ArmSpec(_Spec):
 
     name: str = Field(min_length=1)
     regimen: list[str]
-    n: int = Field(gt=0)
+    n: int = Field(gt=0, le=MAX_ARM_SIZE)
 
 
 class TrialSpec(_Spec):
