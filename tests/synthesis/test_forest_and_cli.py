@@ -47,6 +47,8 @@ def test_the_html_embeds_plotly_and_loads_nothing_from_a_cdn(clasp):
     assert not re.search(r"<script[^>]*\bsrc\s*=", html)  # nothing fetched: no script src
     assert f"plotly.js v{get_plotlyjs_version()}" in html  # the bundle of the installed plotly
     assert "trial 6" in html and "prediction interval" in html
+    div = forest_html(clasp, full_html=False)
+    assert div.lstrip().startswith("<div") and len(div) < len(html) / 10
 
 
 def _run(args, capsys):

@@ -15,6 +15,7 @@ themselves are generic: they are compiled once per installation (``cache=True``)
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -343,17 +344,22 @@ _CACHE: OrderedDict[str, CompiledModel] = OrderedDict()
 _CACHE_SIZE = 64
 
 
+_CACHE_LOCK = threading.Lock()  # executor workers may be threads of one process
+
+
 def compiled(model: Model) -> CompiledModel:
     """The compiled form of ``model``, from the cache when the same model was compiled before."""
     key = model.fingerprint()
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
     out = compile_model(model)
-    _CACHE[key] = out
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = out
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return out
 
 

@@ -20,6 +20,10 @@ States are bit-packed in ``n_words`` uint64 words (node ``i`` is bit ``i % 64`` 
 contiguous blocks run in parallel; trajectory ``j`` draws from its own splitmix64 stream seeded
 by ``(seed, j)``, so a result depends only on the seed and on the chunking (the thread count),
 the latter only through the order of floating-point sums.
+
+With ``discrete_time`` (MaBoSS's setting of that name, checked against cmaboss), the next node
+is chosen the same way but every transition takes exactly ``dt``: transition ``k`` happens at
+``k dt``.
 """
 
 from __future__ import annotations
@@ -271,7 +275,7 @@ def simulate_kernel(
     pdep_idx,
     p_ons, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, g_active, force_masks,
     force_vals,
-    out_pos, track_states, node_col, block_shift,
+    out_pos, track_states, node_col, block_shift, discrete_time,
     samples, max_time, dt, n_windows, seed, n_chunks,
     node_acc, node_full, state_table, row_key, state_acc, state_count,
     finals,
@@ -371,8 +375,11 @@ def simulate_kernel(
             t = 0.0
             while total > 0:
                 ftotal = np.float64(total)
-                e, st = _exponential(st)
-                tau = e / (ftotal * unit)
+                if discrete_time:  # MaBoSS's discrete_time: every transition takes dt
+                    tau = dt
+                else:
+                    e, st = _exponential(st)
+                    tau = e / (ftotal * unit)
                 if t + tau > max_time:
                     break
                 t += tau

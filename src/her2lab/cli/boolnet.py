@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from her2lab.cli._io import console, note
+from her2lab.cli._io import check_output_file, console, note
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -116,7 +116,7 @@ def simulate(
                                           help="Simulated time (10)."),
     time_tick: float | None = typer.Option(None, "--time-tick", min=1e-9, max=1e9,
                                            help="Window width (0.5)."),
-    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (0)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, max=2**32 - 1, help="Random seed (0)."),
     threads: int | None = typer.Option(None, "--threads", min=1, max=1024,
                                        help="Parallel chunks (1)."),
     mutate: list[str] = typer.Option(
@@ -133,6 +133,10 @@ def simulate(
         import gc
 
         gc.disable()  # a short-lived process: collecting while numba loads costs ~0.2 s
+        # numba probes for a BLAS (importing scipy.linalg, ~0.2 s) and for cffi at import;
+        # the kernel uses neither, and this process runs nothing else before it exits
+        sys.modules.setdefault("scipy.linalg", None)  # type: ignore[arg-type]
+        sys.modules.setdefault("cffi", None)  # type: ignore[arg-type]
     from her2lab.boolnet import StochasticSimulator
 
     m = _load(model, cfg, undefined_as_input)
@@ -152,6 +156,7 @@ def simulate(
         outputs=output or None,
         keep_final_states=False,
         nodes=shown,
+        discrete_time=bool(_setting(None, conf, "discrete_time", 0, int, 0, 1, where)),
     )
     run_seed = _setting(seed, conf, "seed_pseudorandom", 0, int, 0, 2**63 - 1, where)
     what = f"simulating {sim.samples} trajectories of {escape(m.name)}"
@@ -213,6 +218,9 @@ def convert(
     """Convert a model between bnet, MaBoSS (.bnd + .cfg) and SBML-qual."""
     from her2lab.boolnet import write_model
 
+    check_output_file(target, option="OUT")
+    if target.suffix.lower() == ".bnd":
+        check_output_file(target.with_suffix(".cfg"), option="OUT")
     m = _load(source, cfg, undefined_as_input)
     written = write_model(m, target)
     note("wrote " + ", ".join(str(p) for p in written))

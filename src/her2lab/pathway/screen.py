@@ -53,7 +53,9 @@ def _read_lines(path: Path) -> list[str]:
     if not path.is_file():
         raise DataError(f"{path}: no such file (expected a name such as all-single, or a file)")
     lines = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
+    from her2lab.textfile import read_text
+
+    for raw in read_text(path, what="list of profiles or regimens").splitlines():
         line = raw.split("#", 1)[0].strip()
         if line:
             lines.append(line)

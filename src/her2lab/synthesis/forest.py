@@ -183,9 +183,13 @@ def forest_png(result: MetaResult | NMAResult, path: str | Path, *, title: str |
 
 
 def forest_html(result: MetaResult | NMAResult, path: str | Path | None = None, *,
-                title: str | None = None) -> str:
+                title: str | None = None, full_html: bool = True) -> str:
     """An interactive forest plot: one self-contained HTML page with plotly.js embedded from
-    the installed plotly package. Hovering a row shows its estimate, CI and weight."""
+    the installed plotly package. Hovering a row shows its estimate, CI and weight.
+
+    ``full_html=False`` gives only the ``<div>`` and its script, without plotly.js, for a page
+    that loads plotly.js once itself (``plotly.offline.get_plotlyjs()`` gives the same bundle).
+    """
     import plotly.graph_objects as go
 
     data = forest_rows(result)
@@ -235,7 +239,7 @@ def forest_html(result: MetaResult | NMAResult, path: str | Path | None = None, 
                       "y": -0.25, "showarrow": False, "align": "left"}],
         margin={"b": 110},
     )
-    html = fig.to_html(include_plotlyjs=True, full_html=True, div_id="forest")
+    html = fig.to_html(include_plotlyjs=full_html, full_html=full_html, div_id="forest")
     if path is not None:
         Path(path).write_text(html, encoding="utf-8")
     return html

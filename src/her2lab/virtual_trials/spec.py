@@ -105,6 +105,10 @@ ACCRUAL_MONTHS: dict[SpecSetting, float] = {
     s: SETTING_DEFAULTS[s.value].accrual_months for s in SpecSetting}
 
 
+#: Largest arm a specification may ask for: far above any trial, far below what exhausts memory.
+MAX_ARM_SIZE = 100_000
+
+
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -139,7 +143,7 @@ class ArmSpec(_Spec):
 
     name: str = Field(min_length=1)
     regimen: list[str]
-    n: int = Field(gt=0)
+    n: int = Field(gt=0, le=MAX_ARM_SIZE)
     schedule: list[PhaseSpec] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
