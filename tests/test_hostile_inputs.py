@@ -23,6 +23,8 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 MINIMAL_KB = HERE / "data" / "kb_minimal"
+CAL_COV = "[" + ",".join(["[" + ",".join(["0"] * 7) + "]"] * 7) + "]"
+"""A 7 x 7 zero covariance, as a calibration JSON's ``fit.cov`` (virtual_trials)."""
 SPEC_EXAMPLE = (HERE.parent / "src" / "her2lab" / "virtual_trials" / "examples"
                 / "neoadjuvant_dual_blockade.yaml")
 
@@ -217,12 +219,16 @@ CASES = [
     # ---------------------------------------------------------------- values
     Case("calibration_string_parameter", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
-         ["cal.json", "params.beta", "'3'"],
-         files={"cal.json": '{"params": {"beta": "3", "gamma": 6.0}}'}),
+         ["cal.json", "params.log_kill", "'3'"],
+         files={"cal.json": '{"as_of": "2014-08-12", "params": {"log_kill": "3", '
+                            '"log_resistance": -1.6, "tki_offset": 0.0}, "fit": {"cov": '
+                            + CAL_COV + '}}'}),
     Case("calibration_nan_parameter", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
-         ["cal.json", "params.gamma", "finite"],
-         files={"cal.json": '{"params": {"beta": 3.0, "gamma": NaN}}'}),
+         ["cal.json", "params.log_resistance", "finite"],
+         files={"cal.json": '{"as_of": "2014-08-12", "params": {"log_kill": 0.9, '
+                            '"log_resistance": NaN, "tki_offset": 0.0}, "fit": {"cov": '
+                            + CAL_COV + '}}'}),
     Case("calibration_not_json", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
          ["cal.json", "calibration JSON"], files={"cal.json": "beta = 3\n"}),
