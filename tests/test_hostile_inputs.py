@@ -23,8 +23,6 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 MINIMAL_KB = HERE / "data" / "kb_minimal"
-CAL_COV = "[" + ",".join(["[" + ",".join(["0"] * 7) + "]"] * 7) + "]"
-"""A 7 x 7 zero covariance, as a calibration JSON's ``fit.cov`` (virtual_trials)."""
 SPEC_EXAMPLE = (HERE.parent / "src" / "her2lab" / "virtual_trials" / "examples"
                 / "neoadjuvant_dual_blockade.yaml")
 
@@ -105,7 +103,6 @@ def _kb_file(rel: str, old: str, new: str) -> dict[str, str]:
 
 
 SPEC = _spec()
-CAL = '{"params": {"beta": 3.0, "gamma": 6.0}}'
 RECURSIVE = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
              "SELECT count(*) FROM c")
 
@@ -220,15 +217,11 @@ CASES = [
     Case("calibration_string_parameter", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
          ["cal.json", "params.log_kill", "'3'"],
-         files={"cal.json": '{"as_of": "2014-08-12", "params": {"log_kill": "3", '
-                            '"log_resistance": -1.6, "tki_offset": 0.0}, "fit": {"cov": '
-                            + CAL_COV + '}}'}),
+         files={"cal.json": '{"params": {"log_kill": "3", "tki_offset": 0.0}}'}),
     Case("calibration_nan_parameter", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
-         ["cal.json", "params.log_resistance", "finite"],
-         files={"cal.json": '{"as_of": "2014-08-12", "params": {"log_kill": 0.9, '
-                            '"log_resistance": NaN, "tki_offset": 0.0}, "fit": {"cov": '
-                            + CAL_COV + '}}'}),
+         ["cal.json", "params.tki_offset", "finite"],
+         files={"cal.json": '{"params": {"log_kill": 3.0, "tki_offset": NaN}}'}),
     Case("calibration_not_json", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
          ["cal.json", "calibration JSON"], files={"cal.json": "beta = 3\n"}),

@@ -37,8 +37,10 @@ def test_without_rates_the_phenotypes_are_read_as_the_response_reads_them(monkey
     rm = RatesModel(samples=10)
     rm._graded = False
     r = rm.rates({}, ["trastuzumab", "docetaxel"])
-    # growth = P(prolif) (1 - a + a P(angio)) with a = 0.5 (pathway.response)
-    assert r.growth == pytest.approx(0.8 * (0.5 + 0.5 * 0.6))
+    # growth = P(prolif) (1 - a + a P(angio)), a the pathway's angiogenesis weight
+    from her2lab.pathway.response import ANGIOGENESIS_WEIGHT as a
+
+    assert r.growth == pytest.approx(0.8 * (1 - a + a * 0.6))
     assert r.get("cytotoxic") == pytest.approx(0.2)  # apoptosis the chemotherapy adds
     assert r.get("targeted") == pytest.approx(0.4) and r.get("immune") == pytest.approx(0.3)
     rm.rates({}, ["docetaxel", "trastuzumab"])  # same drugs, another order: memoised
