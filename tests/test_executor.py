@@ -64,3 +64,17 @@ def test_bad_settings_are_refused_clearly(monkeypatch):
     monkeypatch.setenv("HER2LAB_DASK_SCHEDULER", "tcp://127.0.0.1:9")
     with pytest.raises(ExecutorError, match="cannot reach the Dask scheduler at 'tcp://127"):
         executor("dask", timeout=1.0)
+
+
+@pytest.mark.slow
+def test_a_screen_on_dask_equals_the_serial_screen():
+    from her2lab.pathway.screen import screen
+
+    kw = dict(samples=300, seed=4, cache=False)
+    profiles, regimens = ["none", "pten_loss"], ["none", "trastuzumab", "lapatinib"]
+    serial = screen(profiles, regimens, **kw)
+    with executor("dask", workers=2, processes=False) as ex:
+        done = []
+        dask = screen(profiles, regimens, executor=ex, progress=lambda d, t: done.append(d), **kw)
+    assert dask.rows() == serial.rows()
+    assert done[-1] == 6

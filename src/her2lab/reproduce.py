@@ -85,5 +85,6 @@ _STAGE_MODULES = [
     "her2lab.knowledge.stages",
     "her2lab.pathway.stages",
     "her2lab.virtual_trials.stages",
+    "her2lab.synthesis.stages",
     "her2lab.report.stages",
 ]

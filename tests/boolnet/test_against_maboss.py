@@ -121,3 +121,33 @@ def test_sahin_2009_equals_maboss_and_myc_off_abolishes_prb1(sahin, knock_out):
         assert ours.final["v_pRB1"] == 0.0 and ref.final["v_pRB1"] == 0.0
     else:
         assert ours.final["v_pRB1"] > 0.85  # ~0.93 in the shared model's README
+
+
+def test_discrete_time_follows_maboss_and_its_closed_form():
+    # MaBoSS's discrete_time = 1: the next node is chosen by rate, and transition k happens at
+    # k * time_tick. A (up rate 1) and B (up rate 3) start OFF, C = A & B: the first
+    # transition, at t = dt, is A with probability 1/4 and B with 3/4, the second is the
+    # other one, the third C; so the windows are [0, 0, 0], [1/4, 3/4, 0], [1, 1, 0], [1, 1, 1]
+    from her2lab.boolnet import Model, Node
+
+    abc = Model([Node("A", "A", rate_up="1", rate_down="0", initial=0.0),
+                 Node("B", "B", rate_up="3", rate_down="0", initial=0.0),
+                 Node("C", "A & B", initial=0.0)])
+    kw = dict(samples=N, max_time=2.0, time_tick=0.4, threads=2)
+    ours = StochasticSimulator(abc, discrete_time=True, **kw).run(seed=1)
+    expected = np.array([[0, 0, 0], [0.25, 0.75, 0], [1, 1, 0], [1, 1, 1], [1, 1, 1]])
+    sd = np.sqrt(np.maximum(expected * (1 - expected), 1 / N) / N)
+    assert np.all(np.abs(ours.node_probabilities - expected) <= Z * sd)
+    ref = run_maboss(abc, seed=1, discrete_time=True, **kw)
+    assert np.all(np.abs(ref.node_probabilities - expected) <= Z * sd)
+    # and on a random network with feedback, state-dependent rates and mutations
+    model = random_model(20, seed=404, n_mutations=2)
+    settings = SETTINGS | {"samples": 8000}
+    ours = StochasticSimulator(model, outputs=[], discrete_time=True, **settings).run(seed=2)
+    ref = run_maboss(model, seed=2, discrete_time=True, **settings)
+    cols = [ours.node_names.index(n) for n in ref.node_names]
+    z = z_scores(ours.node_probabilities[:, cols], ref.node_probabilities, 8000)
+    assert z.max() < Z
+    # the two time semantics differ, so the comparison can tell them apart
+    cont = StochasticSimulator(model, outputs=[], **settings).run(seed=2)
+    assert z_scores(cont.node_probabilities[:, cols], ref.node_probabilities, 8000).max() > Z

@@ -15,6 +15,7 @@ themselves are generic: they are compiled once per installation (``cache=True``)
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -80,6 +81,8 @@ class CompiledModel:
     dep_off: np.ndarray  # int64[n+1]: nodes whose flip rate reads node j
     dep_idx: np.ndarray  # int64
     dep_bit: np.ndarray  # int64: 1 << (position of node j in the support of dep_idx[.])
+    pdep_off: np.ndarray  # int64[n+1]: program nodes whose flip rate reads node j
+    pdep_idx: np.ndarray  # int64
     p_on: np.ndarray  # float64[n]: independent P(ON) at t=0; -1 for nodes in a joint group
     g_node_off: np.ndarray  # int64[g+1]
     g_nodes: np.ndarray  # int64
@@ -200,8 +203,7 @@ def compile_model(model: Model) -> CompiledModel:
     in_off = [0]
     in_nodes: list[int] = []
     tab_off = np.zeros(n, dtype=np.int64)
-    tables: list[np.ndarray] = []
-    tab_len = 0
+    tables: list[tuple[int, np.ndarray]] = []
     prog_off = [0]
     code: list[int] = []
     consts: list[float] = []
@@ -225,9 +227,7 @@ def compile_model(model: Model) -> CompiledModel:
                     f"the rate of node {name!r} must be a finite number >= 0 in every state; "
                     f"it is {float(tab[bad[0]])!r} when {_describe_state(support, int(bad[0]))}"
                 )
-            tab_off[i] = tab_len
-            tables.append(tab)
-            tab_len += tab.size
+            tables.append((i, tab))
         else:
             kind[i] = 1
             max_stack = max(max_stack, _emit(expr, index, code, consts))
@@ -240,15 +240,34 @@ def compile_model(model: Model) -> CompiledModel:
             ltab = np.zeros(0, dtype=bool)
         logic_tables.append((tuple(index[v] for v in lsupport), ltab))
 
-    dep_off = [0]
+    # Tables laid out largest first, so that each one's offset is a multiple of its size (all
+    # are powers of 2): the kernel keeps absolute indices, and flipping bit k of an absolute
+    # index flips bit k of the node's own index.
+    tables.sort(key=lambda it: -it[1].size)
+    tab_len = 0
+    for i, tab in tables:
+        tab_off[i] = tab_len
+        tab_len += tab.size
+    table_parts = [tab for _, tab in sorted(tables, key=lambda it: tab_off[it[0]])]
+    top_size = tables[0][1].size if tables else 1
+    pad = -tab_len % top_size  # a whole table set is a multiple of the largest table too
+    if pad:
+        table_parts.append(np.zeros(pad))
+
+    # readers of node j: table nodes (dep_*) and program nodes (pdep_*), in separate lists
+    dep_off, pdep_off = [0], [0]
     dep_idx: list[int] = []
     dep_bit: list[int] = []
+    pdep_idx: list[int] = []
     for j in range(n):
         for reader in sorted(readers[j]):
-            dep_idx.append(reader)
-            # a program node (support > MAX_TABLE_INPUTS, possibly > 63) keeps no table index
-            dep_bit.append(1 << readers[j][reader] if kind[reader] == 0 else 0)
+            if kind[reader] == 0:
+                dep_idx.append(reader)
+                dep_bit.append(1 << readers[j][reader])
+            else:  # support > MAX_TABLE_INPUTS (possibly > 63): no table index to keep
+                pdep_idx.append(reader)
         dep_off.append(len(dep_idx))
+        pdep_off.append(len(pdep_idx))
 
     # initial states
     in_group = {nm for g in model.joint_initial for nm in g.nodes}
@@ -278,7 +297,7 @@ def compile_model(model: Model) -> CompiledModel:
             force_val[i >> 6] |= np.uint64(1 << (i & 63))
 
     in_arr = np.array(in_nodes, dtype=np.int64)
-    table = np.concatenate(tables) if tables else np.zeros(1)
+    table = np.concatenate(table_parts) if table_parts else np.zeros(1)
     itable, unit = _integer_rates(table, n, bool(kind.any()))
     return CompiledModel(
         names=tuple(names),
@@ -301,6 +320,8 @@ def compile_model(model: Model) -> CompiledModel:
         dep_off=np.array(dep_off, dtype=np.int64),
         dep_idx=np.array(dep_idx, dtype=np.int64),
         dep_bit=np.array(dep_bit, dtype=np.int64),
+        pdep_off=np.array(pdep_off, dtype=np.int64),
+        pdep_idx=np.array(pdep_idx or [0], dtype=np.int64),
         p_on=p_on,
         g_node_off=np.array(g_node_off, dtype=np.int64),
         g_nodes=np.array(g_nodes or [0], dtype=np.int64),
@@ -323,17 +344,22 @@ _CACHE: OrderedDict[str, CompiledModel] = OrderedDict()
 _CACHE_SIZE = 64
 
 
+_CACHE_LOCK = threading.Lock()  # executor workers may be threads of one process
+
+
 def compiled(model: Model) -> CompiledModel:
     """The compiled form of ``model``, from the cache when the same model was compiled before."""
     key = model.fingerprint()
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
     out = compile_model(model)
-    _CACHE[key] = out
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = out
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return out
 
 

@@ -20,6 +20,10 @@ States are bit-packed in ``n_words`` uint64 words (node ``i`` is bit ``i % 64`` 
 contiguous blocks run in parallel; trajectory ``j`` draws from its own splitmix64 stream seeded
 by ``(seed, j)``, so a result depends only on the seed and on the chunking (the thread count),
 the latter only through the order of floating-point sums.
+
+With ``discrete_time`` (MaBoSS's setting of that name, checked against cmaboss), the next node
+is chosen the same way but every transition takes exactly ``dt``: transition ``k`` happens at
+``k dt``.
 """
 
 from __future__ import annotations
@@ -267,10 +271,11 @@ def _to_units(v, inv_unit, max_units):
 def simulate_kernel(
     n, n_words, node_word, node_mask, node_shift, kinds, in_off, in_word, in_shift, tab_off,
     tab_base, itable, units,
-    prog_start, prog_end, code, consts, max_stack, dep_off, dep_idx, dep_bit,
+    prog_start, prog_end, code, consts, max_stack, dep_off, dep_idx, dep_bit, pdep_off,
+    pdep_idx,
     p_ons, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, g_active, force_masks,
     force_vals,
-    out_pos, track_states, node_col, block_shift,
+    out_pos, track_states, node_col, block_shift, discrete_time,
     samples, max_time, dt, n_windows, seed, n_chunks,
     node_acc, node_full, state_table, row_key, state_acc, state_count,
     finals,
@@ -304,9 +309,9 @@ def simulate_kernel(
         pstart = prog_start[pset]
         pend = prog_end[pset]
         s = np.zeros(n_words, dtype=np.uint64)
-        r = np.zeros(n, dtype=np.int64)
         # rates summed by blocks of 2**block_shift nodes: the next node is found by skipping
         # whole blocks, then scanning one (the same node as a scan of all, in fewer steps)
+        r = np.zeros(n, dtype=np.int64)
         bsum = np.zeros((n >> block_shift) + 1, dtype=np.int64)
         tidx = np.zeros(n, dtype=np.int64)
         on_since = np.zeros(n, dtype=np.float64)
@@ -344,8 +349,9 @@ def simulate_kernel(
             for i in range(n):
                 on_since[i] = 0.0
                 if kind[i] == 0:
-                    tidx[i] = _table_index(i, s, in_off, in_word, in_shift)
-                    v = itable[base + tab_off[i] + tidx[i]]
+                    # absolute index (see _compile: a table's offset is a multiple of its size)
+                    tidx[i] = base + tab_off[i] + _table_index(i, s, in_off, in_word, in_shift)
+                    v = itable[tidx[i]]
                 elif kind[i] == 1:
                     v = _to_units(_run_program(pstart[i], pend[i], code, consts, s, node_word,
                                                node_mask, stack), inv_unit, max_units)
@@ -369,8 +375,11 @@ def simulate_kernel(
             t = 0.0
             while total > 0:
                 ftotal = np.float64(total)
-                e, st = _exponential(st)
-                tau = e / (ftotal * unit)
+                if discrete_time:  # MaBoSS's discrete_time: every transition takes dt
+                    tau = dt
+                else:
+                    e, st = _exponential(st)
+                    tau = e / (ftotal * unit)
                 if t + tau > max_time:
                     break
                 t += tau
@@ -414,21 +423,25 @@ def simulate_kernel(
                     # the table index of each reader is kept up to date: flipping node i
                     # flips one bit of it
                     j = dep_idx[d]
-                    if kind[j] == 0:
-                        tidx[j] ^= dep_bit[d]
-                        v = itable[base + tab_off[j] + tidx[j]]
-                    elif kind[j] == 1:
+                    tidx[j] ^= dep_bit[d]
+                    dv = itable[tidx[j]] - r[j]
+                    r[j] += dv
+                    total += dv
+                    bsum[j >> block_shift] += dv
+                for d in range(pdep_off[i], pdep_off[i + 1]):
+                    j = pdep_idx[d]
+                    v = 0
+                    if kind[j] == 1:  # 2: a program node forced by an override (rate 0)
                         v = _to_units(_run_program(pstart[j], pend[j], code, consts, s,
                                                    node_word, node_mask, stack),
                                       inv_unit, max_units)
                         if v < 0:
                             flags[c] |= FLAG_BAD_RATE
                             v = 0
-                    else:
-                        v = 0
-                    total += v - r[j]
-                    bsum[j >> block_shift] += v - r[j]
+                    dv = v - r[j]
                     r[j] = v
+                    total += dv
+                    bsum[j >> block_shift] += dv
             for i in range(n):
                 col = node_col[i]
                 if col >= 0 and (s[node_word[i]] & node_mask[i]) != 0:

@@ -43,6 +43,7 @@ def run_maboss(
     seed: int = 0,
     threads: int = 1,
     outputs: Sequence[str] | None = None,
+    discrete_time: bool = False,
 ) -> SimulationResult:
     """Simulate ``model`` with MaBoSS; ``outputs`` (default: all nodes) are the non-internal
     nodes, whose per-node and per-state trajectories MaBoSS reports."""
@@ -70,7 +71,7 @@ def run_maboss(
         time_tick=time_tick,
         thread_count=threads,
         seed_pseudorandom=seed,
-        discrete_time=0,
+        discrete_time=int(discrete_time),
         use_physrandgen=0,
     )
     try:

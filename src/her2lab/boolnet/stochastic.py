@@ -185,6 +185,10 @@ class StochasticSimulator:
         accumulator). When given and all output nodes, their trajectories are derived from
         the output states' (as MaBoSS does: sums of state probabilities, exact up to
         rounding), so no per-node accumulator is kept at all.
+    discrete_time
+        MaBoSS's ``discrete_time = 1``: the next node is chosen with probability proportional
+        to its rate, as usual, but every transition takes exactly ``time_tick`` (transition
+        ``k`` at ``k * time_tick``) instead of an exponential waiting time.
     """
 
     def __init__(
@@ -198,6 +202,7 @@ class StochasticSimulator:
         outputs: Sequence[str] | None = None,
         keep_final_states: bool = True,
         nodes: Sequence[str] | None = None,
+        discrete_time: bool = False,
     ) -> None:
         self.model = model
         self.samples = samples
@@ -207,6 +212,7 @@ class StochasticSimulator:
         self.outputs = outputs
         self.keep_final_states = keep_final_states
         self.nodes = nodes
+        self.discrete_time = discrete_time
         self._cm: CompiledModel | None = None
         self._token: tuple[Any, ...] | None = None
 
@@ -383,10 +389,11 @@ class StochasticSimulator:
                 cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, arrays.kinds,
                 cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, arrays.tab_base, arrays.itable,
                 arrays.units, arrays.prog_start, arrays.prog_end, arrays.code, arrays.consts,
-                arrays.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, arrays.p_ons,
+                arrays.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, cm.pdep_off, cm.pdep_idx,
+                arrays.p_ons,
                 cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
                 arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, track,
-                node_col, block_shift, samples,
+                node_col, block_shift, bool(self.discrete_time), samples,
                 max_time, dt, n_windows, np.uint64(seed), n_chunks,
                 node_acc, node_full, state_table, row_key, state_acc, state_count, finals, flags,
                 n_events,

@@ -60,11 +60,13 @@ def _root(
 
 
 def _mount() -> None:
-    from her2lab.cli import boolnet, kb, pathway, report, reproduce, serve, trials
+    from her2lab.cli import boolnet, kb, pathway, report, reproduce, serve, synth, trials
 
     app.add_typer(kb.app, name="kb", help="The curated knowledge base: export, audit, query.")
     app.add_typer(boolnet.app, name="boolnet", help="The stochastic logical network engine.")
     app.add_typer(trials.app, name="trials", help="Virtual clinical trials: calibrate, simulate.")
+    app.add_typer(synth.app, name="synth",
+                  help="Evidence synthesis: meta-analysis, network meta-analysis, KB pooling.")
     app.command(name="reproduce")(reproduce.reproduce)
     app.command(name="simulate")(pathway.simulate)
     app.command(name="screen")(pathway.screen)

@@ -29,8 +29,9 @@ from her2lab.cli._io import console, note
 
 app = typer.Typer(no_args_is_help=True)
 
-#: Most trajectories one command simulates (from an option or a .cfg's sample_count).
-MAX_SAMPLES = 1_000_000
+#: Most trajectories one command simulates (from an option or a .cfg's sample_count). The CLI
+#: keeps no per-trajectory state, so memory does not grow with it; the bound is on time.
+MAX_SAMPLES = 100_000_000
 
 
 class Format(StrEnum):
@@ -132,6 +133,10 @@ def simulate(
         import gc
 
         gc.disable()  # a short-lived process: collecting while numba loads costs ~0.2 s
+        # numba probes for a BLAS (importing scipy.linalg, ~0.2 s) and for cffi at import;
+        # the kernel uses neither, and this process runs nothing else before it exits
+        sys.modules.setdefault("scipy.linalg", None)  # type: ignore[arg-type]
+        sys.modules.setdefault("cffi", None)  # type: ignore[arg-type]
     from her2lab.boolnet import StochasticSimulator
 
     m = _load(model, cfg, undefined_as_input)
@@ -151,6 +156,7 @@ def simulate(
         outputs=output or None,
         keep_final_states=False,
         nodes=shown,
+        discrete_time=bool(_setting(None, conf, "discrete_time", 0, int, 0, 1, where)),
     )
     run_seed = _setting(seed, conf, "seed_pseudorandom", 0, int, 0, 2**63 - 1, where)
     what = f"simulating {sim.samples} trajectories of {escape(m.name)}"

@@ -88,19 +88,28 @@ def screen(
     samples: int = typer.Option(2000, "--samples", min=1, max=1_000_000,
                                 help="Trajectories per cell."),
     seed: int = typer.Option(20140812, "--seed", min=0, help="Random seed."),
+    executor_kind: str = typer.Option(
+        "serial", "--executor", help="serial, processes (local) or dask (a LocalCluster, or "
+        "the scheduler of --scheduler / $HER2LAB_DASK_SCHEDULER)."),
+    workers: int | None = typer.Option(None, "--workers", min=1,
+                                       help="Worker processes (default: the CPUs)."),
+    scheduler: str | None = typer.Option(None, "--scheduler",
+                                         help="Dask scheduler address, e.g. tcp://host:8786."),
 ) -> None:
     """The response matrix (profiles by regimens): CSV, heatmap PNG and interactive HTML."""
+    from her2lab.executor import executor
     from her2lab.pathway import screen as sc
 
     check_output_dir(out)
     profs = sc.resolve_profiles(profiles)
     regs = sc.resolve_regimens(regimens)
     console = Console(stderr=True, highlight=False)
-    with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console) as bar:
+    with executor(executor_kind, workers=workers, scheduler=scheduler) as ex, \
+            Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
+                     TimeRemainingColumn(), console=console) as bar:
         task = bar.add_task("cells", total=len(profs) * len(regs))
-        result = sc.screen(profs, regs, samples=samples, seed=seed,
-                     progress=lambda done, total: bar.update(task, completed=done))
+        result = sc.screen(profs, regs, samples=samples, seed=seed, executor=ex,
+                           progress=lambda done, total: bar.update(task, completed=done))
     files = sc.write_outputs(result, out)
     for f in files:
         typer.echo(str(f))

@@ -15,17 +15,21 @@ when they were computed before.
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from her2lab.errors import DataError
 from her2lab.pathway.drugs import DRUGS, normalise_regimen
 from her2lab.pathway.mechanisms import MECHANISMS, normalise_profile
 from her2lab.pathway.response import PHENOTYPES
 from her2lab.pathway.simulate import DEFAULT_SAMPLES, DEFAULT_SEED, Result, simulate
+
+if TYPE_CHECKING:
+    from her2lab.executor import Executor
 
 __all__ = [
     "ScreenResult",
@@ -131,13 +135,23 @@ def screen(
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
     **simulate_kw: Any,
 ) -> ScreenResult:
-    """Simulate every (profile, regimen) and collect the results (cached cells are reused)."""
+    """Simulate every (profile, regimen) and collect the results (cached cells are reused).
+
+    ``executor`` (:func:`her2lab.executor.executor`) runs the cells on local processes or a
+    Dask cluster; every cell has the same seed as in a serial screen, so the results are
+    the serial ones."""
     profs = _coerce(profiles, resolve_profiles, normalise_profile)
     regs = _coerce(regimens, resolve_regimens, normalise_regimen)
     total = len(profs) * len(regs)
     results: dict[tuple[Profile, Regimen], Result] = {}
+    if executor is not None and executor.kind != "serial":
+        pairs = [(p, r) for p in profs for r in regs]
+        cell = functools.partial(_cell, samples=samples, seed=seed, **simulate_kw)
+        values = executor.map(cell, pairs, progress=progress)
+        return ScreenResult(profs, regs, dict(zip(pairs, values, strict=True)))
     done = 0
     for p in profs:
         for r in regs:
@@ -146,6 +160,11 @@ def screen(
             if progress is not None:
                 progress(done, total)
     return ScreenResult(profs, regs, results)
+
+
+def _cell(pair: tuple[Profile, Regimen], **kw: Any) -> Result:
+    """One cell of a screen (module-level, so that executor workers can import it)."""
+    return simulate(pair[0], pair[1], **kw)
 
 
 def _coerce(spec: Any, by_name: Callable[[Any], list[Any]], one: Callable[[Any], Any]) -> list[Any]:

@@ -64,3 +64,50 @@ def pool_effects(items: list[EvidenceItem]) -> MetaPooled | None:
         tau2=None if tau2 is None else float(tau2), method=method,
         studies=tuple(e.trial_name for e, _ in rows), comparators=comparators, note=note,
     )
+
+
+def kb_analyses(trials: set[str], as_of) -> list[dict]:
+    """The knowledge base's pooled questions (:func:`her2lab.synthesis.pool_kb`) that use one
+    of ``trials``: one plain summary per question (empty where synthesis is not installed)."""
+    try:
+        from her2lab.synthesis import kb_questions, pool_kb
+    except ImportError:
+        return []
+    out = []
+    for q in kb_questions():
+        if not {c.trial for c in q.comparisons} & trials:
+            continue
+        pa = pool_kb(q.id, as_of)
+        lines: list[str] = []
+        ratio = q.measure in ("HR", "OR", "RR")
+        tx = math.exp if ratio else (lambda x: x)
+        if pa.result is not None:
+            d = pa.result.to_dict()
+            i2 = d.get("i2")
+            lines.append(
+                f"pooled {q.measure} {d['estimate']:.2f} (95% CI {d['ci_low']:.2f}-"
+                f"{d['ci_high']:.2f}), {d['k']} trials, {d['method']} random effects"
+                + ("" if i2 is None else f", I² {i2:.0f}%")
+                + ("" if d.get("prediction_low") is None else
+                   f", prediction interval {d['prediction_low']:.2f}-{d['prediction_high']:.2f}"))
+        for n in pa.networks:
+            d = n.to_dict()
+            ps = d["pscores"]
+            best = sorted(ps.items(), key=lambda kv: -kv[1])
+            lines.append(f"network of {len(d['treatments'])} treatments, {d['k']} trials, "
+                         f"reference {d['reference']}; P-scores (random effects): "
+                         + "; ".join(f"{t} {p:.2f}" for t, p in best))
+            for row in d["random"]:
+                lines.append(f"{row['treatment']} vs {d['reference']}: {q.measure} "
+                             f"{tx(row['estimate']):.2f} ({tx(row['ci_low']):.2f}-"
+                             f"{tx(row['ci_high']):.2f})")
+        out.append({
+            "id": q.id, "title": q.title, "kind": q.kind, "measure": q.measure,
+            "studies": [s.trial_name for s in pa.studies],
+            "derivations": [f"{s.trial_name}: {s.derivation}" for s in pa.studies
+                            if s.derivation and not s.derivation.startswith("reported")],
+            "lines": lines, "excluded": list(pa.excluded),
+            "conflicts": [f"{c.conflict}: {c.used} ({c.how})" for c in pa.conflicts],
+            "notes": list(pa.notes),
+        })
+    return out

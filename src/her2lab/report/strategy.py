@@ -217,6 +217,8 @@ class StrategyReport:
     settings: dict[str, Any]
     created: str
     profile_notes: tuple[str, ...] = ()
+    kb_pooled: tuple[dict[str, Any], ...] = ()
+    """The knowledge base's pooled questions (her2lab.synthesis) that use a cited trial."""
 
     disclaimer: str = DISCLAIMER
     ranking_rule: tuple[str, ...] = RANKING_RULE
@@ -232,6 +234,7 @@ class StrategyReport:
             "conflicts": list(self.conflicts), "findings": list(self.findings),
             "left_out": list(self.left_out), "settings": self.settings,
             "profile_notes": list(self.profile_notes),
+            "kb_pooled": list(self.kb_pooled),
         }
 
     def to_html(self) -> str:
@@ -313,6 +316,12 @@ def _candidates(
 # --------------------------------------------------------------------------- pooling
 
 
+def _kb_pooled(trials: set[str], as_of: dt.date | None) -> list[dict[str, Any]]:
+    from her2lab.report._pool import kb_analyses
+
+    return kb_analyses(trials, as_of)
+
+
 def _pool(items: list[EvidenceItem]) -> MetaPooled | None:
     """Random-effects pooled effect of several trials' comparisons (her2lab.synthesis)."""
     if len({i.trial for i in items}) < 2:
@@ -327,10 +336,41 @@ def _pool(items: list[EvidenceItem]) -> MetaPooled | None:
 # --------------------------------------------------------------------------- in silico
 
 
-def _simulate(profile: Profile, regimen: Iterable[str], samples: int, seed: int):
-    from her2lab.pathway import simulate
+class _Simulations:
+    """Pathway results for (profile, regimen) pairs: fetched together (``simulate_many``, one
+    batch on the compiled model, where the pathway package has it), then looked up."""
 
-    return simulate(_pathway_profile(profile), list(regimen), samples=samples, seed=seed)
+    def __init__(self, samples: int, seed: int) -> None:
+        self.samples, self.seed = samples, seed
+        self._done: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+    @staticmethod
+    def _key(profile: Profile, regimen: Iterable[str]) -> tuple[str, tuple[str, ...]]:
+        return profile.label(), tuple(sorted(set(regimen)))
+
+    def prefetch(self, pairs: Iterable[tuple[Profile, Iterable[str]]]) -> None:
+        import her2lab.pathway as pw
+
+        todo: dict[tuple[str, tuple[str, ...]], Profile] = {}
+        for prof, reg in pairs:
+            k = self._key(prof, reg)
+            if k not in self._done:
+                todo[k] = prof
+        if not todo:
+            return
+        many = getattr(pw, "simulate_many", None)
+        items = list(todo.items())
+        if many is not None:
+            res = many([(_pathway_profile(p), list(k[1])) for k, p in items],
+                       samples=self.samples, seed=self.seed)
+        else:
+            res = [pw.simulate(_pathway_profile(p), list(k[1]), samples=self.samples,
+                               seed=self.seed) for k, p in items]
+        self._done.update({k: r for (k, _), r in zip(items, res, strict=True)})
+
+    def get(self, profile: Profile, regimen: Iterable[str]) -> Any:
+        self.prefetch([(profile, regimen)])
+        return self._done[self._key(profile, regimen)]
 
 
 def _pathway_profile(profile: Profile) -> Any:
@@ -362,15 +402,18 @@ def _rates(res: Any) -> dict[str, Any] | None:
     return d
 
 
+def _rationale_pairs(profile: Profile, regimen: tuple[str, ...], added: tuple[str, ...]):
+    without = tuple(d for d in regimen if d not in added)
+    return [(profile, regimen), (profile, without), (profile, ()), (Profile(), regimen)]
+
+
 def _rationale(
     kb: KnowledgeBase, profile: Profile, regimen: tuple[str, ...], added: tuple[str, ...],
-    counter: dict[str, set[str]], samples: int, seed: int,
+    counter: dict[str, set[str]], sims: _Simulations,
 ) -> Rationale:
     without = tuple(d for d in regimen if d not in added)
-    r_with = _simulate(profile, regimen, samples, seed)
-    r_without = _simulate(profile, without, samples, seed)
-    r_none = _simulate(profile, (), samples, seed)
-    r_sens = _simulate(Profile(), regimen, samples, seed)
+    r_with, r_without, r_none, r_sens = (sims.get(p, reg) for p, reg in
+                                         _rationale_pairs(profile, regimen, added))
     ignore = {"Proliferation", "Apoptosis", "Survival_loss", "Immune_kill"}
     deltas = sorted(
         ((n, r_without.nodes[n], r_with.nodes[n]) for n in r_with.nodes
@@ -384,7 +427,7 @@ def _rationale(
         response_without=r_without.response, response_without_se=r_without.response_se,
         response_untreated=r_none.response, response_sensitive=r_sens.response,
         nodes=tuple(deltas), rates_with=_rates(r_with), rates_without=_rates(r_without),
-        samples=samples, seed=seed,
+        samples=sims.samples, seed=sims.seed,
     )
 
 
@@ -715,6 +758,19 @@ def strategy_report(
             trials=tuple(arm_ids_by_trial), rationale=None, prediction=None, sort_key=key,
         ))
     entries.sort(key=lambda r: r.sort_key)
+    plans: dict[tuple[str, ...], tuple[Trial | None, str | None, tuple[str, ...],
+                                      tuple[str, ...]]] = {}
+    sims = _Simulations(samples, seed)
+    if in_silico:
+        for r in entries:
+            src = _choose_source(list(r.evidence) or list(r.other_evidence),
+                                 [t for t, _ in cands[r.regimen]], setting, kb)
+            aids = {a for t, a in cands[r.regimen] if src is not None and t.id == src.id}
+            ctrl_arm, control = _control_of(src, aids, r.regimen, kb)
+            added = tuple(d for d in r.regimen if d not in control) or r.regimen
+            plans[r.regimen] = (src, ctrl_arm, control, added)
+        sims.prefetch(pair for r in entries
+                      for pair in _rationale_pairs(prof, r.regimen, plans[r.regimen][3]))
     ranked: list[RankedRegimen] = []
     for i, r in enumerate(entries, start=1):
         ties = tuple(
@@ -724,12 +780,8 @@ def strategy_report(
         rationale = prediction = None
         notes: list[str] = []
         if in_silico:
-            src = _choose_source(list(r.evidence) or list(r.other_evidence),
-                                 [t for t, _ in cands[r.regimen]], setting, kb)
-            aids = {a for t, a in cands[r.regimen] if src is not None and t.id == src.id}
-            ctrl_arm, control = _control_of(src, aids, r.regimen, kb)
-            added = tuple(d for d in r.regimen if d not in control) or r.regimen
-            rationale = _rationale(kb, prof, r.regimen, added, counter, samples, seed)
+            src, ctrl_arm, control, added = plans[r.regimen]
+            rationale = _rationale(kb, prof, r.regimen, added, counter, sims)
             prediction = _prediction(
                 kb, prof, setting, r.regimen, src, ctrl_arm, control, params, calib,
                 n_per_arm=n_per_arm, replicates=replicates, samples=samples, seed=seed)
@@ -770,4 +822,6 @@ def strategy_report(
                   "n_per_arm": n_per_arm, "in_silico": in_silico},
         created=(as_of or kb.cited_on).isoformat(),
         profile_notes=tuple(_profile_notes(kb, prof, setting)),
+        kb_pooled=tuple(_kb_pooled(
+            {e.trial for r in ranked for e in r.evidence}, as_of)),
     )

@@ -46,18 +46,31 @@ __all__ = [
     "NMAModel",
     "NMAResult",
     "Pooled",
+    "PooledAnalysis",
     "connected_components",
     "effect_from_ci",
     "effect_from_counts",
     "effect_from_means",
+    "forest_html",
+    "forest_png",
+    "forest_svg",
+    "kb_questions",
     "meta_analysis",
     "network_meta_analysis",
     "pairwise_from_arms",
+    "pool_kb",
     "read_contrasts_csv",
     "read_effects_csv",
 ]
 
-_LAZY: dict[str, str] = {}
+_LAZY = {
+    "forest_svg": "her2lab.synthesis.forest",
+    "forest_png": "her2lab.synthesis.forest",
+    "forest_html": "her2lab.synthesis.forest",
+    "kb_questions": "her2lab.synthesis.kb",
+    "pool_kb": "her2lab.synthesis.kb",
+    "PooledAnalysis": "her2lab.synthesis.kb",
+}
 
 
 def __getattr__(name: str) -> Any:
