@@ -175,3 +175,13 @@ def test_no_module_parses_validator_messages_with_regular_expressions():
     assert "re" not in _imports(SRC / "yamlio.py")
     for module in (SRC / "knowledge").glob("*.py"):
         assert "_MESSAGE_FIELDS" not in module.read_text(), module
+
+
+def test_a_key_with_brackets_is_reported_as_written(tmp_path: Path):
+    """Found by fuzzing: pydantic's own location tags contain brackets, a person's keys may."""
+    path = tmp_path / "r.yaml"
+    path.write_text("ranges:\n  - low: 1\n    high[x]: 2\n")
+    with pytest.raises(ValidationError) as info:
+        read_model_file(path, _File)
+    fields = {(p.field, p.line) for p in info.value.problems}
+    assert fields == {("ranges[0].high", 2), ("ranges[0].high[x]", 3)}

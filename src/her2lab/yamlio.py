@@ -397,6 +397,33 @@ def _found(value: Any) -> str:
     return _short(value)
 
 
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _real_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """``loc`` without the steps pydantic inserts for unions and validators
+    (``function-after[...]``, ``tagged-union[...]``): a step is kept when the data has it (a
+    key a person wrote may contain brackets too), or when it is the last (a missing field)."""
+    out: list[Any] = []
+    for i, key in enumerate(loc):
+        in_list = isinstance(key, int) and isinstance(data, list) and 0 <= key < len(data)
+        if in_list or (isinstance(data, dict) and key in data):
+            out.append(key)
+            data = data[key]
+        elif isinstance(key, str) and "[" in key and i < len(loc) - 1:
+            continue  # a tag of pydantic's, not a place in the file
+        else:
+            out.append(key)
+            data = None
+    return tuple(out)
+
+
 def problems_from_pydantic(
     exc: pydantic.ValidationError,
     cls: type[BaseModel],
@@ -412,8 +439,7 @@ def problems_from_pydantic(
     """
     out: list[Problem] = []
     for err in exc.errors(include_url=False):
-        # drop the tags pydantic inserts for unions and validators ("function-after[...]")
-        loc = tuple(k for k in err["loc"] if isinstance(k, int) or "[" not in str(k))
+        loc = _real_loc(err["loc"], _at(doc.data, prefix))
         typ, msg, given = err["type"], err["msg"], err.get("input")
         ctx = err.get("ctx") or {}
         if typ == FIELD_ERROR:
@@ -421,7 +447,7 @@ def problems_from_pydantic(
             expected, found = str(ctx["expected"]), str(ctx["found"])
         elif typ == "missing":
             expected, found = "a value (the field is required)", "nothing"
-        elif typ == "extra_forbidden":
+        elif typ == "extra_forbidden" and loc:
             owner = _model_at(cls, loc[:-1])
             allowed = ", ".join(owner.model_fields) if owner else "the fields of the schema"
             expected, found = f"one of the fields {allowed}", f"unknown field '{loc[-1]}'"

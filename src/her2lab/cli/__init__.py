@@ -38,7 +38,6 @@ EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 64, 70, 130
 
 app = typer.Typer(
     name="her2lab",
-    help="An open in-silico laboratory for HER2-positive breast cancer and trastuzumab resistance.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from her2lab.cli._io import console, note
+from her2lab.cli._io import check_output_file, console, note
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -116,7 +116,7 @@ def simulate(
                                           help="Simulated time (10)."),
     time_tick: float | None = typer.Option(None, "--time-tick", min=1e-9, max=1e9,
                                            help="Window width (0.5)."),
-    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (0)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, max=2**32 - 1, help="Random seed (0)."),
     threads: int | None = typer.Option(None, "--threads", min=1, max=1024,
                                        help="Parallel chunks (1)."),
     mutate: list[str] = typer.Option(
@@ -218,6 +218,9 @@ def convert(
     """Convert a model between bnet, MaBoSS (.bnd + .cfg) and SBML-qual."""
     from her2lab.boolnet import write_model
 
+    check_output_file(target, option="OUT")
+    if target.suffix.lower() == ".bnd":
+        check_output_file(target.with_suffix(".cfg"), option="OUT")
     m = _load(source, cfg, undefined_as_input)
     written = write_model(m, target)
     note("wrote " + ", ".join(str(p) for p in written))

@@ -35,7 +35,7 @@ def report(
                                      "'her2lab trials calibrate' for the virtual trials."),
     samples: int = typer.Option(1000, "--samples", min=1, help="Pathway-model trajectories."),
     replicates: int = typer.Option(40, "--replicates", min=1, help="Virtual trials per regimen."),
-    seed: int = typer.Option(20140812, "--seed", min=0, help="Random seed."),
+    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1, help="Random seed."),
 ) -> None:
     """Rank regimens for a tumor profile and setting, with ESCAT-graded clinical evidence and
     the model's in-silico rationale. A research output, not medical advice."""

@@ -51,8 +51,13 @@ class Loaded:
 
 def _validate_list(kind: str, doc: YamlDocument, cls: type[Record], st: Loaded) -> None:
     data = doc.data
-    if data is None:
-        data = []
+    if doc.node is None and kind in OPTIONAL_FILES:
+        return
+    if doc.node is None:  # an empty file: one problem, not one per reference to its records
+        st.problems.append(Problem(doc.file, "(document)",
+                                   f"a YAML list of {cls.__name__} records", "an empty file"))
+        st.unknown.add(kind)
+        return
     if not isinstance(data, list):
         st.problems.append(Problem(doc.file, "(document)", f"a YAML list of {cls.__name__} records",
                                    type(data).__name__, doc.line()))
@@ -78,7 +83,8 @@ def first_pass(root: Path) -> Loaded:
         return f"{label}/{rel}"
 
     if not root.is_dir():
-        st.problems.append(Problem(label, "(directory)", "a data directory", "no such directory"))
+        found = "a file" if root.exists() else "no such directory"
+        st.problems.append(Problem(label, "(directory)", "a data directory", found))
         return st
     known = {META_FILE, *(f for f, _ in LIST_FILES.values())}
     for p in sorted(root.iterdir()):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from her2lab.boolnet.formats.bnet import format_bnet, parse_bnet, read_bnet, write_bnet
 from her2lab.boolnet.formats.maboss import format_maboss, parse_maboss, read_maboss, write_maboss
 from her2lab.boolnet.model import Model
-from her2lab.errors import ModelError
+from her2lab.errors import ModelDefinitionError, ModelError
 
 if TYPE_CHECKING:
     from her2lab.boolnet.formats.sbmlqual import (
@@ -59,6 +59,15 @@ def read_model(
     path = Path(path)
     if not path.exists():
         raise ModelError(f"model file {str(path)!r} does not exist")
+    try:
+        return _read_model(path, cfg, undefined)
+    except ModelDefinitionError as exc:  # name the file when the message does not
+        if str(path) in str(exc):
+            raise
+        raise ModelDefinitionError(f"{path}: {exc}") from None
+
+
+def _read_model(path: Path, cfg: str | Path | None, undefined: str) -> Model:
     suffix = path.suffix.lower()
     if suffix == ".bnet":
         return read_bnet(path, undefined=undefined)
