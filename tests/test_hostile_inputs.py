@@ -103,7 +103,6 @@ def _kb_file(rel: str, old: str, new: str) -> dict[str, str]:
 
 
 SPEC = _spec()
-CAL = '{"params": {"beta": 3.0, "gamma": 6.0}}'
 RECURSIVE = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
              "SELECT count(*) FROM c")
 
@@ -227,12 +226,12 @@ CASES = [
     # ---------------------------------------------------------------- values
     Case("calibration_string_parameter", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
-         ["cal.json", "params.beta", "'3'"],
-         files={"cal.json": '{"params": {"beta": "3", "gamma": 6.0}}'}),
+         ["cal.json", "params.log_kill", "'3'"],
+         files={"cal.json": '{"params": {"log_kill": "3", "tki_offset": 0.0}}'}),
     Case("calibration_nan_parameter", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
-         ["cal.json", "params.gamma", "finite"],
-         files={"cal.json": '{"params": {"beta": 3.0, "gamma": NaN}}'}),
+         ["cal.json", "params.tki_offset", "finite"],
+         files={"cal.json": '{"params": {"log_kill": 3.0, "tki_offset": NaN}}'}),
     Case("calibration_not_json", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
          ["cal.json", "calibration JSON"], files={"cal.json": "beta = 3\n"}),

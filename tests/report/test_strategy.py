@@ -172,3 +172,38 @@ def test_a_negative_randomised_trial_in_the_setting_overrides_benefit_elsewhere(
     kb = _kb_outcome("altto", "dfs_hr")
     assert kb.ci.high >= 1  # the curated CI includes no effect
     assert altto.tier == "X" and tl.tier == "X" and "does not carry over" in tl.tier_reason
+
+
+def test_the_pooled_effect_is_synthesis_reml_of_the_curated_hrs(pten_report):
+    from her2lab.synthesis import effect_from_ci, meta_analysis
+
+    (t,) = [r for r in pten_report.ranked if r.regimen == ("trastuzumab_emtansine",)]
+    studies = []
+    for trial in ("emilia", "th3resa"):
+        o = _kb_outcome(trial, "pfs_hr")
+        studies.append(effect_from_ci(trial, o.value, o.ci.low, o.ci.high, measure="HR"))
+    ref = meta_analysis(studies, method="REML").to_dict()
+    (p,) = t.pooled
+    assert (p.estimate, p.ci_low, p.ci_high) == pytest.approx(
+        (ref["estimate"], ref["ci_low"], ref["ci_high"]), rel=1e-12)
+
+
+def test_the_knowledge_base_pooled_questions_of_cited_trials_are_shown(pten_report):
+    ids = {a["id"] for a in pten_report.kb_pooled}
+    assert "metastatic_pfs_network" in ids
+    net = next(a for a in pten_report.kb_pooled if a["id"] == "metastatic_pfs_network")
+    assert {"EMILIA", "TH3RESA", "BOLERO-3"} <= set(net["studies"])
+    assert any("P-scores" in line for line in net["lines"])
+
+
+def test_the_report_stage_writes_the_example_reports(tmp_path, monkeypatch):
+    from her2lab.report import stages
+    from her2lab.reproduce import Context
+
+    # one small example: two regimens, no virtual trial in that setting
+    monkeypatch.setattr(stages, "EXAMPLES", {"pten": ("pd_l1_high", "advanced_solid_tumors")})
+    res = stages.report_stage(Context(out_dir=tmp_path, quick=True))
+    names = sorted(p.name for p in res.files)
+    assert names == ["pten.html", "pten.json", "pten.pdf"]
+    assert all(p.stat().st_size > 0 for p in res.files)
+    assert dict(res.summary)["virtual trials calibrated by"] == "none (the link's priors)"

@@ -1,8 +1,8 @@
 """Pooling one regimen's comparisons over trials: a random-effects meta-analysis on log HR.
 
-The meta-analysis is :func:`her2lab.synthesis.meta_analysis` when that package is installed,
-statsmodels' ``combine_effects`` (DerSimonian-Laird) otherwise; either way the standard error
-of each log ratio comes from its 95% CI, ``(log high - log low) / (2 z)``.
+The meta-analysis is :func:`her2lab.synthesis.meta_analysis` (REML), each study's standard
+error from the width of its CI on the log scale (:func:`her2lab.synthesis.effect_from_ci`).
+The knowledge base's own pooled questions come from :func:`her2lab.synthesis.pool_kb`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from scipy import stats
 
 from her2lab.report.evidence import EvidenceItem, MetaPooled
 
-__all__ = ["pool_effects"]
+__all__ = ["kb_analyses", "pool_effects"]
 
 
 def _log_se(e: EvidenceItem) -> tuple[float, float] | None:
@@ -28,32 +28,18 @@ def pool_effects(items: list[EvidenceItem]) -> MetaPooled | None:
     rows = [(e, ls) for e, ls in rows if ls is not None]
     if len({e.trial for e, _ in rows}) < 2:
         return None
-    measure = rows[0][0].measure or "HR"
-    try:
-        from her2lab.synthesis import effect_from_ci, meta_analysis
-    except ImportError:  # her2lab.synthesis not installed: statsmodels directly
-        meta_analysis = None
-    if meta_analysis is not None:
-        studies = [effect_from_ci(f"{e.trial_name} ({e.outcome})", e.value, e.ci_low,
-                                  e.ci_high, measure=measure, level=e.ci_level or 0.95,
-                                  source=e.uid) for e, _ in rows]
-        d = meta_analysis(studies, method="REML").to_dict()
-        est, lo, hi = d["estimate"], d["ci_low"], d["ci_high"]
-        # her2lab.synthesis gives I² in per cent, as metafor does
-        i2 = None if d.get("i2") is None else d["i2"] / 100.0
-        tau2 = d.get("tau2")
-        method = "random effects (REML), her2lab.synthesis"
-    else:
-        import numpy as np
-        from statsmodels.stats.meta_analysis import combine_effects
+    from her2lab.synthesis import effect_from_ci, meta_analysis
 
-        y = np.array([ls[0] for _, ls in rows])
-        v = np.array([ls[1] ** 2 for _, ls in rows])
-        res = combine_effects(y, v, method_re="dl")
-        row = res.summary_frame().loc["random effect"]
-        est, lo, hi = (math.exp(row["eff"]), math.exp(row["ci_low"]), math.exp(row["ci_upp"]))
-        i2, tau2 = float(res.i2), float(res.tau2)
-        method = "random effects (DerSimonian-Laird)"
+    measure = rows[0][0].measure or "HR"
+    studies = [effect_from_ci(f"{e.trial_name} ({e.outcome})", e.value, e.ci_low, e.ci_high,
+                              measure=measure, level=e.ci_level or 0.95, source=e.uid)
+               for e, _ in rows]
+    d = meta_analysis(studies, method="REML").to_dict()
+    est, lo, hi = d["estimate"], d["ci_low"], d["ci_high"]
+    # her2lab.synthesis gives I² in per cent, as metafor does
+    i2 = None if d.get("i2") is None else d["i2"] / 100.0
+    tau2 = d.get("tau2")
+    method = "random effects (REML), her2lab.synthesis"
     comparators = tuple(dict.fromkeys(e.comparator or "?" for e, _ in rows))
     note = ("the trials compared the regimen with different controls: the pooled effect is "
             "the regimen against the controls of its time, not against one comparator"
@@ -68,11 +54,9 @@ def pool_effects(items: list[EvidenceItem]) -> MetaPooled | None:
 
 def kb_analyses(trials: set[str], as_of) -> list[dict]:
     """The knowledge base's pooled questions (:func:`her2lab.synthesis.pool_kb`) that use one
-    of ``trials``: one plain summary per question (empty where synthesis is not installed)."""
-    try:
-        from her2lab.synthesis import kb_questions, pool_kb
-    except ImportError:
-        return []
+    of ``trials``: one plain summary per question."""
+    from her2lab.synthesis import kb_questions, pool_kb
+
     out = []
     for q in kb_questions():
         if not {c.trial for c in q.comparisons} & trials:

@@ -2,7 +2,9 @@
 
 Four profiles (:data:`EXAMPLES`), each as HTML, PDF and JSON: a trastuzumab-sensitive tumor in
 first-line metastatic disease, PTEN loss after trastuzumab, p95HER2 after trastuzumab, and an
-HR-positive tumor before surgery. Research outputs, not medical advice.
+HR-positive tumor before surgery. The virtual trials use the calibration the virtual-trials
+stage wrote (``OUT/virtual_trials/calibration.json``) when it ran. Research outputs, not
+medical advice.
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ def report_stage(ctx: Context) -> StageResult:
     out = ctx.out_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
     samples, replicates = (300, 10) if ctx.quick else (1000, 40)
+    # the virtual-trials stage's calibration (as of the seed's date), where it ran before
+    cal = ctx.out_dir / "virtual_trials" / "calibration.json"
+    calibration = cal if "virtual_trials" in ctx.results and cal.is_file() else None
     files = []
-    summary = []
+    summary = [("virtual trials calibrated by", str(calibration) if calibration
+                else "none (the link's priors)")]
     for name, (profile, setting) in EXAMPLES.items():
         rep = strategy_report(profile, setting, samples=samples, replicates=replicates,
-                              seed=ctx.seed)
+                              seed=ctx.seed, calibration=calibration)
         files += [rep.write_html(out / f"{name}.html"), rep.write_pdf(out / f"{name}.pdf"),
                   rep.write_json(out / f"{name}.json")]
         first = rep.ranked[0] if rep.ranked else None

@@ -326,10 +326,8 @@ def _pool(items: list[EvidenceItem]) -> MetaPooled | None:
     """Random-effects pooled effect of several trials' comparisons (her2lab.synthesis)."""
     if len({i.trial for i in items}) < 2:
         return None
-    try:
-        from her2lab.report._pool import pool_effects
-    except ImportError:  # pragma: no cover - synthesis is part of the package
-        return None
+    from her2lab.report._pool import pool_effects
+
     return pool_effects(items)
 
 
