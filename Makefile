@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean system-deps
+.PHONY: run test lint bench serve clean system-deps
 
 # Debian packages WeasyPrint (PDF strategy reports) loads at run time: pango, harfbuzz, a font.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
@@ -44,6 +44,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/virtual_trials.py
+	$(BIN)/python bench/load.py
+
+serve: $(STAMP)
+	$(BIN)/her2lab serve
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

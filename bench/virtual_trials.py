@@ -171,42 +171,40 @@ def main() -> None:
 
 
 def calibration() -> None:
-    """A full calibration as of the seed (as `her2lab reproduce` runs it), from a fresh cache:
-    the pathway simulations it needs, then the fits (profile over the scale, bootstrap)."""
+    """A full calibration as of the seed at the CLI's defaults (panel 32, 1,000 trajectories),
+    from a fresh cache: the pathway runs it needs, then the joint fit with its Hessian."""
     import datetime as dt
     import os
     import tempfile
 
     from her2lab.knowledge import load
-    from her2lab.virtual_trials.calibrate import (
-        SCALE_GRID,
-        Predictor,
-        _warm,
-        calibrate,
-        targets_from_kb,
-    )
-    from her2lab.virtual_trials.link import ResponseModel
+    from her2lab.virtual_trials.calibrate import calibrate
+    from her2lab.virtual_trials.fit import predict_targets
+    from her2lab.virtual_trials.link import LinkParams
+    from her2lab.virtual_trials.model import TrialModel
+    from her2lab.virtual_trials.rates import RatesModel
+    from her2lab.virtual_trials.targets import targets_from_kb
 
-    print("Full calibration as of 2014-08-12 (panel 48, 800 trajectories, 100 bootstraps)")
+    print("Full calibration as of 2014-08-12 (panel 32, 1,000 trajectories)")
     with tempfile.TemporaryDirectory() as cache:
         os.environ["HER2LAB_CACHE"] = cache
         kb = load()
         targets = targets_from_kb(kb, dt.date(2014, 8, 12))
-        pred = Predictor(ResponseModel(samples=800), panel_size=48)
+        model = TrialModel(RatesModel(samples=1000), panel_size=32)
         start = time.perf_counter()
-        _warm(pred, targets, None)
+        predict_targets(targets, LinkParams(), model)
         t_resp = time.perf_counter() - start
-        n_sims = len(pred.responses._memo)
+        n = model.rates.calls
         row("pathway simulations (fresh cache)", t_resp,
-            f"({n_sims} profile x regimen runs, {1000 * t_resp / n_sims:.1f} ms each, "
-            f"{len(targets)} targets x {len(SCALE_GRID)} scales)")
+            f"({n} profile x drug-set runs, {1000 * t_resp / max(n, 1):.1f} ms each, "
+            f"{len(targets)} targets)")
         start = time.perf_counter()
-        cal = calibrate(dt.date(2014, 8, 12), kb=kb, panel_size=48, samples=800,
-                        bootstrap_reps=100)
+        cal = calibrate(dt.date(2014, 8, 12), kb=kb, model=model)
         t_fit = time.perf_counter() - start
-        row("calibrate() with the scale grid cached", t_fit,
-            "(lapatinib potency grid simulated, profile fits, 100 bootstrap refits)")
-        print(f"  fitted: {cal.params}")
+        row("calibrate() with the pathway runs cached", t_fit,
+            f"({cal.fit.evaluations} objective evaluations, Hessian, prediction intervals; "
+            f"{model.rates.calls - n} further pathway runs for the TKI offsets)")
+        print(f"  fitted: {cal.params.to_dict()}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ def test_simulate_json_has_the_documented_shape(capsys):
                         "--samples", "300", "--seed", "3", "--format", "json")
     assert code == 0
     d = json.loads(out)
-    assert set(d) == {"profile", "regimen", "phenotypes", "response"}
+    assert set(d) == {"profile", "degrees", "hr_positive", "regimen", "phenotypes", "rates",
+                      "response"}
+    assert set(d["rates"]["kill"]) == {"targeted", "payload", "cytotoxic", "immune"}
     assert d["profile"] == ["p95her2"] and d["regimen"] == ["trastuzumab_emtansine"]
     assert set(d["phenotypes"]) == {"proliferation", "apoptosis", "angiogenesis", "immune_kill"}
     assert 0 <= d["response"] <= 1
@@ -40,6 +42,14 @@ def test_simulate_accepts_aliases_and_several_mechanisms_and_drugs(capsys):
     assert d["regimen"] == ["buparlisib", "trastuzumab"]
 
 
+def test_simulate_takes_graded_mechanisms_and_hr_status(capsys):
+    code, out, _ = _run(capsys, "simulate", "--profile", "pten_loss=0.6,hr_positive",
+                        "--regimen", "trastuzumab", "--samples", "200", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["degrees"] == {"pten_loss": 0.6} and d["hr_positive"] == 1.0
+
+
 def test_simulate_none_none_is_the_untreated_sensitive_tumor(capsys):
     code, out, _ = _run(capsys, "simulate", "--profile", "none", "--regimen", "none",
                         "--samples", "200", "--format", "json")
@@ -50,7 +60,7 @@ def test_simulate_table_prints_the_read_outs(capsys):
     code, out, _ = _run(capsys, "simulate", "--regimen", "trastuzumab", "--samples", "200")
     assert code == 0
     flat = " ".join(out.split())  # rich wraps lines at the terminal width
-    assert "response" in flat and "immune_kill" in flat
+    assert "response" in flat and "immune_kill" in flat and "kill rate" in flat
     assert "not a treatment recommendation" in flat
 
 

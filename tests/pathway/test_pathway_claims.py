@@ -10,6 +10,7 @@ from her2lab.errors import ValidationError
 from her2lab.pathway.claims import (
     K_SIGMA,
     _status,
+    batch_runner,
     coverage,
     evaluate,
     load_claims,
@@ -23,18 +24,8 @@ CLAIMS = load_claims()
 
 @pytest.fixture(scope="session")
 def runner(cache):
-    from her2lab.pathway import simulate
-
-    memo = {}
-
-    def run(cond, samples):
-        key = (cond, samples)
-        if key not in memo:
-            memo[key] = simulate(cond.profile, cond.regimen, samples=samples,
-                                 seed=DEFAULT_SEED, cache=cache)
-        return memo[key]
-
-    return run
+    """Every condition of every claim simulated up front, one batch per sample count."""
+    return batch_runner(CLAIMS, seed=DEFAULT_SEED, cache=cache)
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=[c.id for c in CLAIMS])
@@ -119,3 +110,12 @@ def test_broken_claim_records_are_all_reported_at_once():
     fields = {p.field for p in info.value.problems}
     assert {"a.statement", "a.readout", "b.plus", "b.minus", "b.direction", "c.tolerance",
             "c.note", "d.readout"} <= fields
+
+
+def test_a_condition_reads_graded_mechanisms_and_hr_status():
+    from her2lab.pathway.claims import Condition
+
+    cond = Condition.parse("pten_loss=0.5,hr_positive | trastuzumab+T-DM1")
+    assert cond.profile.degree("pten_loss") == 0.5 and cond.profile.hr_positive == 1.0
+    assert cond.regimen == ("trastuzumab", "trastuzumab_emtansine")
+    assert str(cond) == "pten_loss=0.5,hr_positive | trastuzumab+trastuzumab_emtansine"

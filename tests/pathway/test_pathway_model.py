@@ -9,9 +9,10 @@ import pytest
 import yaml
 
 from her2lab.boolnet import parse_maboss
+from her2lab.boolnet.expr import parse_expr
 from her2lab.errors import ModelDefinitionError
 from her2lab.pathway import DRUGS, MECHANISMS, load_model
-from her2lab.pathway.model import NodeRates, _parse_baseline
+from her2lab.pathway.model import NodeRates
 
 DATA = resources.files("her2lab.pathway") / "data"
 
@@ -28,14 +29,18 @@ def kb():
     return load()
 
 
+def _reads(node: str) -> set[str]:
+    return set(load_model().engine[node].reads())
+
+
 def test_the_model_has_the_nodes_the_issue_asks_for():
     nodes = set(load_model().nodes)
     wanted = {"EGFR", "HER2", "HER3", "HRG", "p95HER2", "IGF1R", "MET", "PI3K", "PTEN", "AKT",
-              "mTORC1", "S6", "ERK", "SRC", "MUC4", "HSP90", "VEGF", "Angiogenesis", "NK",
-              "ADCC", "TIL", "PD1", "PDL1", "CD73", "DM1", "Proliferation", "Apoptosis",
-              "Immune_kill"}
+              "mTORC1", "mTORC2", "S6", "ERK", "SRC", "MUC4", "HSP90", "VEGF", "Angiogenesis",
+              "NK", "ADCC", "TIL", "PD1", "PDL1", "CD73", "DM1", "FOXO", "ER", "CycD", "BCL2",
+              "Proliferation", "Apoptosis", "Immune_kill", "Cytotoxic_death", "Payload_death",
+              "HR_pos"}
     assert wanted <= nodes
-    assert len(nodes) >= 40
 
 
 def test_every_node_is_annotated_and_every_annotation_is_a_node(annotations):
@@ -71,43 +76,62 @@ def test_every_mechanism_of_the_knowledge_base_is_a_setting_and_nothing_else(kb)
     assert {m.id for m in kb.mechanisms} == set(MECHANISMS)
 
 
-def test_each_mechanism_sets_the_nodes_its_knowledge_base_record_names(kb):
+def test_each_mechanism_acts_on_the_genes_its_knowledge_base_record_names(kb, annotations):
+    """The profile node M_<id> is read by a node that is, or carries a gene of, a node the KB
+    record names (mutant PI3K activity is its own node, PIK3CA_mut, feeding SGK)."""
+    model = load_model()
+
+    def genes(node: str) -> set[str]:
+        return set(annotations["nodes"][node]["hgnc"]) | {node}
+
     for mech in kb.mechanisms:
-        ours = {s.node for s in MECHANISMS[mech.id]}
-        assert ours & set(mech.nodes), (mech.id, ours, mech.nodes)
-        assert set(mech.nodes) <= set(load_model().nodes), (mech.id, mech.nodes)
+        node = MECHANISMS[mech.id].node
+        assert set(mech.nodes) <= set(model.nodes), (mech.id, mech.nodes)
+        readers = {n for n in model.nodes if n != node and node in _reads(n)}
+        kb_genes = set().union(*(genes(n) for n in mech.nodes))
+        assert any(genes(r) & kb_genes for r in readers), (mech.id, readers, mech.nodes)
 
 
-def test_drug_effects_and_mechanism_settings_name_model_nodes():
-    nodes = set(load_model().nodes)
+def test_profile_nodes_never_change_during_a_run():
+    model = load_model()
+    assert set(model.profile_nodes) == {m.node for m in MECHANISMS.values()} | {"HR_pos"}
+    for n in model.profile_nodes:
+        node = model.engine[n]
+        assert node.rate_up == parse_expr("0", boolean=False) == node.rate_down, n
+        assert model.initial[n] == 0, "the baseline carries no mechanism"
+
+
+def test_drug_effects_name_model_nodes_with_the_rate_scheme():
+    model = load_model()
     for d in DRUGS.values():
         assert 0 <= d.potency <= 1
         for e in d.effects:
-            assert e.node in nodes and 0 < e.weight <= 1
-    for settings in MECHANISMS.values():
-        for s in settings:
-            assert s.node in nodes
+            assert e.node in model.baseline and 0 < e.weight <= 1
+
+
+def test_the_baseline_is_untreated_with_heregulin_present_in_every_tumor():
+    base = load_model().baseline
+    for drug_state in ("TZ", "PZ", "TDM1", "TKI"):
+        assert base[drug_state].u == 0 and base[drug_state].g == 0, drug_state
+    for induced in ("MT_stress", "DNA_damage"):
+        assert base[induced].g == 0 and str(load_model().rules[induced]) == "0"
+    hrg = base["HRG"]
+    assert hrg.g / (hrg.g + hrg.di) == pytest.approx(0.5), "a graded ligand baseline"
+    assert hrg.u / (hrg.u + hrg.i) > 0.8, "higher under her3_activation"
+
+
+@pytest.mark.parametrize("node", ["Apoptosis", "Immune_kill", "Cytotoxic_death", "Payload_death"])
+def test_death_nodes_are_absorbing(node):
+    model = load_model()
+    assert node in _reads(node), "the rule holds once the node is ON"
+    assert model.baseline[node].i == 0, "and nothing turns it OFF while the rule holds"
 
 
 def test_the_shipped_files_parse_in_our_engine_with_every_parameter_defined():
     m = load_model()
     model = parse_maboss(m.bnd, m.cfg)
     assert [n.name for n in model] == list(m.nodes)
-
-
-def test_the_baseline_is_a_her2_amplified_tumor_without_drug():
-    base = load_model().baseline
-    for absent in ("p95HER2", "EGFR", "HRG", "IGF1R", "MET", "MUC4", "TZ", "PZ", "DM1"):
-        assert base[absent].u == 0 and base[absent].g == 0
-    for present in ("HSP90", "HER2", "HER3", "PTEN", "TIL"):
-        assert base[present].u > 0 and base[present].initial == 1
-
-
-def test_a_cfg_missing_a_parameter_names_the_node_and_the_parameter():
-    m = load_model()
-    broken = m.cfg.replace("$g_AKT = 0;", "")
-    with pytest.raises(ModelDefinitionError, match=r"AKT lacks the parameter \$g_AKT"):
-        _parse_baseline(m.bnd, broken)
+    assert set(model.parameters) == {p for n in m.baseline for p in m.baseline[n].parameters(n)}
 
 
 def test_negative_rates_are_rejected():
@@ -115,29 +139,14 @@ def test_negative_rates_are_rejected():
         NodeRates(u=-1)
 
 
-def test_config_text_writes_di_as_d_plus_i_and_reads_back_the_same_settings():
-    m = load_model()
-    rates = dict(m.baseline)
-    rates["AKT"] = NodeRates(u=0.25, g=0.5, i=0.75, d=0.125, initial=0.3)
-    text = m.config_text(rates, samples=10, seed=3, max_time=5)
-    assert "$di_AKT = 0.875;" in text
-    again = _parse_baseline(m.bnd, text)
-    assert again.baseline["AKT"] == rates["AKT"]
-    assert again.baseline["HER2"] == m.baseline["HER2"]
-
-
-def test_settings_for_an_unknown_node_are_an_error():
-    m = load_model()
-    with pytest.raises(ModelDefinitionError, match="not in the HER2 model"):
-        m.config_text({"NOPE": NodeRates()}, samples=1, seed=1, max_time=1)
-
-
 def test_the_public_api_of_the_pathway_package_changes_only_on_purpose():
     import her2lab.pathway as pw
 
     assert set(pw.__all__) == {
-        "DRUGS", "MECHANISMS", "PHENOTYPES", "Her2Model", "Result", "load_model", "model_files",
-        "normalise_profile", "normalise_regimen", "response", "simulate",
+        "ATTRIBUTES", "DRUGS", "KILL_SOURCES", "MECHANISMS", "PHENOTYPES", "Her2Model",
+        "Profile", "Rates", "Result", "TimeCourse", "load_model", "model_files",
+        "normalise_profile",
+        "normalise_regimen", "response", "simulate", "simulate_many",
     }
     for name in pw.__all__:
         assert hasattr(pw, name)

@@ -1,25 +1,31 @@
-"""Drugs and mechanisms as settings of the rate parameters."""
+"""Drugs and mechanisms as data (perturbations.yaml): profiles, regimens, parameter settings."""
 
 from __future__ import annotations
+
+from importlib import resources
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from her2lab.errors import SimulationError, UnknownIdError
-from her2lab.pathway import DRUGS, MECHANISMS, load_model, normalise_profile, normalise_regimen
-from her2lab.pathway.drugs import apply_regimen, effective_strengths
-from her2lab.pathway.mechanisms import apply_mechanisms
-from her2lab.pathway.model import NodeRates
+from her2lab.errors import SimulationError, UnknownIdError, ValidationError
+from her2lab.pathway import (
+    DRUGS,
+    MECHANISMS,
+    Profile,
+    load_model,
+    normalise_profile,
+    normalise_regimen,
+)
+from her2lab.pathway.drugs import effective_strengths, regimen_parameters
+from her2lab.pathway.perturbations import read_perturbations
+
+SHIPPED = resources.files("her2lab.pathway") / "data" / "perturbations.yaml"
 
 
-def _rates():
-    return dict(load_model().baseline)
-
-
-def _p_on(u: float, down: float) -> float:
-    """Stationary P(ON) of a node flipping up at rate u and down at rate ``down``."""
-    return u / (u + down)
+def _p_on(up: float, down: float) -> float:
+    """Stationary P(ON) of a node flipping up at rate ``up`` and down at rate ``down``."""
+    return up / (up + down)
 
 
 @pytest.mark.parametrize(("alias", "expected"), [
@@ -35,8 +41,33 @@ def test_a_regimen_is_a_sorted_set_and_none_is_empty():
     assert normalise_regimen("pertuzumab+trastuzumab+docetaxel+trastuzumab") == (
         "docetaxel", "pertuzumab", "trastuzumab")
     assert normalise_regimen("none") == ()
-    assert normalise_profile("none") == ()
-    assert normalise_profile("PTEN loss,p95her2") == ("p95her2", "pten_loss")
+
+
+def test_a_profile_can_be_named_listed_or_graded():
+    assert normalise_profile("none") == Profile()
+    named = normalise_profile("PTEN loss,p95her2")
+    assert named.mechanisms == ("p95her2", "pten_loss")
+    assert named.degree("pten_loss") == MECHANISMS["pten_loss"].degree == 1.0
+    graded = normalise_profile({"pten_loss": 0.6, "hr_positive": True})
+    assert graded == normalise_profile("pten_loss=0.6,hr_positive")
+    assert graded == normalise_profile(["pten_loss=0.6", "hr_positive"])
+    assert graded.degree("pten_loss") == 0.6 and graded.hr_positive == 1.0
+    assert graded.label() == "pten_loss=0.6,hr_positive"
+    assert normalise_profile({"pten_loss": 0}) == Profile(), "degree 0 is no mechanism"
+    assert normalise_profile("p95her2", hr_positive=0.3).hr_positive == 0.3
+
+
+def test_a_profile_sets_the_initial_state_of_its_profile_nodes_only():
+    init = normalise_profile({"pten_loss": 0.6, "hr_positive": 0.5}).initial()
+    assert set(init) == set(load_model().profile_nodes)
+    assert init["M_pten_loss"] == 0.6 and init["HR_pos"] == 0.5 and init["M_p95her2"] == 0
+
+
+@pytest.mark.parametrize("bad", [{"pten_loss": 1.5}, {"pten_loss": -0.1}, "pten_loss=high",
+                                 {"pten_loss": float("nan")}])
+def test_a_degree_outside_zero_one_is_refused(bad):
+    with pytest.raises(SimulationError, match="degree of pten_loss"):
+        normalise_profile(bad)
 
 
 def test_an_unknown_drug_lists_the_valid_ids():
@@ -49,39 +80,32 @@ def test_an_unknown_drug_lists_the_valid_ids():
 def test_an_unknown_mechanism_lists_the_valid_ids():
     with pytest.raises(UnknownIdError) as info:
         normalise_profile("kras_mutation")
-    assert set(MECHANISMS) <= set(info.value.valid)
+    assert set(MECHANISMS) <= set(info.value.valid) and "hr_positive" in info.value.valid
 
 
 def test_an_inhibitor_leaves_its_target_on_with_probability_one_minus_its_strength():
-    rates = _rates()
-    apply_regimen(rates, ["everolimus"])
-    r = rates["mTORC1"]
+    p = regimen_parameters(["everolimus"])
     e = DRUGS["everolimus"].potency
     # while its rule holds the node goes up at u and down at i
-    assert _p_on(r.u, r.i) == pytest.approx(1 - e)
-
-
-def test_an_inhibitor_also_acts_on_a_gain_of_function_node():
-    rates = _rates()
-    apply_mechanisms(rates, ["pik3ca_mutation"])
-    apply_regimen(rates, ["buparlisib"])
-    r = rates["PI3K"]
-    e = DRUGS["buparlisib"].potency
-    # against its rule the mutant node goes up at g and down at d + i
-    assert _p_on(r.g, r.d + r.i) == pytest.approx(1 - e)
+    assert _p_on(p["u_mTORC1"], p["i_mTORC1"]) == pytest.approx(1 - e)
 
 
 def test_an_antibody_binds_its_epitope_with_probability_equal_to_its_potency():
-    rates = _rates()
-    apply_regimen(rates, ["trastuzumab"])
-    assert _p_on(rates["TZ"].u, rates["TZ"].i) == pytest.approx(DRUGS["trastuzumab"].potency)
-    assert rates["TZ"].d > 0, "the antibody falls off when its epitope goes"
+    p = regimen_parameters(["trastuzumab"])
+    assert _p_on(p["u_TZ"], p["i_TZ"]) == pytest.approx(DRUGS["trastuzumab"].potency)
+    assert p["di_TZ"] > 0, "the antibody falls off when its epitope goes"
+
+
+def test_a_cytotoxic_drug_induces_its_stress_node_against_the_rule():
+    p = regimen_parameters(["docetaxel"])
+    e = DRUGS["docetaxel"].potency
+    assert _p_on(p["g_MT_stress"], p["di_MT_stress"]) == pytest.approx(e)
 
 
 def test_drugs_on_one_node_combine_as_independent_actions():
-    both = effective_strengths(["trastuzumab", "trastuzumab_emtansine"])
-    a, b = DRUGS["trastuzumab"].potency, DRUGS["trastuzumab_emtansine"].potency
-    assert both[("TZ", "bind")] == pytest.approx(1 - (1 - a) * (1 - b))
+    both = effective_strengths(["docetaxel", "paclitaxel"])
+    a, b = DRUGS["docetaxel"].potency, DRUGS["paclitaxel"].potency
+    assert both[("MT_stress", "induce")] == pytest.approx(1 - (1 - a) * (1 - b))
 
 
 def test_potency_overrides_grade_the_effect_and_are_checked():
@@ -93,32 +117,53 @@ def test_potency_overrides_grade_the_effect_and_are_checked():
         effective_strengths(["lapatinib"], {"lapatinibb": 0.5})
 
 
-def test_mechanism_kinds_set_the_documented_parameters():
-    rates = _rates()
-    apply_mechanisms(rates, ["pten_loss", "src_activation", "p95her2"])
-    assert rates["PTEN"].u == 0 and rates["PTEN"].initial == 0
-    assert rates["SRC"].g == 1 and rates["SRC"].d == 0 and rates["SRC"].initial == 1
-    assert rates["p95HER2"].u == 1 and rates["p95HER2"].initial == 1
-
-
-def test_applying_a_regimen_never_changes_the_shipped_baseline():
-    before = dict(load_model().baseline)
-    rates = _rates()
-    apply_mechanisms(rates, list(MECHANISMS))
-    apply_regimen(rates, list(DRUGS))
-    assert load_model().baseline == before
+def test_a_regimen_changes_only_the_parameters_of_the_nodes_its_drugs_act_on():
+    p = regimen_parameters(["trastuzumab", "everolimus"])
+    assert {k.split("_", 1)[1] for k in p} == {"TZ", "mTORC1"}
+    assert regimen_parameters([]) == {}
 
 
 @settings(max_examples=60, deadline=None)
 @given(
     regimen=st.lists(st.sampled_from(sorted(DRUGS)), max_size=4, unique=True),
-    profile=st.lists(st.sampled_from(sorted(MECHANISMS)), max_size=3, unique=True),
     potency=st.floats(0, 1),
 )
-def test_any_profile_and_regimen_give_valid_rates(regimen, profile, potency):
-    rates = _rates()
-    apply_mechanisms(rates, profile)
-    apply_regimen(rates, regimen, {d: potency for d in regimen})
-    for r in rates.values():
-        assert isinstance(r, NodeRates)  # validated on construction: rates >= 0
-        assert min(r.u, r.g, r.i, r.d) >= 0 and 0 <= r.initial <= 1
+def test_any_regimen_gives_valid_rates(regimen, potency):
+    p = regimen_parameters(regimen, {d: potency for d in regimen})
+    assert set(p) <= set(load_model().engine.parameters)
+    assert all(v >= 0 for v in p.values())
+
+
+def test_the_shipped_file_is_valid_and_lists_the_drugs_and_mechanisms_once():
+    data = read_perturbations(SHIPPED)
+    assert list(data.drugs) == list(DRUGS) and list(data.mechanisms) == list(MECHANISMS)
+
+
+@pytest.mark.parametrize(("edit", "field", "line_of"), [
+    (("potency: 0.9\n    potency_source: starting value for calibration (high",
+      "potency: 1.9\n    potency_source: starting value for calibration (high"),
+     "drugs.trastuzumab.potency", "potency: 1.9"),
+    (("effects: [{node: TZ, kind: bind}]", "effects: [{node: TZZ, kind: bind}]"),
+     "drugs.trastuzumab.effects[0].node", "node: TZZ"),
+    (("node: M_pten_loss\n    degree: 1.0", "node: M_pten_loss\n    degree: 1.0\n    dose: 3"),
+     "mechanisms.pten_loss.dose", "dose: 3"),
+])
+def test_a_bad_perturbations_file_names_file_line_and_field(tmp_path, edit, field, line_of):
+    text = SHIPPED.read_text("utf-8")
+    assert edit[0] in text
+    bad = text.replace(edit[0], edit[1], 1)
+    path = tmp_path / "perturbations.yaml"
+    path.write_text(bad, "utf-8")
+    with pytest.raises(ValidationError) as info:
+        read_perturbations(path)
+    (problem,) = [p for p in info.value.problems if p.field == field]
+    expected_line = next(i for i, ln in enumerate(bad.splitlines(), 1) if line_of in ln)
+    assert problem.file == str(path) and problem.line == expected_line
+
+
+def test_a_mechanism_must_use_its_own_profile_node(tmp_path):
+    bad = SHIPPED.read_text("utf-8").replace("node: M_pten_loss", "node: M_p95her2", 1)
+    path = tmp_path / "p.yaml"
+    path.write_text(bad, "utf-8")
+    with pytest.raises(ValidationError, match="M_pten_loss"):
+        read_perturbations(path)

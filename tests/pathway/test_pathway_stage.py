@@ -25,8 +25,9 @@ def test_the_stage_writes_the_response_matrix_of_mechanisms_by_drugs_and_table1(
     header = rows[0]
     assert "trastuzumab" in header and "docetaxel+pertuzumab+trastuzumab" in header
     assert "everolimus+trastuzumab+vinorelbine" in header
-    assert len(rows) == 1 + 13
-    for name in ("her2.bnd", "her2.cfg", "annotations.yaml", "claims.csv",
+    assert len(rows) == 1 + 2 * 13, "none and each mechanism, HR-negative and HR-positive"
+    assert rows[1][0] == "none" and rows[14][0] == "hr_positive"
+    for name in ("her2.bnd", "her2.cfg", "annotations.yaml", "perturbations.yaml", "claims.csv",
                  "response_heatmap.png", "response_heatmap.html", "best_regimens.csv"):
         assert (out / name).is_file(), name
     assert all(p.exists() for p in res.files)

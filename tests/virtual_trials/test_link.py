@@ -1,4 +1,4 @@
-"""The link from response to hazard and probability: anchoring and the limiting Cox HR."""
+"""The tumor-burden link: burden over a schedule, pCR, progression, cure, OS, the Cox limit."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ import pytest
 
 from her2lab.virtual_trials.analyze import cox_two_group
 from her2lab.virtual_trials.link import (
-    ResponseModel,
-    anchor_intercept,
-    anchor_scale,
-    anchor_scale_from_rate,
-    binary_rates,
+    KINETICS,
+    Anchor,
+    ArmKinetics,
+    arm_curves,
+    expected_effects,
+    limiting_cox_from_curves,
     limiting_cox_log_hr,
-    survival_curve,
+    log_burden_end,
+    log_burden_grid,
+    mixture_curves,
+    progression_times,
 )
 from her2lab.virtual_trials.simulate import simulate_survival
 
@@ -23,35 +27,27 @@ W = np.array([0.2, 0.5, 0.3])
 M = np.array([0.5, 1.0, 2.5])
 
 
-@pytest.mark.parametrize("shape", [0.8, 1.0, 1.3])
-def test_the_anchored_population_median_is_the_reported_median(shape):
-    scale = anchor_scale(M, W, shape, 12.4)
-    assert survival_curve(np.array([12.4]), M, W, shape, scale)[0] == pytest.approx(0.5)
-
-
-def test_a_landmark_rate_anchors_the_scale():
-    scale = anchor_scale_from_rate(M, W, 1.0, 48.0, 0.86)
-    assert survival_curve(np.array([48.0]), M, W, 1.0, scale)[0] == pytest.approx(0.86)
+def kin(kill, months=(3.0,), growth=0.2, lam=0.2, w=W):
+    kill = np.atleast_2d(np.asarray(kill, dtype=float))
+    n = kill.shape[1]
+    return ArmKinetics(np.asarray(w, float)[:n] / np.sum(np.asarray(w, float)[:n]),
+                       np.full_like(kill, growth), kill, tuple(months), np.full(n, growth), lam)
 
 
 @pytest.mark.parametrize("hr", [0.5, 0.78, 1.0, 1.4])
 def test_limiting_cox_is_the_true_hr_when_hazards_are_proportional(hr):
-    # a homogeneous population: proportional hazards hold, and the Cox estimate converges to
-    # log(hr) whatever the censoring
     one = np.array([1.0])
     b = limiting_cox_log_hr(one * hr, one, one, shape=1.2, scale=10.0, accrual=24, follow_up=12)
     assert b == pytest.approx(math.log(hr), abs=2e-3)
 
 
 def test_heterogeneity_attenuates_the_marginal_hr_towards_one():
-    # the same conditional HR in every profile, but profiles differ in risk: the marginal
-    # (unstratified) Cox HR lies between the conditional HR and 1 (non-collapsibility)
+    # non-collapsibility: the same conditional HR in every profile, a marginal HR nearer 1
     b = limiting_cox_log_hr(M * 0.5, M, W, shape=1.0, scale=10.0, accrual=24, follow_up=120)
     assert math.log(0.5) < b < 0
 
 
 def test_limiting_cox_matches_a_large_simulated_trial():
-    # heterogeneous response to treatment: hazards are not proportional in the mixture
     ctrl = np.array([1.0, 1.0, 1.0])
     exp_ = np.array([0.2, 1.0, 1.3])
     kw = dict(shape=1.2, scale=8.0, accrual=24.0, follow_up=12.0)
@@ -62,41 +58,89 @@ def test_limiting_cox_matches_a_large_simulated_trial():
     mult = np.concatenate([exp_[idx[:n]], ctrl[idx[n:]]])
     t, e = simulate_survival(rng, mult, shape=1.2, scale=8.0, accrual_months=24.0,
                              follow_up_months=12.0, dropout_per_year=0.05)
-    x = np.r_[np.ones(n, bool), np.zeros(n, bool)]
-    est, se = cox_two_group(t, e, x)
+    est, se = cox_two_group(t, e, np.r_[np.ones(n, bool), np.zeros(n, bool)])
     assert abs(est - b) < 4 * se  # Monte Carlo error of the simulated estimate
 
 
-def test_the_anchored_intercept_gives_the_reported_rate():
-    r = np.array([0.2, 0.5, 0.8])
-    a = anchor_intercept(r, W, 6.0, 0.295)
-    assert binary_rates({"c": r}, W, 6.0, a)["c"] == pytest.approx(0.295)
-    higher = binary_rates({"e": r + 0.1}, W, 6.0, a)["e"]
-    assert higher > 0.295  # a better response means a higher rate for gamma > 0
+def test_the_log_burden_of_one_phase_has_the_closed_form():
+    k = kin([[1.5, 0.5]], months=(4.0,), growth=0.2, lam=0.25)
+    expect = 0.2 * 4 - np.array([1.5, 0.5]) / 0.25 * (1 - math.exp(-0.25 * 4))
+    assert log_burden_end(k) == pytest.approx(expect)
 
 
-def test_anchors_reject_rates_outside_zero_one():
-    with pytest.raises(ValueError):
-        anchor_intercept(np.array([0.5]), np.array([1.0]), 6.0, 1.3)
-    with pytest.raises(ValueError):
-        anchor_scale_from_rate(M, W, 1.0, 12.0, 0.0)
+def test_the_burden_grid_is_continuous_across_phases_and_ends_at_the_closed_form():
+    k = kin([[1.0], [2.0]], months=(1.5, 2.5))
+    t = np.linspace(0.01, 4.0, 4000)
+    ly = log_burden_grid(k, t)[0]
+    assert np.max(np.abs(np.diff(ly))) < 0.01  # no jump at the phase boundary
+    assert ly[-1] == pytest.approx(log_burden_end(k)[0], abs=1e-6)
 
 
-def test_responses_are_memoised(monkeypatch):
-    calls = []
+def test_without_kill_progression_is_the_recist_growth_time():
+    k = kin([[0.0]], months=(math.inf,), growth=0.2)
+    t, depth = progression_times(k)
+    assert t[0] == pytest.approx(math.log(KINETICS["progression_volume"].value) / 0.2, rel=1e-3)
+    assert depth[0] == 0.0
 
-    class Fake:
-        response = 0.5
 
-    def fake_simulate(profile, regimen, **kw):
-        calls.append((tuple(profile), tuple(regimen)))
-        return Fake()
+def test_more_kill_means_a_later_progression_and_a_deeper_nadir():
+    k = kin([[0.5, 1.0, 2.0]], months=(math.inf,))
+    t, depth = progression_times(k)
+    assert np.all(np.diff(t) > 0) and np.all(np.diff(depth) > 0)
 
-    import her2lab.pathway as pathway
 
-    monkeypatch.setattr(pathway, "simulate", fake_simulate)
-    rm = ResponseModel(samples=10)
-    masks = np.array([0, 1, 0], dtype=np.uint16)
-    assert rm.responses(masks, ("trastuzumab",)).tolist() == [0.5, 0.5, 0.5]
-    rm.responses(masks, ("trastuzumab",))
-    assert len(calls) == 2  # two distinct profiles, each simulated once
+def test_pcr_is_anchored_on_the_control_and_rises_with_kill():
+    arms = {"c": kin([[1.0, 1.2, 1.4]]), "e": kin([[1.3, 1.5, 1.7]])}
+    out = arm_curves(arms, "c", "pCR", Anchor("binary", 0.29), horizon=60, early=True)
+    assert out["c"].rate == pytest.approx(0.29, abs=1e-6)
+    assert out["e"].rate > 0.29
+    assert np.all((out["e"].prob >= 0) & (out["e"].prob <= 1))
+
+
+def test_orr_is_anchored_on_the_control():
+    arms = {"c": kin([[0.6, 0.8, 1.0]], months=(math.inf,)),
+            "e": kin([[0.9, 1.1, 1.3]], months=(math.inf,))}
+    out = arm_curves(arms, "c", "ORR", Anchor("binary", 0.4), horizon=60, early=False)
+    assert out["c"].rate == pytest.approx(0.4, abs=1e-6) and out["e"].rate > 0.4
+
+
+def test_a_metastatic_control_passes_through_its_median_and_the_better_arm_has_hr_below_one():
+    arms = {"c": kin([[0.5, 0.7, 0.9]], months=(math.inf,)),
+            "e": kin([[0.7, 0.9, 1.1]], months=(math.inf,))}
+    out = arm_curves(arms, "c", "PFS", Anchor("median", 12.4), horizon=80, early=False)
+    assert out["c"].curves.median() == pytest.approx(12.4, rel=5e-3)
+    (e,) = expected_effects(out, "c", "PFS", accrual=24, follow_up=12, dropout_per_year=0.05)
+    assert e.measure == "HR" and 0.3 < e.estimate < 1.0
+
+
+def test_os_is_diluted_by_post_progression_survival():
+    arms = {"c": kin([[0.5, 0.7, 0.9]], months=(math.inf,)),
+            "e": kin([[0.7, 0.9, 1.1]], months=(math.inf,))}
+    kw = dict(accrual=24, follow_up=24, dropout_per_year=0.05)
+    pfs = arm_curves(arms, "c", "PFS", Anchor("median", 12.0), horizon=200, early=False)
+    os_ = arm_curves(arms, "c", "OS", Anchor("median", 36.0, pfs=Anchor("median", 12.0)),
+                     horizon=200, early=False)
+    assert os_["c"].curves.median() == pytest.approx(36.0, rel=0.02)
+    hr_pfs = expected_effects(pfs, "c", "PFS", **kw)[0].estimate
+    hr_os = expected_effects(os_, "c", "OS", **kw)[0].estimate
+    assert hr_pfs < hr_os < 1.0
+
+
+def test_early_disease_is_anchored_on_its_landmark_and_cure_dilutes_the_hazard_ratio():
+    arms = {"c": kin([[0.8, 1.0, 1.2]], months=(12.0,)),
+            "e": kin([[0.9, 1.1, 1.3]], months=(12.0,))}
+    out = arm_curves(arms, "c", "DFS", Anchor("rate", 0.86, 48.0), horizon=120, early=True)
+    assert out["c"].curves.at(48.0) == pytest.approx(0.86, abs=2e-3)
+    assert np.all(out["e"].cure >= out["c"].cure)
+    (e,) = expected_effects(out, "c", "DFS", accrual=42, follow_up=48, dropout_per_year=0.02)
+    assert 0.3 < e.estimate < 1.0
+
+
+def test_the_limiting_cox_from_curves_is_symmetric_in_the_arms():
+    t = np.linspace(0.1, 60, 300)
+    a = mixture_curves(t, W, np.array([6.0, 10.0, 20.0]))
+    b = mixture_curves(t, W, np.array([8.0, 14.0, 26.0]))
+    kw = dict(accrual=24.0, follow_up=12.0)
+    ab = limiting_cox_from_curves(t, b.S, b.f, a.S, a.f, **kw)
+    ba = limiting_cox_from_curves(t, a.S, a.f, b.S, b.f, **kw)
+    assert ab == pytest.approx(-ba, abs=1e-6) and ab < 0

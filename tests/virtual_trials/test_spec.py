@@ -64,7 +64,9 @@ def only(path: Path):
 def test_every_shipped_example_loads(name):
     spec = load_spec(example_specs()[name])
     assert spec.control in [a.name for a in spec.arms]
-    assert spec.accrual_months is not None
+    from her2lab.virtual_trials.plan import TrialPlan
+
+    assert TrialPlan.from_spec(spec).accrual_months >= 0  # given, or the setting's default
 
 
 def test_the_everolimus_example_is_enriched_for_pten_loss():
@@ -79,8 +81,13 @@ def test_aliases_become_knowledge_base_ids_and_defaults_are_filled(tmp_path):
     spec = load_spec(write(tmp_path, GOOD))
     assert spec.arms[0].regimen == ["trastuzumab_emtansine", "anti_pd_l1"]
     assert spec.setting is SpecSetting.metastatic_pretreated
-    assert spec.accrual_months == ACCRUAL_MONTHS[SpecSetting.metastatic_pretreated]
-    assert spec.dropout_per_year == 0.05
+    # left out: the spec keeps None, the plan takes the one table of defaults
+    from her2lab.virtual_trials.plan import TrialPlan
+
+    assert spec.accrual_months is None and spec.dropout_per_year is None
+    plan = TrialPlan.from_spec(spec)
+    assert plan.accrual_months == ACCRUAL_MONTHS[SpecSetting.metastatic_pretreated]
+    assert plan.dropout_per_year == 0.05
     assert [a.name for a in spec.experimental_arms] == ["experimental"]
 
 
@@ -183,7 +190,7 @@ def test_a_spec_built_in_python_is_validated_and_resolved():
         name="X", setting="neoadjuvant", endpoint="pCR", control="b",
         arms=[ArmSpec(name="a", regimen=["Herceptin", "Perjeta"], n=10),
               ArmSpec(name="b", regimen=["Herceptin"], n=10)])
-    assert spec.is_binary and spec.accrual_months == ACCRUAL_MONTHS[SpecSetting.neoadjuvant]
+    assert spec.is_binary and spec.accrual_months is None
     assert resolve_spec(spec).arms[0].regimen == ["trastuzumab", "pertuzumab"]
     with pytest.raises(ValidationError, match=r"arms\[1\]\.regimen\[0\]"):
         resolve_spec(spec.model_copy(update={"arms": [

@@ -59,7 +59,7 @@ def _root(
 
 
 def _mount() -> None:
-    from her2lab.cli import boolnet, kb, pathway, report, reproduce, synth, trials
+    from her2lab.cli import boolnet, kb, pathway, report, reproduce, serve, synth, trials
 
     app.add_typer(kb.app, name="kb", help="The curated knowledge base: export, audit, query.")
     app.add_typer(boolnet.app, name="boolnet", help="The stochastic logical network engine.")
@@ -70,6 +70,7 @@ def _mount() -> None:
     app.command(name="simulate")(pathway.simulate)
     app.command(name="screen")(pathway.screen)
     app.command(name="report")(report.report)
+    app.command(name="serve")(serve.serve)
 
 
 _mount()

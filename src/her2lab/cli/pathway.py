@@ -3,6 +3,7 @@
 ::
 
     her2lab simulate --profile pten_loss --regimen trastuzumab+everolimus --format json
+    her2lab simulate --profile pten_loss=0.6,hr_positive --regimen trastuzumab+pertuzumab
     her2lab simulate --profile none --regimen T-DM1 --samples 5000 --seed 7
     her2lab screen --profiles all-single --regimens table1 -o out/screen
 """
@@ -23,8 +24,9 @@ from her2lab.errors import SimulationError
 
 def simulate(
     profile: str = typer.Option(
-        "none", "--profile", help="Resistance mechanisms, comma-separated (IDs or aliases); "
-        "'none' for a HER2-amplified, trastuzumab-sensitive tumor."),
+        "none", "--profile", help="Resistance mechanisms, comma-separated (IDs or aliases), "
+        "each optionally with a degree in [0, 1] (pten_loss=0.6); 'hr_positive' for an "
+        "HR-positive tumor; 'none' for a HER2-amplified tumor with no named mechanism."),
     regimen: str = typer.Option(
         "none", "--regimen", help="Drugs joined by '+' (IDs or aliases such as T-DM1, BKM120); "
         "'none' for untreated."),
@@ -48,12 +50,17 @@ def simulate(
         typer.echo(json.dumps(res.to_dict(), indent=2))
         return
     console = Console(highlight=False)
-    table = Table(title=f"profile: {','.join(res.profile) or 'none'}   "
+    from her2lab.pathway.mechanisms import normalise_profile
+
+    table = Table(title=f"profile: {normalise_profile(profile).label()}   "
                         f"regimen: {'+'.join(res.regimen) or 'none'}")
     table.add_column("read-out")
-    table.add_column("P(ON)", justify="right")
+    table.add_column("value", justify="right")
     for k, v in res.phenotypes.items():
-        table.add_row(k, f"{v:.3f}")
+        table.add_row(f"P({k})", f"{v:.3f}")
+    table.add_row("growth rate (/day)", f"{res.rates.growth:.4f}")
+    for k, v in res.rates.kill.items():
+        table.add_row(f"kill rate, {k} (/day)", f"{v:.4f}")
     table.add_row("[bold]response[/]", f"[bold]{res.response:.3f}[/] ± {res.response_se:.3f}")
     console.print(table)
     console.print(f"{res.samples} trajectories, seed {res.seed}"

@@ -57,17 +57,27 @@ def _fmt(x: Any, nd: int = 3) -> str:
 
 def _fit_table(rows: list[dict[str, Any]], title: str) -> Table:
     t = Table(title=title)
-    for c in ("trial", "outcome", "measure", "reported", "reported CI", "predicted",
-              "predicted interval", "inside"):
+    for c in ("trial", "outcome", "measure", "reported", "reported CI", "expected",
+              "prediction interval", "null", "inside"):
         t.add_column(c)
     for r in rows:
         t.add_row(
             r["trial"], r["outcome"], r["measure"], _fmt(r["reported"]),
-            f"{_fmt(r['reported_low'])}-{_fmt(r['reported_high'])}", _fmt(r["predicted"]),
-            f"{_fmt(r['pred_low'])}-{_fmt(r['pred_high'])}",
+            f"{_fmt(r['reported_low'])}-{_fmt(r['reported_high'])}", _fmt(r["expected"]),
+            f"{_fmt(r['pred_low'])}-{_fmt(r['pred_high'])}", _fmt(r["null_expected"]),
             "yes" if r["reported_inside_prediction"] else "no",
         )
     return t
+
+
+def _summary_line(s: dict[str, Any]) -> str:
+    n = s["null"]
+    return (f"median |error| log HR {_fmt(s['median_abs_error_log_hr'])} (null "
+            f"{_fmt(n['median_abs_error_log_hr'])}), pCR/ORR points "
+            f"{_fmt(s['median_abs_error_rate_points'])} (null "
+            f"{_fmt(n['median_abs_error_rate_points'])}); mean z2 {_fmt(s['mean_z2'])} (null "
+            f"{_fmt(n['mean_z2'])}); coverage {_fmt(s['coverage'])} (null "
+            f"{_fmt(n['coverage'])}); direction {_fmt(s['direction_accuracy'])}.")
 
 
 @app.command()
@@ -75,25 +85,30 @@ def calibrate(
     as_of: str = typer.Option(..., "--as-of", help="Use results published on or before this date."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
     out: Path = typer.Option(Path("calibration.json"), "-o", "--out"),
-    panel: int = typer.Option(64, "--panel", min=1, max=100_000,
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000,
                               help="Profiles per trial population."),
     samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000,
                                 help="Pathway trajectories per profile."),
-    bootstrap: int = typer.Option(100, "--bootstrap", min=0, max=100_000,
-                                  help="Bootstrap refits over trials."),
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
     from her2lab.virtual_trials.calibrate import calibrate as run
+    from her2lab.virtual_trials.validation import summarise
 
     day = _date(as_of)
     check_output_file(out)
     with _progress() as prog:
-        cal = run(day, seed=seed, panel_size=panel, samples=samples,
-                  bootstrap_reps=bootstrap, progress=prog)
+        cal = run(day, seed=seed, panel_size=panel, samples=samples, progress=prog)
     write_json(cal.to_dict(), out)
-    console.print(_fit_table(cal.table, f"Calibration as of {as_of}: "
-                             f"beta={cal.params.beta:.3g}, gamma={cal.params.gamma:.3g}"))
-    console.print(f"wrote {out}. {DISCLAIMER}")
+    p = cal.params
+    console.print(_fit_table([r.to_dict() for r in cal.table],
+                             f"Calibration as of {as_of}: kill/cycle {p.kill_per_cycle('-'):.3g},"
+                             f" resistance {p.resistance:.3g}/month, TKI offset "
+                             f"{p.tki_offset:.3g}"))
+    console.print(_summary_line(summarise(cal.table)))
+    if cal.fit.outside_prior:
+        console.print(f"outside their prior's 95% interval: {', '.join(cal.fit.outside_prior)}")
+    console.print(f"wrote {out}.")
+    console.print(DISCLAIMER)
 
 
 @app.command()
@@ -101,12 +116,13 @@ def validate(
     as_of: str = typer.Option(..., "--as-of"),
     loo: bool = typer.Option(False, "--loo", help="Leave-one-trial-out instead of forward."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    panel: int = typer.Option(64, "--panel", min=1, max=100_000),
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
     samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
     fmt: str = format_option("table", "json"),
 ) -> None:
-    """Reported versus predicted for each trial: forward from a date, or leave-one-trial-out."""
-    from her2lab.virtual_trials.calibrate import forward, leave_one_out
+    """Reported versus expected for each trial: forward from a date, or leave-one-trial-out,
+    with the null model (HR = 1, OR = 1) beside each figure."""
+    from her2lab.virtual_trials.validation import forward, leave_one_out
 
     with _progress() as prog:
         fn = leave_one_out if loo else forward
@@ -116,55 +132,73 @@ def validate(
         return
     kind = "leave-one-trial-out" if loo else f"forward from {as_of}"
     console.print(_fit_table(res["rows"], f"Validation ({kind})"))
-    s = res["summary"]
-    console.print(
-        f"median |error| log HR {_fmt(s['median_abs_error_log_hr'])}, "
-        f"pCR/ORR points {_fmt(s['median_abs_error_rate_points'])}; direction "
-        f"{_fmt(s['direction_accuracy'])}; coverage {_fmt(s['coverage'])}. {DISCLAIMER}"
-    )
+    console.print(_summary_line(res["summary"]))
+    console.print(DISCLAIMER)
 
 
-def _params(calibration: Path | None):
-    """The link parameters of a calibration file (``trials calibrate -o``), validated whole."""
-    from her2lab.virtual_trials.link import LinkParams
-
+def _calibration(calibration: Path | None):
+    """The parameters and covariance of a calibration file (``trials calibrate -o``),
+    validated whole."""
     if calibration is None:
-        return LinkParams()
-    p = _read_calibration(calibration).params
-    return LinkParams(beta=p.beta, gamma=p.gamma, assumption_scale=p.assumption_scale,
-                      potency=dict(p.potency))
+        return None
+    import numpy as np
+
+    from her2lab.virtual_trials.link import LinkParams
+    from her2lab.virtual_trials.trial import ParameterSet
+
+    d = _read_calibration(calibration)
+    p = d.params
+    return ParameterSet(
+        LinkParams(p.log_kill, p.log_targeted, p.log_resistance, p.tki_offset,
+                   tuple(sorted(p.setting.items()))),
+        np.array(d.fit.cov, dtype=float), f"calibration as of {d.as_of} ({calibration.name})")
 
 
 def _read_calibration(path: Path):
     """A calibration JSON as a pydantic model: numbers must be finite numbers (not strings)."""
+    import datetime as _dt
+
     import pydantic
     from pydantic import BaseModel, ConfigDict, Field
 
     from her2lab.errors import Problem, ValidationError
-    from her2lab.yamlio import YamlDocument, problems_from_pydantic
+    from her2lab.virtual_trials.link import GROUPS
+    from her2lab.yamlio import YamlDocument, field_error, problems_from_pydantic
 
     number = {"strict": True, "allow_inf_nan": False}
 
     class Params(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        beta: float = Field(**number)
-        gamma: float = Field(**number)
-        assumption_scale: float = Field(1.0, gt=0, **number)
-        potency: dict[str, float] = Field(default_factory=dict)
+        model_config = ConfigDict(extra="allow")
+        log_kill: float = Field(**number)
+        log_targeted: float = Field(0.0, **number)
+        log_resistance: float = Field(**number)
+        tki_offset: float = Field(**number)
+        setting: dict[str, float] = Field(default_factory=dict)
 
-        @pydantic.field_validator("potency")
+        @pydantic.field_validator("setting")
         @classmethod
-        def _unit(cls, v: dict[str, float]) -> dict[str, float]:
-            from her2lab.yamlio import field_error
+        def _groups(cls, v: dict[str, float]) -> dict[str, float]:
+            for k in v:
+                if k not in GROUPS:
+                    raise field_error((k,), f"a setting group ({', '.join(GROUPS)})", repr(k))
+            return v
 
-            for k, x in v.items():
-                if not 0 <= x <= 1:
-                    raise field_error((k,), "a potency in [0, 1]", repr(x))
+    class FitPart(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        cov: list[list[float]]
+
+        @pydantic.field_validator("cov")
+        @classmethod
+        def _square(cls, v: list[list[float]]) -> list[list[float]]:
+            if len(v) != 7 or any(len(r) != 7 for r in v):
+                raise field_error((), "a 7 x 7 covariance matrix", f"{len(v)} rows")
             return v
 
     class CalibrationFile(BaseModel):
         model_config = ConfigDict(extra="allow")
+        as_of: _dt.date
         params: Params
+        fit: FitPart
 
     file = str(path)
     if path.is_dir() or not path.is_file():
@@ -173,8 +207,7 @@ def _read_calibration(path: Path):
                                        "'her2lab trials calibrate'", found)],
                               f"{file} is not a calibration JSON")
     try:
-        text = path.read_bytes().decode("utf-8")
-        data = json.loads(text)
+        data = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise ValidationError([Problem(file, "(file)", "a calibration JSON written by "
@@ -189,50 +222,55 @@ def _read_calibration(path: Path):
                               "'her2lab trials calibrate')") from None
 
 
-def _plan(target: str):
-    from her2lab.virtual_trials.trial import TrialPlan
-
-    path = Path(target)
-    if path.suffix in (".yaml", ".yml"):
-        from her2lab.virtual_trials.spec import load_spec
-
-        return TrialPlan.from_spec(load_spec(path))
-    return TrialPlan.from_kb(target)
+def _as_of(calibration: Path | None, as_of: str | None) -> dt.date | None:
+    if as_of:
+        return _date(as_of)
+    if calibration is not None:
+        return _read_calibration(calibration).as_of
+    return None
 
 
-def _show(res: dict[str, Any], fmt: str) -> None:
+def _show(res: Any, fmt: str) -> None:
     if fmt == "json":
-        res = {k: v for k, v in res.items() if k != "curves"}
-        write_json(res)
+        write_json(res.to_dict(curves=False))
         return
-    t = Table(title=f"{res['trial']} ({res['endpoint']}), simulated")
-    for c in ("arm", "n", "median / rate", "CI"):
+    t = Table(title=f"{res.trial} ({res.endpoint}), expected and simulated")
+    for c in ("arm", "n", "expected", "95% interval", "unit"):
         t.add_column(c)
-    for a in res["arms"]:
-        val = a.get("median") if "median" in a else a.get("rate")
-        t.add_row(a["name"], str(a["n"]), _fmt(val), f"{_fmt(a['ci_low'])}-{_fmt(a['ci_high'])}")
+    for a in res.arms:
+        t.add_row(a.name, str(a.n), _fmt(a.expected), f"{_fmt(a.pred_low)}-{_fmt(a.pred_high)}",
+                  a.unit)
     console.print(t)
-    e = res["effect"]
-    d = res["replicates"]["statistics"].get("effect.estimate", {})
-    console.print(
-        f"{e['measure']} {e['arm']} vs {e['control']}: {_fmt(e['estimate'])} "
-        f"({_fmt(e['ci_low'])}-{_fmt(e['ci_high'])}), p {_fmt(e['p'])}; over "
-        f"{res['replicates']['replicates']} replicates median {_fmt(d.get('median'))} "
-        f"[{_fmt(d.get('p2_5'))}, {_fmt(d.get('p97_5'))}], power "
-        f"{_fmt(res['replicates']['power'])}."
-    )
+    e = Table(title="effects against " + res.control)
+    for c in ("arm", "measure", "expected", "prediction interval", "replicates median",
+              "replicates 2.5-97.5%"):
+        e.add_column(c)
+    for x in res.effects:
+        r = x.replicates
+        e.add_row(x.arm, x.measure, _fmt(x.expected), f"{_fmt(x.pred_low)}-{_fmt(x.pred_high)}",
+                  _fmt(None if r is None else r.median),
+                  "-" if r is None else f"{_fmt(r.p2_5)}-{_fmt(r.p97_5)}")
+    console.print(e)
+    console.print(f"baseline: {res.anchor.kind} {_fmt(res.anchor.value)} ({res.anchor.source});"
+                  f" parameters: {res.parameter_source}; power over "
+                  f"{res.replicates.replicates} replicates {_fmt(res.replicates.power)}.")
     console.print(DISCLAIMER)
 
 
 def _simulate(target: str, calibration: Path | None, replicates: int, seed: int, fmt: str,
-              samples: int, panel: int) -> None:
-    from her2lab.virtual_trials.trial import run_trial
+              samples: int, panel: int, as_of: str | None) -> None:
+    from her2lab.virtual_trials.trial import predict as run_predict
+    from her2lab.virtual_trials.trial import simulate_trial
 
-    plan = _plan(target)
+    ps = _calibration(calibration)
+    when = _as_of(calibration, as_of)
+    kw = dict(replicates=replicates, seed=seed, samples=samples, panel_size=panel)
     with _progress() as prog:
-        res = run_trial(plan, _params(calibration), replicates=replicates, seed=seed,
-                        samples=samples, panel_size=panel,
-                        progress=lambda d, n: prog("replicates", d, n))
+        kw["progress"] = lambda d, n: prog("replicates", d, n)
+        if Path(target).suffix in (".yaml", ".yml"):
+            res = run_predict(Path(target), ps, as_of=when, **kw)
+        else:
+            res = simulate_trial(target, ps, as_of=when, **kw)
     _show(res, fmt)
 
 
@@ -243,11 +281,12 @@ def simulate(
     replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
     samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(64, "--panel", min=1, max=100_000),
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Simulate a trial of the knowledge base (or a specification) from the pathway model."""
-    _simulate(target, calibration, replicates, seed, fmt, samples, panel)
+    _simulate(target, calibration, replicates, seed, fmt, samples, panel, as_of)
 
 
 @app.command()
@@ -257,11 +296,12 @@ def predict(
     replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
     samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(64, "--panel", min=1, max=100_000),
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Predict a new trial from its specification (same output as simulate)."""
-    _simulate(str(spec), calibration, replicates, seed, fmt, samples, panel)
+    _simulate(str(spec), calibration, replicates, seed, fmt, samples, panel, as_of)
 
 
 @app.command()
@@ -274,29 +314,31 @@ def design(
                                    help="Simulated trials per size."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
     samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(64, "--panel", min=1, max=100_000),
+    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Sample size for a power by simulation, beside Schoenfeld's (or the two-proportion)
     formula for the model's expected effect."""
-    from her2lab.virtual_trials.trial import design_trial
+    from her2lab.virtual_trials.trial import design as run_design
 
     if not 0 < power < 1 or not 0 < alpha < 1:
         raise DataError(f"--power and --alpha must lie in (0, 1); got {power} and {alpha}")
-    plan = _plan(str(spec))
     with err.status("simulating trials of increasing size ..."):
-        res = design_trial(plan, _params(calibration), power=power, alpha=alpha,
-                           replicates=replicates, seed=seed, samples=samples, panel_size=panel)
+        res = run_design(spec, _calibration(calibration), as_of=_as_of(calibration, None),
+                         power=power, alpha=alpha, replicates=replicates, seed=seed,
+                         samples=samples, panel_size=panel)
     if fmt == "json":
-        write_json(res)
+        write_json(res.to_dict())
         return
-    sim, form = res["simulation"], res["formula"]
-    t = Table(title=f"Design of {res['trial']} ({res['endpoint']}), power {power}, alpha {alpha}")
+    sim, form = res.simulation, res.formula
+    t = Table(title=f"Design of {res.trial} ({res.endpoint}), power {power}, alpha {alpha}")
     t.add_column("method")
     t.add_column("patients per arm", justify="right")
     t.add_column("note")
     t.add_row("simulation", str(sim["n_per_arm"]),
               f"power there {sim['power']:.3f} ± {sim['power_se']:.3f} ({replicates} trials)")
-    t.add_row(form["method"], str(form["n_per_arm"]), json.dumps(res["expected_effect"]))
+    e = res.expected
+    t.add_row(form["method"], str(form["n_per_arm"]),
+              f"expected {e.measure} {_fmt(e.expected)} ({_fmt(e.pred_low)}-{_fmt(e.pred_high)})")
     console.print(t)
     console.print(DISCLAIMER)

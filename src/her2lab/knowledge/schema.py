@@ -235,13 +235,48 @@ class Endpoint(StrEnum):
 TIME_TO_EVENT = frozenset({"PFS", "TTP", "OS", "DFS", "iDFS", "EFS", "RFI"})
 
 
+class Phase(Record):
+    """One phase of a schedule: ``drugs`` given together for ``cycles`` cycles of
+    ``cycle_days`` days each (``cycles: null``: until progression, metastatic disease only).
+    ``drugs: []`` is a treatment-free interval (ALTTO's washout)."""
+
+    drugs: list[Slug]
+    cycles: int | None = Field(default=None, ge=1)
+    cycle_days: float = Field(default=21.0, gt=0, le=365)
+
+    @property
+    def days(self) -> float | None:
+        return None if self.cycles is None else self.cycles * self.cycle_days
+
+
 class Arm(Record):
+    """A trial arm. ``regimen`` lists every drug of the arm; ``schedule`` (optional) says how
+    they were given, phase by phase, with ``schedule_provenance``; a schedule may name the
+    cytotoxic backbone more precisely than the regimen (``fec`` then ``docetaxel`` for the
+    regimen's ``chemotherapy``). Without a schedule the
+    regimen is one phase of the setting's default length
+    (:mod:`her2lab.virtual_trials.defaults`)."""
+
     id: Slug
     label: str
     regimen: list[Slug]
     role: Literal["experimental", "control", "other"] = "other"
     n: int | None = Field(default=None, ge=1)
     n_provenance: Provenance | None = None
+    schedule: list[Phase] | None = Field(default=None, min_length=1)
+    schedule_provenance: Provenance | None = None
+
+    @model_validator(mode="after")
+    def _schedule_consistent(self) -> Arm:
+        if self.schedule is None:
+            return self
+        if self.schedule_provenance is None:
+            raise ValueError("a schedule needs its schedule_provenance")
+        for ph in self.schedule[:-1]:
+            if ph.cycles is None:
+                raise ValueError("only the last phase of a schedule may run until progression "
+                                 "(cycles: null)")
+        return self
 
 
 class Population(Record):

@@ -17,6 +17,7 @@ import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 __all__ = ["ResultCache", "cache_dir", "cache_key"]
 
@@ -76,18 +77,18 @@ class ResultCache:
         con.execute(_SCHEMA)
         return con
 
-    def get(self, key: str) -> dict[str, float] | None:
+    def get(self, key: str) -> dict[str, Any] | None:
         try:
             with closing(self._connect()) as con:
                 row = con.execute("SELECT nodes FROM results WHERE key = ?", (key,)).fetchone()
         except (sqlite3.Error, OSError):  # no cache (read-only, or HER2LAB_CACHE is a file)
             return None
-        return None if row is None else {k: float(v) for k, v in json.loads(row[0]).items()}
+        return None if row is None else json.loads(row[0])
 
     def put(
         self,
         key: str,
-        nodes: dict[str, float],
+        nodes: dict[str, Any],
         *,
         profile: str,
         regimen: str,

@@ -43,9 +43,9 @@ import yaml
 
 from her2lab.errors import DataError, Problem, ValidationError
 from her2lab.pathway.drugs import DRUGS, normalise_regimen
-from her2lab.pathway.mechanisms import MECHANISMS, normalise_profile
-from her2lab.pathway.response import PHENOTYPES
-from her2lab.pathway.simulate import DEFAULT_SEED, Result, simulate
+from her2lab.pathway.mechanisms import MECHANISMS, Profile, normalise_profile
+from her2lab.pathway.response import KILL_SOURCES, PHENOTYPES
+from her2lab.pathway.simulate import DEFAULT_SEED, Result, simulate, simulate_many
 
 __all__ = [
     "CLAIM_SAMPLES",
@@ -53,6 +53,7 @@ __all__ = [
     "Claim",
     "ClaimOutcome",
     "Condition",
+    "batch_runner",
     "evaluate",
     "evaluate_all",
     "load_claims",
@@ -67,7 +68,7 @@ Status = Literal["pass", "inconclusive", "contradicted"]
 
 @dataclass(frozen=True)
 class Condition:
-    profile: tuple[str, ...]
+    profile: Profile
     regimen: tuple[str, ...]
 
     @classmethod
@@ -81,7 +82,7 @@ class Condition:
         return cls(normalise_profile(prof), normalise_regimen(reg))
 
     def __str__(self) -> str:
-        return f"{','.join(self.profile) or 'none'} | {'+'.join(self.regimen) or 'none'}"
+        return f"{self.profile.label()} | {'+'.join(self.regimen) or 'none'}"
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ class ClaimOutcome:
         }
 
 
-_READOUTS = set(PHENOTYPES) | {"response"}
+_RATE_READOUTS = {"growth", "total_kill", *(f"kill:{s}" for s in KILL_SOURCES)}
+_READOUTS = set(PHENOTYPES) | {"response"} | _RATE_READOUTS
 
 
 def _readout(result: Result, readout: str) -> tuple[float, float]:
@@ -143,6 +145,13 @@ def _readout(result: Result, readout: str) -> tuple[float, float]:
     n = result.samples
     if readout == "response":
         return result.response, result.response_se
+    rates = result.rates
+    if readout == "growth":
+        return rates.growth, rates.se["growth"]
+    if readout == "total_kill":
+        return rates.total_kill, sum(rates.se[s] for s in rates.kill)
+    if readout.startswith("kill:"):
+        return rates.kill[readout[5:]], rates.se[readout[5:]]
     if readout in PHENOTYPES:
         p = result.phenotypes[readout]
     elif readout.startswith("node:"):
@@ -173,6 +182,27 @@ def default_runner(seed: int = DEFAULT_SEED, **kw: Any) -> Runner:
     return run
 
 
+def batch_runner(claims: Iterable[Claim], seed: int = DEFAULT_SEED, **kw: Any) -> Runner:
+    """A runner that simulates every condition of ``claims`` up front (:func:`simulate_many`,
+    one batch per sample count) and then answers from memory."""
+    by_n: dict[int, list[Condition]] = {}
+    for c in claims:
+        by_n.setdefault(c.samples, []).extend(c.conditions)
+    memo: dict[tuple[Condition, int], Result] = {}
+    for n, conds in by_n.items():
+        uniq = list(dict.fromkeys(conds))
+        results = simulate_many([(c.profile, c.regimen) for c in uniq], samples=n, seed=seed,
+                                **kw)
+        memo.update({(c, n): r for c, r in zip(uniq, results, strict=True)})
+    fallback = default_runner(seed, **kw)
+
+    def run(cond: Condition, samples: int) -> Result:
+        got = memo.get((cond, samples))
+        return got if got is not None else fallback(cond, samples)
+
+    return run
+
+
 def evaluate(claim: Claim, run: Runner | None = None) -> ClaimOutcome:
     """Simulate the conditions of ``claim`` and judge it (see the module docstring)."""
     run = run or default_runner()
@@ -189,7 +219,10 @@ def evaluate(claim: Claim, run: Runner | None = None) -> ClaimOutcome:
 
 def evaluate_all(claims: Iterable[Claim] | None = None,
                  run: Runner | None = None) -> list[ClaimOutcome]:
-    return [evaluate(c, run) for c in (load_claims() if claims is None else claims)]
+    """Judge ``claims`` (default: the shipped ones); without ``run``, in one batch."""
+    todo = list(load_claims() if claims is None else claims)
+    run = run or batch_runner(todo)
+    return [evaluate(c, run) for c in todo]
 
 
 def _as_list(v: Any) -> list[Any]:
@@ -256,7 +289,7 @@ def parse_claims(records: list[dict[str, Any]], source: str = "claims.yaml") -> 
             tolerance=float(rec.get("tolerance", 0.0)),
             samples=int(rec.get("samples", CLAIM_SAMPLES)),
             expected=rec.get("expected", "pass"), note=rec.get("note", ""),
-            mechanisms=tuple(sorted({m for c in allc for m in c.profile})),
+            mechanisms=tuple(sorted({m for c in allc for m in c.profile.mechanisms})),
             drugs=tuple(sorted({d for c in allc for d in c.regimen})),
         ))
     if problems:

@@ -1,102 +1,124 @@
-"""Resistance mechanisms as settings of the HER2 model; a tumor profile is a set of them.
+"""Resistance mechanisms and hormone-receptor status: a tumor profile (``data/perturbations.yaml``).
 
-Three kinds of setting, all on a node's rate parameters (see :mod:`her2lab.pathway.model`):
+A mechanism is a **degree** in [0, 1], the share of the tumor's cells that carry it (a subclone
+fraction or a penetrance), not a knock-out: in the model it is the P(ON) at t = 0 of its profile
+node ``M_<id>``, which never changes during a run, so a trajectory stands for a cell of the
+subclone with that probability and a partial escape gives a partial loss of response.
+Mechanisms are drawn independently per cell. ``hr_positive`` (a bool or a degree) is an
+attribute of the profile in the same way (node ``HR_pos``).
 
-``present``  an expression node that is absent in the baseline tumor becomes expressed: its
-             activation rate ``u`` is set to 1 and it starts ON (it still needs its rule, e.g.
-             HSP90 for a client protein, so drugs upstream of it still act).
-``loss``     a loss of function: ``u = g = 0`` and it starts OFF (a knock-out).
-``gain``     a gain of function: activation against the rule ``g = 1`` and no ordinary
-             deactivation ``d = 0``, starting ON. Unlike a hard knock-in, a drug that inhibits
-             the node still inactivates it (``i > 0``), so buparlisib acts on mutant PI3K.
+A profile is given as
 
-The empty profile is a HER2-amplified, trastuzumab-sensitive tumor. Mechanism IDs are those of
-the knowledge base (``her2lab.knowledge``); the nodes each one touches match its record there.
+- a name: ``"none"`` (a HER2-amplified tumor with no named mechanism) or mechanism IDs/aliases
+  joined by ``,``, each optionally with a degree (``"pten_loss=0.6,p95her2"``); ``hr_positive``
+  (or ``hr_positive=0.5``) may be one of the items;
+- a list of such items, or a mapping ``{"pten_loss": 0.6, "hr_positive": True}``;
+- a :class:`Profile`.
+
+A named mechanism without a degree takes its default degree from the file (1.0 today).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
-from her2lab.errors import UnknownIdError
-from her2lab.pathway.model import NodeRates
+from her2lab.errors import SimulationError, UnknownIdError
+from her2lab.pathway.perturbations import load_perturbations
 
-__all__ = ["MECHANISMS", "MechanismSetting", "apply_mechanisms", "normalise_profile"]
+__all__ = [
+    "ATTRIBUTES",
+    "HR_ATTRIBUTE",
+    "MECHANISMS",
+    "MechanismModel",
+    "Profile",
+    "normalise_profile",
+    "resolve_mechanism",
+]
 
-Kind = Literal["present", "loss", "gain"]
+HR_ATTRIBUTE = "hr_positive"
+ATTRIBUTES: tuple[str, ...] = tuple(load_perturbations().attributes)
+"""Profile attributes besides mechanisms (``hr_positive``)."""
 
 
 @dataclass(frozen=True)
-class MechanismSetting:
+class MechanismModel:
+    id: str
     node: str
-    kind: Kind
+    degree: float
     why: str
-
-    def apply(self, r: NodeRates) -> NodeRates:
-        if self.kind == "present":
-            return r.with_(u=1.0, initial=1.0)
-        if self.kind == "loss":
-            return r.with_(u=0.0, g=0.0, initial=0.0)
-        return r.with_(g=1.0, d=0.0, initial=1.0)
+    refs: tuple[int, ...] = ()
 
 
-MECHANISMS: dict[str, tuple[MechanismSetting, ...]] = {
-    "p95her2": (
-        MechanismSetting("p95HER2", "present",
-                         "truncated HER2: kinase active, no trastuzumab epitope [34]"),
-    ),
-    "pten_loss": (
-        MechanismSetting("PTEN", "loss", "PTEN loss: PIP3 and AKT independent of HER2 [27,29]"),
-    ),
-    "pik3ca_mutation": (
-        MechanismSetting("PI3K", "gain", "activating PIK3CA mutation [27]"),
-    ),
-    "her3_activation": (
-        MechanismSetting("HRG", "present", "heregulin drives ligand-induced HER2/HER3 [24,26]"),
-        MechanismSetting("HER3", "gain", "HER3 up-regulated [24]"),
-    ),
-    "egfr_coexpression": (
-        MechanismSetting("EGFR", "present", "EGFR co-expressed: EGFR and EGFR/HER2 signaling [35]"),
-    ),
-    "igf1r_activation": (
-        MechanismSetting("IGF1R", "present", "IGF1R signaling bypasses HER2 [25,26]"),
-    ),
-    "met_overexpression": (
-        MechanismSetting("MET", "present", "c-MET over-expression [28]"),
-    ),
-    "src_activation": (
-        MechanismSetting("SRC", "gain", "SRC up-regulated [30]"),
-    ),
-    "muc4_masking": (
-        MechanismSetting("MUC4", "present", "MUC4 masks the trastuzumab epitope [31,32]"),
-    ),
-    "vegf_high": (
-        MechanismSetting("VEGF", "gain", "VEGF over-expressed [33]"),
-    ),
-    "immune_cold": (
-        MechanismSetting("TIL", "loss", "no tumor-infiltrating lymphocytes [73-76]"),
-    ),
-    "pd_l1_high": (
-        MechanismSetting("PDL1", "gain", "PD-L1 expressed by the tumor regardless of IFN [79]"),
-    ),
-}
+def _build() -> dict[str, MechanismModel]:
+    data = load_perturbations()
+    return {mid: MechanismModel(mid, s.node, s.degree, s.why, tuple(s.refs))
+            for mid, s in data.mechanisms.items()}
 
 
-def normalise_profile(profile: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Resolve a profile (mechanism IDs or aliases, ``none`` for empty) to sorted unique IDs."""
-    if profile is None:
-        return ()
-    if isinstance(profile, str):
-        profile = [p for p in profile.split(",") if p.strip()]
-    ids: set[str] = set()
-    for item in profile:
-        key = item.strip()
-        if key.lower() in ("none", ""):
-            continue
-        ids.add(resolve_mechanism(key))
-    return tuple(sorted(ids))
+MECHANISMS: dict[str, MechanismModel] = _build()
+"""Mechanism ID -> its model, in the order of ``perturbations.yaml``."""
+
+
+def hr_node() -> str:
+    return load_perturbations().attributes[HR_ATTRIBUTE].node
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A tumor profile: degrees of mechanisms (those above 0, sorted) and HR positivity."""
+
+    degrees: tuple[tuple[str, float], ...] = ()
+    hr_positive: float = 0.0
+
+    @property
+    def mechanisms(self) -> tuple[str, ...]:
+        return tuple(m for m, _ in self.degrees)
+
+    def degree(self, mechanism: str) -> float:
+        return dict(self.degrees).get(mechanism, 0.0)
+
+    def initial(self) -> dict[str, float]:
+        """P(ON) at t = 0 of every profile node."""
+        out = {m.node: 0.0 for m in MECHANISMS.values()}
+        for mid, d in self.degrees:
+            out[MECHANISMS[mid].node] = d
+        out[hr_node()] = self.hr_positive
+        return out
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        """The mechanism IDs present (so a profile unpacks like the tuple it used to be)."""
+        return iter(self.mechanisms)
+
+    def __len__(self) -> int:
+        return len(self.degrees)
+
+    def label(self) -> str:
+        """``pten_loss=0.6,p95her2`` (the default degree is not written); ``none`` if empty."""
+        items = [m if d == MECHANISMS[m].degree else f"{m}={d:g}" for m, d in self.degrees]
+        if self.hr_positive:
+            items.append(HR_ATTRIBUTE if self.hr_positive == 1 else
+                         f"{HR_ATTRIBUTE}={self.hr_positive:g}")
+        return ",".join(items) or "none"
+
+    def __str__(self) -> str:
+        return self.label()
+
+
+def _degree(value: Any, what: str) -> float:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    try:
+        d = float(value)
+    except (TypeError, ValueError):
+        raise SimulationError(
+            f"the degree of {what} must be a number in [0, 1] or a bool; got {value!r} instead"
+        ) from None
+    if not (math.isfinite(d) and 0.0 <= d <= 1.0):
+        raise SimulationError(f"the degree of {what} must lie in [0, 1]; got {value!r} instead")
+    return d
 
 
 def resolve_mechanism(name: str) -> str:
@@ -109,14 +131,51 @@ def resolve_mechanism(name: str) -> str:
     try:
         mid = load_kb().mechanism(name).id
     except UnknownIdError:
-        raise UnknownIdError("mechanism", name, [*MECHANISMS, "none"]) from None
+        raise UnknownIdError("mechanism", name, [*MECHANISMS, HR_ATTRIBUTE, "none"]) from None
     if mid not in MECHANISMS:
         raise UnknownIdError("mechanism with a model setting", name, list(MECHANISMS))
     return mid
 
 
-def apply_mechanisms(rates: dict[str, NodeRates], profile: Iterable[str]) -> None:
-    """Apply the settings of every mechanism of ``profile`` to ``rates`` (in place)."""
-    for mid in profile:
-        for s in MECHANISMS[mid]:
-            rates[s.node] = s.apply(rates[s.node])
+def _items(profile: Any) -> list[tuple[str, Any]]:
+    if isinstance(profile, str):
+        profile = [p for p in profile.split(",") if p.strip()]
+    if isinstance(profile, Mapping):
+        return [(str(k), v) for k, v in profile.items()]
+    out: list[tuple[str, Any]] = []
+    for item in profile:
+        if not isinstance(item, str):
+            raise SimulationError(
+                f"a profile item must be a mechanism ID (optionally ID=degree); got {item!r}"
+            )
+        name, sep, value = item.partition("=")
+        out.append((name, value.strip() if sep else None))
+    return out
+
+
+def normalise_profile(
+    profile: Profile | Mapping[str, Any] | Iterable[str] | str | None,
+    hr_positive: bool | float | None = None,
+) -> Profile:
+    """Resolve any accepted form of a profile (see the module docstring) to a :class:`Profile`.
+
+    ``hr_positive``, when given, overrides an ``hr_positive`` item of ``profile``.
+    """
+    if isinstance(profile, Profile):
+        base = profile
+    else:
+        degrees: dict[str, float] = {}
+        hr = 0.0
+        for name, value in _items(profile or ()):
+            key = name.strip()
+            if key.lower() in ("none", ""):
+                continue
+            if key.lower() == HR_ATTRIBUTE:
+                hr = 1.0 if value is None else _degree(value, HR_ATTRIBUTE)
+                continue
+            mid = resolve_mechanism(key)
+            degrees[mid] = MECHANISMS[mid].degree if value is None else _degree(value, mid)
+        base = Profile(tuple(sorted((m, d) for m, d in degrees.items() if d > 0)), hr)
+    if hr_positive is not None:
+        base = Profile(base.degrees, _degree(hr_positive, HR_ATTRIBUTE))
+    return base

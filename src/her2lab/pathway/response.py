@@ -1,31 +1,69 @@
-"""From phenotype probabilities to one scalar response (tumor control, higher is better).
+"""From phenotype time courses to rates that add, and from rates to one scalar response.
 
-The four phenotype read-outs of the model are P(ON) at the end of the run of the nodes
-``Proliferation``, ``Apoptosis``, ``Angiogenesis`` and ``Immune_kill``. The response is::
+The model's time unit is one day. A run simulates ``MAX_TIME`` days in windows of one day; the
+read-out window is ``[T0, MAX_TIME]`` (the first ``T0`` days are the drugs' onset). From the
+time courses:
 
-    growth   = P(Proliferation) * (1 - a + a * P(Angiogenesis))
-    kill     = 1 - (1 - P(Apoptosis)) * (1 - P(Immune_kill))
-    response = (1 + kill - growth) / 2
+growth (per day)
+    ``G = GROWTH_MAX * P(Proliferation) * (1 - a + a * P(Angiogenesis))``, the two
+    probabilities averaged over the read-out window: cells entering the cycle, their growth
+    scaled between ``1 - a`` without new vessels and 1 with them (``a`` =
+    :data:`ANGIOGENESIS_WEIGHT`).
+kill by source (per day)
+    each death node is absorbing, so ``S(t) = 1 - P(dead by t)`` is a survival curve and its
+    hazard over the window is ``k = -ln(S(MAX_TIME) / S(T0)) / (MAX_TIME - T0)``:
+    ``targeted`` (``Apoptosis``: survival signaling lost), ``payload`` (``Payload_death``:
+    the DM1 of T-DM1), ``cytotoxic`` (``Cytotoxic_death``: chemotherapy) and ``immune``
+    (``Immune_kill``: ADCC and T cells). Independent hazards add, so the total kill is
+    ``K = sum(k)``: chemotherapy's kill adds to the targeted kill instead of saturating
+    against it (``-ln(1 - P)`` of independent causes adds up).
+response
+    ``K / (K + G)`` in [0, 1]: the share of cell events that are deaths; 1/2 is a stable tumor,
+    above it the tumor shrinks (net rate ``K - G`` per day). Higher is better.
 
-read as a net growth rate ``growth - kill`` in [-1, 1] (cells entering the cycle, their
-growth scaled between ``1 - a`` without new vessels and 1 with them, ``a`` = 0.5 by default;
-minus cells killed by intrinsic apoptosis or by immune cells, taken as independent) mapped onto
-[0, 1] and reversed: 0 is the fastest growth the model allows, 1/2 a stable tumor, 1 the
-fastest regression. The untreated baseline tumor scores about 0.14. The scale is linear in
-each read-out so that effects of drugs add up rather than saturate.
-
-The phenotype probabilities are Monte Carlo estimates from ``n`` trajectories, so the response
-is uncertain too; :func:`response_se` gives an upper bound on its standard error by the delta
-method, summing the absolute contributions of the four read-outs (which holds whatever their
-correlation is).
+Standard errors: a window mean of a probability has at most the binomial standard error of
+``n`` trajectories; a hazard's estimate, that of ``-ln(1 - q)`` for a binomial ``q`` over the
+``n S(T0)`` cells alive at ``T0`` (delta method); the response's bound sums the absolute
+contributions (valid whatever their correlation).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["ANGIOGENESIS_WEIGHT", "PHENOTYPES", "response", "response_se"]
+__all__ = [
+    "ANGIOGENESIS_WEIGHT",
+    "GROWTH_MAX",
+    "KILL_SOURCES",
+    "MAX_TIME",
+    "PHENOTYPES",
+    "T0",
+    "Rates",
+    "TimeCourse",
+    "rates_from_time_course",
+    "response",
+    "response_se",
+]
+
+MAX_TIME = 30.0
+"""Days simulated."""
+T0 = 5.0
+"""Start of the read-out window (days): after the drugs' binding and the signaling settle."""
+GROWTH_MAX = math.log(2) / 7.0
+"""Growth rate (per day) of a tumor whose cells all cycle with full vessel supply: a potential
+doubling time of one week (an assumption of the model, calibrated away by the trials link)."""
+ANGIOGENESIS_WEIGHT = 0.35
+
+KILL_SOURCES: dict[str, str] = {
+    "targeted": "Apoptosis",
+    "payload": "Payload_death",
+    "cytotoxic": "Cytotoxic_death",
+    "immune": "Immune_kill",
+}
+"""Kill source (key of :attr:`Rates.kill`) to its absorbing death node."""
 
 PHENOTYPES: dict[str, str] = {
     "proliferation": "Proliferation",
@@ -33,43 +71,117 @@ PHENOTYPES: dict[str, str] = {
     "angiogenesis": "Angiogenesis",
     "immune_kill": "Immune_kill",
 }
-"""Read-out name (as in the JSON output) to model node."""
+"""Read-out name (as in the JSON) to model node. ``proliferation`` and ``angiogenesis`` are
+averaged over the read-out window; ``apoptosis`` is P(any intrinsic death by the end:
+targeted, payload or cytotoxic) and ``immune_kill`` P(immune death by the end)."""
 
-ANGIOGENESIS_WEIGHT = 0.5
-
-
-def _parts(ph: Mapping[str, float], a: float) -> tuple[float, float, float, float]:
-    return ph["proliferation"], ph["apoptosis"], ph["angiogenesis"], ph["immune_kill"]
+READ_NODES = ("Proliferation", "Angiogenesis", *KILL_SOURCES.values())
 
 
-def response(phenotypes: Mapping[str, float], *, a: float = ANGIOGENESIS_WEIGHT) -> float:
-    """The scalar response for phenotype probabilities keyed as in :data:`PHENOTYPES`."""
-    p, ap, an, im = _parts(phenotypes, a)
-    growth = p * (1.0 - a + a * an)
-    kill = 1.0 - (1.0 - ap) * (1.0 - im)
-    return (1.0 + kill - growth) / 2.0
+@dataclass(frozen=True)
+class Rates:
+    """Growth and kill rates of a tumor under a regimen, per day (see the module docstring)."""
+
+    growth: float
+    kill: dict[str, float]
+    se: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def total_kill(self) -> float:
+        return float(sum(self.kill.values()))
+
+    @property
+    def net(self) -> float:
+        """``total_kill - growth``: the tumor's shrinkage rate per day (negative: it grows)."""
+        return self.total_kill - self.growth
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"growth": self.growth, "kill": dict(self.kill), "total_kill": self.total_kill,
+                "units": "per day"}
 
 
-def response_se(
-    phenotypes: Mapping[str, float], n: int, *, a: float = ANGIOGENESIS_WEIGHT
-) -> float:
-    """Upper bound on the Monte Carlo standard error of :func:`response` from ``n`` samples.
+@dataclass(frozen=True)
+class TimeCourse:
+    """Phenotype probabilities per time point (window start, days)."""
 
-    Each phenotype estimate has standard error ``sqrt(p (1 - p) / n)``; the response's error is
-    at most the sum of those times the absolute partial derivatives. A floor of
-    A probability estimated as 0 or 1 is taken as ``1/n`` from the edge, so the bound stays
-    positive where a rare event was simply not sampled.
-    """
-    p, ap, an, im = _parts(phenotypes, a)
-    supply = 1.0 - a + a * an
-    grads = {
-        "proliferation": supply / 2,
-        "apoptosis": (1 - im) / 2,
-        "angiogenesis": p * a / 2,
-        "immune_kill": (1 - ap) / 2,
+    times: tuple[float, ...]
+    values: dict[str, tuple[float, ...]]
+
+    def __getitem__(self, key: str) -> tuple[float, ...]:
+        return self.values[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"times": list(self.times), **{k: list(v) for k, v in self.values.items()}}
+
+
+def _window(times: tuple[float, ...]) -> tuple[int, int]:
+    first = next((k for k, t in enumerate(times) if t >= T0 - 1e-9), 0)
+    return first, len(times) - 1
+
+
+def _binom_se(p: float, n: float) -> float:
+    q = min(max(p, 1.0 / n), 1.0 - 1.0 / n)
+    return math.sqrt(q * (1.0 - q) / n)
+
+
+def rates_from_time_course(
+    traj: Mapping[str, tuple[float, ...]], times: tuple[float, ...], samples: int
+) -> tuple[Rates, dict[str, float], TimeCourse]:
+    """Rates, phenotypes and the phenotype time course from node trajectories (P(ON) per
+    window for the nodes of :data:`READ_NODES`)."""
+    k0, k1 = _window(times)
+    n = float(samples)
+    span = times[k1] - times[k0] if k1 > k0 else 1.0
+
+    def mean(node: str) -> float:
+        xs = traj[node][k0:k1 + 1]
+        return float(sum(xs) / len(xs))
+
+    prolif, angio = mean("Proliferation"), mean("Angiogenesis")
+    a = ANGIOGENESIS_WEIGHT
+    supply = 1.0 - a + a * angio
+    growth = GROWTH_MAX * prolif * supply
+    se = {"growth": GROWTH_MAX * (supply * _binom_se(prolif, n) + prolif * a * _binom_se(angio, n))}
+    kill: dict[str, float] = {}
+    for source, node in KILL_SOURCES.items():
+        s0 = 1.0 - traj[node][k0]
+        s1 = 1.0 - traj[node][k1]
+        alive = max(n * s0, 1.0)
+        q = 0.0 if s0 <= 0 else min(max(1.0 - s1 / s0, 0.0), 1.0)
+        qc = min(q, 1.0 - 1.0 / alive)
+        kill[source] = max(0.0, -math.log(1.0 - qc) / span)
+        qs = min(max(q, 1.0 / alive), 1.0 - 1.0 / alive)
+        se[source] = math.sqrt(qs / ((1.0 - qs) * alive)) / span
+    rates = Rates(growth=growth, kill=kill, se=se)
+
+    def intrinsic(k: int) -> float:
+        surv = 1.0
+        for src in ("targeted", "payload", "cytotoxic"):
+            surv *= 1.0 - traj[KILL_SOURCES[src]][k]
+        return 1.0 - surv
+
+    course = {
+        "proliferation": tuple(traj["Proliferation"]),
+        "apoptosis": tuple(intrinsic(k) for k in range(len(times))),
+        "angiogenesis": tuple(traj["Angiogenesis"]),
+        "immune_kill": tuple(traj["Immune_kill"]),
     }
-    total = 0.0
-    for k, g in grads.items():
-        q = min(max(phenotypes[k], 1.0 / n), 1.0 - 1.0 / n)
-        total += abs(g) * math.sqrt(q * (1.0 - q) / n)
-    return total
+    phenotypes = {"proliferation": prolif, "apoptosis": course["apoptosis"][k1],
+                  "angiogenesis": angio, "immune_kill": course["immune_kill"][k1]}
+    return rates, phenotypes, TimeCourse(tuple(times), course)
+
+
+def response(rates: Rates) -> float:
+    """``K / (K + G)``: the share of cell events that are deaths (higher is better)."""
+    k, g = rates.total_kill, rates.growth
+    return k / (k + g) if k + g > 0 else 0.5
+
+
+def response_se(rates: Rates) -> float:
+    """Upper bound on the Monte Carlo standard error of :func:`response` (delta method)."""
+    k, g = rates.total_kill, rates.growth
+    if k + g <= 0:
+        return 0.5
+    se_k = sum(rates.se.get(s, 0.0) for s in rates.kill)
+    se_g = rates.se.get("growth", 0.0)
+    return (g * se_k + k * se_g) / (k + g) ** 2

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from her2lab.errors import DataError
 from her2lab.pathway.drugs import DRUGS, normalise_regimen
-from her2lab.pathway.mechanisms import MECHANISMS, normalise_profile
-from her2lab.pathway.response import PHENOTYPES
-from her2lab.pathway.simulate import DEFAULT_SAMPLES, DEFAULT_SEED, Result, simulate
+from her2lab.pathway.mechanisms import MECHANISMS, Profile, normalise_profile
+from her2lab.pathway.response import KILL_SOURCES, PHENOTYPES
+from her2lab.pathway.simulate import DEFAULT_SAMPLES, DEFAULT_SEED, Result, simulate, simulate_many
 
 if TYPE_CHECKING:
     from her2lab.executor import Executor
@@ -41,11 +41,13 @@ __all__ = [
     "write_outputs",
 ]
 
-Profile = tuple[str, ...]
 Regimen = tuple[str, ...]
 
 
-def label(items: Sequence[str], sep: str) -> str:
+def label(items: Profile | Sequence[str], sep: str = "+") -> str:
+    """``pten_loss=0.6,hr_positive`` for a profile, ``a+b`` for a regimen, ``none`` if empty."""
+    if isinstance(items, Profile):
+        return items.label()
     return sep.join(items) or "none"
 
 
@@ -64,19 +66,21 @@ def _read_lines(path: Path) -> list[str]:
     return lines
 
 
-def _unique(items: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+def _unique(items: list[Any]) -> list[Any]:
     return list(dict.fromkeys(items))
 
 
 def resolve_profiles(spec: str | Sequence[str]) -> list[Profile]:
     """Profiles from ``all-single``, ``all``, a file, or a list of ``a,b`` strings."""
-    singles: list[Profile] = [(), *((m,) for m in MECHANISMS)]
+    singles = [normalise_profile(s) for s in ("none", *MECHANISMS)]
     if isinstance(spec, str):
         if spec == "all-single":
             return singles
         if spec == "all":
-            pairs = [tuple(sorted(p)) for p in itertools.combinations(MECHANISMS, 2)]
+            pairs = [normalise_profile(list(p)) for p in itertools.combinations(MECHANISMS, 2)]
             return singles + pairs
+        if spec == "all-single+hr":
+            return singles + [normalise_profile(p, hr_positive=True) for p in singles]
         spec = _read_lines(Path(spec))
     return _unique([normalise_profile(s) for s in spec])
 
@@ -122,8 +126,10 @@ class ScreenResult:
         for p in self.profiles:
             for r in self.regimens:
                 res = self.results[(p, r)]
-                row: dict[str, Any] = {"profile": label(p, ","), "regimen": label(r, "+")}
+                row: dict[str, Any] = {"profile": label(p), "regimen": label(r, "+")}
                 row.update({k: round(v, 6) for k, v in res.phenotypes.items()})
+                row["growth"] = round(res.rates.growth, 6)
+                row.update({f"kill_{s}": round(v, 6) for s, v in res.rates.kill.items()})
                 row["response"] = round(res.response, 6)
                 row["response_se"] = round(res.response_se, 6)
                 out.append(row)
@@ -155,12 +161,12 @@ def screen(
         values = executor.map(cell, pairs, progress=progress)
         return ScreenResult(profs, regs, dict(zip(pairs, values, strict=True)))
     done = 0
-    for p in profs:
-        for r in regs:
-            results[(p, r)] = simulate(p, r, samples=samples, seed=seed, **simulate_kw)
-            done += 1
-            if progress is not None:
-                progress(done, total)
+    for p in profs:  # one batch per profile row, so a progress bar moves
+        row = simulate_many([(p, r) for r in regs], samples=samples, seed=seed, **simulate_kw)
+        results.update({(p, r): res for r, res in zip(regs, row, strict=True)})
+        done += len(regs)
+        if progress is not None:
+            progress(done, total)
     return ScreenResult(profs, regs, results)
 
 
@@ -186,11 +192,12 @@ def write_outputs(
     rows = result.rows()
     long_csv = out / f"{stem}_long.csv"
     with long_csv.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=["profile", "regimen", *PHENOTYPES, "response",
+        w = csv.DictWriter(fh, fieldnames=["profile", "regimen", *PHENOTYPES, "growth",
+                                           *(f"kill_{s}" for s in KILL_SOURCES), "response",
                                            "response_se"])
         w.writeheader()
         w.writerows(rows)
-    row_labels = [label(p, ",") for p in result.profiles]
+    row_labels = [label(p) for p in result.profiles]
     col_labels = [label(r, "+") for r in result.regimens]
     matrix = [[result.response(p, r) for r in result.regimens] for p in result.profiles]
     matrix_csv = out / f"{stem}_matrix.csv"

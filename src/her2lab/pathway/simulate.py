@@ -1,40 +1,69 @@
-"""Simulate one (tumor profile, regimen): phenotype probabilities and the response.
+"""Simulate (tumor profile, regimen) pairs: rates, phenotypes, time courses and the response.
 
 >>> from her2lab.pathway import simulate
->>> r = simulate("pten_loss", "trastuzumab+everolimus", samples=1000, seed=1)  # doctest: +SKIP
->>> r.to_dict()["phenotypes"]["proliferation"]  # doctest: +SKIP
+>>> r = simulate({"pten_loss": 0.6}, "trastuzumab+everolimus", seed=1)  # doctest: +SKIP
+>>> r.rates.growth, r.rates.kill["targeted"], r.response  # doctest: +SKIP
 
-A profile is a set of mechanism IDs (``none`` or empty for a HER2-amplified, sensitive tumor);
-a regimen is a set of drug IDs (``none`` or empty for untreated). Aliases of the knowledge base
-are accepted. Results are cached on disk (:mod:`her2lab.pathway.cache`).
+A profile is any form :func:`her2lab.pathway.mechanisms.normalise_profile` accepts (a name,
+mechanism IDs, a mapping mechanism -> degree, ``hr_positive``); a regimen is a set of drug IDs
+(``none`` or empty for untreated). Aliases of the knowledge base are accepted.
+
+The boolnet model is built and compiled once; a condition is a set of typed overrides on it
+(the drugs' ``$parameters`` and the profile nodes' initial P(ON)), so nothing is written or
+parsed to run one. :func:`simulate_many` runs many conditions in order. Results are cached on
+disk (:mod:`her2lab.pathway.cache`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
 from her2lab.errors import SimulationError
 from her2lab.pathway.cache import ResultCache, cache_key, engine_fingerprint
-from her2lab.pathway.drugs import apply_regimen, normalise_regimen
-from her2lab.pathway.engine import Backend, final_probabilities
-from her2lab.pathway.mechanisms import apply_mechanisms, normalise_profile
-from her2lab.pathway.model import NodeRates, load_model
-from her2lab.pathway.response import PHENOTYPES, response, response_se
+from her2lab.pathway.drugs import normalise_regimen, regimen_parameters
+from her2lab.pathway.mechanisms import Profile, normalise_profile
+from her2lab.pathway.model import load_model
+from her2lab.pathway.response import (
+    MAX_TIME,
+    READ_NODES,
+    Rates,
+    TimeCourse,
+    rates_from_time_course,
+    response,
+    response_se,
+)
 
-__all__ = ["DEFAULT_SAMPLES", "DEFAULT_SEED", "MAX_TIME", "Result", "model_files", "simulate"]
+__all__ = [
+    "DEFAULT_SAMPLES",
+    "DEFAULT_SEED",
+    "MAX_TIME",
+    "Backend",
+    "Result",
+    "condition_model",
+    "model_files",
+    "simulate",
+    "simulate_many",
+]
 
 DEFAULT_SAMPLES = 2000
 DEFAULT_SEED = 20140812
-MAX_TIME = 40.0
-"""Simulated time (in units of the unit rates): long enough for the deepest chain of the model
-(about 15 steps from HSP90 to the T-cell/PD-L1 loop) to settle."""
+TIME_TICK = 1.0
+Backend = Literal["boolnet", "maboss"]
+BACKENDS: tuple[str, ...] = ("boolnet", "maboss")
 
 
 @dataclass(frozen=True)
 class Result:
-    """The outcome of one simulation of a (profile, regimen)."""
+    """The outcome of one simulation of a (profile, regimen).
+
+    ``profile``: the mechanisms present (degree > 0); their degrees are in ``degrees`` and the
+    HR status in ``hr_positive``. ``phenotypes``: see :data:`her2lab.pathway.PHENOTYPES`;
+    ``rates``: growth and kill by source per day; ``time_course``: phenotype probabilities per
+    day; ``nodes``: every node's P(ON) averaged over the read-out window.
+    """
 
     profile: tuple[str, ...]
     regimen: tuple[str, ...]
@@ -43,46 +72,73 @@ class Result:
     response_se: float
     samples: int
     seed: int
+    rates: Rates
+    time_course: TimeCourse = field(repr=False)
     nodes: dict[str, float] = field(repr=False)
+    degrees: dict[str, float] = field(default_factory=dict)
+    hr_positive: float = 0.0
     cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``her2lab simulate --format json`` (exactly these four keys)."""
+        """The JSON of ``her2lab simulate --format json``."""
         return {
             "profile": list(self.profile),
+            "degrees": dict(self.degrees),
+            "hr_positive": self.hr_positive,
             "regimen": list(self.regimen),
             "phenotypes": dict(self.phenotypes),
+            "rates": self.rates.to_dict(),
             "response": self.response,
         }
 
     def to_record(self) -> dict[str, Any]:
-        """:meth:`to_dict` plus the response's standard-error bound, samples and seed."""
+        """:meth:`to_dict` plus the response's standard-error bound, samples, seed and the
+        phenotype time course."""
         return {**self.to_dict(), "response_se": self.response_se, "samples": self.samples,
-                "seed": self.seed}
+                "seed": self.seed, "time_course": self.time_course.to_dict()}
 
 
-_FINGERPRINT: list[str] = []
+@dataclass(frozen=True)
+class Condition:
+    """A resolved (profile, regimen, potency) and the engine overrides it stands for."""
+
+    profile: Profile
+    regimen: tuple[str, ...]
+    potency: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        return regimen_parameters(self.regimen, dict(self.potency))
+
+    @property
+    def initial(self) -> dict[str, float]:
+        return self.profile.initial()
+
+    def overrides(self) -> Any:
+        from her2lab.boolnet import Overrides
+
+        return Overrides(parameters=self.parameters, initial=self.initial)
 
 
-def _fingerprint() -> str:
-    if not _FINGERPRINT:
-        _FINGERPRINT.append(engine_fingerprint())
-    return _FINGERPRINT[0]
+def _condition(profile: Any, regimen: Any, potency: Mapping[str, float] | None,
+               hr_positive: bool | float | None = None) -> Condition:
+    reg = normalise_regimen(regimen)
+    prof = normalise_profile(profile, hr_positive)
+    pot = tuple(sorted((d, float(v)) for d, v in dict(potency or {}).items()))
+    cond = Condition(prof, reg, pot)
+    cond.parameters  # noqa: B018 - validates potencies now
+    return cond
 
 
-def node_rates(
-    profile: Iterable[str], regimen: Iterable[str], potency: Mapping[str, float] | None = None
-) -> dict[str, NodeRates]:
-    """Node settings for already-resolved mechanism and drug IDs."""
-    model = load_model()
-    rates = dict(model.baseline)
-    apply_mechanisms(rates, profile)
-    apply_regimen(rates, regimen, potency)
-    return rates
+def condition_model(condition: Condition) -> Any:
+    """A copy of the engine model with the condition applied (to export or for MaBoSS)."""
+    model = load_model().engine.copy()
+    model.parameters.update(condition.parameters)
+    return model.with_initial(condition.initial)
 
 
 def model_files(
-    profile: Iterable[str] | str | None = None,
+    profile: Any = None,
     regimen: Iterable[str] | str | None = None,
     *,
     samples: int = DEFAULT_SAMPLES,
@@ -92,19 +148,84 @@ def model_files(
     threads: int = 1,
 ) -> tuple[str, str]:
     """The MaBoSS ``(.bnd, .cfg)`` texts for a profile and a regimen: run them anywhere."""
-    prof = normalise_profile(profile)
-    reg = normalise_regimen(regimen)
-    model = load_model()
-    cfg = model.config_text(
-        node_rates(prof, reg, potency), samples=samples, seed=seed, max_time=max_time,
-        threads=threads,
+    from her2lab.boolnet import format_maboss
+
+    model = condition_model(_condition(profile, regimen, potency))
+    return format_maboss(model, sample_count=samples, max_time=max_time, time_tick=TIME_TICK,
+                         thread_count=threads, seed_pseudorandom=seed, discrete_time=0,
+                         use_physrandgen=0)
+
+
+@cache
+def _simulator(samples: int, max_time: float) -> Any:
+    from her2lab.boolnet import StochasticSimulator
+
+    return StochasticSimulator(load_model().engine, samples=samples, max_time=max_time,
+                               time_tick=TIME_TICK, threads=1, outputs=list(READ_NODES),
+                               keep_final_states=False)
+
+
+def _run_boolnet(conds: Sequence[Condition], samples: int, seed: int,
+                 max_time: float) -> list[Any]:
+    sim = _simulator(samples, max_time)
+    if len(conds) == 1:
+        return [sim.run(seed=seed, overrides=conds[0].overrides())]
+    return sim.run_batch([c.overrides() for c in conds], seed=seed)
+
+
+def _run_maboss(cond: Condition, samples: int, seed: int, max_time: float) -> Any:
+    from her2lab.boolnet.reference import run_maboss
+
+    return run_maboss(condition_model(cond), samples=samples, max_time=max_time,
+                      time_tick=TIME_TICK, seed=seed, threads=1, outputs=list(READ_NODES))
+
+
+def _payload(res: Any) -> dict[str, Any]:
+    """What a run leaves for the read-outs (and the cache): window times, P(ON) per window of
+    the read-out nodes, and each node's mean over the read-out window."""
+    from her2lab.pathway.response import T0
+
+    times = [float(t) for t in res.times]
+    k0 = next((k for k, t in enumerate(times) if t >= T0 - 1e-9), 0)
+    probs = res.node_probabilities
+    names = list(res.node_names)
+    mean = probs[k0:].mean(axis=0)
+    return {
+        "times": times,
+        "traj": {n: [float(x) for x in probs[:, names.index(n)]] for n in READ_NODES},
+        "mean": {n: float(v) for n, v in zip(names, mean, strict=True)},
+    }
+
+
+@cache
+def _fingerprint() -> str:
+    return engine_fingerprint()
+
+
+def _key(cond: Condition, samples: int, seed: int, max_time: float, backend: str) -> str:
+    import json
+
+    spec = json.dumps({"p": cond.parameters, "i": cond.initial, "n": samples, "s": seed,
+                       "t": max_time}, sort_keys=True)
+    return cache_key(load_model().digest, spec, backend, _fingerprint())
+
+
+def _result(cond: Condition, payload: Mapping[str, Any], samples: int, seed: int,
+            cached: bool) -> Result:
+    times = tuple(payload["times"])
+    traj = {n: tuple(v) for n, v in payload["traj"].items()}
+    rates, phenotypes, course = rates_from_time_course(traj, times, samples)
+    return Result(
+        profile=cond.profile.mechanisms, regimen=cond.regimen, phenotypes=phenotypes,
+        response=response(rates), response_se=response_se(rates), samples=samples, seed=seed,
+        rates=rates, time_course=course, nodes=dict(payload["mean"]),
+        degrees=dict(cond.profile.degrees), hr_positive=cond.profile.hr_positive,
+        cached=cached,
     )
-    return model.bnd, cfg
 
 
-def simulate(
-    profile: Iterable[str] | str | None = None,
-    regimen: Iterable[str] | str | None = None,
+def simulate_many(
+    pairs: Iterable[tuple[Any, Any]],
     *,
     samples: int = DEFAULT_SAMPLES,
     seed: int = DEFAULT_SEED,
@@ -112,33 +233,61 @@ def simulate(
     max_time: float = MAX_TIME,
     backend: Backend = "boolnet",
     cache: ResultCache | bool = True,
-) -> Result:
-    """Simulate ``regimen`` on a tumor with ``profile`` and return phenotypes and response.
+) -> list[Result]:
+    """:func:`simulate` for many ``(profile, regimen)`` pairs, results in the order given.
 
-    ``potency`` overrides drugs' graded efficacy (``{"trastuzumab": 0.7}``); ``cache=False``
-    bypasses the on-disk cache, a :class:`ResultCache` chooses its directory.
+    Conditions not in the cache run together on the one compiled model (in one batch where the
+    engine offers it). Each result equals the one :func:`simulate` gives for the same pair.
     """
-    if samples < 1:
-        raise SimulationError(f"samples must be a positive integer; got {samples} instead")
-    prof = normalise_profile(profile)
-    reg = normalise_regimen(regimen)
-    model = load_model()
-    bnd, cfg = model_files(prof, reg, samples=samples, seed=seed, potency=potency,
-                           max_time=max_time)
+    if not isinstance(samples, int) or samples < 1:
+        raise SimulationError(f"samples must be a positive integer; got {samples!r} instead")
+    if backend not in BACKENDS:
+        raise SimulationError(f"backend must be one of {list(BACKENDS)}; got {backend!r} instead")
+    conds = [_condition(p, r, potency) for p, r in pairs]
     store = cache if isinstance(cache, ResultCache) else ResultCache() if cache else None
-    key = cache_key(model.digest, cfg, backend, _fingerprint())
-    nodes = store.get(key) if store is not None else None
-    hit = nodes is not None
-    if nodes is None:
-        raw = final_probabilities(bnd, cfg, backend=backend)
-        nodes = {n: float(raw.get(n, 0.0)) for n in model.nodes}
-        if store is not None:
-            store.put(key, nodes, profile=",".join(prof) or "none",
-                      regimen="+".join(reg) or "none", samples=samples, seed=seed,
-                      backend=backend)
-    ph = {k: nodes[v] for k, v in PHENOTYPES.items()}
-    return Result(
-        profile=prof, regimen=reg, phenotypes=ph, response=response(ph),
-        response_se=response_se(ph, samples), samples=samples, seed=seed, nodes=nodes,
-        cached=hit,
-    )
+    keys = [_key(c, samples, seed, max_time, backend) for c in conds]
+    payloads: dict[str, dict[str, Any]] = {}
+    hits: set[str] = set()
+    if store is not None:
+        for k in dict.fromkeys(keys):
+            got = store.get(k)
+            if got is not None:
+                payloads[k] = got
+                hits.add(k)
+    todo = [(k, c) for k, c in dict(zip(keys, conds, strict=True)).items() if k not in payloads]
+    if todo:
+        if backend == "maboss":
+            runs = [_run_maboss(c, samples, seed, max_time) for _, c in todo]
+        else:
+            runs = _run_boolnet([c for _, c in todo], samples, seed, max_time)
+        for (k, c), res in zip(todo, runs, strict=True):
+            payloads[k] = _payload(res)
+            if store is not None:
+                store.put(k, payloads[k], profile=c.profile.label(),
+                          regimen="+".join(c.regimen) or "none", samples=samples, seed=seed,
+                          backend=backend)
+    return [_result(c, payloads[k], samples, seed, k in hits) for k, c in
+            zip(keys, conds, strict=True)]
+
+
+def simulate(
+    profile: Any = None,
+    regimen: Iterable[str] | str | None = None,
+    *,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = DEFAULT_SEED,
+    potency: Mapping[str, float] | None = None,
+    hr_positive: bool | float | None = None,
+    max_time: float = MAX_TIME,
+    backend: Backend = "boolnet",
+    cache: ResultCache | bool = True,
+) -> Result:
+    """Simulate ``regimen`` on a tumor with ``profile``: rates, phenotypes and the response.
+
+    ``potency`` overrides drugs' graded efficacy (``{"trastuzumab": 0.7}``); ``hr_positive``
+    sets the HR status (a bool or a degree) over the profile's; ``cache=False`` bypasses the
+    on-disk cache, a :class:`ResultCache` chooses its directory.
+    """
+    prof = normalise_profile(profile, hr_positive)
+    return simulate_many([(prof, regimen)], samples=samples, seed=seed, potency=potency,
+                         max_time=max_time, backend=backend, cache=cache)[0]

@@ -20,7 +20,7 @@ from her2lab.pathway.claims import CLAIM_SAMPLES, default_runner, evaluate_all, 
 from her2lab.pathway.screen import label, resolve_profiles, resolve_regimens, screen, write_outputs
 from her2lab.reproduce import Context, StageResult, register_stage
 
-QUICK_SAMPLES = 500
+QUICK_SAMPLES = 250
 
 
 @register_stage("pathway", "HER2 pathway model: claims and response matrix")
@@ -29,7 +29,7 @@ def pathway_stage(ctx: Context) -> StageResult:
     out.mkdir(parents=True, exist_ok=True)
     files = []
     data = resources.files("her2lab.pathway") / "data"
-    for name in ("her2.bnd", "her2.cfg", "annotations.yaml"):
+    for name in ("her2.bnd", "her2.cfg", "annotations.yaml", "perturbations.yaml"):
         with resources.as_file(data / name) as src:
             shutil.copyfile(src, out / name)
         files.append(out / name)
@@ -49,7 +49,7 @@ def pathway_stage(ctx: Context) -> StageResult:
     files.append(claims_csv)
 
     samples = QUICK_SAMPLES if ctx.quick else CLAIM_SAMPLES
-    profiles = resolve_profiles("all-single")
+    profiles = resolve_profiles("all-single+hr")
     regimens = resolve_regimens("all-single")
     regimens += [r for r in resolve_regimens("table1") if r not in regimens]
     result = screen(profiles, regimens, samples=samples, seed=ctx.seed)
@@ -64,7 +64,7 @@ def pathway_stage(ctx: Context) -> StageResult:
             ranked = sorted(regimens, key=lambda r, p=p: -result.response(p, r))
             for k, r in enumerate(ranked[:5], start=1):
                 res = result.results[(p, r)]
-                w.writerow([label(p, ","), k, label(r, "+"), f"{res.response:.4f}",
+                w.writerow([label(p), k, label(r, "+"), f"{res.response:.4f}",
                             f"{res.response_se:.4f}",
                             f"{result.response(p, ('trastuzumab',)):.4f}"])
     files.append(best_csv)
@@ -72,9 +72,11 @@ def pathway_stage(ctx: Context) -> StageResult:
     n_pass = sum(o.status == "pass" for o in outcomes)
     n_miss = sum(o.claim.expected == "miss" and o.as_expected for o in outcomes)
     n_bad = sum(not o.as_expected for o in outcomes)
-    base = result.response((), ())
-    tz = result.response((), ("trastuzumab",))
-    resistant = [p for p in profiles if p and result.response(p, ("trastuzumab",)) < tz - 0.1]
+    none = profiles[0]
+    base = result.response(none, ())
+    tz = result.response(none, ("trastuzumab",))
+    resistant = [p for p in profiles if p.degrees
+                 and result.response(p, ("trastuzumab",)) < tz - 0.1]
     summary = [
         ("claims: pass / known miss / unexpected",
          f"{n_pass} / {n_miss} / {n_bad} of {len(claims)}" if outcomes else "skipped (--quick)"),

@@ -9,6 +9,22 @@ The statistical core is independent of the pathway model:
 - :mod:`~her2lab.virtual_trials.design`: Schoenfeld's events and sample size; power and sample
   size by simulation with any simulator.
 - :mod:`~her2lab.virtual_trials.spec`: trial specifications in YAML, validated.
+
+The model-driven layer:
+
+- :mod:`~her2lab.virtual_trials.defaults`: one table of defaults by setting;
+- :mod:`~her2lab.virtual_trials.schedule`: regimens as schedules (phases of drugs and cycles);
+- :mod:`~her2lab.virtual_trials.rates`: the one adapter to the pathway model's rates;
+- :mod:`~her2lab.virtual_trials.link`: the tumor-burden link (pCR, progression, cure, OS);
+- :mod:`~her2lab.virtual_trials.model` and :mod:`~her2lab.virtual_trials.plan`: patient types
+  of a trial, arms, anchors; :mod:`~her2lab.virtual_trials.baselines`: baselines by setting;
+- :mod:`~her2lab.virtual_trials.targets`, :mod:`~her2lab.virtual_trials.fit`,
+  :mod:`~her2lab.virtual_trials.calibrate`, :mod:`~her2lab.virtual_trials.validation`;
+- :mod:`~her2lab.virtual_trials.trial`: :func:`simulate_trial`, :func:`predict`,
+  ``trial.design`` (for a specification) and :func:`design_trial` (for a plan), with typed
+  results (:class:`TrialResult`, :class:`DesignResult`); ``calibrate.calibrate`` returns a
+  :class:`~her2lab.virtual_trials.calibrate.Calibration`. (``design`` and ``calibrate`` are
+  also module names here, so the functions are not re-exported under them.)
 """
 
 from her2lab.virtual_trials.analyze import (
@@ -46,10 +62,27 @@ from her2lab.virtual_trials.simulate import (
 )
 from her2lab.virtual_trials.spec import ArmSpec, PopulationSpec, TrialSpec, load_spec, resolve_spec
 
+_LAZY = ("ArmResult", "DesignResult", "EffectResult", "TrialResult", "design_trial", "predict",
+         "simulate_trial")
+
+
+def __getattr__(name: str):
+    """The model-driven entry points, imported on first use (they load the knowledge base)."""
+    if name in _LAZY:
+        from her2lab.virtual_trials import trial
+
+        return getattr(trial, name)
+    raise AttributeError(f"module 'her2lab.virtual_trials' has no attribute {name!r}")
+
+
+
 __all__ = [
+    "ArmResult",
     "ArmSpec",
     "BinaryAnalysis",
+    "DesignResult",
     "Effect",
+    "EffectResult",
     "FormulaDesign",
     "KaplanMeierCurve",
     "PopulationSpec",
@@ -57,14 +90,17 @@ __all__ = [
     "ReplicateSummary",
     "SampleSizeEstimate",
     "SurvivalAnalysis",
+    "TrialResult",
     "TrialSpec",
     "analyze_binary",
     "analyze_survival",
+    "design_trial",
     "event_probability",
     "kaplan_meier",
     "load_spec",
     "population_median",
     "power_by_simulation",
+    "predict",
     "resolve_spec",
     "sample_size_by_simulation",
     "schoenfeld_design",
@@ -73,6 +109,7 @@ __all__ = [
     "schoenfeld_sample_size",
     "simulate_binary",
     "simulate_survival",
+    "simulate_trial",
     "simulate_two_arm_binary",
     "simulate_two_arm_survival",
     "summarize_replicates",

@@ -1,259 +1,633 @@
-"""From the pathway model's response to hazards and probabilities.
+"""From the pathway model's rates to trial outcomes: a tumor-burden model.
 
-Each virtual patient has a tumor profile; under a regimen the HER2 pathway model gives a
-response ``r`` in [0, 1] (tumor control, :mod:`her2lab.pathway.response`). The link is:
+Every virtual patient is a **type**: a tumor profile (mechanisms with degrees, drawn by
+:mod:`.population`), a hormone-receptor status, and a patient-level chemosensitivity shared by
+every cytotoxic drug. Under the drugs of one phase of a schedule (:mod:`.schedule`) the pathway
+model gives the tumor's growth and kill rates (:mod:`.rates`); in months,
 
-* time-to-event endpoints (PFS, TTP, OS, DFS, iDFS, EFS, RFI): proportional hazards with a
-  Weibull baseline, ``h_i(t) = exp(-beta * r_i) * h0(t)``, ``h0(t) = k t^(k-1) / lambda^k``;
-* binary endpoints (pCR, ORR): ``logit P_i = alpha + gamma * r_i``.
+* growth ``K_L = a * growth`` with ``a`` set by the untreated doubling time
+  (:data:`KINETICS`), so the link depends only on rates relative to untreated growth;
+* kill ``K_D = a * G_s * (w * (targeted + immune) + c * (cytotoxic + payload))``, ``c`` the
+  chemosensitivity, ``w`` the weight of the targeted kill (calibrated),
+  ``G_s`` the **kill gain** of the setting group ``s`` (calibrated: the log-kill per cycle of
+  trastuzumab + docetaxel on a tumor without resistance, with setting-level partial pooling);
+* acquired resistance: the kill decays as ``exp(-lambda t)`` from the start of therapy
+  (Claret L et al. J Clin Oncol 2009;27:4103-4108, the tumor-growth-inhibition model),
+  ``lambda`` calibrated.
 
-``beta`` and ``gamma`` are the link's coefficients (calibrated, :mod:`.calibrate`); the Weibull
-shape ``k`` is fixed per endpoint (:data:`WEIBULL_SHAPE`). The baseline of each trial -- the
-scale ``lambda`` or the intercept ``alpha`` -- is **anchored by its control arm**: chosen so that
-the control arm's population median (or landmark rate, or response rate) equals what the trial
-reported. The model therefore has to predict the difference between the arms, never the level.
+The log tumor burden relative to the start is ``ln y(t) = int_0^t K_L - K_D exp(-lambda u) du``
+(phase by phase). From it, per type:
 
-What is matched, explicitly: the control arm's reported median and the hazard ratio. The
-experimental arm's median then follows from the model and is a prediction; with a mixture of
-profiles the hazards are not exactly proportional, so the ratio of medians and the HR differ
-(as they do in CLEOPATRA), and the limiting Cox estimate is computed exactly
-(:func:`limiting_cox_log_hr`, after Struthers & Kalbfleisch, Biometrika 1986;73:363-369)
-rather than assumed equal to either.
+* **pCR** (neoadjuvant): the probability that no clonogenic cell survives the schedule,
+  ``exp(-N0 y(D))`` (the Poisson tumor-control probability; Munro TR & Gilbert CW, Br J Radiol
+  1961;34:246-251), ``N0`` the clonogenic burden;
+* **progression** (metastatic PFS, TTP): the first time the burden has regrown to
+  ``1.2**3`` times its nadir (RECIST 1.1's 20% increase in diameters; Eisenhauer EA et al.
+  Eur J Cancer 2009;45:228-247); **ORR**: the nadir below ``0.7**3`` of the start;
+* **cure and recurrence** (adjuvant, early disease): micrometastatic burden ``N_m`` is cured
+  with probability ``exp(-N_m y(D))``; otherwise the residual regrows at the untreated rate
+  to the detection limit (about 1e9 cells, a cubic centimetre; Del Monte U, Cell Cycle
+  2009;8:505-506). Angiogenesis does not drive micrometastatic disease (:mod:`.rates`), so
+  anti-angiogenic drugs act only on macroscopic tumors;
+* **OS** (metastatic): progression plus post-progression survival, which is the same in every
+  arm (later lines dilute the first line's difference), log-normal with its median anchored.
 
-Profiles come from a **panel**: ``k`` patients drawn once per trial population (setting, prior
-trastuzumab, required mechanisms) with a seed derived from the trial, so every arm of a trial
-sees the same tumors (randomisation) and the pathway model runs on at most ``k`` distinct
-profiles per regimen; the panel's Monte Carlo error is part of the model's error and shrinks
-with ``k``.
+Times vary between patients of one type by a log-normal factor (``kinetic_sd``: initial burden
+and growth differ), so each type has a smooth survival curve and the population curve is their
+mixture. Each trial's **baseline** is anchored: a time scale for progression, ``N0`` for pCR,
+``N_m`` for early disease, the post-progression median for OS, chosen so that the control arm
+matches its reported (or the setting's) median, landmark or rate. The model predicts the
+differences between arms. The hazard ratio is the limit of the Cox estimate under the trial's
+censoring (:func:`limiting_cox_from_curves`; Struthers CA & Kalbfleisch JD, Biometrika
+1986;73:363-369), computed exactly from the arms' mixture curves.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 
 from her2lab.knowledge.schema import TIME_TO_EVENT
-from her2lab.virtual_trials.population import Population, ProfileSample, profile_of
 
 __all__ = [
     "BINARY",
+    "GROUPS",
+    "KINETICS",
+    "PRIORS",
     "TIME_TO_EVENT",
-    "WEIBULL_SHAPE",
-    "ArmPanel",
+    "TKI",
+    "ArmKinetics",
+    "Constant",
     "LinkParams",
-    "ResponseModel",
-    "anchor_intercept",
-    "anchor_scale",
-    "anchor_scale_from_rate",
-    "binary_rates",
+    "Prior",
+    "arm_curves",
+    "chemo_nodes",
+    "limiting_cox_from_curves",
     "limiting_cox_log_hr",
-    "panel_for",
-    "survival_curve",
+    "log_burden_end",
+    "log_burden_grid",
+    "progression_times",
 ]
 
 BINARY = frozenset({"pCR", "ORR"})
+EARLY_ENDPOINTS = frozenset({"DFS", "iDFS", "EFS", "RFI"})
+GROUPS = ("early", "metastatic_first_line", "metastatic_pretreated")
+TKI = ("lapatinib", "neratinib")
 
-WEIBULL_SHAPE: dict[str, float] = {
-    "PFS": 1.2,
-    "TTP": 1.2,
-    "OS": 1.3,
-    "DFS": 1.0,
-    "iDFS": 1.0,
-    "EFS": 1.0,
-    "RFI": 1.0,
+
+@dataclass(frozen=True)
+class Constant:
+    value: float
+    source: str
+
+
+KINETICS: dict[str, Constant] = {
+    "doubling_months": Constant(
+        3.0, "assumption: untreated volume doubling time of a HER2-positive tumor, of the order "
+        "of the 2-6 months measured on serial imaging; sets the time unit of early disease only"
+        " (metastatic trials anchor their own time scale)"),
+    "progression_volume": Constant(
+        1.2 ** 3, "RECIST 1.1: progression is a 20% increase in the sum of diameters from the "
+        "nadir (Eisenhauer EA et al. Eur J Cancer 2009;45:228-247); volume = diameter cubed"),
+    "response_volume": Constant(
+        0.7 ** 3, "RECIST 1.1: partial response is a 30% decrease in the sum of diameters"),
+    "detection_log_cells": Constant(
+        math.log(1e9), "a clinically detectable recurrence: about 1e9 cells, one cubic "
+        "centimetre (Del Monte U. Cell Cycle 2009;8:505-506)"),
+    "kinetic_sd": Constant(
+        0.6, "assumption: SD of log time between patients of one type (initial burden, growth); "
+        "a log-normal spread whose median-to-quartile ratio (x1.5) is that of the Kaplan-Meier "
+        "curves of the metastatic trials"),
+    "chemo_sd": Constant(
+        0.5, "assumption: SD of log chemosensitivity between patients, shared by every cytotoxic "
+        "drug of a patient (three Gauss-Hermite nodes)"),
+    "hr_positive": Constant(
+        0.5, "share of HER2-positive tumors that are hormone-receptor positive: 47% in NeoSphere "
+        "(Gianni L et al. Lancet Oncol 2012;13:25-32) and 47% in CLEOPATRA (Baselga J et al. N "
+        "Engl J Med 2012;366:109-119)"),
+    "hr_chemo_shift": Constant(
+        -0.5, "assumption: log chemosensitivity of hormone-receptor-positive tumors relative to "
+        "negative ones (less proliferative; their pCR is about half: NeoSphere THP-D 26% vs 63%, "
+        "Gianni 2012)"),
+    "pps_sd": Constant(
+        0.9, "assumption: SD of log post-progression survival between patients"),
 }
-"""Weibull shape per endpoint: progression in metastatic disease rises early (k slightly above
-1), death later (k 1.3); recurrence after curative therapy is taken as constant-hazard (k = 1).
-A documented modelling choice, not a fit; the HR prediction is insensitive to it."""
+"""The link's fixed constants, each with its source or stated as an assumption."""
+
+
+@dataclass(frozen=True)
+class Prior:
+    mean: float
+    sd: float
+    source: str
+    published: str = "1977-01-01"
+
+    def interval(self) -> tuple[float, float]:
+        return (self.mean - 1.96 * self.sd, self.mean + 1.96 * self.sd)
+
+
+PRIORS: dict[str, Prior] = {
+    "log_kill": Prior(
+        math.log(math.log(10)), math.log(10) / 1.96 / 2,
+        "log of the log-kill (natural units) per three-week cycle of trastuzumab + docetaxel on "
+        "a tumor without resistance mechanism: about one decade per cycle (95%: 0.3 to 3), the "
+        "fractional-kill hypothesis of Skipper HE et al. Cancer Chemother Rep 1964;35:1-111 "
+        "as applied to solid tumors by Norton L & Simon R. Cancer Treat Rep 1977;61:1307-1317",
+        "1977-10-01"),
+    "log_targeted": Prior(
+        0.0, 1.0,
+        "log of the weight of the targeted and immune kill relative to the cytotoxic kill: the "
+        "pathway model reads both as apoptosis on one scale; SD 1 (a factor of 7 either way, "
+        "95%), an assumption", "2014-01-01"),
+    "log_resistance": Prior(
+        math.log(0.2), 1.0,
+        "log of the rate (per month) at which the kill decays by acquired resistance: of the "
+        "order of months, as in the tumor-growth-inhibition model (Claret L et al. J Clin Oncol "
+        "2009;27:4103-4108); SD 1 on the log scale (a factor of 7 either way, 95%)",
+        "2009-09-01"),
+    "tki_offset": Prior(
+        0.0, 0.2,
+        "shift of the potency of both HER2 kinase inhibitors (lapatinib, neratinib) from the "
+        "pathway model's defaults, which are starting values, not measurements", "2014-01-01"),
+}
+"""Priors of the calibrated parameters (normal on the scale given), with their sources."""
+
+SETTING_SD = Constant(
+    0.5, "partial pooling: the kill gain of each setting group differs from the common one by a "
+    "normal effect on the log scale with SD 0.5 (a factor of 2.7, 95%); assumption")
+"""Prior SD of the setting-group effects on the log kill gain."""
 
 
 @dataclass(frozen=True)
 class LinkParams:
-    """The link's coefficients. ``beta``: log-hazard per unit response; ``gamma``: logit per
-    unit response; ``assumption_scale``: odds multiplier of the prevalences that are
-    assumptions rather than measurements (:mod:`.population`). Defaults are the priors'
-    centres (see :mod:`.calibrate`)."""
+    """The calibrated parameters. ``log_kill``: log of the log-kill per cycle of the reference
+    regimen; ``log_resistance``: log of the resistance rate per month; ``tki_offset``: shift
+    of both TKIs' potency; ``setting``: each setting group's effect on ``log_kill``."""
 
-    beta: float = 3.0
-    gamma: float = 6.0
-    assumption_scale: float = 1.0
-    potency: tuple[tuple[str, float], ...] = ()
-    """Calibrated drug potencies overriding the pathway model's defaults, as (drug, value)."""
+    log_kill: float = PRIORS["log_kill"].mean
+    log_targeted: float = 0.0
+    log_resistance: float = PRIORS["log_resistance"].mean
+    tki_offset: float = 0.0
+    setting: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
-        if isinstance(self.potency, Mapping):
-            object.__setattr__(self, "potency", tuple(sorted(self.potency.items())))
+        if isinstance(self.setting, Mapping):
+            object.__setattr__(self, "setting", tuple(sorted(self.setting.items())))
+        bad = {g for g, _ in self.setting} - set(GROUPS)
+        if bad:
+            raise ValueError(f"unknown setting group(s) {sorted(bad)}; expected {GROUPS}")
+
+    # the parameter vector the optimiser sees
+    NAMES = ("log_kill", "log_targeted", "log_resistance", "tki_offset",
+             *(f"setting.{g}" for g in GROUPS))
+    GLOBAL = ("log_kill", "log_targeted", "log_resistance", "tki_offset")
+
+    def vector(self) -> np.ndarray:
+        s = dict(self.setting)
+        return np.array([self.log_kill, self.log_targeted, self.log_resistance,
+                         self.tki_offset, *(s.get(g, 0.0) for g in GROUPS)])
+
+    @classmethod
+    def from_vector(cls, v: Sequence[float]) -> LinkParams:
+        v = [float(x) for x in v]
+        return cls(v[0], v[1], v[2], v[3], tuple(zip(GROUPS, v[4:7], strict=True)))
+
+    @property
+    def targeted_weight(self) -> float:
+        return math.exp(self.log_targeted)
+
+    def kill_per_cycle(self, group: str) -> float:
+        return math.exp(self.log_kill + dict(self.setting).get(group, 0.0))
+
+    @property
+    def resistance(self) -> float:
+        return math.exp(self.log_resistance)
+
+    def potency(self, default: Mapping[str, float]) -> dict[str, float]:
+        """TKI potencies after the offset (clipped to [0.05, 1])."""
+        return {d: min(max(default[d] + self.tki_offset, 0.05), 1.0) for d in TKI
+                if d in default}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"beta": self.beta, "gamma": self.gamma,
-                "assumption_scale": self.assumption_scale, "potency": dict(self.potency)}
+        return {"log_kill": self.log_kill, "log_targeted": self.log_targeted,
+                "log_resistance": self.log_resistance,
+                "tki_offset": self.tki_offset, "setting": dict(self.setting),
+                "kill_per_cycle": self.kill_per_cycle("none"),
+                "resistance_per_month": self.resistance}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> LinkParams:
+        return cls(float(d["log_kill"]), float(d.get("log_targeted", 0.0)),
+                   float(d["log_resistance"]), float(d["tki_offset"]),
+                   tuple(sorted(dict(d.get("setting", {})).items())))
+
+    def with_(self, **kw: Any) -> LinkParams:
+        return replace(self, **kw)
 
 
-# --------------------------------------------------------------------------- responses
+def chemo_nodes(n: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Hermite nodes and weights for a standard normal."""
+    x, w = special.roots_hermitenorm(n)
+    return x, w / w.sum()
 
 
-@dataclass
-class ResponseModel:
-    """``r(profile, regimen)`` from the pathway model, memoised (and cached on disk by it)."""
-
-    samples: int = 1000
-    seed: int = 20140812
-    _memo: dict[tuple, float] = field(default_factory=dict, repr=False)
-
-    def response(
-        self, mask: int, regimen: Iterable[str], potency: Iterable[tuple[str, float]] = ()
-    ) -> float:
-        reg = tuple(sorted(set(regimen)))
-        # only the potencies of drugs in the regimen matter: other regimens share the result
-        pot = tuple((d, float(v)) for d, v in sorted(potency) if d in reg)
-        key = (int(mask), reg, pot)
-        if key not in self._memo:
-            from her2lab.pathway import simulate
-
-            res = simulate(
-                list(profile_of(int(mask))), list(reg), samples=self.samples, seed=self.seed,
-                potency=dict(pot) or None,
-            )
-            self._memo[key] = float(res.response)
-        return self._memo[key]
-
-    def responses(
-        self, masks: np.ndarray, regimen: Iterable[str],
-        potency: Iterable[tuple[str, float]] = (),
-    ) -> np.ndarray:
-        reg, pot = tuple(regimen), tuple(potency)
-        return np.array([self.response(int(m), reg, pot) for m in masks], dtype=float)
+# --------------------------------------------------------------------------- kinetics
 
 
 @dataclass(frozen=True)
-class ArmPanel:
-    """The panel's distinct profiles, their weights, and each profile's response in one arm."""
+class ArmKinetics:
+    """One arm's per-type rates (per month), phase by phase, and the types' weights.
 
-    masks: np.ndarray
+    ``growth`` and ``kill`` have shape ``(phases, types)``; ``months`` the phases' lengths
+    (``inf`` for the last phase of a treatment until progression); ``untreated`` the types'
+    growth without therapy (for regrowth after an adjuvant schedule)."""
+
     weights: np.ndarray
-    response: np.ndarray
+    growth: np.ndarray
+    kill: np.ndarray
+    months: tuple[float, ...]
+    untreated: np.ndarray
+    resistance: float
 
     @property
-    def mean_response(self) -> float:
-        return float(np.dot(self.weights, self.response))
+    def duration(self) -> float:
+        return float(sum(self.months))
 
 
-def _seed_of(*parts: object) -> int:
-    h = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(h[:8], "little")
+def log_burden_end(k: ArmKinetics) -> np.ndarray:
+    """``ln y(D)`` per type at the end of a finite schedule."""
+    lam = k.resistance
+    out = np.zeros(k.weights.size)
+    t0 = 0.0
+    for p, d in enumerate(k.months):
+        if not math.isfinite(d):
+            raise ValueError("a schedule with a phase until progression has no end")
+        out += k.growth[p] * d - k.kill[p] / lam * (math.exp(-lam * t0) - math.exp(-lam * (t0 + d)))
+        t0 += d
+    return out
 
 
-def panel_for(population: Population, k: int, key: str, seed: int) -> ProfileSample:
-    """The ``k``-patient profile panel of a trial population, reproducible from ``key``."""
-    rng = np.random.default_rng([seed, _seed_of(key)])
-    return population.draw(k, rng)
+def log_burden_grid(k: ArmKinetics, t: np.ndarray) -> np.ndarray:
+    """``ln y(t)`` per type (rows) on the time grid ``t`` (columns), months."""
+    lam = k.resistance
+    out = np.zeros((k.weights.size, t.size))
+    t0 = 0.0
+    base = np.zeros(k.weights.size)
+    for p, d in enumerate(k.months):
+        t1 = t0 + d
+        inside = (t > t0) & (t <= t1) if math.isfinite(t1) else t > t0
+        tt = t[inside]
+        seg = (k.growth[p][:, None] * (tt - t0)[None, :]
+               - (k.kill[p] / lam)[:, None] * (math.exp(-lam * t0) - np.exp(-lam * tt))[None, :])
+        out[:, inside] = base[:, None] + seg
+        if not math.isfinite(t1):
+            break
+        base = base + k.growth[p] * d - k.kill[p] / lam * (
+            math.exp(-lam * t0) - math.exp(-lam * t1))
+        t0 = t1
+    else:
+        # after a finite schedule the tumor grows at the untreated rate
+        after = t > t0
+        out[:, after] = base[:, None] + k.untreated[:, None] * (t[after] - t0)[None, :]
+    return out
 
 
-# --------------------------------------------------------------------------- survival
+PROGRESSION_GRID = np.linspace(0.0, 240.0, 481)[1:]
 
 
-def survival_curve(
-    t: np.ndarray, multipliers: np.ndarray, weights: np.ndarray, shape: float, scale: float
-) -> np.ndarray:
-    """Population survival ``S(t) = sum_j w_j exp(-m_j (t/scale)^k)``."""
-    base = (np.asarray(t, dtype=float)[:, None] / scale) ** shape
-    return np.exp(-base * multipliers[None, :]) @ weights
+def progression_times(k: ArmKinetics, grid: np.ndarray = PROGRESSION_GRID
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Per type: the time (months, at the kinetic time scale) at which the burden first
+    exceeds the progression volume times its nadir, and the depth ``-min ln y``."""
+    ly = log_burden_grid(k, grid)
+    ly = np.concatenate([np.zeros((ly.shape[0], 1)), ly], axis=1)
+    nadir = np.minimum.accumulate(ly, axis=1)
+    excess = ly - nadir
+    thr = math.log(KINETICS["progression_volume"].value)
+    up = excess >= thr
+    first = np.where(up.any(axis=1), up.argmax(axis=1), ly.shape[1] - 1)
+    first = np.maximum(first, 1)
+    tg = np.concatenate([[0.0], grid])
+    rows = np.arange(ly.shape[0])
+    e0, e1 = excess[rows, first - 1], excess[rows, first]
+    frac = np.clip((thr - e0) / np.maximum(e1 - e0, 1e-12), 0.0, 1.0)
+    t = tg[first - 1] + frac * (tg[first] - tg[first - 1])
+    return np.maximum(t, 1e-3), -nadir[:, -1]
 
 
-def anchor_scale(
-    multipliers: np.ndarray, weights: np.ndarray, shape: float, median: float
+# --------------------------------------------------------------------------- curves
+
+
+def _lognormal_sf(t: np.ndarray, median: np.ndarray, sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Survival and density of log-normal times, types in rows, times in columns."""
+    with np.errstate(divide="ignore"):
+        z = (np.log(t)[None, :] - np.log(median)[:, None]) / sd
+    sf = special.ndtr(-z)
+    pdf = np.exp(-0.5 * z * z) / (math.sqrt(2 * math.pi) * sd * t[None, :])
+    return sf, pdf
+
+
+@dataclass(frozen=True)
+class Curves:
+    """Population survival ``S`` and event density ``f`` of one arm on the grid ``t``."""
+
+    t: np.ndarray
+    S: np.ndarray
+    f: np.ndarray
+
+    def at(self, time: float) -> float:
+        return float(np.interp(time, self.t, self.S))
+
+    def median(self) -> float | None:
+        below = np.nonzero(self.S <= 0.5)[0]
+        if below.size == 0:
+            return None
+        i = below[0]
+        if i == 0:
+            return float(self.t[0])
+        t0, t1, s0, s1 = self.t[i - 1], self.t[i], self.S[i - 1], self.S[i]
+        return float(t0 + (s0 - 0.5) / (s0 - s1) * (t1 - t0)) if s0 != s1 else float(t1)
+
+
+def mixture_curves(t: np.ndarray, weights: np.ndarray, median: np.ndarray,
+                   cure: np.ndarray | None = None, sd: float | None = None) -> Curves:
+    """``S(t) = sum_j w_j [cure_j + (1 - cure_j) S_j(t)]`` with log-normal ``S_j``."""
+    sd = KINETICS["kinetic_sd"].value if sd is None else sd
+    sf, pdf = _lognormal_sf(t, median, sd)
+    c = np.zeros(weights.size) if cure is None else cure
+    S = weights @ (c[:, None] + (1 - c)[:, None] * sf)
+    f = weights @ ((1 - c)[:, None] * pdf)
+    return Curves(t, S, f)
+
+
+def add_post_progression(pfs: Curves, median_pps: float) -> Curves:
+    """OS = PFS + post-progression survival (log-normal, independent of the arm)."""
+    t = pfs.t
+    dt = np.diff(np.concatenate([[0.0], t]))
+    sf, pdf = _lognormal_sf(t, np.array([median_pps]), KINETICS["pps_sd"].value)
+    sf, pdf = sf[0], pdf[0]
+    n = t.size
+    mass = pfs.f * dt  # probability of progressing in each step
+    # progressed in step j, still alive at step i: lag 0 is alive, lag l >= 1 is sf[l - 1]
+    alive = np.concatenate([[1.0], sf[:-1]])
+    dying = np.concatenate([[0.0], pdf[:-1]])
+    S = pfs.S + np.convolve(mass, alive)[:n]
+    f = np.convolve(mass, dying)[:n]
+    return Curves(t, np.clip(S, 0, 1), f)
+
+
+# --------------------------------------------------------------------------- Cox limit
+
+
+def limiting_cox_from_curves(
+    t: np.ndarray, s_e: np.ndarray, f_e: np.ndarray, s_c: np.ndarray, f_c: np.ndarray, *,
+    accrual: float, follow_up: float, dropout_per_year: float = 0.05, allocation: float = 0.5,
 ) -> float:
-    """Weibull scale that puts the population median at ``median``."""
-    return anchor_scale_from_rate(multipliers, weights, shape, median, 0.5)
+    """The value the Cox estimate of log HR (experimental vs control) converges to, for arms
+    with population survival ``s`` and density ``f`` on the grid ``t`` (months).
 
+    Solves ``int [pi_E f_E G - e^b pi_E S_E / (e^b pi_E S_E + pi_C S_C) (pi_E f_E + pi_C f_C)
+    G] dt = 0`` with ``G`` the probability of being still under observation (uniform accrual,
+    administrative censoring at accrual + follow-up, exponential dropout).
+    """
+    from her2lab.virtual_trials.simulate import dropout_rate
 
-def anchor_scale_from_rate(
-    multipliers: np.ndarray, weights: np.ndarray, shape: float, time: float, surviving: float
-) -> float:
-    """Weibull scale such that a share ``surviving`` of the population is event-free at ``time``."""
-    if not 0 < surviving < 1:
-        raise ValueError(f"the surviving share must lie in (0, 1); got {surviving}")
+    tmax = accrual + follow_up
+    dt = np.diff(np.concatenate([[0.0], t]))
+    admin = (np.clip((tmax - t) / accrual, 0.0, 1.0) if accrual > 0
+             else (t <= tmax).astype(float))
+    g = admin * np.exp(-dropout_rate(dropout_per_year) * t)
+    pe, pc = allocation, 1.0 - allocation
+    d_e = pe * f_e * g * dt
+    d_all = (pe * f_e + pc * f_c) * g * dt
+    se, sc = np.maximum(s_e, 1e-300), np.maximum(s_c, 1e-300)
 
-    def f(logx: float) -> float:
-        return float(np.dot(weights, np.exp(-math.exp(logx) * multipliers))) - surviving
+    def score(b: float) -> float:
+        share = math.exp(b) * pe * se / (math.exp(b) * pe * se + pc * sc)
+        return float(np.sum(d_e - share * d_all))
 
-    logx = optimize.brentq(f, -40.0, 40.0, xtol=1e-12)
-    # (time/scale)^k = x
-    return time / math.exp(logx / shape)
+    lo, hi = -6.0, 6.0
+    if not np.any(d_all > 0) or score(lo) * score(hi) > 0:
+        return float("nan")
+    return float(optimize.brentq(score, lo, hi, xtol=1e-10))
 
 
 def limiting_cox_log_hr(
-    mult_exp: np.ndarray,
-    mult_ctrl: np.ndarray,
-    weights: np.ndarray,
-    *,
-    shape: float,
-    scale: float,
-    accrual: float,
-    follow_up: float,
-    dropout_per_year: float = 0.05,
-    allocation: float = 0.5,
-    grid: int = 600,
+    mult_exp: np.ndarray, mult_ctrl: np.ndarray, weights: np.ndarray, *, shape: float,
+    scale: float, accrual: float, follow_up: float, dropout_per_year: float = 0.05,
+    allocation: float = 0.5, grid: int = 600,
 ) -> float:
-    """The value the Cox estimate of log HR (experimental vs control) converges to.
-
-    Solves ``∫ [π_E f_E G - e^b π_E S_E / (e^b π_E S_E + π_C S_C) (π_E f_E + π_C f_C) G] dt = 0``
-    where ``S``/``f`` are each arm's population survival and event density and ``G`` the
-    probability of being still under observation (uniform accrual, administrative censoring at
-    accrual + follow-up, exponential dropout).
-    """
+    """The limiting Cox log HR for mixtures of Weibull proportional-hazards profiles
+    (hazard multipliers per profile, weights shared), through :func:`limiting_cox_from_curves`."""
     tmax = accrual + follow_up
     t = np.linspace(0.0, tmax, grid + 1)[1:]
-    dt = tmax / grid
     u = (t / scale) ** shape
-    dh = shape / scale * (t / scale) ** (shape - 1)  # baseline hazard
+    dh = shape / scale * (t / scale) ** (shape - 1)
     ee = np.exp(-u[:, None] * mult_exp[None, :])
     ec = np.exp(-u[:, None] * mult_ctrl[None, :])
     s_e, s_c = ee @ weights, ec @ weights
     f_e = (ee * mult_exp[None, :]) @ weights * dh
     f_c = (ec * mult_ctrl[None, :]) @ weights * dh
-    admin = np.clip((tmax - t) / accrual, 0.0, 1.0) if accrual > 0 else (t <= tmax).astype(float)
-    g = admin * np.exp(-dropout_per_year / 12.0 * t)
-    pe, pc = allocation, 1.0 - allocation
-    d_e = pe * f_e * g * dt
-    d_all = (pe * f_e + pc * f_c) * g * dt
-
-    def score(b: float) -> float:
-        share = math.exp(b) * pe * s_e / (math.exp(b) * pe * s_e + pc * s_c)
-        return float(np.sum(d_e - share * d_all))
-
-    lo, hi = -5.0, 5.0
-    if score(lo) * score(hi) > 0:
-        return float("nan")
-    return float(optimize.brentq(score, lo, hi, xtol=1e-10))
+    return limiting_cox_from_curves(t, s_e, f_e, s_c, f_c, accrual=accrual, follow_up=follow_up,
+                                    dropout_per_year=dropout_per_year, allocation=allocation)
 
 
-# --------------------------------------------------------------------------- binary
+# --------------------------------------------------------------------------- arms to outcomes
 
 
-def _expit(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+@dataclass(frozen=True)
+class Anchor:
+    """What fixes a trial's baseline: ``kind`` is ``median`` (months), ``rate`` (share event-free
+    at ``time`` months), or ``binary`` (a response rate ``value``); ``pfs`` the PFS anchor an
+    OS prediction also needs."""
+
+    kind: str
+    value: float
+    time: float | None = None
+    pfs: Anchor | None = None
+    source: str = "specification"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "value": self.value, "time": self.time, "source": self.source,
+                "pfs": None if self.pfs is None else self.pfs.to_dict()}
 
 
-def anchor_intercept(response: np.ndarray, weights: np.ndarray, gamma: float, rate: float) -> float:
-    """Intercept ``alpha`` such that the arm's mean probability equals ``rate`` (a fraction)."""
-    if not 0 < rate < 1:
-        raise ValueError(f"a rate to anchor must lie in (0, 1); got {rate}")
+@dataclass
+class ArmOutcome:
+    """An arm's per-type outcome model after anchoring (what a simulation draws from)."""
 
-    def f(a: float) -> float:
-        return float(np.dot(weights, _expit(a + gamma * response))) - rate
+    weights: np.ndarray
+    prob: np.ndarray | None = None          # binary: per-type probability
+    median: np.ndarray | None = None        # time to event: per-type median (months)
+    cure: np.ndarray | None = None          # early disease: per-type cure probability
+    pps_median: float | None = None         # OS: post-progression median
+    curves: Curves | None = None
 
-    return float(optimize.brentq(f, -60.0, 60.0, xtol=1e-12))
+    @property
+    def rate(self) -> float | None:
+        return None if self.prob is None else float(self.weights @ self.prob)
 
 
-def binary_rates(
-    responses: Mapping[str, np.ndarray], weights: np.ndarray, gamma: float, alpha: float
-) -> dict[str, float]:
-    """Population rate of each arm for the anchored intercept."""
-    return {a: float(np.dot(weights, _expit(alpha + gamma * r))) for a, r in responses.items()}
+def _solve(f, lo: float, hi: float) -> float:
+    flo, fhi = f(lo), f(hi)
+    if flo * fhi > 0:
+        return lo if abs(flo) < abs(fhi) else hi
+    return float(optimize.brentq(f, lo, hi, xtol=1e-9))
+
+
+def arm_curves(
+    arms: Mapping[str, ArmKinetics], control: str, endpoint: str, anchor: Anchor,
+    *, horizon: float, early: bool,
+) -> dict[str, ArmOutcome]:
+    """Per-arm outcome models for ``endpoint``, the baseline anchored on ``control``."""
+    if endpoint == "pCR":
+        ly = {a: log_burden_end(k) for a, k in arms.items()}
+        w = arms[control].weights
+
+        def p(lnn0: float, a: str) -> np.ndarray:
+            return np.exp(-np.exp(np.minimum(lnn0 + ly[a], 50.0)))
+
+        lnn0 = _solve(lambda x: float(w @ p(x, control)) - anchor.value, -30.0, 60.0)
+        return {a: ArmOutcome(k.weights, prob=p(lnn0, a)) for a, k in arms.items()}
+    if endpoint == "ORR":
+        depth = {a: progression_times(k)[1] for a, k in arms.items()}
+        w = arms[control].weights
+        sd = KINETICS["kinetic_sd"].value
+
+        def p(h: float, a: str) -> np.ndarray:
+            with np.errstate(divide="ignore"):
+                return special.ndtr((np.log(np.maximum(depth[a], 1e-12)) - h) / sd)
+
+        h = _solve(lambda x: float(w @ p(x, control)) - anchor.value, -20.0, 20.0)
+        return {a: ArmOutcome(k.weights, prob=p(h, a)) for a, k in arms.items()}
+    t = np.linspace(0.0, horizon, 301)[1:]
+    if early and endpoint in EARLY_ENDPOINTS | {"OS"}:
+        return _early_curves(arms, control, anchor, t)
+    return _metastatic_curves(arms, control, endpoint, anchor, t)
+
+
+def point_sf(time: float, weights: np.ndarray, median: np.ndarray,
+             cure: np.ndarray | None = None) -> float:
+    """The mixture's survival at one time (cheap: what anchoring solves on)."""
+    sd = KINETICS["kinetic_sd"].value
+    with np.errstate(divide="ignore"):
+        sf = special.ndtr((np.log(median) - math.log(time)) / sd)
+    if cure is not None:
+        sf = cure + (1 - cure) * sf
+    return float(weights @ sf)
+
+
+def _target_time(anchor: Anchor) -> tuple[float, float]:
+    """(time, survival) the control arm must pass through."""
+    if anchor.kind == "median":
+        return anchor.value, 0.5
+    return float(anchor.time), anchor.value
+
+
+def _early_curves(arms, control, anchor, t) -> dict[str, ArmOutcome]:
+    det = KINETICS["detection_log_cells"].value
+    ly = {a: log_burden_end(k) for a, k in arms.items()}
+
+    def parts(lnm: float, a: str) -> tuple[np.ndarray, np.ndarray]:
+        k = arms[a]
+        log_res = lnm + ly[a]
+        cure = np.exp(-np.exp(np.minimum(log_res, 50.0)))
+        regrow = np.maximum(det - np.maximum(log_res, 0.0), 0.0) / np.maximum(k.untreated, 1e-6)
+        return k.duration + regrow, cure
+
+    tt, ss = _target_time(anchor)
+    w = arms[control].weights
+    lnm = _solve(lambda x: point_sf(tt, w, *parts(x, control)) - ss, -20.0, 40.0)
+    out = {}
+    for a, k in arms.items():
+        median, cure = parts(lnm, a)
+        out[a] = ArmOutcome(k.weights, median=median, cure=cure,
+                            curves=mixture_curves(t, k.weights, median, cure))
+    return out
+
+
+def _metastatic_curves(arms, control, endpoint, anchor, t) -> dict[str, ArmOutcome]:
+    tp = {a: progression_times(k)[0] for a, k in arms.items()}
+    pfs_anchor = anchor.pfs if endpoint == "OS" else anchor
+    if pfs_anchor is None:
+        raise ValueError("an OS prediction needs the PFS anchor of its control arm")
+    tt, ss = _target_time(pfs_anchor)
+    w = arms[control].weights
+    log_s = _solve(lambda x: point_sf(tt, w, tp[control] * math.exp(x)) - ss, -8.0, 8.0)
+    out = {a: ArmOutcome(k.weights, median=tp[a] * math.exp(log_s),
+                         curves=mixture_curves(t, k.weights, tp[a] * math.exp(log_s)))
+           for a, k in arms.items()}
+    if endpoint != "OS":
+        return out
+    tt, ss = _target_time(anchor)
+    c = out[control].curves
+    dt = np.diff(np.concatenate([[0.0], t]))
+    mass = c.f * dt
+    before = t <= tt
+    sd = KINETICS["pps_sd"].value
+
+    def os_at(log_m: float) -> float:
+        lag = np.maximum(tt - t[before], 1e-9)
+        alive = special.ndtr((log_m - np.log(lag)) / sd)
+        return c.at(tt) + float(mass[before] @ alive)
+
+    log_m = _solve(lambda x: os_at(x) - ss, -3.0, 6.0)
+    m = math.exp(log_m)
+    return {a: ArmOutcome(o.weights, median=o.median, pps_median=m,
+                          curves=add_post_progression(o.curves, m)) for a, o in out.items()}
+
+
+@dataclass
+class ExpectedEffect:
+    """The model's expected effect of one arm against the control (deterministic)."""
+
+    arm: str
+    control: str
+    measure: str  # "HR", "OR", "difference"
+    estimate: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"arm": self.arm, "control": self.control, "measure": self.measure,
+                "estimate": self.estimate}
+
+
+def expected_effects(
+    outcomes: Mapping[str, ArmOutcome], control: str, endpoint: str, *, accrual: float,
+    follow_up: float, dropout_per_year: float, allocation: Mapping[str, float] | None = None,
+) -> list[ExpectedEffect]:
+    """HR (limiting Cox) for time to event, OR and difference (points) for binary endpoints."""
+    out: list[ExpectedEffect] = []
+    c = outcomes[control]
+    for a, o in outcomes.items():
+        if a == control:
+            continue
+        if endpoint in BINARY:
+            pe, pc = o.rate, c.rate
+            pe_, pc_ = min(max(pe, 1e-9), 1 - 1e-9), min(max(pc, 1e-9), 1 - 1e-9)
+            out.append(ExpectedEffect(a, control, "OR",
+                                      (pe_ / (1 - pe_)) / (pc_ / (1 - pc_))))
+            out.append(ExpectedEffect(a, control, "difference", 100 * (pe - pc)))
+        else:
+            share = 0.5 if allocation is None else allocation[a] / (allocation[a]
+                                                                    + allocation[control])
+            b = limiting_cox_from_curves(
+                o.curves.t, o.curves.S, o.curves.f, c.curves.S, c.curves.f, accrual=accrual,
+                follow_up=follow_up, dropout_per_year=dropout_per_year, allocation=share)
+            out.append(ExpectedEffect(a, control, "HR", math.exp(b) if math.isfinite(b)
+                                      else float("nan")))
+    return out
+
+
+@dataclass
+class Prepared:
+    """A trial's arms after anchoring: outcome models, expected effects, the anchor used."""
+
+    outcomes: dict[str, ArmOutcome]
+    effects: list[ExpectedEffect]
+    anchor: Anchor
+    extra: dict[str, Any] = field(default_factory=dict)

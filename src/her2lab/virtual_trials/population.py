@@ -18,6 +18,7 @@ log-normal), for replicates that carry prior uncertainty.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -61,6 +62,12 @@ MECHANISMS: tuple[str, ...] = (
 """The mechanism IDs of the knowledge base, in bit order."""
 
 _BIT = {m: i for i, m in enumerate(MECHANISMS)}
+
+UNINFORMATIVE = 0.5
+"""The prevalence used for a mechanism whose prior was not yet published at ``as_of``."""
+
+PANEL_SEED = 20140812
+"""The fixed seed of the quasi-random profile panels (:meth:`Population.panel`)."""
 
 Group = Literal["early", "metastatic_first_line", "metastatic_pretreated"]
 
@@ -120,6 +127,11 @@ class MechanismPrior(_Rec):
     early: Interval
     kind: Literal["measured", "assumption"]
     provenance: Provenance
+    published: dt.date
+    """When the prior's source was public (a calibration as of an earlier date refuses it)."""
+    degree: float = Field(default=1.0, gt=0, le=1)
+    """How complete the escape is in a tumor that has the mechanism (1: complete); graded
+    mechanisms reach the pathway model as degrees."""
 
 
 class OddsRatio(_Rec):
@@ -129,6 +141,7 @@ class OddsRatio(_Rec):
     kind: Literal["measured", "assumption"]
     applies_to: list[str]
     provenance: Provenance
+    published: dt.date
 
 
 class ExclusiveGroup(_Rec):
@@ -164,15 +177,25 @@ class PrevalenceTable(_Rec):
             raise ValueError(f"pretreated_odds_ratio.applies_to: unknown mechanisms {sorted(bad)}")
         return self
 
+    def dated_after(self, as_of: dt.date) -> list[str]:
+        """The priors whose source was published after ``as_of``."""
+        out = [m for m, p in self.mechanisms.items() if p.published > as_of]
+        if self.pretreated_odds_ratio.published > as_of:
+            out.append("pretreated_odds_ratio")
+        return out
+
+    def degrees(self) -> dict[str, float]:
+        return {m: p.degree for m, p in self.mechanisms.items()}
+
     def prevalences(
         self, group: Group, rng: np.random.Generator | None = None, *,
-        assumption_scale: float = 1.0,
+        assumption_scale: float = 1.0, as_of: dt.date | None = None,
     ) -> dict[str, float]:
         """Prevalence of each mechanism in ``group``; drawn from the priors when ``rng`` given.
 
         ``assumption_scale`` multiplies the odds of every prior marked ``kind: assumption``
-        (those without a curated measurement); calibration may estimate it, within the range
-        their stated intervals allow.
+        (those without a curated measurement). With ``as_of``, a prior whose source was
+        published later is replaced by :data:`UNINFORMATIVE` (and a later odds ratio by 1).
         """
         orr = self.pretreated_odds_ratio
         if rng is None:
@@ -184,6 +207,12 @@ class PrevalenceTable(_Rec):
             }
             sd = (math.log(orr.high) - math.log(orr.low)) / 3.92
             odds_ratio = float(math.exp(rng.normal(math.log(orr.value), sd)))
+        if as_of is not None:
+            for m in self.dated_after(as_of):
+                if m in base:
+                    base[m] = UNINFORMATIVE
+            if self.pretreated_odds_ratio.published > as_of:
+                odds_ratio = 1.0
         if assumption_scale != 1.0:
             for m, prior in self.mechanisms.items():
                 if prior.kind == "assumption":
@@ -271,11 +300,12 @@ class Population:
         table: PrevalenceTable | None = None,
         rng: np.random.Generator | None = None,
         assumption_scale: float = 1.0,
+        as_of: dt.date | None = None,
     ) -> Population:
         table = table or load_prevalence()
         group = group_of_setting(setting, prior_trastuzumab)
         excl = tuple(tuple(g.members) for g in table.dependencies.mutually_exclusive)
-        prev = table.prevalences(group, rng, assumption_scale=assumption_scale)
+        prev = table.prevalences(group, rng, assumption_scale=assumption_scale, as_of=as_of)
         return cls(prev, excl, frozenset(require), frozenset(exclude))
 
     def __post_init__(self) -> None:
@@ -325,6 +355,34 @@ class Population:
         if p.sum() <= 0:
             raise DataError(f"no patient can satisfy the filters on {list(group)}")
         return p / p.sum()
+
+    def panel(self, k: int = 64) -> ProfileSample:
+        """A deterministic panel of ``k`` patients: a scrambled Sobol sequence with a fixed
+        seed (quasi-random, the same points for every population, arm and parameter value:
+        common random numbers), each point's coordinates thresholded by the prevalences. It
+        does not depend on any user seed, so a calibration on it does not move with one."""
+        from scipy.stats import qmc
+
+        grouped = [m for g in self.exclusive for m in g]
+        indep = [m for m in MECHANISMS if m not in grouped]
+        dims = len(indep) + len(self.exclusive)
+        u = qmc.Sobol(d=dims, scramble=True, seed=PANEL_SEED).random(k)
+        masks = np.zeros(k, dtype=np.uint16)
+        for i, m in enumerate(indep):
+            if m in self.require:
+                has = np.ones(k, dtype=bool)
+            elif m in self.exclude:
+                has = np.zeros(k, dtype=bool)
+            else:
+                has = u[:, i] < self.prevalence[m]
+            masks |= (has.astype(np.uint16) << _BIT[m]).astype(np.uint16)
+        for j, g in enumerate(self.exclusive):
+            cum = np.cumsum(self._group_probs(g))
+            cat = np.searchsorted(cum, u[:, len(indep) + j] * cum[-1], side="right")
+            for i, m in enumerate(g):
+                masks |= ((cat == i).astype(np.uint16) << _BIT[m]).astype(np.uint16)
+        uniq, index = np.unique(masks, return_inverse=True)
+        return ProfileSample(uniq.astype(np.uint16), index.astype(np.int32))
 
     def draw(self, n: int, rng: np.random.Generator) -> ProfileSample:
         """Draw ``n`` patients' profiles."""

@@ -54,6 +54,7 @@ import numpy as np
 from her2lab.errors import SimulationError
 
 __all__ = [
+    "censor_times",
     "dropout_rate",
     "event_probability",
     "population_median",
@@ -286,3 +287,31 @@ def event_probability(
     c = np.linspace(follow_up_months, follow_up_months + accrual_months, grid)
     fc = np.interp(-np.expm1(-m * (c / scale) ** shape), v, cum)
     return float(min(np.trapezoid(fc, c) / accrual_months, 1.0))
+
+
+def censor_times(
+    rng: np.random.Generator,
+    latent: np.ndarray,
+    *,
+    accrual_months: float,
+    follow_up_months: float | None,
+    dropout_per_year: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Observed ``(time, event)`` for latent event times (``inf``: never, e.g. cured) under
+    uniform accrual, administrative censoring and exponential dropout (as
+    :func:`simulate_survival`)."""
+    t = np.asarray(latent, dtype=float)
+    if t.ndim != 1 or (t.size and np.any(t < 0)):
+        raise SimulationError("latent times must be a 1-D array of non-negative numbers")
+    _check_positive("accrual_months", accrual_months, allow_zero=True)
+    rate = dropout_rate(dropout_per_year)
+    n = t.size
+    censor = np.full(n, np.inf)
+    if follow_up_months is not None:
+        _check_positive("follow_up_months", follow_up_months, allow_zero=True)
+        entry = rng.uniform(0.0, accrual_months, n) if accrual_months > 0 else np.zeros(n)
+        censor = (accrual_months + follow_up_months) - entry
+    if rate > 0:
+        np.minimum(censor, rng.standard_exponential(n) / rate, out=censor)
+    event = t <= censor
+    return np.where(event, t, censor), event

@@ -14,10 +14,26 @@
     endpoint: PFS                    # PFS | TTP | OS | DFS | iDFS | EFS | RFI | pCR | ORR
     follow_up_months: 24             # optional: minimum follow-up after the last patient
     landmark_months: 36              # optional: rates at a time point
-    accrual_months: 24               # optional: default by setting (ACCRUAL_MONTHS)
-    dropout_per_year: 0.05           # optional: default 0.05
+    accrual_months: 24               # optional
+    dropout_per_year: 0.05           # optional
     control_median_months: 6.0       # optional: the control arm's expected median (time to event)
+    control_landmark_rate: 0.87      # optional: event-free share at landmark_months (control)
+    control_pfs_median_months: 6.0   # optional: with endpoint OS, the control's PFS median
     control_rate: 0.25               # optional: the control arm's expected rate (pCR, ORR)
+
+Optional values left out come from the one table of defaults by setting
+(:data:`her2lab.virtual_trials.defaults.SETTING_DEFAULTS`); a value given, 0 included, is kept.
+Without a control level the baseline comes from the knowledge base's control arms of the
+setting (:mod:`her2lab.virtual_trials.baselines`).
+
+An arm may give a schedule instead of the setting's default length for its regimen::
+
+      - name: experimental
+        regimen: [fec, docetaxel, trastuzumab, pertuzumab]
+        schedule:
+          - {drugs: [fec], cycles: 3, cycle_days: 21}
+          - {drugs: [docetaxel, trastuzumab, pertuzumab], cycles: 3, cycle_days: 21}
+        n: 100
 
 ``regimen: []`` is placebo or observation. Regimens name drugs by the knowledge base's IDs or
 aliases (``T-DM1``, ``Herceptin``); ``population.require``/``exclude`` name its resistance
@@ -36,6 +52,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from her2lab.errors import Problem, UnknownIdError, ValidationError
+from her2lab.virtual_trials.defaults import SETTING_DEFAULTS
 from her2lab.yamlio import field_error
 
 if TYPE_CHECKING:
@@ -46,6 +63,7 @@ __all__ = [
     "BINARY_ENDPOINTS",
     "EXAMPLES_DIR",
     "ArmSpec",
+    "PhaseSpec",
     "PopulationSpec",
     "SpecEndpoint",
     "SpecSetting",
@@ -81,18 +99,10 @@ class SpecEndpoint(StrEnum):
 
 BINARY_ENDPOINTS = frozenset({SpecEndpoint.pCR, SpecEndpoint.ORR})
 
-#: Accrual period used when a spec gives none: round figures of the order of HER2 trials in
-#: each setting (metastatic trials of a few hundred patients accrue over about two to three
-#: years, adjuvant trials of thousands over three to four). Give ``accrual_months`` when the
-#: trial's own is known; it changes event counts, not the hazard ratio.
+#: Accrual period used when a spec gives none: read from the one table of defaults
+#: (:data:`her2lab.virtual_trials.defaults.SETTING_DEFAULTS`).
 ACCRUAL_MONTHS: dict[SpecSetting, float] = {
-    SpecSetting.neoadjuvant: 24.0,
-    SpecSetting.adjuvant: 42.0,
-    SpecSetting.post_neoadjuvant: 42.0,
-    SpecSetting.extended_adjuvant: 42.0,
-    SpecSetting.metastatic_first_line: 30.0,
-    SpecSetting.metastatic_pretreated: 24.0,
-}
+    s: SETTING_DEFAULTS[s.value].accrual_months for s in SpecSetting}
 
 
 #: Largest arm a specification may ask for: far above any trial, far below what exhausts memory.
@@ -119,12 +129,34 @@ class PopulationSpec(_Spec):
         return self
 
 
+class PhaseSpec(_Spec):
+    """One phase of an arm's schedule."""
+
+    drugs: list[str]
+    cycles: int | None = Field(default=None, ge=1)
+    cycle_days: float = Field(default=21.0, gt=0, le=365)
+
+
 class ArmSpec(_Spec):
-    """One arm: its name, its drugs (empty for placebo or observation), its size."""
+    """One arm: its name, its drugs (empty for placebo or observation), its size, and
+    optionally its schedule (phases in order; only the last may have ``cycles: null``)."""
 
     name: str = Field(min_length=1)
     regimen: list[str]
     n: int = Field(gt=0, le=MAX_ARM_SIZE)
+    schedule: list[PhaseSpec] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _schedule_ok(self) -> ArmSpec:
+        if self.schedule:
+            for ph in self.schedule[:-1]:
+                if ph.cycles is None:
+                    raise field_error("schedule", "cycles: null only in the last phase",
+                                      "an earlier phase until progression")
+            if not {d for ph in self.schedule for d in ph.drugs} >= set(self.regimen):
+                raise field_error("schedule", "every drug of the regimen in some phase",
+                                  "a regimen drug missing from the schedule")
+        return self
 
 
 class TrialSpec(_Spec):
@@ -139,8 +171,10 @@ class TrialSpec(_Spec):
     follow_up_months: float | None = Field(default=None, gt=0)
     landmark_months: float | None = Field(default=None, gt=0)
     accrual_months: float | None = Field(default=None, ge=0)
-    dropout_per_year: float = Field(default=0.05, ge=0, lt=1)
+    dropout_per_year: float | None = Field(default=None, ge=0, lt=1)
     control_median_months: float | None = Field(default=None, gt=0)
+    control_landmark_rate: float | None = Field(default=None, gt=0, lt=1)
+    control_pfs_median_months: float | None = Field(default=None, gt=0)
     control_rate: float | None = Field(default=None, gt=0, lt=1)
 
     @field_validator("arms")
@@ -164,8 +198,9 @@ class TrialSpec(_Spec):
 
     @model_validator(mode="after")
     def _defaults_and_endpoint(self) -> TrialSpec:
-        if self.accrual_months is None:
-            self.accrual_months = ACCRUAL_MONTHS[self.setting]
+        if self.control_landmark_rate is not None and self.landmark_months is None:
+            raise field_error("control_landmark_rate", "a landmark rate with landmark_months",
+                              "no landmark_months")
         if self.is_binary and self.control_median_months is not None:
             raise field_error("control_median_months", "a control median only for a "
                               "time-to-event endpoint", f"one with {self.endpoint.value}")
@@ -219,8 +254,14 @@ def _resolve(
                 out.append(found)
         return out
 
-    arms = [arm.model_copy(update={"regimen": many("drug", arm.regimen, ("arms", i, "regimen"))})
-            for i, arm in enumerate(spec.arms)]
+    arms = []
+    for i, arm in enumerate(spec.arms):
+        upd: dict[str, Any] = {"regimen": many("drug", arm.regimen, ("arms", i, "regimen"))}
+        if arm.schedule:
+            upd["schedule"] = [ph.model_copy(update={"drugs": many(
+                "drug", ph.drugs, ("arms", i, "schedule", j, "drugs"))})
+                for j, ph in enumerate(arm.schedule)]
+        arms.append(arm.model_copy(update=upd))
     pop = spec.population.model_copy(update={
         "require": many("mechanism", spec.population.require, ("population", "require")),
         "exclude": many("mechanism", spec.population.exclude, ("population", "exclude")),

@@ -1,6 +1,7 @@
-"""The virtual trials' stage of ``her2lab reproduce``: calibration as of the seed, the virtual
-Table 1 (reported against simulated, with Kaplan-Meier plots of the simulated arms) and
-leave-one-trial-out validation."""
+"""The virtual trials' stage of ``her2lab reproduce``: calibration as of the seed's date, the
+virtual Table 1 (every comparable Table 1 effect and the NeoSphere and NSABP B-41 arm rates,
+reported against expected with intervals; Kaplan-Meier plots of simulated arms),
+leave-one-trial-out and forward validation, each beside the null model."""
 
 from __future__ import annotations
 
@@ -11,33 +12,92 @@ import math
 from pathlib import Path
 from typing import Any
 
-from her2lab.knowledge import load
+from her2lab.knowledge import KnowledgeBase, load
 from her2lab.reproduce import Context, StageResult, register_stage
-from her2lab.virtual_trials.calibrate import WEEKS_PER_MONTH, calibrate, leave_one_out
+from her2lab.virtual_trials.calibrate import Calibration, calibrate
 from her2lab.virtual_trials.link import TIME_TO_EVENT
-from her2lab.virtual_trials.trial import TrialPlan, run_trial
+from her2lab.virtual_trials.model import TrialModel
+from her2lab.virtual_trials.plan import TrialPlan
+from her2lab.virtual_trials.rates import RatesModel
+from her2lab.virtual_trials.targets import excluded_by_conflicts
+from her2lab.virtual_trials.trial import ParameterSet, expectation, run_trial
+from her2lab.virtual_trials.validation import forward, leave_one_out, summarise
 
 AS_OF = dt.date(2014, 8, 12)
+FORWARD_AS_OF = dt.date(2012, 12, 31)
+RATE_TRIALS = ("neosphere", "nsabp_b41")
 
 
-def _km_plot(res: dict[str, Any], path: Path, reported: dict[str, float]) -> None:
+def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, seed: int
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(effects, arm rates): each Table 1 trial's primary-endpoint effect with a CI, and the
+    NeoSphere and B-41 arm pCR rates, reported against expected with 95% intervals."""
+    ps = ParameterSet.of(cal)
+    skip = excluded_by_conflicts(kb)
+    effects, rates = [], []
+    for t in kb.trials:
+        if not t.in_table1 or t.primary_endpoint is None:
+            continue
+        ep = t.primary_endpoint.value
+        for o in t.outcomes:
+            if (o.kind != "effect" or o.subgroup or not o.ci or o.endpoint.value != ep
+                    or f"{t.id}/{o.id}" in skip or o.ci.low is None or o.ci.high is None):
+                continue
+            plan = TrialPlan.from_kb(t, kb, endpoint=ep, control=o.arms[1], as_of=cal.as_of)
+            _, exp, _ = expectation(plan, ps, model, seed=seed, kb=kb)
+            e = next(x for x in exp if x.arm == o.arms[0] and x.measure == o.measure)
+            effects.append({
+                "trial": t.name, "outcome": o.id, "endpoint": ep, "measure": o.measure,
+                "arms": f"{o.arms[0]} vs {o.arms[1]}", "reported": o.value,
+                "reported_low": o.ci.low, "reported_high": o.ci.high,
+                "expected": e.expected, "pred_low": e.pred_low, "pred_high": e.pred_high,
+                "inside_reported_ci": bool(o.ci.low <= e.expected <= o.ci.high),
+                "null": 0.0 if o.measure == "difference" else 1.0,
+                "null_inside_reported_ci": bool(
+                    o.ci.low <= (0.0 if o.measure == "difference" else 1.0) <= o.ci.high),
+            })
+        if t.id in RATE_TRIALS:
+            plan = TrialPlan.from_kb(t, kb, endpoint="pCR", as_of=cal.as_of)
+            _, _, arm_pi = expectation(plan, ps, model, seed=seed, kb=kb)
+            prep = model.prepare(plan, ps.params)
+            for o in t.outcomes:
+                if (o.kind != "rate" or o.endpoint.value != "pCR" or o.subgroup
+                        or f"{t.id}/{o.id}" in skip):
+                    continue
+                arm = next(a for a in t.arms if a.id == o.arm)
+                n = arm.n or (t.n // len(t.arms) if t.n else 100)
+                p = o.value / 100
+                lo, hi = ((o.ci.low, o.ci.high) if o.ci and o.ci.low is not None
+                          else (100 * max(p - 1.96 * math.sqrt(p * (1 - p) / n), 0),
+                                100 * min(p + 1.96 * math.sqrt(p * (1 - p) / n), 1)))
+                expv = 100 * prep.outcomes[o.arm].rate
+                rates.append({
+                    "trial": t.name, "arm": o.arm, "control": o.arm == plan.control,
+                    "reported": o.value, "reported_low": lo, "reported_high": hi,
+                    "expected": expv, "pred_low": arm_pi[o.arm][0], "pred_high": arm_pi[o.arm][1],
+                    "inside_arm_interval": bool(lo <= expv <= hi),
+                })
+    return effects, rates
+
+
+def _km_plot(res: Any, path: Path, reported: dict[str, float]) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6, 4))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    for name, c in res["curves"].items():
+    for name, c in res.curves.items():
         line = ax.step(c["time"], c["survival"], where="post", label=f"{name} (simulated)")[0]
         if name in reported:
             ax.axvline(reported[name], color=line.get_color(), ls=":", lw=1,
                        label=f"{name} reported median")
     ax.axhline(0.5, color="grey", lw=0.5)
     ax.set_xlabel("months")
-    ax.set_ylabel(f"{res['endpoint']} (Kaplan-Meier)")
-    e = res["effect"]
-    ax.set_title(f"{res['trial']}: simulated HR {e['estimate']:.2f} "
-                 f"({e['ci_low']:.2f}-{e['ci_high']:.2f})", fontsize=10)
+    ax.set_ylabel(f"{res.endpoint} (Kaplan-Meier)")
+    e = res.effect
+    ax.set_title(f"{res.trial}: expected HR {e.expected:.2f} ({e.pred_low:.2f}-"
+                 f"{e.pred_high:.2f})", fontsize=10)
     ax.legend(fontsize=7)
     ax.text(0.99, 0.01, "simulated; research use, not medical advice", fontsize=6,
             transform=ax.transAxes, ha="right", va="bottom", color="grey")
@@ -45,120 +105,84 @@ def _km_plot(res: dict[str, Any], path: Path, reported: dict[str, float]) -> Non
     fig.savefig(path, dpi=100)
 
 
-def _reported_effects(t) -> list[dict[str, Any]]:
-    """Every overall effect the knowledge base holds for the trial (preferred values only)."""
-    kb = load()
-    skip = {v.outcome for c in kb.conflicts if c.preferred for v in c.values
-            if v.outcome and v.outcome != c.preferred}
-    out = []
-    for o in t.outcomes:
-        if (o.kind == "effect" and o.subgroup is None and o.ci and f"{t.id}/{o.id}" not in skip):
-            out.append({"outcome": o.id, "endpoint": o.endpoint.value, "measure": o.measure,
-                        "arm": o.arms[0], "control": o.arms[1], "value": o.value,
-                        "low": o.ci.low, "high": o.ci.high})
-    return out
+def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _f(x: Any) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
+
+
+def _vs_null(s: dict[str, Any]) -> str:
+    n = s["null"]
+    return (f"z2 {_f(s['mean_z2'])} (null {_f(n['mean_z2'])}); |dlog HR| "
+            f"{_f(s['median_abs_error_log_hr'])} ({_f(n['median_abs_error_log_hr'])}); "
+            f"|d pCR| {_f(s['median_abs_error_rate_points'])} "
+            f"({_f(n['median_abs_error_rate_points'])}); coverage {_f(s['coverage'])} "
+            f"({_f(n['coverage'])}); direction {_f(s['direction_accuracy'])}")
 
 
 @register_stage("virtual_trials", "Virtual trials: calibration, virtual Table 1, validation")
 def virtual_trials_stage(ctx: Context) -> StageResult:
     out = ctx.out_dir / "virtual_trials"
     (out / "km").mkdir(parents=True, exist_ok=True)
-    panel, samples = (16, 300) if ctx.quick else (48, 800)
-    reps = 5 if ctx.quick else 20
+    panel, samples = (16, 200) if ctx.quick else (32, 1000)
     kb = load()
+    model = TrialModel(RatesModel(samples=samples, seed=ctx.seed), panel_size=panel)
 
-    cal = calibrate(AS_OF, seed=ctx.seed, kb=kb, panel_size=panel, samples=samples,
-                    bootstrap_reps=20 if ctx.quick else 100)
+    cal = calibrate(AS_OF, seed=ctx.seed, kb=kb, model=model)
     cal_path = out / "calibration.json"
     cal_path.write_text(json.dumps(cal.to_dict(), indent=1))
-
-    rows: list[dict[str, Any]] = []
     files = [cal_path]
-    inside = 0
-    compared = 0
+
+    effects, rates = virtual_table1(cal, kb, model, seed=ctx.seed)
+    for name, rows in (("table1_virtual.csv", effects), ("table1_arm_rates.csv", rates)):
+        _csv(out / name, rows)
+        files.append(out / name)
     for t in kb.trials:
-        if not t.in_table1:
-            continue
-        plan = TrialPlan.from_kb(t, kb)
-        res = run_trial(plan, cal.params, replicates=reps, seed=ctx.seed, samples=samples,
-                        panel_size=panel)
-        reported_medians: dict[str, float] = {}
-        for o in t.outcomes:
-            if o.kind == "median" and o.endpoint.value == plan.endpoint and o.value is not None:
-                v = o.value / WEEKS_PER_MONTH if o.unit == "weeks" else o.value
-                reported_medians[o.arm] = v
-        sim_effects = {(e["arm"], e["measure"]): e for e in res["effects_over_replicates"]}
-        row: dict[str, Any] = {"trial": t.name, "endpoint": plan.endpoint,
-                               "control": plan.control, "power": res["replicates"]["power"]}
-        matched = [r for r in _reported_effects(t) if r["endpoint"] == plan.endpoint
-                   and r["control"] == plan.control and (r["arm"], r["measure"]) in sim_effects]
-        for r in matched[:1]:
-            sim = sim_effects[(r["arm"], r["measure"])]
-            scale = 100.0 if r["measure"] == "difference" else 1.0  # points vs proportion
-            med = None if sim["median"] is None else sim["median"] * scale
-            row.update({
-                "measure": r["measure"], "arms": f"{r['arm']} vs {r['control']}",
-                "reported": r["value"], "reported_ci": f"{r['low']}-{r['high']}",
-                "simulated_median_of_replicates": med,
-                "simulated_2.5%": None if sim["p2_5"] is None else sim["p2_5"] * scale,
-                "simulated_97.5%": None if sim["p97_5"] is None else sim["p97_5"] * scale,
-            })
-            if med is not None:
-                compared += 1
-                ok = r["low"] <= med <= r["high"]
-                inside += ok
-                row["simulated_inside_reported_ci"] = ok
-        reported_rates = {o.arm: o.value for o in t.outcomes
-                          if o.kind == "rate" and o.endpoint.value == plan.endpoint
-                          and o.timepoint is None and o.subgroup is None}
-        for a in res["arms"]:
-            key = "median" if "median" in a else "rate"
-            val = a.get(key)
-            row[f"sim_{a['name']}_{key}"] = None if val is None else round(
-                val * (100 if key == "rate" else 1), 2)
-            if a["name"] in reported_medians:
-                row[f"rep_{a['name']}_median"] = round(reported_medians[a["name"]], 2)
-            if key == "rate" and a["name"] in reported_rates:
-                row[f"rep_{a['name']}_rate"] = reported_rates[a["name"]]
-        rows.append(row)
-        if plan.endpoint in TIME_TO_EVENT:
+        if t.in_table1 and t.primary_endpoint and t.primary_endpoint.value in TIME_TO_EVENT:
+            res = run_trial(TrialPlan.from_kb(t, kb, as_of=AS_OF), cal, model=model,
+                            replicates=3 if ctx.quick else 10, seed=ctx.seed, kb=kb)
+            reported = {o.arm: o.value for o in t.outcomes if o.kind == "median"
+                        and o.endpoint.value == res.endpoint and o.value is not None
+                        and o.unit == "months"}
             png = out / "km" / f"{t.id}.png"
-            _km_plot(res, png, reported_medians)
+            _km_plot(res, png, reported)
             files.append(png)
 
-    table = out / "table1_virtual.csv"
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    with table.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-    files.append(table)
+    loo = leave_one_out(AS_OF, seed=ctx.seed, kb=kb, calibration=cal, model=model)
+    fwd = forward(FORWARD_AS_OF, seed=ctx.seed, kb=kb, model=model)
+    for name, obj in (("loo.json", loo), ("forward.json", fwd)):
+        (out / name).write_text(json.dumps(obj, indent=1))
+        files.append(out / name)
 
-    loo = leave_one_out(AS_OF, seed=ctx.seed, kb=kb, panel_size=panel, samples=samples,
-                        bootstrap_reps=5 if ctx.quick else 20)
-    loo_path = out / "loo.json"
-    loo_path.write_text(json.dumps(loo, indent=1))
-    files.append(loo_path)
-    s = loo["summary"]
-
-    def f(x: Any) -> str:
-        return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
-
-    ci = cal.intervals
+    fit_s = summarise(cal.table)
+    se = cal.fit.se
+    p = cal.params.vector()
+    params = ", ".join(f"{n} {p[i]:.3g} ± {se[n]:.2g}" for i, n in enumerate(se))
+    n_eff = sum(e["inside_reported_ci"] for e in effects)
+    n_null = sum(e["null_inside_reported_ci"] for e in effects)
+    arm_rates = [r for r in rates if not r["control"]]
     summary = [
-        ("link beta (95% bootstrap)",
-         f"{cal.params.beta:.3g} ({f(ci.get('beta', (None,))[0])}-"
-         f"{f(ci.get('beta', (None, None))[1])})"),
-        ("link gamma (95% bootstrap)",
-         f"{cal.params.gamma:.3g} ({f(ci.get('gamma', (None,))[0])}-"
-         f"{f(ci.get('gamma', (None, None))[1])})"),
-        ("Table 1 effects: simulated inside reported CI", f"{inside} / {compared}"),
-        ("leave-one-out: median |error| log HR / rate points",
-         f"{f(s['median_abs_error_log_hr'])} / {f(s['median_abs_error_rate_points'])}"),
-        ("leave-one-out: direction accuracy / coverage",
-         f"{f(s['direction_accuracy'])} / {f(s['coverage'])}"),
+        ("calibration as of", f"{AS_OF} ({len(cal.targets)} targets, "
+         f"{cal.settings['trials']} trials)"),
+        ("parameters (Laplace SE)", params),
+        ("outside prior 95%", ", ".join(cal.fit.outside_prior) or "none"),
+        ("Table 1 effects: expected inside reported CI",
+         f"{n_eff} / {len(effects)} (null model {n_null} / {len(effects)})"),
+        ("NeoSphere/B-41 arm rates inside arm's 95% interval",
+         f"{sum(r['inside_arm_interval'] for r in arm_rates)} / {len(arm_rates)} "
+         "(non-control arms)"),
+        ("fit (model vs null)", _vs_null(fit_s)),
+        ("leave-one-trial-out (model vs null)", _vs_null(loo["summary"])),
+        (f"forward from {FORWARD_AS_OF} (model vs null)", _vs_null(fwd["summary"])),
     ]
     return StageResult(summary=summary, files=files,
-                       data={"calibration": cal, "rows": rows, "loo": loo})
+                       data={"calibration": cal, "effects": effects, "rates": rates,
+                             "loo": loo, "forward": fwd})

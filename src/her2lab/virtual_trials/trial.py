@@ -1,204 +1,323 @@
-"""A virtual trial: patients drawn, treated by the pathway model, followed, analysed.
+"""A virtual trial: patient types anchored on the control arm, expected effects with prediction
+intervals, and replicated simulated trials analysed with lifelines' estimators (or their exact
+NumPy twins).
 
-:class:`TrialPlan` is what a simulation needs, built from a knowledge-base trial
-(:meth:`TrialPlan.from_kb`) or a YAML specification (:meth:`TrialPlan.from_spec`).
-:func:`run_trial` simulates ``replicates`` copies of it and analyses each with lifelines (or the
-exact NumPy path for very large trials), returning the first replicate's analysis, the
-distribution of every statistic over replicates, and Kaplan-Meier curves for plots.
+Public entry points (what the report and web layers call):
+
+* :func:`simulate_trial` -- a knowledge-base trial (or a :class:`TrialPlan`);
+* :func:`predict` -- a new trial from its specification (a YAML path or a ``TrialSpec``);
+* :func:`design` -- patients per arm for a power, by simulation beside the closed form.
+
+Each returns a typed result (:class:`TrialResult`, :class:`DesignResult`) with ``to_dict()``
+for JSON. Every effect carries ``expected``: the model's deterministic effect for that design
+(limiting Cox HR; OR and difference for binary endpoints) with a 95% prediction interval that
+combines the parameters' uncertainty (fixed draws from the calibration's covariance), the
+baseline's uncertainty when it came from the setting's control arms (:mod:`.baselines`), and the
+trial's sampling error (from its size and expected events). Replicate summaries stay beside it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from her2lab.errors import SimulationError
-from her2lab.knowledge import KnowledgeBase, Trial, load
+from her2lab.errors import DataError, SimulationError
+from her2lab.knowledge import KnowledgeBase, load
 from her2lab.virtual_trials.analyze import (
     Distribution,
     analyze_binary,
     analyze_survival,
     summarize_replicates,
 )
-from her2lab.virtual_trials.calibrate import (
-    DEFAULT_MEDIANS,
-    FOLLOW_UP,
-    control_anchor,
-)
+from her2lab.virtual_trials.baselines import baseline_for
+from her2lab.virtual_trials.fit import draws
 from her2lab.virtual_trials.link import (
     BINARY,
+    KINETICS,
+    PRIORS,
+    SETTING_SD,
     TIME_TO_EVENT,
-    WEIBULL_SHAPE,
+    Anchor,
     LinkParams,
-    ResponseModel,
-    anchor_intercept,
-    anchor_scale,
-    anchor_scale_from_rate,
-    panel_for,
+    Prepared,
 )
-from her2lab.virtual_trials.population import Population, group_of_setting
-from her2lab.virtual_trials.simulate import simulate_binary, simulate_survival
+from her2lab.virtual_trials.model import TrialModel
+from her2lab.virtual_trials.plan import PlanArm, TrialPlan
+from her2lab.virtual_trials.rates import RatesModel
+from her2lab.virtual_trials.simulate import censor_times, dropout_rate, simulate_binary
 
-__all__ = ["DEFAULT_RATES", "TrialPlan", "run_trial"]
+__all__ = [
+    "ArmResult",
+    "DesignResult",
+    "EffectResult",
+    "ParameterSet",
+    "TrialPlan",
+    "TrialResult",
+    "design",
+    "design_trial",
+    "load_parameters",
+    "predict",
+    "run_trial",
+    "simulate_trial",
+]
 
-DEFAULT_RATES = {"pCR": 0.30, "ORR": 0.30}
-"""Control-arm response rates used when a plan gives none: pCR of trastuzumab plus
-chemotherapy in NeoSphere (29.0%) and NeoALTTO (29.5%), Table 1."""
+Z95 = 1.959963984540054
+
+
+# --------------------------------------------------------------------------- parameters
 
 
 @dataclass(frozen=True)
-class PlanArm:
-    name: str
-    regimen: tuple[str, ...]
-    n: int
+class ParameterSet:
+    """Parameters and their covariance (from a calibration, or the priors when none)."""
 
-
-@dataclass(frozen=True)
-class TrialPlan:
-    name: str
-    setting: str
-    prior_trastuzumab: bool | None
-    require: tuple[str, ...]
-    exclude: tuple[str, ...]
-    arms: tuple[PlanArm, ...]
-    control: str
-    endpoint: str
-    accrual_months: float
-    follow_up_months: float
-    dropout_per_year: float = 0.05
-    landmark_months: float | None = None
-    anchor: tuple[str, float, float] | None = None
+    params: LinkParams
+    cov: np.ndarray
+    source: str
 
     @classmethod
-    def from_kb(
-        cls, trial: Trial | str, kb: KnowledgeBase | None = None, *, endpoint: str | None = None,
-        default_n: int = 200,
-    ) -> TrialPlan:
-        """A plan reproducing a knowledge-base trial: its arms, sizes, endpoint and control."""
-        kb = kb or load()
-        t = kb.trial(trial) if isinstance(trial, str) else trial
-        if len(t.arms) < 2:
-            raise SimulationError(f"trial {t.id} has {len(t.arms)} arm(s); a trial needs two")
-        ep = endpoint or (t.primary_endpoint.value if t.primary_endpoint else None)
-        if ep not in TIME_TO_EVENT | BINARY:
-            raise SimulationError(
-                f"trial {t.id}: endpoint {ep!r} cannot be simulated; expected one of "
-                f"{sorted(TIME_TO_EVENT | BINARY)}"
-            )
-        control = next((a.id for a in t.arms if a.role == "control"), t.arms[-1].id)
-        arms = []
-        for a in t.arms:
-            n = a.n or (t.n // len(t.arms) if t.n else default_n)
-            arms.append(PlanArm(a.id, tuple(a.regimen), int(n)))
-        anchor = None
-        if ep in TIME_TO_EVENT:
-            anchor = control_anchor(t, ep, control)
-        else:
-            for o in t.outcomes:
-                if o.kind == "rate" and o.arm == control and o.endpoint.value == ep:
-                    anchor = ("rate_binary", o.value / 100.0, 0.0)
-                    break
-        landmark = None
-        for o in t.outcomes:
-            if o.kind == "rate" and o.timepoint is not None and o.endpoint.value == ep:
-                landmark = o.timepoint.value * (12.0 if o.timepoint.unit == "years" else 1.0)
-        accrual, follow = FOLLOW_UP[group_of_setting(t.setting.value)]
-        return cls(
-            name=t.name, setting=t.setting.value,
-            prior_trastuzumab=t.population.prior_trastuzumab, require=(), exclude=(),
-            arms=tuple(arms), control=control, endpoint=ep, accrual_months=accrual,
-            follow_up_months=follow, landmark_months=landmark, anchor=anchor,
-        )
+    def priors(cls) -> ParameterSet:
+        sd = [PRIORS[n].sd for n in LinkParams.GLOBAL] + [SETTING_SD.value] * 3
+        return cls(LinkParams(), np.diag(np.square(sd)), "priors (no calibration)")
 
     @classmethod
-    def from_spec(cls, spec: Any) -> TrialPlan:
-        """A plan from a :class:`~her2lab.virtual_trials.spec.TrialSpec`."""
-        group = group_of_setting(spec.setting.value if hasattr(spec.setting, "value")
-                               else str(spec.setting))
-        accrual, follow = FOLLOW_UP[group]
-        endpoint = spec.endpoint.value if hasattr(spec.endpoint, "value") else str(spec.endpoint)
-        anchor = None
-        if endpoint in TIME_TO_EVENT:
-            median = getattr(spec, "control_median_months", None) or DEFAULT_MEDIANS.get(
-                (group, endpoint)) or DEFAULT_MEDIANS.get((group, "PFS"), 12.0)
-            anchor = ("median", float(median), 0.0)
-        else:
-            rate = getattr(spec, "control_rate", None) or DEFAULT_RATES.get(endpoint, 0.3)
-            anchor = ("rate_binary", float(rate), 0.0)
-        pop = spec.population
-        return cls(
-            name=spec.name, setting=str(getattr(spec.setting, "value", spec.setting)),
-            prior_trastuzumab=pop.prior_trastuzumab, require=tuple(pop.require),
-            exclude=tuple(pop.exclude),
-            arms=tuple(PlanArm(a.name, tuple(a.regimen), int(a.n)) for a in spec.arms),
-            control=spec.control, endpoint=endpoint,
-            accrual_months=float(getattr(spec, "accrual_months", None) or accrual),
-            follow_up_months=float(spec.follow_up_months or follow),
-            dropout_per_year=float(getattr(spec, "dropout_per_year", None) or 0.05),
-            landmark_months=spec.landmark_months, anchor=anchor,
-        )
+    def of(cls, calibration: Any) -> ParameterSet:
+        if calibration is None:
+            return cls.priors()
+        if isinstance(calibration, ParameterSet):
+            return calibration
+        if isinstance(calibration, LinkParams):
+            return cls(calibration, np.zeros((7, 7)), "given parameters")
+        return cls(calibration.params, np.asarray(calibration.fit.cov),
+                   f"calibration as of {calibration.as_of}")
 
-    def with_sizes(self, n_per_arm: int) -> TrialPlan:
-        arms = tuple(PlanArm(a.name, a.regimen, n_per_arm) for a in self.arms)
-        return TrialPlan(**{**self.__dict__, "arms": arms})
+
+def load_parameters(path: str | Path) -> ParameterSet:
+    """The parameters and covariance of a calibration JSON (``her2lab trials calibrate``)."""
+    p = Path(path)
+    try:
+        d = json.loads(p.read_text())
+        return ParameterSet(LinkParams.from_dict(d["params"]),
+                            np.array(d["fit"]["cov"], dtype=float),
+                            f"calibration as of {d['as_of']} ({p.name})")
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise DataError(
+            f"{p}: expected a calibration JSON written by 'her2lab trials calibrate' (with "
+            f"'params' and 'fit.cov'); {type(exc).__name__}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- typed results
 
 
 @dataclass
-class _Prepared:
-    """What every replicate shares: the panel, each arm's per-profile risk, the baseline."""
+class EffectResult:
+    """One comparison: the model's ``expected`` effect with its 95% prediction interval, and
+    the distribution of the simulated replicates' estimates."""
 
-    weights: np.ndarray
-    risk: dict[str, np.ndarray]  # hazard multiplier (TTE) or probability (binary) per profile
-    shape: float
-    scale: float
+    arm: str
+    control: str
+    measure: str  # "HR", "OR", "difference" (points)
+    expected: float
+    pred_low: float
+    pred_high: float
+    param_sd: float
+    replicates: Distribution | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k != "replicates"}
+        d["replicates"] = None if self.replicates is None else self.replicates.to_dict()
+        return d
 
 
-def prepare(
-    plan: TrialPlan, params: LinkParams, responses: ResponseModel, *, panel_size: int = 64,
-    seed: int = 20140812,
-) -> _Prepared:
-    pop = Population.for_setting(
-        plan.setting, prior_trastuzumab=plan.prior_trastuzumab, require=plan.require,
-        exclude=plan.exclude, assumption_scale=params.assumption_scale,
-    )
-    sample = panel_for(pop, panel_size, f"{plan.name}|{','.join(plan.require)}", seed)
-    w = sample.counts() / sample.n
-    r = {a.name: responses.responses(sample.masks, a.regimen, params.potency)
-         for a in plan.arms}
-    kind, a, b = plan.anchor or ("median", 12.0, 0.0)
-    if plan.endpoint in TIME_TO_EVENT:
-        shape = WEIBULL_SHAPE.get(plan.endpoint, 1.0)
-        mult = {k: np.exp(-params.beta * v) for k, v in r.items()}
-        if kind == "median":
-            scale = anchor_scale(mult[plan.control], w, shape, a)
+@dataclass
+class ArmResult:
+    """One arm: its schedule, size, the expected median (months) or rate (percent) with its
+    prediction interval, and the first replicate's analysis."""
+
+    name: str
+    n: int
+    schedule: list[dict[str, Any]]
+    expected: float | None
+    pred_low: float | None
+    pred_high: float | None
+    unit: str  # "percent", "months (median)" or "percent event-free at L months"
+    first_replicate: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TrialResult:
+    """A simulated trial (see the module docstring)."""
+
+    trial: str
+    endpoint: str
+    control: str
+    params: dict[str, Any]
+    parameter_source: str
+    anchor: Anchor
+    arms: list[ArmResult]
+    effects: list[EffectResult]
+    replicates: Any  # analyze.ReplicateSummary
+    first_effect: dict[str, Any]
+    curves: dict[str, dict[str, list[float]]]
+    settings: dict[str, Any]
+
+    @property
+    def effect(self) -> EffectResult:
+        """The primary comparison (first experimental arm; HR or OR)."""
+        return self.effects[0]
+
+    def effect_for(self, arm: str, measure: str) -> EffectResult:
+        return next(e for e in self.effects if e.arm == arm and e.measure == measure)
+
+    def to_dict(self, *, curves: bool = True) -> dict[str, Any]:
+        out = {
+            "trial": self.trial, "endpoint": self.endpoint, "control": self.control,
+            "params": self.params, "parameter_source": self.parameter_source,
+            "anchor": self.anchor.to_dict(), "arms": [a.to_dict() for a in self.arms],
+            "effects": [e.to_dict() for e in self.effects], "effect": self.first_effect,
+            "replicates": self.replicates.to_dict(), "settings": self.settings,
+            "disclaimer": "Research use only: simulated results, not medical advice.",
+        }
+        if curves:
+            out["curves"] = self.curves
+        return out
+
+
+# --------------------------------------------------------------------------- expectation
+
+
+def _events(o, plan: TrialPlan) -> float:
+    """Expected share of an arm's patients with an observed event (``int f G dt``)."""
+    c = o.curves
+    tmax = plan.accrual_months + plan.follow_up_months
+    dt_ = np.diff(np.concatenate([[0.0], c.t]))
+    admin = (np.clip((tmax - c.t) / plan.accrual_months, 0, 1) if plan.accrual_months > 0
+             else (c.t <= tmax).astype(float))
+    g = admin * np.exp(-dropout_rate(plan.dropout_per_year) * c.t)
+    return float(np.sum(c.f * g * dt_))
+
+
+def _sampling_sd(prep: Prepared, plan: TrialPlan, arm: str, measure: str) -> float:
+    ctrl = plan.control
+    ne, nc = plan.arm(arm).n, plan.arm(ctrl).n
+    oe, oc = prep.outcomes[arm], prep.outcomes[ctrl]
+    if measure == "HR":
+        de, dc = ne * _events(oe, plan), nc * _events(oc, plan)
+        return math.sqrt(1 / max(de, 0.5) + 1 / max(dc, 0.5))
+    pe, pc = oe.rate, oc.rate
+    if measure == "OR":
+        return math.sqrt(1 / max(ne * pe * (1 - pe), 0.25) + 1 / max(nc * pc * (1 - pc), 0.25))
+    return 100 * math.sqrt(pe * (1 - pe) / ne + pc * (1 - pc) / nc)
+
+
+def _anchor_draw(plan: TrialPlan, z: float, kb: KnowledgeBase | None) -> Anchor:
+    """The anchor at ``z`` SDs of the baseline's uncertainty (a baseline anchor only)."""
+    a = plan.anchor
+    if not a.source.startswith("baseline"):
+        return a
+    b = baseline_for(plan.setting, plan.endpoint, as_of=plan.as_of, kb=kb,
+                     prior_trastuzumab=plan.prior_trastuzumab)
+    out = replace(a, value=b.draw(z))
+    if a.pfs is not None and a.pfs.source.startswith("baseline"):
+        bp = baseline_for(plan.setting, "PFS", as_of=plan.as_of, kb=kb,
+                          prior_trastuzumab=plan.prior_trastuzumab)
+        out = replace(out, pfs=replace(a.pfs, value=bp.draw(z)))
+    return out
+
+
+def expectation(plan: TrialPlan, ps: ParameterSet, model: TrialModel, *, seed: int = 20140812,
+                k: int = 40, kb: KnowledgeBase | None = None
+                ) -> tuple[Prepared, list[EffectResult], dict[str, tuple[float, float]]]:
+    """Expected effects with prediction intervals, and each arm's prediction interval."""
+    prep = model.prepare(plan, ps.params)
+    pdraws = draws(ps.params, ps.cov, k, seed)
+    zs = np.random.default_rng([seed, 1]).standard_normal(k)
+    sims = [model.prepare(plan, p, _anchor_draw(plan, float(z), kb))
+            for p, z in zip(pdraws, zs, strict=True)]
+    effects = []
+    for e in prep.effects:
+        vals = [next(x.estimate for x in s.effects if x.arm == e.arm and x.measure == e.measure)
+                for s in sims]
+        samp = _sampling_sd(prep, plan, e.arm, e.measure)
+        if e.measure in ("HR", "OR"):
+            lv = np.log([v for v in vals if v > 0 and math.isfinite(v)])
+            psd = float(np.std(lv, ddof=1)) if lv.size > 1 else 0.0
+            sd = math.hypot(psd, samp)
+            c = math.log(e.estimate)
+            lo, hi = math.exp(c - Z95 * sd), math.exp(c + Z95 * sd)
         else:
-            scale = anchor_scale_from_rate(mult[plan.control], w, shape, a, b)
-        return _Prepared(w, mult, shape, scale)
-    alpha = anchor_intercept(r[plan.control], w, params.gamma, a)
-    prob = {k: 1.0 / (1.0 + np.exp(-(alpha + params.gamma * v))) for k, v in r.items()}
-    return _Prepared(w, prob, 1.0, 1.0)
-
-
-def simulate_once(plan: TrialPlan, prep: _Prepared, rng: np.random.Generator):
-    """One replicate: ``(outcome arrays, arm labels)``; survival gives (time, event)."""
-    risks = []
+            psd = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+            sd = math.hypot(psd, samp)
+            lo, hi = max(e.estimate - Z95 * sd, -100.0), min(e.estimate + Z95 * sd, 100.0)
+        effects.append(EffectResult(e.arm, e.control, e.measure, e.estimate, lo, hi, psd))
+    arm_pi: dict[str, tuple[float, float]] = {}
     for a in plan.arms:
-        idx = rng.choice(prep.weights.size, size=a.n, p=prep.weights)
-        risks.append(prep.risk[a.name][idx])
-    risk = np.concatenate(risks)
-    # fixed-width strings: grouping them is far faster than grouping Python objects
+        o = prep.outcomes[a.name]
+        if o.rate is not None:
+            lg = [math.log(max(s.outcomes[a.name].rate, 1e-9) / max(1 - s.outcomes[a.name].rate,
+                                                                    1e-9)) for s in sims]
+            p = min(max(o.rate, 1e-9), 1 - 1e-9)
+            sd = math.hypot(float(np.std(lg, ddof=1)), math.sqrt(1 / max(a.n * p * (1 - p), 0.25)))
+            c = math.log(p / (1 - p))
+            arm_pi[a.name] = (100 / (1 + math.exp(-(c - Z95 * sd))),
+                              100 / (1 + math.exp(-(c + Z95 * sd))))
+        elif _landmark(plan) is not None:
+            lt = _landmark(plan)
+            v = [100 * s.outcomes[a.name].curves.at(lt) for s in sims]
+            arm_pi[a.name] = (float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5)))
+        else:
+            meds = [s.outcomes[a.name].curves.median() for s in sims]
+            lm = np.log([m for m in meds if m])
+            if lm.size > 1:
+                arm_pi[a.name] = (float(np.exp(np.percentile(lm, 2.5))),
+                                  float(np.exp(np.percentile(lm, 97.5))))
+    return prep, effects, arm_pi
+
+
+def _landmark(plan: TrialPlan) -> float | None:
+    """Early disease reports event-free shares at a landmark rather than medians."""
+    if not plan.early or plan.endpoint in BINARY:
+        return None
+    return plan.landmark_months or plan.anchor.time or 36.0
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def _draw_arm(prep: Prepared, plan: TrialPlan, arm: PlanArm, rng: np.random.Generator):
+    o = prep.outcomes[arm.name]
+    idx = rng.choice(o.weights.size, size=arm.n, p=o.weights / o.weights.sum())
+    if plan.endpoint in BINARY:
+        return simulate_binary(rng, o.prob[idx])
+    t = o.median[idx] * np.exp(KINETICS["kinetic_sd"].value * rng.standard_normal(arm.n))
+    if o.cure is not None:
+        t = np.where(rng.random(arm.n) < o.cure[idx], np.inf, t)
+    if o.pps_median is not None:
+        t = t + o.pps_median * np.exp(KINETICS["pps_sd"].value * rng.standard_normal(arm.n))
+    return t
+
+
+def simulate_once(plan: TrialPlan, prep: Prepared, rng: np.random.Generator):
+    """One replicate: ``(outcome arrays, arm labels)``; survival gives ``(time, event)``."""
+    parts = [_draw_arm(prep, plan, a, rng) for a in plan.arms]
     arm = np.repeat(np.array([a.name for a in plan.arms]), [a.n for a in plan.arms])
     if plan.endpoint in TIME_TO_EVENT:
-        time, event = simulate_survival(
-            rng, risk, shape=prep.shape, scale=prep.scale, accrual_months=plan.accrual_months,
-            follow_up_months=plan.follow_up_months, dropout_per_year=plan.dropout_per_year,
-        )
+        time, event = censor_times(rng, np.concatenate(parts),
+                                   accrual_months=plan.accrual_months,
+                                   follow_up_months=plan.follow_up_months,
+                                   dropout_per_year=plan.dropout_per_year)
         return (time, event), arm
-    return (simulate_binary(rng, risk),), arm
+    return (np.concatenate(parts),), arm
 
 
 def analyse(plan: TrialPlan, data, arm, *, alpha: float = 0.05):
@@ -210,22 +329,32 @@ def analyse(plan: TrialPlan, data, arm, *, alpha: float = 0.05):
     return analyze_binary(data[0], arm, control=plan.control, alpha=alpha, measure="OR")
 
 
+def _model(samples: int, seed: int, panel_size: int, model: TrialModel | None) -> TrialModel:
+    return model or TrialModel(RatesModel(samples=samples, seed=seed), panel_size=panel_size)
+
+
 def run_trial(
     plan: TrialPlan,
-    params: LinkParams,
+    calibration: Any = None,
     *,
     replicates: int = 20,
     seed: int = 20140812,
     samples: int = 1000,
-    panel_size: int = 64,
+    panel_size: int = 32,
     alpha: float = 0.05,
+    model: TrialModel | None = None,
+    kb: KnowledgeBase | None = None,
     progress: Callable[[int, int], Any] | None = None,
-) -> dict[str, Any]:
-    """Simulate and analyse ``replicates`` copies of ``plan``; JSON-ready result."""
+) -> TrialResult:
+    """Expected effects with intervals, then ``replicates`` simulated copies of ``plan``.
+
+    ``calibration``: a :class:`~.calibrate.Calibration`, a :class:`ParameterSet`, bare
+    :class:`LinkParams` (no parameter uncertainty) or ``None`` (the priors)."""
     if replicates < 1:
         raise SimulationError(f"replicates must be at least 1; got {replicates}")
-    responses = ResponseModel(samples=samples, seed=seed)
-    prep = prepare(plan, params, responses, panel_size=panel_size, seed=seed)
+    ps = ParameterSet.of(calibration)
+    model = _model(samples, seed, panel_size, model)
+    prep, effects, arm_pi = expectation(plan, ps, model, seed=seed, kb=kb)
     rng = np.random.default_rng(seed)
     analyses = []
     for i in range(replicates):
@@ -233,51 +362,114 @@ def run_trial(
         analyses.append(analyse(plan, data, arm, alpha=alpha))
         if progress:
             progress(i + 1, replicates)
-    first = analyses[0].to_dict()
     summary = summarize_replicates(analyses, alpha=alpha)
-    # every comparison (each arm against control; OR and difference for binary endpoints)
-    # over the replicates, so a reported effect can be matched by arm and measure
     by_effect: dict[tuple[str, str], list[float | None]] = {}
     for a in analyses:
         for e in a.effects:
             by_effect.setdefault((e.arm, e.measure), []).append(e.estimate)
-    effects = [
-        {"arm": arm, "control": plan.control, "measure": measure,
-         **Distribution.of(vals).to_dict()}
-        for (arm, measure), vals in by_effect.items()
-    ]
-    out = {
-        "trial": plan.name,
-        "endpoint": plan.endpoint,
-        "control": plan.control,
-        "params": params.to_dict(),
-        "arms": first["arms"],
-        "effect": first["effect"],
-        "effects_over_replicates": effects,
-        "replicates": summary.to_dict(),
-        "settings": {"replicates": replicates, "seed": seed, "samples": samples,
-                     "panel_size": panel_size, "anchor": list(plan.anchor or ())},
-    }
+    for e in effects:
+        vals = by_effect.get((e.arm, e.measure))
+        if vals is not None:
+            scale = 100.0 if e.measure == "difference" else 1.0
+            e.replicates = Distribution.of([None if v is None else v * scale for v in vals])
+    first = analyses[0].to_dict()
+    arms = []
+    for a in plan.arms:
+        o = prep.outcomes[a.name]
+        fa = next((x for x in first["arms"] if x["name"] == a.name), {})
+        if o.rate is not None:
+            lo, hi = arm_pi.get(a.name, (None, None))
+            arms.append(ArmResult(a.name, a.n, a.schedule.to_dict(), 100 * o.rate, lo, hi,
+                                  "percent", fa))
+        elif _landmark(plan) is not None:
+            lo, hi = arm_pi.get(a.name, (None, None))
+            lt = _landmark(plan)
+            arms.append(ArmResult(a.name, a.n, a.schedule.to_dict(), 100 * o.curves.at(lt),
+                                  lo, hi, f"percent event-free at {lt:g} months", fa))
+        else:
+            lo, hi = arm_pi.get(a.name, (None, None))
+            arms.append(ArmResult(a.name, a.n, a.schedule.to_dict(), o.curves.median(), lo, hi,
+                                  "months (median)", fa))
+    curves = {}
     if plan.endpoint in TIME_TO_EVENT:
-        out["curves"] = {
-            name: {"time": c.times.tolist(), "survival": c.survival.tolist()}
-            for name, c in analyses[0].curves.items()
-        }
-    return out
+        curves = {name: {"time": c.times.tolist(), "survival": c.survival.tolist()}
+                  for name, c in analyses[0].curves.items()}
+    return TrialResult(
+        trial=plan.name, endpoint=plan.endpoint, control=plan.control,
+        params=ps.params.to_dict(), parameter_source=ps.source, anchor=prep.anchor, arms=arms,
+        effects=effects, replicates=summary, first_effect=first["effect"], curves=curves,
+        settings={"replicates": replicates, "seed": seed, "samples": model.rates.samples,
+                  "panel_size": model.panel_size, "setting": plan.setting,
+                  "accrual_months": plan.accrual_months,
+                  "follow_up_months": plan.follow_up_months,
+                  "dropout_per_year": plan.dropout_per_year,
+                  "as_of": None if plan.as_of is None else plan.as_of.isoformat()},
+    )
+
+
+def simulate_trial(
+    trial: str | TrialPlan, calibration: Any = None, *, endpoint: str | None = None,
+    as_of: dt.date | None = None, kb: KnowledgeBase | None = None, **kw: Any,
+) -> TrialResult:
+    """Simulate a knowledge-base trial (ID or alias) or a ready :class:`TrialPlan`."""
+    if isinstance(trial, TrialPlan):
+        plan = trial
+    else:
+        kb = kb or load()
+        plan = TrialPlan.from_kb(trial, kb, endpoint=endpoint, as_of=as_of)
+    return run_trial(plan, calibration, kb=kb, **kw)
+
+
+def _plan_of_spec(spec: Any, as_of: dt.date | None, kb: KnowledgeBase | None) -> TrialPlan:
+    if isinstance(spec, str | Path):
+        from her2lab.virtual_trials.spec import load_spec
+
+        spec = load_spec(spec, kb)
+    return TrialPlan.from_spec(spec, as_of=as_of, kb=kb)
+
+
+def predict(spec: Any, calibration: Any = None, *, as_of: dt.date | None = None,
+            kb: KnowledgeBase | None = None, **kw: Any) -> TrialResult:
+    """Predict a new trial from its specification (a YAML path or a ``TrialSpec``). Without a
+    control-arm level in the spec, the baseline comes from the knowledge base's control arms
+    of the setting published on or before ``as_of`` (the calibration's date by default)."""
+    if as_of is None and calibration is not None and hasattr(calibration, "as_of"):
+        as_of = calibration.as_of
+    return run_trial(_plan_of_spec(spec, as_of, kb), calibration, kb=kb, **kw)
+
+
+# --------------------------------------------------------------------------- design
+
+
+@dataclass
+class DesignResult:
+    """Patients per arm for a power: by simulation and by the closed-form formula."""
+
+    trial: str
+    endpoint: str
+    arms: list[str]
+    power: float
+    alpha: float
+    expected: EffectResult
+    simulation: dict[str, Any]
+    formula: dict[str, Any]
+    params: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"trial": self.trial, "endpoint": self.endpoint, "arms": self.arms,
+                "power": self.power, "alpha": self.alpha, "expected": self.expected.to_dict(),
+                "expected_effect": {"measure": self.expected.measure,
+                                    "estimate": self.expected.expected},
+                "simulation": self.simulation, "formula": self.formula, "params": self.params,
+                "disclaimer": "Research use only: simulated results, not medical advice."}
 
 
 def design_trial(
-    plan: TrialPlan,
-    params: LinkParams,
-    *,
-    power: float = 0.8,
-    alpha: float = 0.05,
-    replicates: int = 400,
-    seed: int = 20140812,
-    samples: int = 1000,
-    panel_size: int = 64,
-) -> dict[str, Any]:
-    """Patients per arm for ``power`` by simulating the model-driven trial, beside the
+    plan: TrialPlan, calibration: Any = None, *, power: float = 0.8, alpha: float = 0.05,
+    replicates: int = 400, seed: int = 20140812, samples: int = 1000, panel_size: int = 32,
+    model: TrialModel | None = None, kb: KnowledgeBase | None = None,
+) -> DesignResult:
+    """Patients per arm for ``power`` by simulating the model-driven two-arm trial, beside the
     closed-form answer for the model's expected effect (Schoenfeld for time to event, the
     two-proportion formula for binary endpoints). Needs exactly two arms."""
     from her2lab.virtual_trials.design import (
@@ -285,15 +477,14 @@ def design_trial(
         schoenfeld_design,
         two_proportion_sample_size,
     )
-    from her2lab.virtual_trials.link import limiting_cox_log_hr
 
     if len(plan.arms) != 2:
         raise SimulationError(
             f"a design compares two arms; {plan.name} has {len(plan.arms)}: "
-            f"{[a.name for a in plan.arms]}"
-        )
-    prep = prepare(plan, params, ResponseModel(samples=samples, seed=seed),
-                   panel_size=panel_size, seed=seed)
+            f"{[a.name for a in plan.arms]}")
+    ps = ParameterSet.of(calibration)
+    model = _model(samples, seed, panel_size, model)
+    prep, effects, _ = expectation(plan, ps, model, seed=seed, kb=kb)
     exp_arm = next(a.name for a in plan.arms if a.name != plan.control)
 
     def simulate(rng: np.random.Generator, n_per_arm: int):
@@ -302,30 +493,35 @@ def design_trial(
 
     sim = sample_size_by_simulation(
         simulate, power, replicates=replicates, alpha=alpha, rng=np.random.default_rng(seed),
-        control=plan.control,
-    )
-    out: dict[str, Any] = {"trial": plan.name, "endpoint": plan.endpoint,
-                           "arms": [exp_arm, plan.control], "power": power, "alpha": alpha,
-                           "simulation": sim.to_dict(), "params": params.to_dict()}
+        control=plan.control)
     if plan.endpoint in TIME_TO_EVENT:
-        log_hr = limiting_cox_log_hr(
-            prep.risk[exp_arm], prep.risk[plan.control], prep.weights, shape=prep.shape,
-            scale=prep.scale, accrual=plan.accrual_months, follow_up=plan.follow_up_months,
-            dropout_per_year=plan.dropout_per_year)
-        hr = math.exp(log_hr)
-        median = plan.anchor[1] if plan.anchor and plan.anchor[0] == "median" else 12.0
+        e = next(x for x in effects if x.measure == "HR")
+        ctrl = prep.outcomes[plan.control].curves.median() or plan.anchor.value
         formula = schoenfeld_design(
-            hr, control_median=median, shape=prep.shape, accrual_months=plan.accrual_months,
+            e.expected, control_median=ctrl, shape=1.0, accrual_months=plan.accrual_months,
             follow_up_months=plan.follow_up_months, dropout_per_year=plan.dropout_per_year,
-            alpha=alpha, power=power)
-        out["expected_effect"] = {"measure": "HR", "estimate": hr}
-        out["formula"] = formula.to_dict()
-        out["formula"]["n_per_arm"] = max(formula.n_control, formula.n_experimental)
+            alpha=alpha, power=power).to_dict()
+        formula["n_per_arm"] = max(formula["n_control"], formula["n_experimental"])
+        formula["note"] = "exponential times at the control arm's expected median"
     else:
-        rates = {k: float(np.dot(prep.weights, v)) for k, v in prep.risk.items()}
-        out["expected_effect"] = {"measure": "rates", "experimental": rates[exp_arm],
-                                  "control": rates[plan.control]}
-        total = two_proportion_sample_size(rates[plan.control], rates[exp_arm], alpha, power)
-        out["formula"] = {"method": "two proportions", "n_total": total,
-                          "n_per_arm": math.ceil(total / 2)}
-    return out
+        e = next(x for x in effects if x.measure == "OR")
+        pe, pc = prep.outcomes[exp_arm].rate, prep.outcomes[plan.control].rate
+        total = two_proportion_sample_size(pc, pe, alpha, power)
+        formula = {"method": "two proportions", "n_total": total,
+                   "n_per_arm": math.ceil(total / 2), "rates": [pe, pc]}
+    return DesignResult(plan.name, plan.endpoint, [exp_arm, plan.control], power, alpha, e,
+                        sim.to_dict(), formula, ps.params.to_dict())
+
+
+def design(spec: Any, calibration: Any = None, *, as_of: dt.date | None = None,
+           kb: KnowledgeBase | None = None, **kw: Any) -> DesignResult:
+    """:func:`design_trial` for a specification (YAML path or ``TrialSpec``)."""
+    if as_of is None and calibration is not None and hasattr(calibration, "as_of"):
+        as_of = calibration.as_of
+    return design_trial(_plan_of_spec(spec, as_of, kb), calibration, kb=kb, **kw)
+
+
+def effects_table(results: Sequence[TrialResult]) -> list[dict[str, Any]]:
+    """Flat rows of every effect of ``results`` (for CSV)."""
+    return [{"trial": r.trial, "endpoint": r.endpoint, **e.to_dict()} for r in results
+            for e in r.effects]

@@ -1,0 +1,180 @@
+"""The FastAPI application: the REST API under ``/api`` and the web UI beside it.
+
+``create_app()`` builds it; ``her2lab serve`` runs it with uvicorn. The UI is static HTML, CSS
+and JavaScript shipped in this package (``static/``), plus plotly.js served from the installed
+plotly package: nothing is loaded from the network. OpenAPI: ``/openapi.json``, ``/docs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+
+import her2lab
+from her2lab.api.errors import ErrorOut, install_handlers
+from her2lab.api.jobs import JobPool, Slots
+from her2lab.api.routes import kb, pathway, trials
+from her2lab.api.routes.pathway import JobOut
+
+__all__ = ["MAX_BODY_BYTES", "create_app"]
+
+STATIC = Path(__file__).parent / "static"
+MAX_BODY_BYTES = 256 * 1024
+"""Largest request body accepted (a trial specification is a few hundred bytes)."""
+
+PAGES = {
+    "/": "landscape.html",
+    "/trials": "trials.html",
+    "/pathway": "pathway.html",
+    "/designer": "designer.html",
+    "/report": "report.html",
+}
+
+
+class Meta(BaseModel):
+    name: str
+    version: str
+    features: dict[str, bool]
+    notice: str
+
+
+def _plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _features() -> dict[str, bool]:
+    import importlib
+    import importlib.util
+
+    synthesis = importlib.util.find_spec("her2lab.synthesis") is not None
+    pooled = synthesis and hasattr(importlib.import_module("her2lab.synthesis"), "pool_kb")
+    return {
+        "synthesis": synthesis,
+        "pooled": pooled,
+        "report": importlib.util.find_spec("her2lab.report") is not None,
+    }
+
+
+jobs_router = APIRouter(tags=["jobs"])
+
+
+@jobs_router.get("/api/jobs", response_model=list[JobOut])
+def list_jobs(request: Request) -> list[JobOut]:
+    """Every job kept (queued, running, and the most recent finished ones)."""
+    return [JobOut(**j.to_dict()) for j in request.app.state.jobs.list()]
+
+
+@jobs_router.get("/api/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: str, request: Request) -> JobOut:
+    """A job's status and progress; its result once ``status`` is ``done``."""
+    job = request.app.state.jobs.get(job_id)
+    if job is None:
+        from her2lab.errors import UnknownIdError
+
+        raise UnknownIdError("job", job_id, [j.id for j in request.app.state.jobs.list()])
+    return JobOut(**job.to_dict())
+
+
+@jobs_router.get("/api/meta", response_model=Meta)
+def meta() -> Meta:
+    """Version, and which optional parts (synthesis, report) this installation has."""
+    return Meta(name="her2lab", version=her2lab.__version__, features=_features(),
+                notice="Research use: simulated and curated results, not medical advice.")
+
+
+def create_app(
+    *,
+    calibration_files: Sequence[str | Path] = (),
+    workers: int = 1,
+    max_jobs: int = 4,
+    slots: int = 2,
+    slot_wait_s: float = 30.0,
+) -> FastAPI:
+    """The application. ``workers`` background jobs run at once, at most ``max_jobs`` are
+    queued or running (429 beyond); ``slots`` synchronous simulations run at once (a request
+    waits ``slot_wait_s`` for one, then 429). ``calibration_files`` are calibration JSON files
+    (``her2lab trials calibrate``) offered as named calibrations."""
+    pool = JobPool(workers=workers, max_active=max_jobs)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        pool.shutdown()
+
+    app = FastAPI(
+        title="her2lab",
+        version=her2lab.__version__,
+        description="An open in-silico laboratory for HER2-positive breast cancer: the curated "
+        "knowledge base, the HER2 pathway model, virtual trials. Research use: simulated and "
+        "curated results, not medical advice.",
+        lifespan=lifespan,
+        responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut},
+                   422: {"model": ErrorOut}, 429: {"model": ErrorOut}},
+    )
+    app.state.jobs = pool
+    app.state.slots = Slots(slots, slot_wait_s)
+    app.state.calibrations = trials.Calibrations()
+    for f in calibration_files:
+        app.state.calibrations.add_file(Path(f))
+    install_handlers(app)
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next: Any):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            body = ErrorOut(error="TooLarge", message=f"a request body is at most "
+                            f"{MAX_BODY_BYTES} bytes; got {length}")
+            return JSONResponse(status_code=413, content=body.model_dump())
+        return await call_next(request)
+
+    app.include_router(kb.router)
+    app.include_router(pathway.router)
+    app.include_router(trials.router)
+    app.include_router(jobs_router)
+    _optional_routers(app)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(_plotly_js(), media_type="text/javascript")
+
+    def page(name: str):
+        def serve() -> HTMLResponse:
+            return HTMLResponse((STATIC / name).read_text(encoding="utf-8"))
+        return serve
+
+    for route, name in PAGES.items():
+        app.get(route, include_in_schema=False, response_class=HTMLResponse)(page(name))
+
+    @app.get("/trials/{trial_id}", include_in_schema=False, response_class=HTMLResponse)
+    def trial_page(trial_id: str) -> HTMLResponse:
+        return HTMLResponse((STATIC / "trial.html").read_text(encoding="utf-8"))
+
+    return app
+
+
+def _optional_routers(app: FastAPI) -> None:
+    """Synthesis and report endpoints, where this installation has those packages."""
+    features = _features()
+    if features["synthesis"]:
+        from her2lab.api.routes import synthesis
+
+        app.include_router(synthesis.router)
+        if features["pooled"]:
+            app.include_router(synthesis.pooled_router)
+    if features["report"]:
+        from her2lab.api.routes import report
+
+        app.state.reports = report.Reports()
+        app.include_router(report.router)
+

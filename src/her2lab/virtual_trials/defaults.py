@@ -1,0 +1,73 @@
+"""One table of defaults by setting, read by every path (specifications, knowledge-base trials,
+calibration targets, baselines).
+
+A value given explicitly (a specification's ``accrual_months: 0``, ``dropout_per_year: 0``) is
+always kept; these apply only where nothing was given.
+
+The figures are round numbers of the order of the HER2-positive trials in the knowledge base,
+not measurements of any one trial; each changes event counts and CI widths, hardly the expected
+hazard ratio (:func:`her2lab.virtual_trials.link.limiting_cox_log_hr` depends on censoring only
+through the mix of patients still observed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SETTING_DEFAULTS", "SettingDefaults", "defaults_for"]
+
+
+@dataclass(frozen=True)
+class SettingDefaults:
+    """Defaults of one setting.
+
+    ``accrual_months``: uniform accrual period; ``follow_up_months``: minimum follow-up after
+    the last patient; ``dropout_per_year``: probability of leaving the trial within a year;
+    ``cycles`` x ``cycle_days``: the treatment given by a flat ``regimen: [a, b]`` (``cycles``
+    ``None``: treatment continues until progression, as in metastatic disease).
+    """
+
+    accrual_months: float
+    follow_up_months: float
+    dropout_per_year: float
+    cycles: int | None
+    cycle_days: float
+    why: str
+
+
+SETTING_DEFAULTS: dict[str, SettingDefaults] = {
+    "neoadjuvant": SettingDefaults(
+        24.0, 36.0, 0.02, 6, 21.0,
+        "neoadjuvant trials accrue a few hundred patients in about two years; six three-weekly "
+        "cycles (18 weeks) is the span of NeoSphere (12 weeks), NeoALTTO (18) and GeparQuinto "
+        "(24); dropout before surgery is rare"),
+    "adjuvant": SettingDefaults(
+        42.0, 48.0, 0.02, 17, 21.0,
+        "adjuvant trials of thousands accrue over three to four years and report after about "
+        "four years of follow-up (ALTTO, BETH); one year (17 three-weekly cycles) of HER2-"
+        "directed therapy is the standard the trials compare against"),
+    "post_neoadjuvant": SettingDefaults(
+        42.0, 48.0, 0.02, 14, 21.0,
+        "as adjuvant; the remaining 14 cycles of a year of therapy after surgery"),
+    "extended_adjuvant": SettingDefaults(
+        42.0, 48.0, 0.02, 17, 21.0, "as adjuvant: one further year"),
+    "metastatic_first_line": SettingDefaults(
+        30.0, 12.0, 0.05, None, 21.0,
+        "first-line trials (CLEOPATRA: 808 patients) accrue over two to three years; "
+        "treatment until progression"),
+    "metastatic_pretreated": SettingDefaults(
+        24.0, 6.0, 0.05, None, 21.0,
+        "later-line trials accrue over about two years with short follow-up (EMILIA, "
+        "EGF104900); treatment until progression"),
+    "metastatic_any_line": SettingDefaults(
+        24.0, 6.0, 0.05, None, 21.0, "as metastatic_pretreated"),
+    "advanced_solid_tumors": SettingDefaults(
+        24.0, 6.0, 0.05, None, 21.0, "as metastatic_pretreated"),
+}
+"""Defaults by setting (the knowledge base's and the specifications' setting names)."""
+
+
+def defaults_for(setting: str) -> SettingDefaults:
+    """The defaults of ``setting``; an unknown setting gets the metastatic-pretreated ones."""
+    return SETTING_DEFAULTS.get(str(getattr(setting, "value", setting)),
+                                SETTING_DEFAULTS["metastatic_pretreated"])

@@ -1,0 +1,183 @@
+"""The trial model: patient types of a trial population, their rates under each arm's
+schedule (from :mod:`.rates`), and the outcome models and expected effects of :mod:`.link`.
+
+Patient types are the deterministic profile panel of the population (:meth:`Population.panel`)
+crossed with hormone-receptor status and the Gauss-Hermite nodes of chemosensitivity, each
+with its weight: an exact quadrature of the patient mixture, no random draw. Rates of the
+kinase inhibitors depend on the calibrated potency offset; they are computed on a grid of
+offsets (:data:`TKI_OFFSETS`) and interpolated linearly, so the objective of the calibration is
+continuous in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from her2lab.virtual_trials.defaults import defaults_for
+from her2lab.virtual_trials.link import (
+    KINETICS,
+    TKI,
+    ArmKinetics,
+    LinkParams,
+    Prepared,
+    arm_curves,
+    chemo_nodes,
+    expected_effects,
+)
+from her2lab.virtual_trials.plan import TrialPlan
+from her2lab.virtual_trials.population import (
+    Population,
+    group_of_setting,
+    load_prevalence,
+    profile_of,
+)
+from her2lab.virtual_trials.rates import KILL_SOURCES, RatesModel, micrometastatic
+from her2lab.virtual_trials.schedule import Schedule
+
+__all__ = ["REFERENCE_REGIMEN", "TKI_OFFSETS", "TrialModel"]
+
+TKI_OFFSETS = (-0.3, -0.15, 0.0, 0.15)
+"""Offsets of the TKI potency at which the pathway model runs; the calibration's bounds."""
+
+REFERENCE_REGIMEN = ("docetaxel", "trastuzumab")
+"""The regimen whose log-kill per cycle the kill gain is expressed as (:data:`.link.PRIORS`)."""
+
+CYCLE_MONTHS = 21 / (365.25 / 12)
+
+
+@dataclass
+class TrialModel:
+    """Rates, panels and kinetics of virtual trials; reusable across parameter values."""
+
+    rates: RatesModel = field(default_factory=RatesModel)
+    panel_size: int = 64
+    chemo_points: int = 3
+    _panels: dict = field(default_factory=dict, repr=False)
+    _raw: dict = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ patient types
+
+    def panel(self, setting: str, prior: bool | None, require: Sequence[str],
+              exclude: Sequence[str], as_of: dt.date | None):
+        key = (group_of_setting(setting, prior), tuple(sorted(require)), tuple(sorted(exclude)),
+               as_of)
+        if key not in self._panels:
+            pop = Population.for_setting(setting, prior_trastuzumab=prior, require=require,
+                                         exclude=exclude, as_of=as_of)
+            sample = pop.panel(self.panel_size)
+            deg = load_prevalence().degrees()
+            profiles = [{m: deg[m] for m in profile_of(int(mk))} for mk in sample.masks]
+            self._panels[key] = (profiles, sample.counts() / sample.n)
+        return self._panels[key]
+
+    def type_weights(self, profile_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights of the types (profile x HR x chemo node) and each type's log
+        chemosensitivity."""
+        x, wq = chemo_nodes(self.chemo_points)
+        p_hr = KINETICS["hr_positive"].value
+        shift = KINETICS["hr_chemo_shift"].value
+        sd = KINETICS["chemo_sd"].value
+        w, logc = [], []
+        for hr, whr in ((0, 1 - p_hr), (1, p_hr)):
+            for xi, wi in zip(x, wq, strict=True):
+                w.append(whr * wi)
+                logc.append(sd * xi + shift * hr)
+        w, logc = np.array(w), np.array(logc)
+        return (np.outer(profile_w, w).ravel(),
+                np.tile(logc, profile_w.size))
+
+    # ------------------------------------------------------------------ rates
+
+    def _raw_rates(self, profiles, drugs: tuple[str, ...], micro: bool) -> np.ndarray:
+        """Rates (growth, targeted, immune, cytotoxic, payload) per profile, at each TKI
+        offset: shape (offsets, profiles, 5)."""
+        from her2lab.pathway import DRUGS
+
+        has_tki = any(d in TKI for d in drugs)
+        offsets = TKI_OFFSETS if has_tki else (0.0,)
+        key = (id(profiles), drugs, micro)
+        if key in self._raw:
+            return self._raw[key]
+        out = np.zeros((len(offsets), len(profiles), 1 + len(KILL_SOURCES)))
+        for i, off in enumerate(offsets):
+            pot = LinkParams(tki_offset=off).potency({d: DRUGS[d].potency for d in TKI})
+            for j, prof in enumerate(profiles):
+                p, dr = micrometastatic(prof, drugs) if micro else (prof, drugs)
+                r = self.rates.rates(p, dr, pot)
+                out[i, j] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
+        if not has_tki:
+            out = np.repeat(out, len(TKI_OFFSETS), axis=0)
+        self._raw[key] = out
+        return out
+
+    def _at_offset(self, raw: np.ndarray, offset: float) -> np.ndarray:
+        x = np.clip(offset, TKI_OFFSETS[0], TKI_OFFSETS[-1])
+        i = int(np.clip(np.searchsorted(TKI_OFFSETS, x) - 1, 0, len(TKI_OFFSETS) - 2))
+        f = (x - TKI_OFFSETS[i]) / (TKI_OFFSETS[i + 1] - TKI_OFFSETS[i])
+        return (1 - f) * raw[i] + f * raw[i + 1]
+
+    def scales(self, params: LinkParams, group: str) -> tuple[float, float]:
+        """``a`` (per-month units of growth) and the kill gain ``G`` of ``group``."""
+        ref = self._at_offset(self._raw_rates(self._ref_profiles, (), False), 0.0)[0]
+        a = math.log(2) / KINETICS["doubling_months"].value / ref[0]
+        r = self._at_offset(self._raw_rates(self._ref_profiles, REFERENCE_REGIMEN, False),
+                            0.0)[0]
+        lk = params.kill_per_cycle(group)
+        kd = (lk + a * r[0] * CYCLE_MONTHS) / CYCLE_MONTHS  # kill per month giving lk net
+        w = params.targeted_weight
+        return a, kd / (a * float(w * (r[1] + r[2]) + r[3] + r[4]))
+
+    _ref_profiles: list = field(default_factory=lambda: [{}], repr=False)
+
+    def kinetics(self, plan: TrialPlan, schedule: Schedule, params: LinkParams, *,
+                 micro: bool) -> ArmKinetics:
+        profiles, pw = self.panel(plan.setting, plan.prior_trastuzumab, plan.require,
+                                  plan.exclude, plan.as_of)
+        weights, logc = self.type_weights(pw)
+        n_rep = weights.size // len(profiles)
+        group = group_of_setting(plan.setting, plan.prior_trastuzumab)
+        a, gain = self.scales(params, group)
+        if plan.early and schedule.until_progression:
+            d = defaults_for(plan.setting)
+            schedule = schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
+        growth, kill, months = [], [], []
+        c = np.exp(logc)
+        for ph in schedule.phases:
+            r = self._at_offset(self._raw_rates(profiles, tuple(sorted(ph.drugs)), micro),
+                                params.tki_offset)
+            r = np.repeat(r, n_rep, axis=0)
+            growth.append(a * r[:, 0])
+            kill.append(a * gain * (params.targeted_weight * (r[:, 1] + r[:, 2])
+                                    + c * (r[:, 3] + r[:, 4])))
+            months.append(ph.months)
+        un = np.repeat(self._at_offset(self._raw_rates(profiles, (), micro), 0.0)[:, 0],
+                       n_rep) * a
+        return ArmKinetics(weights, np.array(growth), np.array(kill), tuple(months), un,
+                           params.resistance)
+
+    # ------------------------------------------------------------------ outcomes
+
+    def prepare(self, plan: TrialPlan, params: LinkParams, anchor=None) -> Prepared:
+        """Outcome models of every arm and the expected effects against the control."""
+        anchor = anchor or plan.anchor
+        micro = plan.early and plan.endpoint != "pCR"
+        kin = {a.name: self.kinetics(plan, a.schedule, params, micro=micro) for a in plan.arms}
+        horizon = max(plan.accrual_months + plan.follow_up_months, 1.0) * 1.5
+        if plan.landmark_months:
+            horizon = max(horizon, plan.landmark_months * 1.2)
+        if anchor.time:
+            horizon = max(horizon, anchor.time * 1.2)
+        if anchor.kind == "median":
+            horizon = max(horizon, anchor.value * 3)
+        outcomes = arm_curves(kin, plan.control, plan.endpoint, anchor, horizon=horizon,
+                              early=plan.early)
+        alloc = {a.name: a.n for a in plan.arms}
+        effects = expected_effects(outcomes, plan.control, plan.endpoint,
+                                   accrual=plan.accrual_months, follow_up=plan.follow_up_months,
+                                   dropout_per_year=plan.dropout_per_year, allocation=alloc)
+        return Prepared(outcomes, effects, anchor)

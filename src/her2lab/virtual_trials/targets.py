@@ -1,0 +1,158 @@
+"""Calibration targets: the knowledge base's reported results as of a date.
+
+From every randomised, reported trial, each result published on or before ``as_of``:
+
+* each hazard ratio of a time-to-event endpoint (overall, or a biomarker subgroup whose
+  biomarker maps to a mechanism), as ``log HR`` with the SE its CI implies (level honoured);
+* a comparison reported only as two medians and a p-value (neratinib versus lapatinib +
+  capecitabine): ``log HR = -log(median ratio)`` (exponential times) with the SE the p-value
+  implies, ``|log ratio| / z(p/2)``;
+* each pCR/ORR rate of a non-reference arm (binomial SE of the arm's size); the reference arm's
+  rate anchors the baseline and its own sampling error is carried as a covariance between the
+  trial's rate targets (:mod:`.fit`).
+
+Where a recorded conflict names a ``preferred`` value, only that one is used. Targets of one
+trial are grouped (:attr:`Target.trial`) so the fit treats them as correlated, not independent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from scipy import stats
+
+from her2lab.knowledge import KnowledgeBase, load
+from her2lab.virtual_trials.baselines import months_of
+from her2lab.virtual_trials.link import BINARY, TIME_TO_EVENT
+from her2lab.virtual_trials.plan import TrialPlan
+
+__all__ = ["Target", "excluded_by_conflicts", "targets_from_kb"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One reported figure the model is asked to reproduce."""
+
+    trial: str
+    outcome: str
+    endpoint: str
+    kind: str  # "log_hr" or "rate"
+    observed: float
+    se: float
+    arm: str
+    reference: str
+    plan: TrialPlan
+    published: dt.date
+    subgroup: str | None = None
+    derived: str | None = None  # "median+p" when derived from medians and a p-value
+    n: int | None = None
+    reference_rate: float | None = None
+    reference_se: float | None = None
+
+
+def excluded_by_conflicts(kb: KnowledgeBase) -> set[str]:
+    out = set()
+    for c in kb.conflicts:
+        if c.preferred:
+            out |= {v.outcome for v in c.values if v.outcome and v.outcome != c.preferred}
+    return out
+
+
+def _arm_n(t, arm: str) -> int | None:
+    a = next(a for a in t.arms if a.id == arm)
+    if a.n:
+        return a.n
+    if t.n:
+        return max(t.n // max(len(t.arms), 1), 1)
+    return None
+
+
+def targets_from_kb(kb: KnowledgeBase | None = None, as_of: dt.date | None = None
+                    ) -> list[Target]:
+    """Every calibration target published on or before ``as_of`` (default: all)."""
+    kb = kb or load()
+    excluded = excluded_by_conflicts(kb)
+    out: list[Target] = []
+    for t in kb.trials:
+        if t.randomized and t.status == "reported" and len(t.arms) >= 2:
+            out += _trial_targets(t, kb, as_of, excluded)
+    return out
+
+
+def _trial_targets(t, kb: KnowledgeBase, as_of: dt.date | None, excluded: set[str]
+                   ) -> list[Target]:
+    out: list[Target] = []
+    def ok(o) -> bool:
+        return (f"{t.id}/{o.id}" not in excluded
+                and (as_of is None or kb.published(t, o) <= as_of))
+
+    plans: dict[tuple[str, str, tuple[str, ...]], TrialPlan] = {}
+
+    def plan_for(ep: str, control: str, require: tuple[str, ...] = ()) -> TrialPlan:
+        key = (ep, control, require)
+        if key not in plans:
+            p = TrialPlan.from_kb(t, kb, endpoint=ep, as_of=as_of, control=control)
+            if require:
+                from dataclasses import replace
+
+                p = replace(p, require=require)
+            plans[key] = p
+        return plans[key]
+
+    for o in t.outcomes:
+        if not ok(o):
+            continue
+        ep = o.endpoint.value
+        if o.kind == "effect" and o.measure == "HR" and ep in TIME_TO_EVENT and o.ci:
+            require: tuple[str, ...] = ()
+            if o.subgroup:
+                mech = kb.biomarker(o.subgroup).mechanism
+                if mech is None:
+                    continue  # a subgroup the model has no mechanism for (pS6-high)
+                require = (mech,)
+            z = stats.norm.ppf(0.5 + o.ci.level / 2)
+            se = (math.log(o.ci.high) - math.log(o.ci.low)) / (2 * z)
+            out.append(Target(
+                trial=t.id, outcome=o.id, endpoint=ep, kind="log_hr",
+                observed=math.log(o.value), se=se, arm=o.arms[0], reference=o.arms[1],
+                plan=plan_for(ep, o.arms[1], require), published=kb.published(t, o),
+                subgroup=o.subgroup))
+        elif o.kind == "p_only" and ep in TIME_TO_EVENT and o.p and len(o.arms) == 2:
+            med = {m.arm: m for m in t.outcomes
+                   if m.kind == "median" and m.endpoint == o.endpoint and m.value is not None
+                   and m.subgroup is None and ok(m)}
+            e, c = o.arms
+            has_hr = any(x.kind == "effect" and x.endpoint == o.endpoint for x in t.outcomes)
+            if e in med and c in med and not has_hr and o.p.relation == "=":
+                ratio = math.log(months_of(med[e]) / months_of(med[c]))
+                zp = stats.norm.isf(o.p.value / 2)
+                if ratio != 0 and zp > 0:
+                    out.append(Target(
+                        trial=t.id, outcome=o.id, endpoint=ep, kind="log_hr",
+                        observed=-ratio, se=abs(ratio) / zp, arm=e, reference=c,
+                        plan=plan_for(ep, c), published=kb.published(t, o),
+                        derived="median+p"))
+    for ep in sorted(BINARY):
+        rates = [o for o in t.outcomes if o.kind == "rate" and o.endpoint.value == ep
+                 and o.subgroup is None and o.timepoint is None and ok(o)]
+        arms_with = {o.arm for o in rates}
+        if len(arms_with) < 2:
+            continue
+        ref = next((a.id for a in t.arms if a.role == "control" and a.id in arms_with),
+                   next(a.id for a in t.arms if a.id in arms_with))
+        ref_rate = next(o for o in rates if o.arm == ref)
+        n_ref = _arm_n(t, ref) or 100
+        pr = ref_rate.value / 100.0
+        for o in rates:
+            if o.arm == ref:
+                continue
+            n = _arm_n(t, o.arm) or 100
+            p = o.value / 100.0
+            out.append(Target(
+                trial=t.id, outcome=o.id, endpoint=ep, kind="rate", observed=p,
+                se=math.sqrt(max(p * (1 - p), 0.01) / n), arm=o.arm, reference=ref,
+                plan=plan_for(ep, ref), published=kb.published(t, o), n=n,
+                reference_rate=pr, reference_se=math.sqrt(max(pr * (1 - pr), 0.01) / n_ref)))
+    return out
