@@ -8,7 +8,7 @@ before it (:meth:`KnowledgeBase.published`) and the trials that have one.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -182,9 +182,23 @@ def _summary(t: Trial) -> TrialSummary:
 
 def filtered_trials(drug: str | None = None, setting: str | None = None,
                     mechanism: str | None = None, as_of: dt.date | None = None) -> list[Trial]:
+    return list(_filtered(drug, setting, mechanism, as_of))
+
+
+@lru_cache(maxsize=512)
+def _filtered(drug: str | None, setting: str | None, mechanism: str | None,
+              as_of: dt.date | None) -> tuple[Trial, ...]:
+    """The library's answer, kept: the knowledge base does not change while the server runs
+    (unknown names raise, and errors are not cached)."""
     from her2lab.knowledge import query
 
-    return _as_of(query.trials(drug=drug, setting=setting, mechanism=mechanism), as_of)
+    return tuple(_as_of(query.trials(drug=drug, setting=setting, mechanism=mechanism), as_of))
+
+
+@lru_cache(maxsize=512)
+def _summaries(drug: str | None, setting: str | None, mechanism: str | None,
+               as_of: dt.date | None) -> tuple[TrialSummary, ...]:
+    return tuple(_summary(t) for t in _filtered(drug, setting, mechanism, as_of))
 
 
 @router.get("/summary", response_model=Summary)
@@ -279,7 +293,7 @@ def audit(trial: Annotated[str | None, Query(max_length=100)] = None) -> list[Fi
 def trials(drug: DrugQ = None, setting: SettingQ = None, mechanism: MechanismQ = None,
            as_of: AsOfQ = None) -> list[TrialSummary]:
     """Trials matching every filter given (as ``her2lab kb trials``), one row each."""
-    return [_summary(t) for t in filtered_trials(drug, setting, mechanism, as_of)]
+    return list(_summaries(drug, setting, mechanism, as_of))
 
 
 @router.get("/trials/{name}", response_model=Trial)

@@ -9,7 +9,9 @@ let binary = new Set(["pCR", "ORR"]);
 
 function armRow(arm) {
   const select = el("div", {class: "checks arm-regimen", style: "max-height:96px", "aria-label": "arm drugs"},
-    drugs.map((d) => el("label", {}, el("input", {type: "checkbox", value: d.id, checked: arm.regimen.includes(d.id)}), d.name)));
+    // the arm's drugs first, so that they show without scrolling
+    [...drugs.filter((d) => arm.regimen.includes(d.id)), ...drugs.filter((d) => !arm.regimen.includes(d.id))]
+      .map((d) => el("label", {}, el("input", {type: "checkbox", value: d.id, checked: arm.regimen.includes(d.id)}), d.name)));
   const row = el("div", {class: "card arm", style: "padding:6px;margin:4px 0"},
     el("div", {class: "row"},
       el("div", {style: "flex:2"}, el("input", {type: "text", class: "arm-name", value: arm.name, "aria-label": "arm name", oninput: controls})),
@@ -117,7 +119,7 @@ function drawEffect(res) {
   const hasModel = res.arms.some((a) => a.expected !== undefined && a.expected !== null);
   const columns = [{key: "name", label: "Arm"}, {key: "n", label: "Patients"},
     {key: "events", label: "Events", render: (a) => H2L.fmt(armValue(a).events)},
-    {key: "value", label: res.curves && Object.keys(res.curves).length ? "Median (months), first replicate" : "Rate, first replicate",
+    {key: "value", label: res.curves && Object.keys(res.curves).length ? "Median (months), first replicate" : "Rate (proportion), first replicate",
      render: (a) => H2L.fmt(armValue(a).value)},
     {key: "ci", label: "95% CI", render: (a) => H2L.fmt(armValue(a).low) + " – " + H2L.fmt(armValue(a).high)}];
   if (hasModel) columns.push({key: "expected", label: "Expected (model)", render: (a) =>

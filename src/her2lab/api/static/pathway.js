@@ -48,15 +48,20 @@ function courseSeries(tc) {
 function drawCourses(results, labels) {
   const box = document.getElementById("courses");
   box.innerHTML = "";
+  // lay every card out first, then plot, so that each plot takes its own card's width
+  const todo = [];
   results.forEach((r, i) => {
     const c = courseSeries(r.time_course);
     if (!c) return;
     const div = el("div", {class: "plot course", id: "course-" + i});
-    box.appendChild(el("div", {class: "card col"}, div));
-    Plotly.newPlot(div, Object.entries(c.series).map(([k, v]) => ({type: "scatter", mode: "lines", name: H2L.pretty(k), x: c.time, y: v})),
-      H2L.layout({title: {text: "Time course: " + labels[i], font: {size: 13}}, xaxis: {title: "days"},
-                  yaxis: {range: [0, 1], title: "P(ON)"}, height: 300}), H2L.plotConfig);
+    box.appendChild(el("div", {class: "card col", style: "min-width:0"}, div));
+    todo.push([div, c, labels[i]]);
   });
+  for (const [div, c, label] of todo) {
+    Plotly.newPlot(div, Object.entries(c.series).map(([k, v]) => ({type: "scatter", mode: "lines", name: H2L.pretty(k), x: c.time, y: v})),
+      H2L.layout({title: {text: "Time course: " + label, font: {size: 13}}, xaxis: {title: "days"},
+                  yaxis: {range: [0, 1], title: "P(ON)"}, height: 300}), H2L.plotConfig);
+  }
 }
 
 function summary(results, labels) {
