@@ -129,6 +129,11 @@ CASES = [
          ["--panel"]),
     Case("attractors_update_bad", "usage", ["boolnet", "attractors", "m.bnet", "--update", "x"],
          USAGE, ["--update"], files={"m.bnet": BNET}),
+    Case("report_samples_huge", "usage",
+         ["report", "--profile", "none", "--setting", "neoadjuvant", "-o", "r.html",
+          "--samples", "100000000"], USAGE, ["--samples"]),
+    Case("synth_measure_unknown", "usage", ["synth", "meta", "m.csv", "--measure", "XX"], USAGE,
+         ["--measure", "XX"], files={"m.csv": "study,estimate,ci_low,ci_high\n"}),
     # ---------------------------------------------------------------- silently ignored
     Case("cfg_sample_count_abc", "ignored", ["boolnet", "simulate", "m.bnd"], ERROR,
          ["m.cfg", "sample_count", "abc"], files={"m.bnd": BND,
@@ -162,6 +167,9 @@ CASES = [
     Case("table_to_a_file_not_truncated", "markup",
          ["kb", "sql", f"SELECT '{'v' * 150}' AS a_rather_long_column_name"], OK,
          out=["v" * 150, "a_rather_long_column_name"]),
+    Case("report_profile_markup", "markup",
+         ["report", "--profile", "[/bold]", "--setting", "neoadjuvant", "-o", "r.html"], ERROR,
+         ["[/bold]", "pten_loss"]),
     # ---------------------------------------------------------------- resources
     Case("alias_bomb_in_the_kb", "resources", ["kb", "validate", "kb"], PROBLEMS,
          ["kb/drugs.yaml:7", "alias bomb"], kb={"drugs.yaml": BOMB}, timeout=20),
@@ -211,6 +219,8 @@ CASES = [
          ["bin.txt:1", "UTF-8"], files={"bin.txt": b"\xff\xd8\xff\xe0 a jpeg"}),
     Case("data_dir_is_a_file", "malformed", ["kb", "--data-dir", "afile", "trials"], ERROR,
          ["afile", "a data directory", "found a file"], files={"afile": "x"}),
+    Case("synth_binary_csv", "malformed", ["synth", "meta", "bin.csv", "--measure", "HR"],
+         ERROR, ["bin.csv", "UTF-8"], files={"bin.csv": b"\xff\xfe\x00study"}),
     Case("spec_is_a_list", "malformed", ["trials", "predict", "spec.yaml"], ERROR,
          ["spec.yaml:1", "mapping"], files={"spec.yaml": "- 1\n- 2\n"}),
     # ---------------------------------------------------------------- values
@@ -238,6 +248,9 @@ CASES = [
     Case("spec_unknown_drug", "values", ["trials", "predict", "spec.yaml"], ERROR,
          ["spec.yaml:8", "arms[0].regimen[0]", "aspirin"],
          files={"spec.yaml": _spec(**{"regimen: [Tykerb,": "regimen: [aspirin,"})}),
+    Case("synth_string_estimate", "values", ["synth", "meta", "m.csv", "--measure", "HR"],
+         ERROR, ["m.csv:3", "estimate", "abc"],
+         files={"m.csv": "study,estimate,ci_low,ci_high\na,0.5,0.3,0.8\nb,abc,0.2,0.9\n"}),
     # ---------------------------------------------------------------- outputs
     Case("calibrate_output_below_a_file", "outputs",
          ["trials", "calibrate", "--as-of", "2014-08-12", "-o", "afile/c.json"], ERROR,
@@ -252,6 +265,9 @@ CASES = [
          ["/proc/h2l.bnd", "cannot create files"], files={"m.bnet": BNET}),
     Case("convert_below_a_file", "outputs", ["boolnet", "convert", "m.bnet", "afile/m.sbml"],
          ERROR, ["afile", "not a directory"], files={"m.bnet": BNET, "afile": "x"}),
+    Case("report_into_proc", "outputs",
+         ["report", "--profile", "none", "--setting", "neoadjuvant", "-o", "/proc/r.html"],
+         ERROR, ["/proc/r.html"]),
     Case("screen_into_a_file", "outputs", ["screen", "-o", "afile", "--samples", "10"], ERROR,
          ["afile", "found a file"], files={"afile": "x"}),
     # ---------------------------------------------------------------- environment

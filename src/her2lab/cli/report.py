@@ -33,8 +33,10 @@ def report(
                               "(YYYY-MM-DD)."),
     calibration: Path = typer.Option(None, "--calibration", help="A calibration JSON of "
                                      "'her2lab trials calibrate' for the virtual trials."),
-    samples: int = typer.Option(1000, "--samples", min=1, help="Pathway-model trajectories."),
-    replicates: int = typer.Option(40, "--replicates", min=1, help="Virtual trials per regimen."),
+    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000,
+                                help="Pathway-model trajectories."),
+    replicates: int = typer.Option(40, "--replicates", min=1, max=100_000,
+                                   help="Virtual trials per regimen."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1, help="Random seed."),
 ) -> None:
     """Rank regimens for a tumor profile and setting, with ESCAT-graded clinical evidence and

@@ -13,9 +13,8 @@ from pathlib import Path
 from her2lab.knowledge import store
 from her2lab.knowledge.layout import DATA_DIR
 from her2lab.knowledge.schema import KnowledgeBase
-from her2lab.knowledge.validate import load_directory
 
-__all__ = ["DATA_DIR", "load", "load_directory"]
+__all__ = ["DATA_DIR", "load"]
 
 _cache: dict[tuple[str, str], KnowledgeBase] = {}
 _lock = threading.Lock()
@@ -38,10 +37,3 @@ def load(data_dir: str | Path | None = None) -> KnowledgeBase:
             _cache[key] = kb
     return kb
 
-
-# Moved to her2lab.yamlio; kept importable from here while other branches move over.
-from her2lab.yamlio import (  # noqa: E402, F401
-    problems_from_pydantic,
-    read_model_file,
-    read_yaml_document,
-)

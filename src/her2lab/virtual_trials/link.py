@@ -7,7 +7,7 @@ model gives the tumor's growth and kill rates (:mod:`.rates`); in months,
 
 * growth ``K_L = a * growth`` with ``a`` set by the untreated doubling time
   (:data:`KINETICS`), so the link depends only on rates relative to untreated growth;
-* kill ``K_D = a * G_s * (w * (targeted + immune) + c * cytotoxic)``, ``c`` the
+* kill ``K_D = a * G_s * (w * (targeted + immune) + c * (cytotoxic + payload))``, ``c`` the
   chemosensitivity, ``w`` the weight of the targeted kill (calibrated),
   ``G_s`` the **kill gain** of the setting group ``s`` (calibrated: the log-kill per cycle of
   trastuzumab + docetaxel on a tumor without resistance, with setting-level partial pooling);

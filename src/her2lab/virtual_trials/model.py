@@ -94,8 +94,8 @@ class TrialModel:
     # ------------------------------------------------------------------ rates
 
     def _raw_rates(self, profiles, drugs: tuple[str, ...], micro: bool) -> np.ndarray:
-        """Rates (growth, targeted, immune, cytotoxic) per profile, at each TKI offset:
-        shape (offsets, profiles, 4)."""
+        """Rates (growth, targeted, immune, cytotoxic, payload) per profile, at each TKI
+        offset: shape (offsets, profiles, 5)."""
         from her2lab.pathway import DRUGS
 
         has_tki = any(d in TKI for d in drugs)
@@ -130,7 +130,7 @@ class TrialModel:
         lk = params.kill_per_cycle(group)
         kd = (lk + a * r[0] * CYCLE_MONTHS) / CYCLE_MONTHS  # kill per month giving lk net
         w = params.targeted_weight
-        return a, kd / (a * float(w * (r[1] + r[2]) + r[3]))
+        return a, kd / (a * float(w * (r[1] + r[2]) + r[3] + r[4]))
 
     _ref_profiles: list = field(default_factory=lambda: [{}], repr=False)
 
@@ -152,7 +152,8 @@ class TrialModel:
                                 params.tki_offset)
             r = np.repeat(r, n_rep, axis=0)
             growth.append(a * r[:, 0])
-            kill.append(a * gain * (params.targeted_weight * (r[:, 1] + r[:, 2]) + c * r[:, 3]))
+            kill.append(a * gain * (params.targeted_weight * (r[:, 1] + r[:, 2])
+                                    + c * (r[:, 3] + r[:, 4])))
             months.append(ph.months)
         un = np.repeat(self._at_offset(self._raw_rates(profiles, (), micro), 0.0)[:, 0],
                        n_rep) * a

@@ -34,8 +34,10 @@ class PlanArm:
 
 def _anchor_from_outcomes(t: Trial, endpoint: str, arm: str, kb: KnowledgeBase,
                           as_of: dt.date | None) -> Anchor | None:
+    skip = {v.outcome for c in kb.conflicts if c.preferred for v in c.values
+            if v.outcome and v.outcome != c.preferred}
     for o in t.outcomes:
-        if as_of is not None and kb.published(t, o) > as_of:
+        if (as_of is not None and kb.published(t, o) > as_of) or f"{t.id}/{o.id}" in skip:
             continue
         if (o.arm == arm and o.endpoint.value == endpoint and o.value is not None
                 and o.subgroup is None):

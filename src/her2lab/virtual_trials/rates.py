@@ -41,7 +41,9 @@ __all__ = [
     "micrometastatic",
 ]
 
-KILL_SOURCES = ("targeted", "immune", "cytotoxic")
+KILL_SOURCES = ("targeted", "immune", "cytotoxic", "payload")
+"""Kill sources the link reads; ``payload`` (an ADC's cytotoxic payload, T-DM1's DM1) counts
+with the cytotoxic kill (scaled by the patient's chemosensitivity)."""
 
 CYTOTOXIC = frozenset({
     "docetaxel", "paclitaxel", "vinorelbine", "capecitabine", "carboplatin", "fec",
