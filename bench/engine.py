@@ -15,9 +15,9 @@ target run; ``--repeats N``: each engine N times, alternating, ratios from the f
      outputs, max_time 20, at 200,000 and 1,000,000 trajectories (target >= 20x).
 2. Our cost (in-process, kernel + post-processing, 2 threads) against trajectories, nodes and
    outputs, per transition.
-3. The HER2 pathway model: a perturbed run at 2,000 trajectories as ``her2lab.pathway`` does it
-   today (``simulate(..., cache=False)``: new .cfg text, parse, compile, run), as an override on
-   the compiled model (``sim.run(overrides=...)``), and batched (``sim.run_batch``).
+3. The HER2 pathway model: a perturbed run at 2,000 trajectories through
+   ``her2lab.pathway.simulate(..., cache=False)``, as an override on the compiled model
+   (``sim.run(overrides=...)``), and batched (``sim.run_batch``).
 4. A screen (every profile by every single drug, ``cache=False``) on 1 and 2 local worker
    processes (``her2lab.executor``), its parallel efficiency, and a paper estimate of the same
    sweep on 100 workers from the measured per-cell time and per-task overhead.
@@ -165,7 +165,7 @@ def pathway(quick: bool) -> None:
     rng = np.random.default_rng(0)
     switches = sorted(p for p in model.parameters if p.startswith("u_"))
     nodes = model.node_names
-    sets = [Overrides(parameters={p: float(1 - model.parameters[p]) for p in
+    sets = [Overrides(parameters={p: 0.0 if model.parameters[p] else 1.0 for p in
                                   rng.choice(switches, size=2, replace=False)},
                       up_factor={nd: 0.3 for nd in rng.choice(nodes, size=2, replace=False)})
             for _ in range(n_runs)]
@@ -185,7 +185,7 @@ def pathway(quick: bool) -> None:
     t0 = time.perf_counter()
     sim.run_batch(sets, seed=1)
     batched = (time.perf_counter() - t0) / n_runs
-    print(f"today (pathway.simulate, cache off): {1 / today:8.1f} runs/s ({1e3 * today:.2f} ms)")
+    print(f"pathway.simulate (cache off):        {1 / today:8.1f} runs/s ({1e3 * today:.2f} ms)")
     print(f"  (a plain run of the compiled model: {1e3 * plain:.2f} ms)")
     print(f"override on the compiled model:      {1 / single:8.1f} runs/s ({1e3 * single:.2f} ms)"
           f"  {today / single:.1f}x")
