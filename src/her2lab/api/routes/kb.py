@@ -25,6 +25,7 @@ from her2lab.knowledge import (
     Trial,
     load,
 )
+from her2lab.knowledge.audit import Finding
 
 router = APIRouter(prefix="/api/kb", tags=["knowledge base"])
 
@@ -84,17 +85,6 @@ class MechanismDetail(BaseModel):
     trials: list[TrialSummary]
 
 
-class Finding(BaseModel):
-    """One finding of the statistical consistency audit (:mod:`her2lab.knowledge.audit`)."""
-
-    kind: str
-    severity: str
-    subject: str
-    message: str
-    trial: str | None = None
-    outcome: str | None = None
-
-
 class TrialDetail(BaseModel):
     """A trial with what the trial page shows beside it."""
 
@@ -139,7 +129,7 @@ def kb() -> KnowledgeBase:
 def _audit() -> tuple[Finding, ...]:
     from her2lab.knowledge.audit import run_audit
 
-    return tuple(Finding(**f.to_dict()) for f in run_audit(kb()))
+    return tuple(run_audit(kb()))
 
 
 def _dates(t: Trial) -> list[dt.date]:
