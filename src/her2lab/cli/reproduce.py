@@ -95,7 +95,10 @@ def reproduce(
         files.extend(result.files)
         for i, (label, value) in enumerate(result.summary):
             table.add_row(escape(stage.title) if i == 0 else "", escape(label), escape(value))
-        con.log(f"{escape(stage.title)}: done in {time.perf_counter() - start:.1f} s")
+        # print, not log: a log line is padded to the console's width to show its source path,
+        # and written to a file that width is FILE_WIDTH
+        con.print(f"[{time.strftime('%H:%M:%S')}] {stage.title}: "
+                  f"done in {time.perf_counter() - start:.1f} s", markup=False)
     manifest = write_manifest(out, seed=seed, quick=quick, started=started,
                               stages=[s.name for s in stages])
     con.print(table)
