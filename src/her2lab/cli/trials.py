@@ -70,16 +70,6 @@ def _fit_table(rows: list[dict[str, Any]], title: str) -> Table:
     return t
 
 
-def _summary_line(s: dict[str, Any]) -> str:
-    n = s["null"]
-    return (f"median |error| log HR {_fmt(s['median_abs_error_log_hr'])} (null "
-            f"{_fmt(n['median_abs_error_log_hr'])}), pCR/ORR points "
-            f"{_fmt(s['median_abs_error_rate_points'])} (null "
-            f"{_fmt(n['median_abs_error_rate_points'])}); mean z2 {_fmt(s['mean_z2'])} (null "
-            f"{_fmt(n['mean_z2'])}); coverage {_fmt(s['coverage'])} (null "
-            f"{_fmt(n['coverage'])}); direction {_fmt(s['direction_accuracy'])}.")
-
-
 @app.command()
 def calibrate(
     as_of: str = typer.Option(..., "--as-of", help="Use results published on or before this date."),
@@ -92,7 +82,7 @@ def calibrate(
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
     from her2lab.virtual_trials.calibrate import calibrate as run
-    from her2lab.virtual_trials.validation import summarise
+    from her2lab.virtual_trials.validation import summarise, summary_line
 
     day = _date(as_of)
     check_output_file(out)
@@ -104,7 +94,7 @@ def calibrate(
                              f"Calibration as of {as_of}: kill/cycle {p.kill_per_cycle('-'):.3g},"
                              f" resistance {p.resistance:.3g}/month, TKI offset "
                              f"{p.tki_offset:.3g}"))
-    console.print(_summary_line(summarise(cal.table)))
+    console.print(summary_line(summarise(cal.table)))
     if cal.fit.outside_prior:
         console.print(f"outside their prior's 95% interval: {', '.join(cal.fit.outside_prior)}")
     console.print(f"wrote {out}.")
@@ -122,7 +112,7 @@ def validate(
 ) -> None:
     """Reported versus expected for each trial: forward from a date, or leave-one-trial-out,
     with the null model (HR = 1, OR = 1) beside each figure."""
-    from her2lab.virtual_trials.validation import forward, leave_one_out
+    from her2lab.virtual_trials.validation import forward, leave_one_out, summary_line
 
     with _progress() as prog:
         fn = leave_one_out if loo else forward
@@ -132,7 +122,7 @@ def validate(
         return
     kind = "leave-one-trial-out" if loo else f"forward from {as_of}"
     console.print(_fit_table(res["rows"], f"Validation ({kind})"))
-    console.print(_summary_line(res["summary"]))
+    console.print(summary_line(res["summary"]))
     console.print(DISCLAIMER)
 
 

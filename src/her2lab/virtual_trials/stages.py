@@ -21,7 +21,7 @@ from her2lab.virtual_trials.plan import TrialPlan
 from her2lab.virtual_trials.rates import RatesModel
 from her2lab.virtual_trials.targets import excluded_by_conflicts
 from her2lab.virtual_trials.trial import ParameterSet, expectation, run_trial
-from her2lab.virtual_trials.validation import forward, leave_one_out, summarise
+from her2lab.virtual_trials.validation import forward, leave_one_out, summarise, summary_line
 
 AS_OF = dt.date(2014, 8, 12)
 FORWARD_AS_OF = dt.date(2012, 12, 31)
@@ -115,19 +115,6 @@ def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
         w.writerows(rows)
 
 
-def _f(x: Any) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
-
-
-def _vs_null(s: dict[str, Any]) -> str:
-    n = s["null"]
-    return (f"z2 {_f(s['mean_z2'])} (null {_f(n['mean_z2'])}); |dlog HR| "
-            f"{_f(s['median_abs_error_log_hr'])} ({_f(n['median_abs_error_log_hr'])}); "
-            f"|d pCR| {_f(s['median_abs_error_rate_points'])} "
-            f"({_f(n['median_abs_error_rate_points'])}); coverage {_f(s['coverage'])} "
-            f"({_f(n['coverage'])}); direction {_f(s['direction_accuracy'])}")
-
-
 @register_stage("virtual_trials", "Virtual trials: calibration, virtual Table 1, validation")
 def virtual_trials_stage(ctx: Context) -> StageResult:
     out = ctx.out_dir / "virtual_trials"
@@ -179,9 +166,9 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
         ("NeoSphere/B-41 arm rates inside arm's 95% interval",
          f"{sum(r['inside_arm_interval'] for r in arm_rates)} / {len(arm_rates)} "
          "(non-control arms)"),
-        ("fit (model vs null)", _vs_null(fit_s)),
-        ("leave-one-trial-out (model vs null)", _vs_null(loo["summary"])),
-        (f"forward from {FORWARD_AS_OF} (model vs null)", _vs_null(fwd["summary"])),
+        ("fit (model vs null)", summary_line(fit_s)),
+        ("leave-one-trial-out (model vs null)", summary_line(loo["summary"])),
+        (f"forward from {FORWARD_AS_OF} (model vs null)", summary_line(fwd["summary"])),
     ]
     return StageResult(summary=summary, files=files,
                        data={"calibration": cal, "effects": effects, "rates": rates,

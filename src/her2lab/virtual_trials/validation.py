@@ -166,6 +166,20 @@ def summarise(rows: Sequence[TargetRow]) -> dict[str, Any]:
     }
 
 
+def summary_line(s: dict[str, Any]) -> str:
+    """One line of :func:`summarise`'s figures, each beside the null model's (in brackets)."""
+
+    def f(x: Any) -> str:
+        return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
+
+    n = s["null"]
+    return (f"z2 {f(s['mean_z2'])} (null {f(n['mean_z2'])}); |dlog HR| "
+            f"{f(s['median_abs_error_log_hr'])} ({f(n['median_abs_error_log_hr'])}); "
+            f"|d pCR| {f(s['median_abs_error_rate_points'])} "
+            f"({f(n['median_abs_error_rate_points'])}); coverage {f(s['coverage'])} "
+            f"({f(n['coverage'])}); direction {f(s['direction_accuracy'])}")
+
+
 def _model(samples: int, seed: int, panel_size: int) -> TrialModel:
     return TrialModel(RatesModel(samples=samples, seed=seed), panel_size=panel_size)
 
