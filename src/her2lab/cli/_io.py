@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -184,3 +185,13 @@ def _check_dir(path: Path, what: str) -> None:
                           f"({exc.strerror or exc})") from None
     os.close(fd)
     os.unlink(name)
+
+
+def as_of_date(text: str) -> dt.date:
+    """The date of an ``--as-of`` option (``YYYY-MM-DD``), or a :class:`DataError` naming it."""
+    from her2lab.errors import DataError
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"--as-of must be a date YYYY-MM-DD; got {text!r}") from None

@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import typer
 
-from her2lab.cli._io import check_output_file, echo, note
+from her2lab.cli._io import as_of_date, check_output_file, echo, note
 from her2lab.errors import DataError
 
 _SUFFIXES = (".html", ".pdf", ".json")
@@ -48,12 +47,7 @@ def report(
         raise DataError(f"-o {out}: expected a file ending in {', '.join(_SUFFIXES)}; got "
                         f"{suffix or 'no suffix'!r}")
     check_output_file(out)
-    date = None
-    if as_of is not None:
-        try:
-            date = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise DataError(f"--as-of: expected a date YYYY-MM-DD; got {as_of!r}") from None
+    date = None if as_of is None else as_of_date(as_of)
     note("simulating the pathway model and virtual trials ...")
     rep = strategy_report(profile, setting, as_of=date, calibration=calibration,
                           samples=samples, replicates=replicates, seed=seed)

@@ -3,7 +3,6 @@ pooled questions with their forest plots."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from her2lab.cli._io import check_output_dir, console, format_option, note, write_json
-from her2lab.errors import DataError
+from her2lab.cli._io import as_of_date, check_output_dir, console, format_option, note, write_json
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -153,12 +151,7 @@ def kb_cmd(
             from her2lab.errors import UnknownIdError
 
             raise UnknownIdError("synthesis question", qid, list(known))
-    when = None
-    if as_of is not None:
-        try:
-            when = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise DataError(f"--as-of must be a date YYYY-MM-DD; got {as_of!r}") from None
+    when = None if as_of is None else as_of_date(as_of)
     check_output_dir(out)
     con = console()
     t = Table(title="Pooled analyses of the knowledge base" + (f" as of {when}" if when else ""))

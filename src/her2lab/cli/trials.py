@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from her2lab.cli._io import LazyConsole, check_output_file, format_option, write_json
+from her2lab.cli._io import LazyConsole, as_of_date, check_output_file, format_option, write_json
 from her2lab.cli._io import console as make_console
 from her2lab.errors import DataError
 
@@ -22,13 +22,6 @@ console = LazyConsole()  # a fresh console per print: wide when written to a fil
 err = LazyConsole(stderr=True)
 
 DISCLAIMER = "Research tool: simulated results, not medical advice."
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise DataError(f"--as-of must be a date YYYY-MM-DD; got {text!r}") from None
 
 
 @contextmanager
@@ -84,7 +77,7 @@ def calibrate(
     from her2lab.virtual_trials.calibrate import calibrate as run
     from her2lab.virtual_trials.validation import summarise, summary_line
 
-    day = _date(as_of)
+    day = as_of_date(as_of)
     check_output_file(out)
     with _progress() as prog:
         cal = run(day, seed=seed, panel_size=panel, samples=samples, progress=prog)
@@ -116,7 +109,7 @@ def validate(
 
     with _progress() as prog:
         fn = leave_one_out if loo else forward
-        res = fn(_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog)
+        res = fn(as_of_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog)
     if fmt == "json":
         write_json(res)
         return
@@ -214,7 +207,7 @@ def _read_calibration(path: Path):
 
 def _as_of(calibration: Path | None, as_of: str | None) -> dt.date | None:
     if as_of:
-        return _date(as_of)
+        return as_of_date(as_of)
     if calibration is not None:
         return _read_calibration(calibration).as_of
     return None
