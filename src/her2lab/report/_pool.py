@@ -9,46 +9,37 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
-
 from her2lab.report.evidence import EvidenceItem, MetaPooled
 
 __all__ = ["kb_analyses", "pool_effects"]
 
 
-def _log_se(e: EvidenceItem) -> tuple[float, float] | None:
-    if not (e.value and e.ci_low and e.ci_high):
-        return None
-    z = stats.norm.ppf(0.5 + (e.ci_level or 0.95) / 2)
-    return math.log(e.value), (math.log(e.ci_high) - math.log(e.ci_low)) / (2 * z)
-
-
 def pool_effects(items: list[EvidenceItem]) -> MetaPooled | None:
-    rows = [(e, _log_se(e)) for e in items]
-    rows = [(e, ls) for e, ls in rows if ls is not None]
-    if len({e.trial for e, _ in rows}) < 2:
+    # the standard error of each comes from its CI (effect_from_ci): only results with one
+    rows = [e for e in items if e.value and e.ci_low and e.ci_high]
+    if len({e.trial for e in rows}) < 2:
         return None
     from her2lab.synthesis import effect_from_ci, meta_analysis
 
-    measure = rows[0][0].measure or "HR"
+    measure = rows[0].measure or "HR"
     studies = [effect_from_ci(f"{e.trial_name} ({e.outcome})", e.value, e.ci_low, e.ci_high,
                               measure=measure, level=e.ci_level or 0.95, source=e.uid)
-               for e, _ in rows]
+               for e in rows]
     d = meta_analysis(studies, method="REML").to_dict()
     est, lo, hi = d["estimate"], d["ci_low"], d["ci_high"]
     # her2lab.synthesis gives I² in per cent, as metafor does
     i2 = None if d.get("i2") is None else d["i2"] / 100.0
     tau2 = d.get("tau2")
     method = "random effects (REML), her2lab.synthesis"
-    comparators = tuple(dict.fromkeys(e.comparator or "?" for e, _ in rows))
+    comparators = tuple(dict.fromkeys(e.comparator or "?" for e in rows))
     note = ("the trials compared the regimen with different controls: the pooled effect is "
             "the regimen against the controls of its time, not against one comparator"
             if len(comparators) > 1 else "")
     return MetaPooled(
-        endpoint=rows[0][0].endpoint, measure=measure, k=len(rows), estimate=float(est),
+        endpoint=rows[0].endpoint, measure=measure, k=len(rows), estimate=float(est),
         ci_low=float(lo), ci_high=float(hi), i2=None if i2 is None else float(i2),
         tau2=None if tau2 is None else float(tau2), method=method,
-        studies=tuple(e.trial_name for e, _ in rows), comparators=comparators, note=note,
+        studies=tuple(e.trial_name for e in rows), comparators=comparators, note=note,
     )
 
 
