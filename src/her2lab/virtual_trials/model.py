@@ -127,10 +127,11 @@ class TrialModel:
         a = math.log(2) / KINETICS["doubling_months"].value / ref[0]
         r = self._at_offset(self._raw_rates(self._ref_profiles, REFERENCE_REGIMEN, False),
                             0.0)[0]
+        base = self._at_offset(self._raw_rates(self._ref_profiles, (), False), 0.0)[0]
         lk = params.kill_per_cycle(group)
         kd = (lk + a * r[0] * CYCLE_MONTHS) / CYCLE_MONTHS  # kill per month giving lk net
         w = params.targeted_weight
-        return a, kd / (a * float(w * (r[1] + r[2]) + r[3] + r[4]))
+        return a, kd / (a * float(w * max(r[1] + r[2] - base[1] - base[2], 0.0) + r[3] + r[4]))
 
     _ref_profiles: list = field(default_factory=lambda: [{}], repr=False)
 
@@ -147,12 +148,18 @@ class TrialModel:
             schedule = schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
         growth, kill, months = [], [], []
         c = np.exp(logc)
+        # the untreated tumor's own apoptosis and immune kill are part of its untreated growth:
+        # a drug's kill is what it adds to them
+        base = np.repeat(self._at_offset(self._raw_rates(profiles, (), micro), 0.0), n_rep,
+                         axis=0)
+        base_ti = base[:, 1] + base[:, 2]
         for ph in schedule.phases:
             r = self._at_offset(self._raw_rates(profiles, tuple(sorted(ph.drugs)), micro),
                                 params.tki_offset)
             r = np.repeat(r, n_rep, axis=0)
             growth.append(a * r[:, 0])
-            kill.append(a * gain * (params.targeted_weight * (r[:, 1] + r[:, 2])
+            kill.append(a * gain * (params.targeted_weight
+                                    * np.maximum(r[:, 1] + r[:, 2] - base_ti, 0.0)
                                     + c * (r[:, 3] + r[:, 4])))
             months.append(ph.months)
         un = np.repeat(self._at_offset(self._raw_rates(profiles, (), micro), 0.0)[:, 0],
