@@ -94,8 +94,9 @@ class TrialModel:
     # ------------------------------------------------------------------ rates
 
     def _raw_rates(self, profiles, drugs: tuple[str, ...], micro: bool) -> np.ndarray:
-        """Rates (growth, targeted, immune, cytotoxic, payload) per profile, at each TKI
-        offset: shape (offsets, profiles, 5)."""
+        """Rates (growth, targeted, immune, cytotoxic, payload) per profile and hormone-receptor
+        status (row ``2 j + h``: profile ``j``, HR-positive if ``h``), at each TKI offset:
+        shape (offsets, 2 profiles, 5)."""
         from her2lab.pathway import DRUGS
 
         has_tki = any(d in TKI for d in drugs)
@@ -103,13 +104,14 @@ class TrialModel:
         key = (id(profiles), drugs, micro)
         if key in self._raw:
             return self._raw[key]
-        out = np.zeros((len(offsets), len(profiles), 1 + len(KILL_SOURCES)))
+        out = np.zeros((len(offsets), 2 * len(profiles), 1 + len(KILL_SOURCES)))
         for i, off in enumerate(offsets):
             pot = LinkParams(tki_offset=off).potency({d: DRUGS[d].potency for d in TKI})
             for j, prof in enumerate(profiles):
                 p, dr = micrometastatic(prof, drugs) if micro else (prof, drugs)
-                r = self.rates.rates(p, dr, pot)
-                out[i, j] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
+                for h in (0, 1):
+                    r = self.rates.rates(p, dr, pot, hr_positive=bool(h))
+                    out[i, 2 * j + h] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
         if not has_tki:
             out = np.repeat(out, len(TKI_OFFSETS), axis=0)
         self._raw[key] = out
@@ -140,7 +142,7 @@ class TrialModel:
         profiles, pw = self.panel(plan.setting, plan.prior_trastuzumab, plan.require,
                                   plan.exclude, plan.as_of)
         weights, logc = self.type_weights(pw)
-        n_rep = weights.size // len(profiles)
+        n_rep = weights.size // (2 * len(profiles))  # rates are per (profile, HR status)
         group = group_of_setting(plan.setting, plan.prior_trastuzumab)
         a, gain = self.scales(params, group)
         if plan.early and schedule.until_progression:

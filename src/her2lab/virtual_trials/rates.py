@@ -120,24 +120,28 @@ class RatesModel:
         return True
 
     def _run(self, profile: Mapping[str, float], drugs: tuple[str, ...],
-             potency: tuple[tuple[str, float], ...]) -> Any:
+             potency: tuple[tuple[str, float], ...], hr_positive: bool = False) -> Any:
         from her2lab.pathway import simulate
 
         self.calls += 1
+        kw = {"hr_positive": True} if hr_positive else {}
         return simulate(self._profile_arg(profile), list(drugs), samples=self.samples,
-                        seed=self.seed, potency=dict(potency) or None)
+                        seed=self.seed, potency=dict(potency) or None, **kw)
 
     def rates(self, profile: Mapping[str, float], drugs: Iterable[str],
-              potency: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> Rates:
+              potency: Mapping[str, float] | Iterable[tuple[str, float]] = (), *,
+              hr_positive: bool = False) -> Rates:
+        """Rates of a tumor with ``profile`` (hormone-receptor positive if ``hr_positive``:
+        the pathway model's ER module) under ``drugs``."""
         reg = tuple(sorted(set(drugs)))
         pot_items = potency.items() if isinstance(potency, Mapping) else potency
         pot = tuple(sorted((d, round(float(v), 6)) for d, v in pot_items if d in reg))
         prof = tuple(sorted((m, round(float(v), 6)) for m, v in profile.items() if v > 0))
-        key = (prof, reg, pot)
+        key = (prof, reg, pot, bool(hr_positive))
         hit = self._memo.get(key)
         if hit is not None:
             return hit
-        res = self._run(dict(prof), reg, pot)
+        res = self._run(dict(prof), reg, pot, bool(hr_positive))
         out = _from_result(res)
         if out is None:
             out = self._from_phenotypes(dict(prof), reg, pot, res)
