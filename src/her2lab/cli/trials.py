@@ -98,6 +98,9 @@ def calibrate(
 def validate(
     as_of: str = typer.Option(..., "--as-of"),
     loo: bool = typer.Option(False, "--loo", help="Leave-one-trial-out instead of forward."),
+    refit: bool = typer.Option(False, "--refit",
+                               help="With --loo: refit without each trial (slower) instead "
+                                    "of one Newton step from the full fit."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
     panel: int = typer.Option(32, "--panel", min=1, max=100_000),
     samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
@@ -107,9 +110,13 @@ def validate(
     with the null model (HR = 1, OR = 1) beside each figure."""
     from her2lab.virtual_trials.validation import forward, leave_one_out, summary_line
 
+    if refit and not loo:
+        raise typer.BadParameter("--refit applies to leave-one-trial-out: add --loo",
+                                 param_hint="--refit")
     with _progress() as prog:
         fn = leave_one_out if loo else forward
-        res = fn(as_of_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog)
+        res = fn(as_of_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog,
+                 refit=refit)
     if fmt == "json":
         write_json(res)
         return
