@@ -188,18 +188,19 @@ def leave_one_out(
     as_of: dt.date, *, seed: int = 20140812, kb: KnowledgeBase | None = None,
     panel_size: int = 32, samples: int = 1000, calibration: Any = None,
     model: TrialModel | None = None, progress: Callable[[str, int, int], Any] | None = None,
-    refit: bool = False, **_ignored: Any,
+    refit: bool = False, trials: Sequence[str] | None = None, **_ignored: Any,
 ) -> dict[str, Any]:
     """Leave each trial out and predict its targets from the parameters fitted without it;
     rows and summary (model and null). ``refit``: a full refit without the trial (started
     from the full fit, with its own Laplace covariance); otherwise one Newton step from the
-    full fit (:func:`.fit.leave_out`)."""
+    full fit (:func:`.fit.leave_out`). ``trials``: leave out only these (default: each)."""
     kb = kb or load()
     model = model or _model(samples, seed, panel_size)
     targets = targets_from_kb(kb, as_of)
     full = calibration.fit if calibration is not None and calibration.fit.curvature else fit(
         targets, model, progress=progress)
-    trials = list(dict.fromkeys(t.trial for t in targets))
+    trials = [t for t in dict.fromkeys(t.trial for t in targets)
+              if trials is None or t in trials]
     rows: list[TargetRow] = []
     params_by_trial = {}
     for i, trial in enumerate(trials):
