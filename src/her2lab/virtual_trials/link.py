@@ -1,14 +1,16 @@
 """From the pathway model's rates to trial outcomes: a tumor-burden model.
 
 Every virtual patient is a **type**: a tumor profile (mechanisms with degrees, drawn by
-:mod:`.population`), a hormone-receptor status, and a patient-level chemosensitivity shared by
-every cytotoxic drug. Under the drugs of one phase of a schedule (:mod:`.schedule`) the pathway
+:mod:`.population`), a hormone-receptor status (which the pathway model's ER module reads), and
+a patient-level chemosensitivity shared by every cytotoxic drug. Under the drugs of one phase of a schedule (:mod:`.schedule`) the pathway
 model gives the tumor's growth and kill rates (:mod:`.rates`); in months,
 
 * growth ``K_L = a * growth`` with ``a`` set by the untreated doubling time
   (:data:`KINETICS`), so the link depends only on rates relative to untreated growth;
-* kill ``K_D = a * G_s * (w * (targeted + immune) + c * (cytotoxic + payload))``, ``c`` the
-  chemosensitivity, ``w`` the weight of the targeted kill (calibrated),
+* kill ``K_D = a * G_s * (w * max(targeted + immune - untreated, 0) + c * (cytotoxic +
+  payload))``, ``untreated`` the type's own apoptosis and immune kill without drugs (part of
+  its untreated growth: a drug's kill is what it adds), ``c`` the chemosensitivity, ``w`` the
+  weight of the targeted kill (calibrated),
   ``G_s`` the **kill gain** of the setting group ``s`` (calibrated: the log-kill per cycle of
   trastuzumab + docetaxel on a tumor without resistance, with setting-level partial pooling);
 * acquired resistance: the kill decays as ``exp(-lambda t)`` from the start of therapy
