@@ -44,6 +44,7 @@ censoring (:func:`limiting_cox_from_curves`; Struthers CA & Kalbfleisch JD, Biom
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -232,6 +233,12 @@ class LinkParams:
 
 def chemo_nodes(n: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Hermite nodes and weights for a standard normal."""
+    x, w = _chemo_nodes(n)
+    return x.copy(), w.copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _chemo_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = special.roots_hermitenorm(n)
     return x, w / w.sum()
 

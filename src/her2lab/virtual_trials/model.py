@@ -11,6 +11,7 @@ continuous in it.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -59,6 +60,11 @@ class TrialModel:
     chemo_points: int = 3
     _panels: dict = field(default_factory=dict, repr=False)
     _raw: dict = field(default_factory=dict, repr=False)
+    # parameter-independent pieces, memoised (numerics only: the values are those computed
+    # on every call before)
+    _types: dict = field(default_factory=dict, repr=False)
+    _ref: dict = field(default_factory=dict, repr=False)
+    _arm: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ patient types
 
@@ -78,6 +84,13 @@ class TrialModel:
     def type_weights(self, profile_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Weights of the types (profile x HR x chemo node) and each type's log
         chemosensitivity."""
+        key = (self.chemo_points, profile_w.shape, profile_w.dtype.str, profile_w.tobytes())
+        hit = self._types.get(key)
+        if hit is None:
+            hit = self._types[key] = self._type_weights(profile_w)
+        return hit[0].copy(), hit[1].copy()
+
+    def _type_weights(self, profile_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x, wq = chemo_nodes(self.chemo_points)
         p_hr = KINETICS["hr_positive"].value
         shift = KINETICS["hr_chemo_shift"].value
@@ -116,17 +129,26 @@ class TrialModel:
         return out
 
     def _at_offset(self, raw: np.ndarray, offset: float) -> np.ndarray:
-        x = np.clip(offset, TKI_OFFSETS[0], TKI_OFFSETS[-1])
-        i = int(np.clip(np.searchsorted(TKI_OFFSETS, x) - 1, 0, len(TKI_OFFSETS) - 2))
+        # scalar arithmetic (np.clip and np.searchsorted on scalars cost microseconds); the
+        # same values as np.clip(searchsorted(...) - 1, 0, n - 2) with searchsorted's left side
+        x = min(max(float(offset), TKI_OFFSETS[0]), TKI_OFFSETS[-1])
+        i = min(max(bisect.bisect_left(TKI_OFFSETS, x) - 1, 0), len(TKI_OFFSETS) - 2)
         f = (x - TKI_OFFSETS[i]) / (TKI_OFFSETS[i + 1] - TKI_OFFSETS[i])
         return (1 - f) * raw[i] + f * raw[i + 1]
 
+    def _reference(self) -> tuple[float, np.ndarray]:
+        """``a`` and the reference regimen's rates (independent of the parameters)."""
+        if "ref" not in self._ref:
+            ref = self._at_offset(self._raw_rates(self._ref_profiles, (), False), 0.0)[0]
+            a = math.log(2) / KINETICS["doubling_months"].value / ref[0]
+            r = self._at_offset(self._raw_rates(self._ref_profiles, REFERENCE_REGIMEN, False),
+                                0.0)[0]
+            self._ref["ref"] = (a, r)
+        return self._ref["ref"]
+
     def scales(self, params: LinkParams, group: str) -> tuple[float, float]:
         """``a`` (per-month units of growth) and the kill gain ``G`` of ``group``."""
-        ref = self._at_offset(self._raw_rates(self._ref_profiles, (), False), 0.0)[0]
-        a = math.log(2) / KINETICS["doubling_months"].value / ref[0]
-        r = self._at_offset(self._raw_rates(self._ref_profiles, REFERENCE_REGIMEN, False),
-                            0.0)[0]
+        a, r = self._reference()
         lk = params.kill_per_cycle(group)
         kd = (lk + a * r[0] * CYCLE_MONTHS) / CYCLE_MONTHS  # kill per month giving lk net
         w = params.targeted_weight
@@ -136,29 +158,49 @@ class TrialModel:
 
     def kinetics(self, plan: TrialPlan, schedule: Schedule, params: LinkParams, *,
                  micro: bool) -> ArmKinetics:
+        fixed = self._arm_fixed(plan, schedule, micro)
+        weights, c, group, phases, months, un = fixed
+        a, gain = self.scales(params, group)
+        growth, kill = [], []
+        w = params.targeted_weight
+        for raw in phases:
+            r = self._at_offset(raw, params.tki_offset)
+            growth.append(a * r[:, 0])
+            kill.append(a * gain * (w * (r[:, 1] + r[:, 2]) + c * (r[:, 3] + r[:, 4])))
+        return ArmKinetics(weights.copy(), np.array(growth), np.array(kill), months, un.copy(),
+                           params.resistance)
+
+    def _arm_fixed(self, plan: TrialPlan, schedule: Schedule, micro: bool) -> tuple:
+        """What :meth:`kinetics` needs that does not depend on the parameters: the types'
+        weights and chemosensitivities, the group, each phase's raw rates per type (repeated
+        over the chemosensitivity nodes; interpolating after repeating gives the same values),
+        the phases' months and the untreated growth. Memoised per plan and schedule."""
+        key = (plan.setting, plan.prior_trastuzumab, tuple(plan.require), tuple(plan.exclude),
+               plan.as_of, plan.early, micro,
+               tuple((tuple(sorted(ph.drugs)), ph.months) for ph in schedule.phases))
+        hit = self._arm.get(key)
+        if hit is not None:
+            return hit
         profiles, pw = self.panel(plan.setting, plan.prior_trastuzumab, plan.require,
                                   plan.exclude, plan.as_of)
         weights, logc = self.type_weights(pw)
         n_rep = weights.size // len(profiles)
         group = group_of_setting(plan.setting, plan.prior_trastuzumab)
-        a, gain = self.scales(params, group)
+        a, _ = self._reference()
         if plan.early and schedule.until_progression:
             d = defaults_for(plan.setting)
             schedule = schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
-        growth, kill, months = [], [], []
         c = np.exp(logc)
+        phases, months = [], []
         for ph in schedule.phases:
-            r = self._at_offset(self._raw_rates(profiles, tuple(sorted(ph.drugs)), micro),
-                                params.tki_offset)
-            r = np.repeat(r, n_rep, axis=0)
-            growth.append(a * r[:, 0])
-            kill.append(a * gain * (params.targeted_weight * (r[:, 1] + r[:, 2])
-                                    + c * (r[:, 3] + r[:, 4])))
+            raw = self._raw_rates(profiles, tuple(sorted(ph.drugs)), micro)
+            phases.append(np.repeat(raw, n_rep, axis=1))
             months.append(ph.months)
         un = np.repeat(self._at_offset(self._raw_rates(profiles, (), micro), 0.0)[:, 0],
                        n_rep) * a
-        return ArmKinetics(weights, np.array(growth), np.array(kill), tuple(months), un,
-                           params.resistance)
+        out = (weights, c, group, tuple(phases), tuple(months), un)
+        self._arm[key] = out
+        return out
 
     # ------------------------------------------------------------------ outcomes
 
