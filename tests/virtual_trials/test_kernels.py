@@ -1,5 +1,5 @@
-"""The fused numba kernels of the link against straightforward NumPy statements of the same
-quantities, on random inputs."""
+"""The numba kernels of the link against the NumPy statements of the same quantities, on random
+inputs: equal bit for bit (the calibration's optimiser path depends on the last bits)."""
 
 from __future__ import annotations
 
@@ -34,13 +34,15 @@ def test_mixture_curves_match_numpy(seed, with_cure):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 300))
     w, median, cure = _types(rng, n)
+    if seed % 2:  # runs of equal medians (and cures), as for types that differ only in chemo
+        median = np.repeat(median[: (n + 5) // 6], 6)[:n]
+        cure = np.repeat(cure[: (n + 5) // 6], 6)[:n]
     t = np.linspace(0.0, float(rng.uniform(10, 300)), 301)[1:]
     sd = float(rng.uniform(0.3, 1.2))
     c = cure if with_cure else None
     S, f = _mixture_reference(t, w, median, c, sd)
     got = link.mixture_curves(t, w, median, c, sd=sd)
-    np.testing.assert_allclose(got.S, S, rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(got.f, f, rtol=1e-12, atol=1e-300)
+    assert np.array_equal(got.S, S) and np.array_equal(got.f, f)
     assert np.array_equal(got.t, t)
 
 
@@ -50,8 +52,7 @@ def test_mixture_curves_extreme_medians():
     median = np.array([0.0, 1e-30, 1e30, 5.0])
     S, f = _mixture_reference(t, w, median, None, 0.6)
     got = link.mixture_curves(t, w, median)
-    np.testing.assert_allclose(got.S, S, rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(got.f, f, rtol=1e-12, atol=1e-300)
+    assert np.array_equal(got.S, S) and np.array_equal(got.f, f)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -61,9 +62,9 @@ def test_point_sf_matches_numpy(seed):
     sd = KINETICS["kinetic_sd"].value
     for time in (0.5, 7.0, 40.0):
         ref = special.ndtr((np.log(median) - math.log(time)) / sd)
-        assert link.point_sf(time, w, median) == pytest.approx(float(w @ ref), rel=1e-12)
+        assert link.point_sf(time, w, median) == float(w @ ref)
         refc = cure + (1 - cure) * ref
-        assert link.point_sf(time, w, median, cure) == pytest.approx(float(w @ refc), rel=1e-12)
+        assert link.point_sf(time, w, median, cure) == float(w @ refc)
 
 
 def _kinetics(rng, months):
@@ -81,11 +82,10 @@ def test_progression_times_match_numpy(seed, months):
     k = _kinetics(np.random.default_rng(seed), months)
     t, depth = link.progression_times(k)
     rt, rdepth = link._progression_times_numpy(k)
-    np.testing.assert_allclose(t, rt, rtol=1e-12)
-    np.testing.assert_allclose(depth, rdepth, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(t, rt) and np.array_equal(depth, rdepth)
     grid = np.linspace(0.0, 60.0, 97)[1:]
-    np.testing.assert_allclose(link.progression_times(k, grid)[0],
-                               link._progression_times_numpy(k, grid)[0], rtol=1e-12)
+    assert np.array_equal(link.progression_times(k, grid)[0],
+                          link._progression_times_numpy(k, grid)[0])
 
 
 def test_progression_never_reached():
@@ -94,8 +94,7 @@ def test_progression_never_reached():
                     np.array([0.1]), 1e-6)
     t, depth = link.progression_times(k)
     rt, rdepth = link._progression_times_numpy(k)
-    assert t[0] == pytest.approx(rt[0], rel=1e-12)
-    assert depth[0] == pytest.approx(rdepth[0], rel=1e-12)
+    assert t[0] == rt[0] and depth[0] == rdepth[0]
 
 
 def _cox_reference(t, s_e, f_e, s_c, f_c, accrual, follow_up, dropout, allocation):
@@ -129,4 +128,19 @@ def test_limiting_cox_matches_numpy(seed):
     got = link.limiting_cox_from_curves(t, e.S, e.f, c.S, c.f, accrual=30.0, follow_up=40.0,
                                         dropout_per_year=0.05, allocation=alloc)
     ref = _cox_reference(t, e.S, e.f, c.S, c.f, 30.0, 40.0, 0.05, alloc)
-    assert got == pytest.approx(ref, abs=1e-9)
+    assert got == ref
+
+
+def test_ndtr_and_pairwise_sum_match_numpy():
+    from her2lab.virtual_trials import _kernels
+
+    rng = np.random.default_rng(0)
+    for scale in (0.5, 3.0, 30.0):
+        a = rng.normal(0.0, scale, 20_000)
+        assert np.array_equal(special.ndtr(a), np.array([_kernels.ndtr(x) for x in a]))
+    for extreme in (np.inf, -np.inf, 0.0, 40.0, -40.0):
+        assert _kernels.ndtr(extreme) == special.ndtr(extreme)
+    assert math.isnan(_kernels.ndtr(np.nan))
+    for n in (1, 7, 8, 9, 127, 128, 129, 255, 256, 257, 300, 1000, 5000, 70_001):
+        a = rng.normal(size=n) * np.exp(rng.normal(0.0, 5.0, n))
+        assert _kernels.pairwise_sum(a) == np.sum(a)

@@ -1,8 +1,17 @@
-"""Fused numba kernels of the link's numerics (:mod:`.link`): the log-normal mixture's survival
-and density, the mixture's survival at one time, the first RECIST progression on a grid, and the
-limiting Cox score. Each computes what the straightforward NumPy expression of :mod:`.link`
-computes, without materialising the types x times matrices (tests compare them to it).
+"""Numba kernels of the link's numerics (:mod:`.link`), bit for bit the values of the NumPy
+expressions they replace, without their temporaries:
 
+* :func:`ndtr`: Cephes' normal distribution function, the algorithm (and coefficients) of
+  ``scipy.special.ndtr`` (Moshier SL, Methods and programs for mathematical functions, 1989);
+* :func:`mixture_terms`: the per-type, per-time survival and density of log-normal times;
+* :func:`point_terms`: the per-type survival at one time;
+* :func:`progression_scan`: the log burden on the grid, its running nadir and the first RECIST
+  regrowth per type, without the types x grid matrices;
+* :func:`cox_score`: the limiting Cox score, summed in NumPy's pairwise order.
+
+Exact equality matters: the calibration's optimiser follows finite differences of an objective
+whose anchoring root-finders make it only piecewise smooth, so a change in the last bit of a
+value can change its path (tests compare every kernel with the NumPy expression, exactly).
 Compiled with ``cache=True`` in an importable module, so worker processes load them from the
 on-disk cache.
 """
@@ -14,24 +23,9 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["cox_score", "mixture_point_sf", "mixture_sf_pdf", "progression_scan"]
+__all__ = ["cox_score", "mixture_terms", "ndtr", "pairwise_sum", "point_terms",
+           "progression_scan"]
 
-_SQRT1_2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-
-
-@njit(cache=True, inline="always")
-def _log(x: float) -> float:
-    # log with NumPy's conventions at 0 and below (-inf, nan) without a domain error
-    if x > 0.0:
-        return math.log(x)
-    if x == 0.0:
-        return -np.inf
-    return np.nan
-
-
-# Cephes' erfc for 1 <= x < 8 and x >= 8: erfc(x) = exp(-x^2) P(x) / Q(x) (Moshier SL, Methods
-# and programs for mathematical functions, 1989; the coefficients of scipy.special's ndtr)
 _P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
       4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2,
       9.34528527171957607540E2, 1.02755188689515710272E3, 5.57535335369399327526E2)
@@ -42,72 +36,182 @@ _R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.0190504225118047741
       6.16021097993053585195E0, 7.40974269950448939160E0, 2.97886665372100240670E0)
 _S = (2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
       1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
+_T = (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3,
+      7.00332514112805075473E3, 5.55923013010394962768E4)
+_U = (3.35617141647503099647E1, 5.21357949780152679795E2, 4.59432382970980127987E3,
+      2.26290000613890934246E4, 4.92673942608635921086E4)
+_MAXLOG = 7.09782712893383996843E2
+_SQRT1_2 = 0.70710678118654752440
 
 
-@njit(cache=True, inline="always")
-def _half_erfc(x: float, e: float) -> float:
-    """``erfc(x) / 2`` given ``e = exp(-x * x)`` (which the density shares)."""
-    a = abs(x)
-    if a < 1.0 or a != a:
-        return 0.5 * math.erfc(x)
-    if a < 8.0:
-        p = (((((((_P[0] * a + _P[1]) * a + _P[2]) * a + _P[3]) * a + _P[4]) * a + _P[5]) * a
-              + _P[6]) * a + _P[7]) * a + _P[8]
-        q = (((((((a + _Q[0]) * a + _Q[1]) * a + _Q[2]) * a + _Q[3]) * a + _Q[4]) * a + _Q[5])
-             * a + _Q[6]) * a + _Q[7]
-    elif a < 27.3:
-        p = ((((_R[0] * a + _R[1]) * a + _R[2]) * a + _R[3]) * a + _R[4]) * a + _R[5]
-        q = (((((a + _S[0]) * a + _S[1]) * a + _S[2]) * a + _S[3]) * a + _S[4]) * a + _S[5]
+@njit(cache=True)
+def _erf_small(x: float) -> float:
+    z = x * x
+    p = (((_T[0] * z + _T[1]) * z + _T[2]) * z + _T[3]) * z + _T[4]
+    q = ((((z + _U[0]) * z + _U[1]) * z + _U[2]) * z + _U[3]) * z + _U[4]
+    return x * p / q
+
+
+@njit(cache=True)
+def _erfc_pos(x: float) -> float:
+    """Cephes' erfc for ``x >= 0`` (what :func:`ndtr` uses; no recursion between erf and
+    erfc, which numba's cache does not load reliably)."""
+    if x < 1.0:
+        return 1.0 - _erf_small(x)
+    z = -x * x
+    if z < -_MAXLOG:
+        return 0.0
+    z = math.exp(z)
+    if x < 8.0:
+        p = ((((((((_P[0] * x + _P[1]) * x + _P[2]) * x + _P[3]) * x + _P[4]) * x + _P[5]) * x
+               + _P[6]) * x + _P[7]) * x + _P[8])
+        q = (((((((x + _Q[0]) * x + _Q[1]) * x + _Q[2]) * x + _Q[3]) * x + _Q[4]) * x + _Q[5])
+             * x + _Q[6]) * x + _Q[7]
     else:
-        return 0.0 if x > 0 else 1.0
-    y = 0.5 * e * p / q
-    return y if x > 0 else 1.0 - y
+        p = ((((_R[0] * x + _R[1]) * x + _R[2]) * x + _R[3]) * x + _R[4]) * x + _R[5]
+        q = (((((x + _S[0]) * x + _S[1]) * x + _S[2]) * x + _S[3]) * x + _S[4]) * x + _S[5]
+    return (z * p) / q
 
 
 @njit(cache=True)
-def mixture_sf_pdf(t, weights, median, cure, has_cure, sd):
-    """``S_j = sum_i w_i [c_i + (1 - c_i) Phi(-z_ij)]`` and ``f_j = sum_i w_i (1 - c_i)
-    phi(z_ij) / (sd t_j)``, ``z_ij = (ln t_j - ln m_i) / sd`` (``c = 0`` unless ``has_cure``);
-    one exponential per type and time, shared by the survival and the density."""
-    nt = t.size
-    S = np.zeros(nt)
-    f = np.zeros(nt)
-    logt = np.empty(nt)
-    dens = np.empty(nt)
-    for j in range(nt):
-        logt[j] = _log(t[j])
-        dens[j] = _INV_SQRT_2PI / (sd * t[j])
-    inv_sd = 1.0 / sd
-    base = 0.0
-    for i in range(weights.size):
-        w = weights[i]
+def ndtr(a: float) -> float:
+    """The standard normal distribution function, as ``scipy.special.ndtr``."""
+    if a != a:
+        return np.nan
+    x = a * _SQRT1_2
+    z = abs(x)
+    if z < _SQRT1_2:
+        # Cephes' erf(x) = -erf(-x) for x < 0, equal bit for bit to the odd polynomial at x
+        return 0.5 + 0.5 * _erf_small(x)
+    y = 0.5 * _erfc_pos(z)
+    return 1.0 - y if x > 0 else y
+
+
+@njit(cache=True)
+def mixture_terms(log_t, log_median, dens, cure, has_cure, sd):
+    """Types in rows, times in columns: ``c + (1 - c) Phi(-z)`` and ``(1 - c) exp(-z^2 / 2) /
+    dens``, ``z = (log_t - log_median) / sd`` (``c = 0`` unless ``has_cure``; ``dens``: the
+    density's denominator ``sqrt(2 pi) sd t``)."""
+    n, m = log_median.size, log_t.size
+    surv = np.empty((n, m))
+    dty = np.empty((n, m))
+    for i in range(n):
+        lm = log_median[i]
         c = cure[i] if has_cure else 0.0
-        base += w * c
-        wl = w * (1.0 - c)
-        if wl == 0.0:
+        omc = 1.0 - c
+        if i > 0 and lm == log_median[i - 1] and (not has_cure or c == cure[i - 1]):
+            # a type with its predecessor's median and cure (types that differ only in a
+            # chemosensitivity no drug of the arm uses): the same row
+            for j in range(m):
+                surv[i, j] = surv[i - 1, j]
+                dty[i, j] = dty[i - 1, j]
             continue
-        lm = _log(median[i])
-        for j in range(nt):
-            z = (logt[j] - lm) * inv_sd
-            e = math.exp(-0.5 * z * z)
-            S[j] += wl * _half_erfc(z * _SQRT1_2, e)
-            f[j] += wl * e
-    for j in range(nt):
-        S[j] += base
-        f[j] *= dens[j]
-    return S, f
+        for j in range(m):
+            z = (log_t[j] - lm) / sd
+            sf = ndtr(-z)
+            pdf = math.exp(-0.5 * z * z) / dens[j]
+            if has_cure:
+                surv[i, j] = c + omc * sf
+                dty[i, j] = omc * pdf
+            else:
+                surv[i, j] = sf
+                dty[i, j] = pdf
+    return surv, dty
 
 
 @njit(cache=True)
-def mixture_point_sf(log_time, weights, median, cure, has_cure, sd):
-    """``sum_i w_i [c_i + (1 - c_i) Phi((ln m_i - ln time) / sd)]``."""
-    total = 0.0
-    for i in range(weights.size):
-        s = 0.5 * math.erfc(-(_log(median[i]) - log_time) / sd * _SQRT1_2)
-        if has_cure:
-            s = cure[i] + (1.0 - cure[i]) * s
-        total += weights[i] * s
-    return total
+def point_terms(log_median, log_time, cure, has_cure, sd):
+    """Per type: ``Phi((log_median - log_time) / sd)``, with a cure fraction when given."""
+    out = np.empty(log_median.size)
+    for i in range(log_median.size):
+        sf = ndtr((log_median[i] - log_time) / sd)
+        out[i] = cure[i] + (1.0 - cure[i]) * sf if has_cure else sf
+    return out
+
+
+@njit(cache=True)
+def _leaf(a, lo, n):
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise(a, lo0, n0):
+    """NumPy's pairwise summation (blocks of at most 128 summed by 8 accumulators, halves split
+    at a multiple of 8 and added), its recursion unrolled onto a stack (numba's cache does not
+    load recursive functions reliably)."""
+    if n0 <= 128:
+        return _leaf(a, lo0, n0)
+    los = np.empty(64, np.int64)
+    ns = np.empty(64, np.int64)
+    stage = np.zeros(64, np.int64)
+    part = np.empty(64)
+    sp = 0
+    los[0], ns[0], stage[0] = lo0, n0, 0
+    val = 0.0
+    deliver = False
+    while True:
+        if deliver:
+            if sp < 0:
+                return val
+            if stage[sp] == 1:  # the left half is done: keep it, do the right half
+                part[sp] = val
+                stage[sp] = 2
+                n2 = ns[sp] // 2
+                n2 -= n2 % 8
+                los[sp + 1], ns[sp + 1], stage[sp + 1] = los[sp] + n2, ns[sp] - n2, 0
+                sp += 1
+                deliver = False
+            else:
+                val = part[sp] + val
+                sp -= 1
+        elif ns[sp] <= 128:
+            val = _leaf(a, los[sp], ns[sp])
+            sp -= 1
+            deliver = True
+        else:
+            n2 = ns[sp] // 2
+            n2 -= n2 % 8
+            stage[sp] = 1
+            los[sp + 1], ns[sp + 1], stage[sp + 1] = los[sp], n2, 0
+            sp += 1
+
+
+@njit(cache=True)
+def pairwise_sum(a) -> float:
+    """``np.sum`` of a contiguous 1-D float array, in NumPy's pairwise order."""
+    return _pairwise(a, 0, a.size)
+
+
+@njit(cache=True)
+def cox_score(ebpe, pc, se, sc, d_e, d_all) -> float:
+    """``np.sum(d_e - ebpe * se / (ebpe * se + pc * sc) * d_all)``."""
+    terms = np.empty(se.size)
+    for j in range(se.size):
+        x = ebpe * se[j]
+        terms[j] = d_e[j] - x / (x + pc * sc[j]) * d_all[j]
+    return _pairwise(terms, 0, terms.size)
 
 
 @njit(cache=True)
@@ -174,27 +278,11 @@ def progression_scan(growth, kill, months, e0s, e1s, untreated, lam, grid, egrid
         depth[k] = -nadir
         e0 = ex[first - 1]
         de = ex[first] - e0
-        if not de <= 1e-12 and de == de:
-            frac = (thr - e0) / de
-        elif de == de:
-            frac = (thr - e0) / 1e-12
-        else:
-            frac = np.nan
+        frac = np.nan if de != de else (thr - e0) / (de if de > 1e-12 else 1e-12)
         if frac < 0.0:
             frac = 0.0
         elif frac > 1.0:
             frac = 1.0
         tt = tg[first - 1] + frac * (tg[first] - tg[first - 1])
-        times[k] = tt if not tt < 1e-3 else (1e-3 if tt == tt else tt)
+        times[k] = 1e-3 if tt < 1e-3 else tt
     return times, depth
-
-
-@njit(cache=True)
-def cox_score(b, pe, pc, se, sc, d_e, d_all):
-    """``sum_j d_e,j - e^b pe se_j / (e^b pe se_j + pc sc_j) d_all,j``."""
-    eb = math.exp(b)
-    total = 0.0
-    for j in range(se.size):
-        x = eb * pe * se[j]
-        total += d_e[j] - x / (x + pc * sc[j]) * d_all[j]
-    return total

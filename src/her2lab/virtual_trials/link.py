@@ -393,13 +393,16 @@ def mixture_curves(t: np.ndarray, weights: np.ndarray, median: np.ndarray,
                    cure: np.ndarray | None = None, sd: float | None = None) -> Curves:
     """``S(t) = sum_j w_j [cure_j + (1 - cure_j) S_j(t)]`` with log-normal ``S_j``."""
     sd = KINETICS["kinetic_sd"].value if sd is None else sd
+    # the values of _lognormal_sf and of the NumPy weighting, from one kernel pass
     t = np.asarray(t, dtype=float)
-    S, f = _kernels.mixture_sf_pdf(
-        np.ascontiguousarray(t), np.ascontiguousarray(weights, dtype=float),
-        np.ascontiguousarray(median, dtype=float),
+    with np.errstate(divide="ignore"):
+        lt, lm = np.log(t), np.log(np.asarray(median, dtype=float))
+    surv, dens = _kernels.mixture_terms(
+        np.ascontiguousarray(lt), np.ascontiguousarray(lm),
+        np.ascontiguousarray(math.sqrt(2 * math.pi) * sd * t),
         _EMPTY if cure is None else np.ascontiguousarray(cure, dtype=float),
         cure is not None, float(sd))
-    return Curves(t, S, f)
+    return Curves(t, weights @ surv, weights @ dens)
 
 
 _EMPTY = np.zeros(0)
@@ -451,7 +454,7 @@ def limiting_cox_from_curves(
     d_all = np.ascontiguousarray(d_all, dtype=float)
 
     def score(b: float) -> float:
-        return float(_kernels.cox_score(b, pe, pc, se, sc, d_e, d_all))
+        return float(_kernels.cox_score(math.exp(b) * pe, pc, se, sc, d_e, d_all))
 
     lo, hi = -6.0, 6.0
     if not np.any(d_all > 0) or score(lo) * score(hi) > 0:
@@ -557,11 +560,12 @@ def point_sf(time: float, weights: np.ndarray, median: np.ndarray,
              cure: np.ndarray | None = None) -> float:
     """The mixture's survival at one time (cheap: what anchoring solves on)."""
     sd = KINETICS["kinetic_sd"].value
-    return float(_kernels.mixture_point_sf(
-        math.log(time), np.ascontiguousarray(weights, dtype=float),
-        np.ascontiguousarray(median, dtype=float),
-        _EMPTY if cure is None else np.ascontiguousarray(cure, dtype=float),
-        cure is not None, sd))
+    with np.errstate(divide="ignore"):
+        lm = np.log(np.asarray(median, dtype=float))
+    sf = _kernels.point_terms(np.ascontiguousarray(lm), math.log(time),
+                              _EMPTY if cure is None else np.ascontiguousarray(cure, dtype=float),
+                              cure is not None, sd)
+    return float(weights @ sf)
 
 
 def _target_time(anchor: Anchor) -> tuple[float, float]:

@@ -106,27 +106,62 @@ class TrialModel:
 
     # ------------------------------------------------------------------ rates
 
-    def _raw_rates(self, profiles, drugs: tuple[str, ...], micro: bool) -> np.ndarray:
-        """Rates (growth, targeted, immune, cytotoxic, payload) per profile, at each TKI
-        offset: shape (offsets, profiles, 5)."""
+    def _raw_requests(self, profiles, drugs: tuple[str, ...], micro: bool):
+        """The rates :meth:`_raw_rates` asks for: ``(offset index, profile index, profile,
+        drugs, potency)``, and the offsets."""
         from her2lab.pathway import DRUGS
 
         has_tki = any(d in TKI for d in drugs)
         offsets = TKI_OFFSETS if has_tki else (0.0,)
-        key = (id(profiles), drugs, micro)
-        if key in self._raw:
-            return self._raw[key]
-        out = np.zeros((len(offsets), len(profiles), 1 + len(KILL_SOURCES)))
+        out = []
         for i, off in enumerate(offsets):
             pot = LinkParams(tki_offset=off).potency({d: DRUGS[d].potency for d in TKI})
             for j, prof in enumerate(profiles):
                 p, dr = micrometastatic(prof, drugs) if micro else (prof, drugs)
-                r = self.rates.rates(p, dr, pot)
-                out[i, j] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
-        if not has_tki:
+                out.append((i, j, p, dr, pot))
+        return out, offsets
+
+    def _raw_rates(self, profiles, drugs: tuple[str, ...], micro: bool) -> np.ndarray:
+        """Rates (growth, targeted, immune, cytotoxic, payload) per profile, at each TKI
+        offset: shape (offsets, profiles, 5)."""
+        key = (id(profiles), drugs, micro)
+        if key in self._raw:
+            return self._raw[key]
+        requests, offsets = self._raw_requests(profiles, drugs, micro)
+        out = np.zeros((len(offsets), len(profiles), 1 + len(KILL_SOURCES)))
+        for i, j, p, dr, pot in requests:
+            r = self.rates.rates(p, dr, pot)
+            out[i, j] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
+        if len(offsets) == 1:
             out = np.repeat(out, len(TKI_OFFSETS), axis=0)
         self._raw[key] = out
         return out
+
+    def prefetch(self, plans: Sequence[TrialPlan]) -> None:
+        """Ask the rates model for every rate the arms of ``plans`` need, in one batch
+        (:meth:`.rates.RatesModel.prefetch`: the pathway runs them together); the values are
+        those asked for one at a time."""
+        requests = []
+
+        def add(profiles, drugs, micro):
+            requests.extend((p, dr, pot) for _, _, p, dr, pot in
+                            self._raw_requests(profiles, drugs, micro)[0])
+
+        add(self._ref_profiles, (), False)
+        add(self._ref_profiles, REFERENCE_REGIMEN, False)
+        for plan in {id(p): p for p in plans}.values():
+            micro = plan.early and plan.endpoint != "pCR"
+            profiles, _ = self.panel(plan.setting, plan.prior_trastuzumab, plan.require,
+                                     plan.exclude, plan.as_of)
+            add(profiles, (), micro)
+            for arm in plan.arms:
+                schedule = arm.schedule
+                if plan.early and schedule.until_progression:
+                    d = defaults_for(plan.setting)
+                    schedule = schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
+                for ph in schedule.phases:
+                    add(profiles, tuple(sorted(ph.drugs)), micro)
+        self.rates.prefetch(requests)
 
     def _at_offset(self, raw: np.ndarray, offset: float) -> np.ndarray:
         # scalar arithmetic (np.clip and np.searchsorted on scalars cost microseconds); the
