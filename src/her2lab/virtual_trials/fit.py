@@ -286,6 +286,7 @@ def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | Non
     """Minimise :func:`objective` jointly over all parameters (a least-squares problem in the
     whitened residuals); deterministic."""
     start = start or LinkParams()
+    model.prefetch([t.plan for t in targets])
     evals = [0]
     residuals = _residual_fn(targets, model)
     n = len(LinkParams.NAMES)

@@ -52,6 +52,8 @@ CYTOTOXIC = frozenset({
 """Drugs whose kill counts as cytotoxic (the knowledge base's chemotherapy classes)."""
 
 _VEGF_NODES = frozenset({"VEGF", "VEGFR"})
+HR_ATTRIBUTE = "hr_positive"
+"""The profile attribute of hormone-receptor status in :func:`her2lab.pathway.simulate`."""
 
 
 @dataclass(frozen=True)
@@ -120,28 +122,65 @@ class RatesModel:
         return True
 
     def _run(self, profile: Mapping[str, float], drugs: tuple[str, ...],
-             potency: tuple[tuple[str, float], ...], hr_positive: bool = False) -> Any:
+             potency: tuple[tuple[str, float], ...]) -> Any:
         from her2lab.pathway import simulate
 
         self.calls += 1
-        kw = {"hr_positive": True} if hr_positive else {}
         return simulate(self._profile_arg(profile), list(drugs), samples=self.samples,
-                        seed=self.seed, potency=dict(potency) or None, **kw)
+                        seed=self.seed, potency=dict(potency) or None)
 
-    def rates(self, profile: Mapping[str, float], drugs: Iterable[str],
-              potency: Mapping[str, float] | Iterable[tuple[str, float]] = (), *,
-              hr_positive: bool = False) -> Rates:
-        """Rates of a tumor with ``profile`` (hormone-receptor positive if ``hr_positive``:
-        the pathway model's ER module) under ``drugs``."""
+    @staticmethod
+    def _key(profile: Mapping[str, float], drugs: Iterable[str],
+             potency: Mapping[str, float] | Iterable[tuple[str, float]] = (),
+             hr_positive: bool = False) -> tuple:
+        if hr_positive:  # the pathway model reads HR status as a profile attribute
+            profile = {**profile, HR_ATTRIBUTE: 1.0}
         reg = tuple(sorted(set(drugs)))
         pot_items = potency.items() if isinstance(potency, Mapping) else potency
         pot = tuple(sorted((d, round(float(v), 6)) for d, v in pot_items if d in reg))
         prof = tuple(sorted((m, round(float(v), 6)) for m, v in profile.items() if v > 0))
-        key = (prof, reg, pot, bool(hr_positive))
+        return prof, reg, pot
+
+    def prefetch(self, requests: Iterable[tuple[Any, ...]]) -> None:
+        """Memoise the rates of many ``(profile, drugs, potency[, hr_positive])`` at once: those
+        not memoised
+        run through :func:`her2lab.pathway.simulate_many`, one batch per potency (the engine
+        runs a batch's conditions together, on every core; each result equals
+        :func:`~her2lab.pathway.simulate`'s). A subclass with its own :meth:`rates` (no
+        pathway) has nothing to prefetch."""
+        if type(self).rates is not RatesModel.rates:
+            return
+        groups: dict[tuple, dict[tuple, None]] = {}
+        for profile, drugs, potency, *hr in requests:
+            key = self._key(profile, drugs, potency, bool(hr and hr[0]))
+            if key not in self._memo:
+                groups.setdefault(key[2], {})[key] = None
+        if not groups:
+            return
+        from her2lab.pathway import simulate_many
+
+        for pot, keys in groups.items():
+            keys = list(keys)
+            runs = simulate_many([(self._profile_arg(dict(prof)), list(reg))
+                                  for prof, reg, _ in keys], samples=self.samples,
+                                 seed=self.seed, potency=dict(pot) or None)
+            self.calls += len(keys)
+            for key, res in zip(keys, runs, strict=True):
+                out = _from_result(res)
+                if out is not None:  # else rates() reads the phenotypes when asked
+                    self._memo[key] = out
+
+    def rates(self, profile: Mapping[str, float], drugs: Iterable[str],
+              potency: Mapping[str, float] | Iterable[tuple[str, float]] = (), *,
+              hr_positive: bool = False) -> Rates:
+        """Rates of a tumor with ``profile`` under ``drugs``; ``hr_positive``: a
+        hormone-receptor-positive tumor (the pathway model's ER module)."""
+        key = self._key(profile, drugs, potency, hr_positive)
+        prof, reg, pot = key
         hit = self._memo.get(key)
         if hit is not None:
             return hit
-        res = self._run(dict(prof), reg, pot, bool(hr_positive))
+        res = self._run(dict(prof), reg, pot)
         out = _from_result(res)
         if out is None:
             out = self._from_phenotypes(dict(prof), reg, pot, res)
