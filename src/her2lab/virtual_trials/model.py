@@ -42,7 +42,7 @@ from her2lab.virtual_trials.schedule import Schedule
 
 __all__ = ["REFERENCE_REGIMEN", "TKI_OFFSETS", "TrialModel"]
 
-TKI_OFFSETS = (-0.3, -0.15, 0.0, 0.15)
+TKI_OFFSETS = (-0.6, -0.45, -0.3, -0.15, 0.0, 0.15)
 """Offsets of the TKI potency at which the pathway model runs; the calibration's bounds."""
 
 REFERENCE_REGIMEN = ("docetaxel", "trastuzumab")
