@@ -16,6 +16,7 @@ from rich.table import Table
 from her2lab.cli._io import LazyConsole, as_of_date, check_output_file, format_option, write_json
 from her2lab.cli._io import console as make_console
 from her2lab.errors import DataError
+from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
 
 app = typer.Typer(no_args_is_help=True)
 console = LazyConsole()  # a fresh console per print: wide when written to a file
@@ -68,9 +69,9 @@ def calibrate(
     as_of: str = typer.Option(..., "--as-of", help="Use results published on or before this date."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
     out: Path = typer.Option(Path("calibration.json"), "-o", "--out"),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000,
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000,
                               help="Profiles per trial population."),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000,
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000,
                                 help="Pathway trajectories per profile."),
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
@@ -102,8 +103,8 @@ def validate(
                                help="With --loo: refit without each trial (slower) instead "
                                     "of one Newton step from the full fit."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Reported versus expected for each trial: forward from a date, or leave-one-trial-out,
@@ -270,8 +271,8 @@ def simulate(
     calibration: Path = typer.Option(None, "--calibration"),
     replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
     as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = format_option("table", "json"),
 ) -> None:
@@ -285,8 +286,8 @@ def predict(
     calibration: Path = typer.Option(None, "--calibration"),
     replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
     as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = format_option("table", "json"),
 ) -> None:
@@ -303,8 +304,8 @@ def design(
     replicates: int = typer.Option(400, "--replicates", min=1, max=100_000,
                                    help="Simulated trials per size."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Sample size for a power by simulation, beside Schoenfeld's (or the two-proportion)

@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from her2lab.virtual_trials.defaults import PATHWAY_SAMPLES
+
 __all__ = [
     "CYTOTOXIC",
     "KILL_SOURCES",
@@ -98,7 +100,7 @@ class RatesModel:
     """Memoised rates ``(profile, drugs, potency) -> Rates`` from the pathway model (which also
     caches its runs on disk). ``samples`` and ``seed`` are the pathway's Monte Carlo settings."""
 
-    samples: int = 1000
+    samples: int = PATHWAY_SAMPLES
     seed: int = 20140812
     _memo: dict[tuple, Rates] = field(default_factory=dict, repr=False)
     _graded: bool | None = field(default=None, repr=False)

@@ -15,6 +15,7 @@ from typing import Any
 from her2lab.knowledge import KnowledgeBase, load
 from her2lab.reproduce import Context, StageResult, register_stage
 from her2lab.virtual_trials.calibrate import Calibration, calibrate
+from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
 from her2lab.virtual_trials.link import TIME_TO_EVENT
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import TrialPlan
@@ -119,7 +120,7 @@ def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
 def virtual_trials_stage(ctx: Context) -> StageResult:
     out = ctx.out_dir / "virtual_trials"
     (out / "km").mkdir(parents=True, exist_ok=True)
-    panel, samples = (16, 200) if ctx.quick else (32, 1000)
+    panel, samples = (16, 200) if ctx.quick else (PANEL_SIZE, PATHWAY_SAMPLES)
     kb = load()
     model = TrialModel(RatesModel(samples=samples, seed=ctx.seed), panel_size=panel)
 

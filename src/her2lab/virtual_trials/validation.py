@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from her2lab.knowledge import KnowledgeBase, load
+from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
 from her2lab.virtual_trials.fit import draws, fit, leave_out, predict_targets
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
@@ -187,7 +188,7 @@ def _model(samples: int, seed: int, panel_size: int) -> TrialModel:
 
 def leave_one_out(
     as_of: dt.date, *, seed: int = 20140812, kb: KnowledgeBase | None = None,
-    panel_size: int = 32, samples: int = 1000, calibration: Any = None,
+    panel_size: int = PANEL_SIZE, samples: int = PATHWAY_SAMPLES, calibration: Any = None,
     model: TrialModel | None = None, progress: Callable[[str, int, int], Any] | None = None,
     refit: bool = False, trials: Sequence[str] | None = None, **_ignored: Any,
 ) -> dict[str, Any]:
@@ -224,7 +225,7 @@ def leave_one_out(
 
 def forward(
     as_of: dt.date, *, seed: int = 20140812, kb: KnowledgeBase | None = None,
-    panel_size: int = 32, samples: int = 1000, model: TrialModel | None = None,
+    panel_size: int = PANEL_SIZE, samples: int = PATHWAY_SAMPLES, model: TrialModel | None = None,
     progress: Callable[[str, int, int], Any] | None = None, **_ignored: Any,
 ) -> dict[str, Any]:
     """Calibrate on results up to ``as_of`` and predict every result published after it (each
