@@ -90,7 +90,11 @@ def calibrate(
                              f"{p.tki_offset:.3g}"))
     console.print(summary_line(summarise(cal.table)))
     if cal.fit.outside_prior:
-        console.print(f"outside their prior's 95% interval: {', '.join(cal.fit.outside_prior)}")
+        from her2lab.virtual_trials.link import PRIOR_DEPARTURES
+
+        for name in cal.fit.outside_prior:
+            why = PRIOR_DEPARTURES.get(name, "no stated reason")
+            console.print(f"outside its prior's 95% interval: {name} ({why})")
     console.print(f"wrote {out}.")
     console.print(DISCLAIMER)
 

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from her2lab.virtual_trials.link import GROUPS, PRIORS, SETTING_SD, LinkParams
+from her2lab.virtual_trials.link import GROUPS, PRIOR_DEPARTURES, PRIORS, SETTING_SD, LinkParams
 from her2lab.virtual_trials.model import TKI_OFFSETS, TrialModel
 from her2lab.virtual_trials.targets import Target
 
@@ -205,7 +205,10 @@ class Fit:
         return {"params": self.params.to_dict(), "objective": self.objective,
                 "se": self.se, "intervals": {k: list(v) for k, v in self.intervals().items()},
                 "prior_intervals": {k: list(v) for k, v in self.prior_intervals().items()},
-                "outside_prior": self.outside_prior, "cov": self.cov.tolist(),
+                "outside_prior": self.outside_prior,
+                "outside_prior_reasons": {n: PRIOR_DEPARTURES.get(n, "no stated reason")
+                                          for n in self.outside_prior},
+                "cov": self.cov.tolist(),
                 "evaluations": self.evaluations, "converged": self.converged,
                 "message": self.message, "chi2_by_trial": self.chi2}
 

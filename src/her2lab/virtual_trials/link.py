@@ -64,6 +64,7 @@ __all__ = [
     "GROUPS",
     "KINETICS",
     "PRIORS",
+    "PRIOR_DEPARTURES",
     "TIME_TO_EVENT",
     "TKI",
     "ArmKinetics",
@@ -161,6 +162,17 @@ PRIORS: dict[str, Prior] = {
         "pathway model's defaults, which are starting values, not measurements", "2014-01-01"),
 }
 """Priors of the calibrated parameters (normal on the scale given), with their sources."""
+
+PRIOR_DEPARTURES: dict[str, str] = {
+    "tki_offset": (
+        "the pathway model's TKI potencies are starting values, not measurements (its prior is "
+        "centred on them); every head-to-head comparison in the knowledge base puts lapatinib "
+        "below trastuzumab with the same chemotherapy (GeparQuinto, NeoALTTO; NSABP B-41 "
+        "equal) and T-DM1 above lapatinib + capecitabine (EMILIA), which the lower potency "
+        "reproduces"),
+}
+"""Why a calibrated value may lie outside its prior's 95% interval: shown beside it when it
+does (:attr:`.fit.Fit.outside_prior`)."""
 
 SETTING_SD = Constant(
     0.5, "partial pooling: the kill gain of each setting group differs from the common one by a "

@@ -16,7 +16,7 @@ from her2lab.knowledge import KnowledgeBase, load
 from her2lab.reproduce import Context, StageResult, register_stage
 from her2lab.virtual_trials.calibrate import Calibration, calibrate
 from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
-from her2lab.virtual_trials.link import TIME_TO_EVENT
+from her2lab.virtual_trials.link import PRIOR_DEPARTURES, TIME_TO_EVENT
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import TrialPlan
 from her2lab.virtual_trials.rates import RatesModel
@@ -161,7 +161,9 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
         ("calibration as of", f"{AS_OF} ({len(cal.targets)} targets, "
          f"{cal.settings['trials']} trials)"),
         ("parameters (Laplace SE)", params),
-        ("outside prior 95%", ", ".join(cal.fit.outside_prior) or "none"),
+        ("outside prior 95%", "; ".join(
+            f"{n} ({PRIOR_DEPARTURES[n]})" if n in PRIOR_DEPARTURES else n
+            for n in cal.fit.outside_prior) or "none"),
         ("Table 1 effects: expected inside reported CI",
          f"{n_eff} / {len(effects)} (null model {n_null} / {len(effects)})"),
         ("NeoSphere/B-41 arm rates inside arm's 95% interval",
