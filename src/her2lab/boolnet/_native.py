@@ -114,6 +114,12 @@ def _build(target: Path) -> None:
     machine = ll.Target.from_default_triple().create_target_machine(
         cpu=codegen._get_host_cpu_name(), features=codegen._tm_features, opt=3, reloc="pic",
         codemodel="default")
+    # every definition but the entry point local to the library: calls among them (the
+    # reference-count helpers among others) are then direct, not through the PLT
+    local = {ll.Linkage.internal, ll.Linkage.private}
+    for v in [*module.functions, *module.global_variables]:
+        if not v.is_declaration and v.linkage not in local and v.name != compiled.native_name:
+            v.visibility = "hidden"
     obj = machine.emit_object(module)
     # Numba's error paths (raising an exception, freeing an array's memory) name helpers of
     # the Python process; the kernel never takes them (it raises nothing and its arrays own
@@ -137,7 +143,7 @@ def _build(target: Path) -> None:
             subprocess.run(
                 [cc, "-shared", "-fPIC", "-O1", "-o", str(so_tmp), str(o_path), str(c_path),
                  f"-Wl,--defsym={_SYMBOL}={compiled.native_name}", "-Wl,--no-undefined",
-                 "-lm"],
+                 "-Wl,-Bsymbolic", "-lm"],
                 check=True, capture_output=True, timeout=300,
             )
             os.replace(so_tmp, target)
