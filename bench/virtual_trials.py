@@ -192,6 +192,7 @@ def calibration() -> None:
         targets = targets_from_kb(kb, dt.date(2014, 8, 12))
         model = TrialModel(RatesModel(samples=1000), panel_size=32)
         start = time.perf_counter()
+        model.prefetch([t.plan for t in targets])  # the pathway runs, in batches
         predict_targets(targets, LinkParams(), model)
         t_resp = time.perf_counter() - start
         n = model.rates.calls

@@ -260,6 +260,7 @@ def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | Non
         uncertainty: bool = True) -> Fit:
     """Minimise :func:`objective` jointly over all parameters; deterministic."""
     start = start or LinkParams()
+    model.prefetch([t.plan for t in targets])
     evals = [0]
 
     def f(v: np.ndarray) -> float:

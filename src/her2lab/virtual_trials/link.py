@@ -44,6 +44,7 @@ censoring (:func:`limiting_cox_from_curves`; Struthers CA & Kalbfleisch JD, Biom
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,7 @@ import numpy as np
 from scipy import optimize, special
 
 from her2lab.knowledge.schema import TIME_TO_EVENT
+from her2lab.virtual_trials import _kernels
 
 __all__ = [
     "BINARY",
@@ -232,6 +234,12 @@ class LinkParams:
 
 def chemo_nodes(n: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Gauss-Hermite nodes and weights for a standard normal."""
+    x, w = _chemo_nodes(n)
+    return x.copy(), w.copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _chemo_nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = special.roots_hermitenorm(n)
     return x, w / w.sum()
 
@@ -303,7 +311,34 @@ PROGRESSION_GRID = np.linspace(0.0, 240.0, 481)[1:]
 def progression_times(k: ArmKinetics, grid: np.ndarray = PROGRESSION_GRID
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Per type: the time (months, at the kinetic time scale) at which the burden first
-    exceeds the progression volume times its nadir, and the depth ``-min ln y``."""
+    exceeds the progression volume times its nadir, and the depth ``-min ln y``.
+
+    One fused pass per type (:func:`._kernels.progression_scan`); the same values as
+    :func:`_progression_times_numpy`, its NumPy statement on :func:`log_burden_grid`."""
+    lam = k.resistance
+    grid = np.ascontiguousarray(grid, dtype=float)
+    e0s, e1s = [], []
+    t0 = 0.0
+    for d in k.months:
+        t1 = t0 + d
+        e0s.append(math.exp(-lam * t0))
+        e1s.append(math.exp(-lam * t1) if math.isfinite(t1) else 0.0)
+        if not math.isfinite(t1):
+            break
+        t0 = t1
+    n_ph = len(e0s)
+    thr = math.log(KINETICS["progression_volume"].value)
+    return _kernels.progression_scan(
+        np.ascontiguousarray(k.growth[:n_ph], dtype=float),
+        np.ascontiguousarray(k.kill[:n_ph], dtype=float),
+        np.array(k.months[:n_ph], dtype=float), np.array(e0s), np.array(e1s),
+        np.ascontiguousarray(k.untreated, dtype=float), float(lam), grid,
+        np.exp(-lam * grid), thr)
+
+
+def _progression_times_numpy(k: ArmKinetics, grid: np.ndarray = PROGRESSION_GRID
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`progression_times` in NumPy on the types x grid matrix (the reference)."""
     ly = log_burden_grid(k, grid)
     ly = np.concatenate([np.zeros((ly.shape[0], 1)), ly], axis=1)
     nadir = np.minimum.accumulate(ly, axis=1)
@@ -358,11 +393,19 @@ def mixture_curves(t: np.ndarray, weights: np.ndarray, median: np.ndarray,
                    cure: np.ndarray | None = None, sd: float | None = None) -> Curves:
     """``S(t) = sum_j w_j [cure_j + (1 - cure_j) S_j(t)]`` with log-normal ``S_j``."""
     sd = KINETICS["kinetic_sd"].value if sd is None else sd
-    sf, pdf = _lognormal_sf(t, median, sd)
-    c = np.zeros(weights.size) if cure is None else cure
-    S = weights @ (c[:, None] + (1 - c)[:, None] * sf)
-    f = weights @ ((1 - c)[:, None] * pdf)
-    return Curves(t, S, f)
+    # the values of _lognormal_sf and of the NumPy weighting, from one kernel pass
+    t = np.asarray(t, dtype=float)
+    with np.errstate(divide="ignore"):
+        lt, lm = np.log(t), np.log(np.asarray(median, dtype=float))
+    surv, dens = _kernels.mixture_terms(
+        np.ascontiguousarray(lt), np.ascontiguousarray(lm),
+        np.ascontiguousarray(math.sqrt(2 * math.pi) * sd * t),
+        _EMPTY if cure is None else np.ascontiguousarray(cure, dtype=float),
+        cure is not None, float(sd))
+    return Curves(t, weights @ surv, weights @ dens)
+
+
+_EMPTY = np.zeros(0)
 
 
 def add_post_progression(pfs: Curves, median_pps: float) -> Curves:
@@ -406,10 +449,12 @@ def limiting_cox_from_curves(
     d_e = pe * f_e * g * dt
     d_all = (pe * f_e + pc * f_c) * g * dt
     se, sc = np.maximum(s_e, 1e-300), np.maximum(s_c, 1e-300)
+    se, sc = np.ascontiguousarray(se, dtype=float), np.ascontiguousarray(sc, dtype=float)
+    d_e = np.ascontiguousarray(d_e, dtype=float)
+    d_all = np.ascontiguousarray(d_all, dtype=float)
 
     def score(b: float) -> float:
-        share = math.exp(b) * pe * se / (math.exp(b) * pe * se + pc * sc)
-        return float(np.sum(d_e - share * d_all))
+        return float(_kernels.cox_score(math.exp(b) * pe, pc, se, sc, d_e, d_all))
 
     lo, hi = -6.0, 6.0
     if not np.any(d_all > 0) or score(lo) * score(hi) > 0:
@@ -516,9 +561,10 @@ def point_sf(time: float, weights: np.ndarray, median: np.ndarray,
     """The mixture's survival at one time (cheap: what anchoring solves on)."""
     sd = KINETICS["kinetic_sd"].value
     with np.errstate(divide="ignore"):
-        sf = special.ndtr((np.log(median) - math.log(time)) / sd)
-    if cure is not None:
-        sf = cure + (1 - cure) * sf
+        lm = np.log(np.asarray(median, dtype=float))
+    sf = _kernels.point_terms(np.ascontiguousarray(lm), math.log(time),
+                              _EMPTY if cure is None else np.ascontiguousarray(cure, dtype=float),
+                              cure is not None, sd)
     return float(weights @ sf)
 
 

@@ -127,13 +127,48 @@ class RatesModel:
         return simulate(self._profile_arg(profile), list(drugs), samples=self.samples,
                         seed=self.seed, potency=dict(potency) or None)
 
-    def rates(self, profile: Mapping[str, float], drugs: Iterable[str],
-              potency: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> Rates:
+    @staticmethod
+    def _key(profile: Mapping[str, float], drugs: Iterable[str],
+             potency: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> tuple:
         reg = tuple(sorted(set(drugs)))
         pot_items = potency.items() if isinstance(potency, Mapping) else potency
         pot = tuple(sorted((d, round(float(v), 6)) for d, v in pot_items if d in reg))
         prof = tuple(sorted((m, round(float(v), 6)) for m, v in profile.items() if v > 0))
-        key = (prof, reg, pot)
+        return prof, reg, pot
+
+    def prefetch(self, requests: Iterable[tuple[Mapping[str, float], Iterable[str],
+                                                Mapping[str, float]]]) -> None:
+        """Memoise the rates of many ``(profile, drugs, potency)`` at once: those not memoised
+        run through :func:`her2lab.pathway.simulate_many`, one batch per potency (the engine
+        runs a batch's conditions together, on every core; each result equals
+        :func:`~her2lab.pathway.simulate`'s). A subclass with its own :meth:`rates` (no
+        pathway) has nothing to prefetch."""
+        if type(self).rates is not RatesModel.rates:
+            return
+        groups: dict[tuple, dict[tuple, None]] = {}
+        for profile, drugs, potency in requests:
+            key = self._key(profile, drugs, potency)
+            if key not in self._memo:
+                groups.setdefault(key[2], {})[key] = None
+        if not groups:
+            return
+        from her2lab.pathway import simulate_many
+
+        for pot, keys in groups.items():
+            keys = list(keys)
+            runs = simulate_many([(self._profile_arg(dict(prof)), list(reg))
+                                  for prof, reg, _ in keys], samples=self.samples,
+                                 seed=self.seed, potency=dict(pot) or None)
+            self.calls += len(keys)
+            for key, res in zip(keys, runs, strict=True):
+                out = _from_result(res)
+                if out is not None:  # else rates() reads the phenotypes when asked
+                    self._memo[key] = out
+
+    def rates(self, profile: Mapping[str, float], drugs: Iterable[str],
+              potency: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> Rates:
+        key = self._key(profile, drugs, potency)
+        prof, reg, pot = key
         hit = self._memo.get(key)
         if hit is not None:
             return hit

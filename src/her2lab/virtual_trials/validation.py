@@ -85,6 +85,7 @@ def rows_for(targets: Sequence[Target], params: LinkParams, cov: np.ndarray,
     """Rows for ``targets`` at ``params`` with prediction intervals from ``cov``."""
     if not targets:
         return []
+    model.prefetch([t.plan for t in targets])
     centre = predict_targets(targets, params, model)
     sims = np.array([predict_targets(targets, p, model) for p in draws(params, cov, k, seed)])
     rows = []
