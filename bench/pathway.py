@@ -46,7 +46,7 @@ def main() -> None:
         simulate(p, r, samples=n, seed=9, cache=False)
     prof.disable()
     stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
-    kernel = sum(v[3] for k, v in stats.items() if k[2] == "simulate_kernel")
+    kernel = sum(v[3] for k, v in stats.items() if k[2] == "_run_kernel")
     total = sum(v[3] for k, v in stats.items() if k[2] == "simulate" and "pathway" in k[0])
     try:
         ref = _per_run(lambda k: simulate_many(PAIRS, samples=n, seed=k + 1, cache=False,

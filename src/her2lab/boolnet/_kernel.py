@@ -17,9 +17,14 @@ sum, zero exactly at a fixed point. Waiting times come from a ziggurat exponenti
 
 States are bit-packed in ``n_words`` uint64 words (node ``i`` is bit ``i % 64`` of word
 ``i // 64``), so any number of nodes is supported. Trajectories are split into ``n_chunks``
-contiguous blocks run in parallel; trajectory ``j`` draws from its own splitmix64 stream seeded
-by ``(seed, j)``, so a result depends only on the seed and on the chunking (the thread count),
-the latter only through the order of floating-point sums.
+contiguous blocks (chunks); the kernel runs a range of chunks, allocates nothing and releases
+the GIL, so the caller runs disjoint ranges on threads at once. Trajectory ``j`` draws from its
+own splitmix64 stream seeded by ``(seed, j)``, so a result depends only on the seed and on the
+chunking (the thread count), the latter only through the order of floating-point sums.
+
+The same function is built twice: by numba (:data:`simulate_chunks`, cached on disk) and, from
+numba's code, as a plain shared library that a process loads without importing numba
+(:mod:`her2lab.boolnet._native`); their results are identical.
 
 With ``discrete_time`` (MaBoSS's setting of that name, checked against cmaboss), the next node
 is chosen the same way but every transition takes exactly ``dt``: transition ``k`` happens at
@@ -29,7 +34,9 @@ is chosen the same way but every transition takes exactly ``dt``: transition ``k
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
+
+from her2lab.boolnet._abi import FLAG_BAD_RATE, FLAG_STATE_OVERFLOW
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -107,8 +114,6 @@ def _exponential(st):
             return x, st
 
 
-FLAG_STATE_OVERFLOW = 1
-FLAG_BAD_RATE = 2
 
 
 @njit
@@ -267,11 +272,11 @@ def _to_units(v, inv_unit, max_units):
     return np.int64(q)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def simulate_kernel(
+def _chunks(
+    c_lo, c_hi,
     n, n_words, node_word, node_mask, node_shift, kinds, in_off, in_word, in_shift, tab_off,
     tab_base, itable, units,
-    prog_start, prog_end, code, consts, max_stack, dep_off, dep_idx, dep_bit, pdep_off,
+    prog_start, prog_end, code, consts, dep_off, dep_idx, dep_bit, pdep_off,
     pdep_idx,
     p_ons, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, g_active, force_masks,
     force_vals,
@@ -280,7 +285,14 @@ def simulate_kernel(
     node_acc, node_full, state_table, row_key, state_acc, state_count,
     finals,
     flags, n_events,
+    s, r, bsum, tidx, on_since, stack,
 ):  # pragma: no cover - compiled
+    # Runs chunks c_lo .. c_hi - 1 one after the other; a chunk writes only its own rows of
+    # the accumulators, so disjoint ranges can run at the same time on different threads.
+    # s, r, bsum, tidx, on_since and stack are the caller's scratch space (one set per
+    # thread): the kernel allocates nothing, so it can also be built as a plain C function
+    # (see _native).
+    #
     # Rates are integers in units of `unit` (see _compile.RATE_UNITS): sums are exact, so the
     # total rate never drifts and is 0 exactly at a fixed point, and the choice of the next
     # node is a chain of 1-cycle integer additions.
@@ -289,14 +301,17 @@ def simulate_kernel(
     # force_masks/vals describes set p; each set runs `samples` trajectories in `n_chunks`
     # chunks, chunk c of the whole call being chunk c % n_chunks of set c // n_chunks, and
     # trajectory j of every set draws from the stream seeded by (seed, j).
+    #
+    # Rates summed by blocks of 2**block_shift nodes (bsum): the next node is found by
+    # skipping whole blocks, then scanning one (the same node as a scan of all, in fewer
+    # steps).
     cap = state_table.shape[1] // 2
     max_rows = state_acc.shape[1]
     inv_dt = 1.0 / dt
     max_units = np.float64(2**62 // max(n, 1))
     n_groups = g_node_off.shape[0] - 1
     keep_finals = finals.shape[0] > 0
-    n_sets = kinds.shape[0]
-    for c in prange(n_sets * n_chunks):
+    for c in range(c_lo, c_hi):
         pset = c // n_chunks
         cc = c - pset * n_chunks
         kind = kinds[pset]
@@ -308,14 +323,6 @@ def simulate_kernel(
         force_val = force_vals[pset]
         pstart = prog_start[pset]
         pend = prog_end[pset]
-        s = np.zeros(n_words, dtype=np.uint64)
-        # rates summed by blocks of 2**block_shift nodes: the next node is found by skipping
-        # whole blocks, then scanning one (the same node as a scan of all, in fewer steps)
-        r = np.zeros(n, dtype=np.int64)
-        bsum = np.zeros((n >> block_shift) + 1, dtype=np.int64)
-        tidx = np.zeros(n, dtype=np.int64)
-        on_since = np.zeros(n, dtype=np.float64)
-        stack = np.zeros(max_stack, dtype=np.float64)
         first = (cc * samples) // n_chunks
         last = ((cc + 1) * samples) // n_chunks
         events = 0
@@ -454,3 +461,9 @@ def simulate_kernel(
                 for w in range(n_words):
                     finals[pset * samples + traj, w] = s[w]
         n_events[c] = events
+
+
+#: The kernel, compiled by numba (cached on disk): ``simulate_chunks(c_lo, c_hi, *args)``
+#: with the arguments of :data:`ARGS`. Releases the GIL, so threads can run disjoint chunk
+#: ranges in parallel.
+simulate_chunks = njit(cache=True, nogil=True, error_model="numpy")(_chunks)

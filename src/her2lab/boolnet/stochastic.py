@@ -18,15 +18,17 @@ different quantity from the last window's mean when the process has not settled)
 from __future__ import annotations
 
 import math
+import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import numba
 import numpy as np
 
-from her2lab.boolnet import _kernel
+from her2lab.boolnet import _abi
 from her2lab.boolnet._compile import CompiledModel, compiled
 from her2lab.boolnet.model import Model
 from her2lab.errors import SimulationError
@@ -382,24 +384,20 @@ class StochasticSimulator:
                           dtype=np.uint64)
         flags = np.zeros(total_chunks, dtype=np.int64)
         n_events = np.zeros(total_chunks, dtype=np.int64)
-        threads_before = numba.get_num_threads()
-        numba.set_num_threads(min(n_chunks, numba.config.NUMBA_NUM_THREADS))
-        try:
-            _kernel.simulate_kernel(
-                cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, arrays.kinds,
-                cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, arrays.tab_base, arrays.itable,
-                arrays.units, arrays.prog_start, arrays.prog_end, arrays.code, arrays.consts,
-                arrays.max_stack, cm.dep_off, cm.dep_idx, cm.dep_bit, cm.pdep_off, cm.pdep_idx,
-                arrays.p_ons,
-                cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
-                arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, track,
-                node_col, block_shift, bool(self.discrete_time), samples,
-                max_time, dt, n_windows, np.uint64(seed), n_chunks,
-                node_acc, node_full, state_table, row_key, state_acc, state_count, finals, flags,
-                n_events,
-            )
-        finally:
-            numba.set_num_threads(threads_before)
+        args = (
+            cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, arrays.kinds,
+            cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, arrays.tab_base, arrays.itable,
+            arrays.units, arrays.prog_start, arrays.prog_end, arrays.code, arrays.consts,
+            cm.dep_off, cm.dep_idx, cm.dep_bit, cm.pdep_off, cm.pdep_idx, arrays.p_ons,
+            cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
+            arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, int(track),
+            node_col, block_shift, int(bool(self.discrete_time)), samples,
+            max_time, dt, n_windows, seed, n_chunks,
+            node_acc, node_full, state_table, row_key, state_acc, state_count, finals, flags,
+            n_events,
+        )
+        scratch = (cm.n_words, cm.n, (cm.n >> block_shift) + 1, arrays.max_stack)
+        _run_kernel(args, scratch, total_chunks, n_chunks)
 
         norm = samples * dt
         times = np.arange(n_windows) * dt
@@ -410,17 +408,17 @@ class StochasticSimulator:
             set_notes = dict(notes)
             set_outputs = outputs
             set_track = track
-            if all_flags & _kernel.FLAG_BAD_RATE:
+            if all_flags & _abi.FLAG_BAD_RATE:
                 raise SimulationError(
                     f"a rate of model {self.model.name!r} evaluated to a negative, infinite or "
                     "NaN value during the run (or, for a rate computed at run time, to more "
                     "than 1000 times the largest tabulated rate); check the rate expressions "
                     "of its nodes"
                 )
-            if all_flags & _kernel.FLAG_STATE_OVERFLOW and n_sets > 1 and not force_alone:
+            if all_flags & _abi.FLAG_STATE_OVERFLOW and n_sets > 1 and not force_alone:
                 out.append(None)  # the caller reruns this set alone, with the whole budget
                 continue
-            if all_flags & _kernel.FLAG_STATE_OVERFLOW and self.outputs is None:
+            if all_flags & _abi.FLAG_STATE_OVERFLOW and self.outputs is None:
                 # Default outputs (all non-internal nodes) met too many states to track
                 # jointly: per-node results stand; joint states are left out, and the result
                 # says so.
@@ -431,7 +429,7 @@ class StochasticSimulator:
                 )
                 set_track = False
                 set_outputs = []
-            elif all_flags & _kernel.FLAG_STATE_OVERFLOW:
+            elif all_flags & _abi.FLAG_STATE_OVERFLOW:
                 raise SimulationError(
                     f"more than {max_rows} distinct states of the {len(outputs)} output nodes "
                     "occurred; pass fewer output nodes (outputs=[...], or mark nodes internal)"
@@ -494,6 +492,79 @@ class StochasticSimulator:
             ))
         return out
 
+
+
+_NP_DTYPES = {name: np.dtype(name) for name in ("int8", "int64", "uint64", "float64")}
+_runner: Any = None
+_runner_lock = threading.Lock()
+
+
+def _kernel_backend() -> tuple[str, Any]:
+    """The kernel: ``("native", fn)``, the shared library of :mod:`._native` (no numba
+    loaded), or ``("numba", fn)``, numba's own compiled kernel, where the library cannot be
+    had. Chosen once per process."""
+    global _runner
+    with _runner_lock:
+        if _runner is None:
+            from her2lab.boolnet import _native
+
+            fn = _native.load()
+            if fn is not None:
+                _runner = ("native", fn)
+            else:
+                from her2lab.boolnet._kernel import simulate_chunks
+
+                _runner = ("numba", simulate_chunks)
+        return _runner
+
+
+def _run_kernel(args: tuple[Any, ...], scratch: tuple[int, int, int, int],
+                total_chunks: int, threads: int) -> None:
+    """Run the kernel's chunks ``0 .. total_chunks - 1``, on up to ``threads`` threads (no more
+    than the CPUs). Each chunk is computed alone, from its own streams, into its own rows, so
+    the result depends on the chunking, never on which thread ran a chunk or when."""
+    kind, fn = _kernel_backend()
+    spec = _abi.ARGS
+    call: list[Any] = []
+    dims: list[int] = []
+    keep: list[np.ndarray] = []  # arrays passed by address stay alive until the call ends
+    for (name, dtype, ndim), value in zip(spec[:-len(_abi.SCRATCH)], args, strict=True):
+        if ndim == 0:
+            if kind == "native":
+                call.append(int(value) if dtype != "float64" else float(value))
+            else:
+                call.append(np.uint64(value) if dtype == "uint64" else value)
+            continue
+        arr = value
+        if arr.dtype != _NP_DTYPES[dtype] or arr.ndim != ndim or not arr.flags.c_contiguous:
+            raise AssertionError(f"kernel argument {name}: {arr.dtype}[{arr.ndim}]")
+        if kind == "native":
+            keep.append(arr)
+            dims.extend(arr.shape)
+            call.append(arr.ctypes.data)
+        else:
+            call.append(arr)
+    n_words, n, n_blocks, max_stack = scratch
+
+    def work(lo: int, hi: int) -> None:
+        ws = [np.zeros(n_words, dtype=np.uint64), np.zeros(n, dtype=np.int64),
+              np.zeros(n_blocks, dtype=np.int64), np.zeros(n, dtype=np.int64),
+              np.zeros(n, dtype=np.float64), np.zeros(max(max_stack, 1), dtype=np.float64)]
+        if kind == "native":
+            dims_ws = np.array(dims + [w.shape[0] for w in ws], dtype=np.int64)
+            fn(lo, hi, dims_ws.ctypes.data, *call, *(w.ctypes.data for w in ws))
+        else:
+            fn(lo, hi, *call, *ws)
+
+    workers = max(1, min(int(threads), total_chunks, os.cpu_count() or 1))
+    if workers == 1:
+        work(0, total_chunks)
+        return
+    # contiguous blocks of chunks, one per thread (the kernel releases the GIL)
+    bounds = [(k * total_chunks) // workers for k in range(workers + 1)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for f in [pool.submit(work, bounds[k], bounds[k + 1]) for k in range(workers)]:
+            f.result()
 
 @dataclass(frozen=True)
 class Overrides:

@@ -23,11 +23,19 @@ construction, so no direction gets a negative or noisy curvature) gives each par
 parameter whose value lies outside its prior's 95% interval is flagged in
 :attr:`Fit.outside_prior`. The same Jacobian, kept per trial, gives each trial's leave-one-out
 parameters in one Newton step (:func:`leave_out`).
+
+**Parallel evaluation**: given an executor of worker processes (:mod:`her2lab.executor`), the
+finite differences of the optimiser's Jacobian (scipy's ``workers``) and of the curvature run
+on them; each worker loads the targets and the model once. Every evaluation is the same
+deterministic computation wherever it runs, so the fit is the serial one, value for value.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import pickle
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,8 +48,8 @@ from her2lab.virtual_trials.model import TKI_OFFSETS, TrialModel
 from her2lab.virtual_trials.targets import Target
 
 __all__ = [
-    "BOUNDS", "WITHIN_TRIAL_CORRELATION", "Curvature", "Fit", "draws", "fit", "leave_out",
-    "objective", "predict_targets",
+    "BOUNDS", "WITHIN_TRIAL_CORRELATION", "Curvature", "Evaluations", "Fit", "draws", "fit",
+    "leave_out", "objective", "predict_targets",
 ]
 
 WITHIN_TRIAL_CORRELATION = 0.5
@@ -225,6 +233,67 @@ def draws(params: LinkParams, cov: np.ndarray, k: int = 40, seed: int = 20140812
     return [LinkParams.from_vector(clip_to_bounds(v + root @ zi)) for zi in z]
 
 
+_WORKER_STATE: dict[str, tuple[Sequence[Target], TrialModel]] = {}
+
+
+def _evaluate(item: tuple[str, str, Any]) -> Any:
+    """One evaluation in a worker: ``(state file, kind, parameters)``, kind ``objective``,
+    ``residuals`` (a vector: each trial's whitened residuals) or ``predict`` (a
+    :class:`LinkParams`)."""
+    path, kind, arg = item
+    state = _WORKER_STATE.get(path)
+    if state is None:
+        with open(path, "rb") as fh:
+            state = pickle.load(fh)
+        _WORKER_STATE.clear()
+        _WORKER_STATE[path] = state
+    targets, model = state
+    if kind == "objective":
+        return objective(LinkParams.from_vector(arg), targets, model)
+    return _evaluate_here(kind, arg, targets, model)
+
+
+class Evaluations:
+    """Many evaluations at once: serially here, or on ``executor``'s worker processes (which
+    load ``targets`` and ``model`` once, from a temporary file). Use as a context manager."""
+
+    def __init__(self, targets: Sequence[Target], model: TrialModel, executor: Any = None):
+        self.targets, self.model = list(targets), model
+        self.executor = executor if executor is not None and executor.workers > 1 and (
+            executor.kind != "serial") else None
+        self.path: str | None = None
+
+    def __enter__(self) -> Evaluations:
+        if self.executor is not None:
+            fd, self.path = tempfile.mkstemp(prefix="her2lab-fit-", suffix=".pkl")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump((self.targets, self.model), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.path is not None:
+            os.unlink(self.path)
+            self.path = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.path is not None
+
+    def map(self, kind: str, args: Sequence[Any]) -> list[Any]:
+        if self.path is None:
+            return [_evaluate_here(kind, a, self.targets, self.model) for a in args]
+        return self.executor.map(_evaluate, [(self.path, kind, a) for a in args],
+                                 batch_seconds=0.0)
+
+
+def _evaluate_here(kind: str, arg: Any, targets: Sequence[Target], model: TrialModel) -> Any:
+    if kind == "objective":
+        return objective(LinkParams.from_vector(arg), targets, model)
+    if kind == "residuals":
+        return _residual_fn(targets, model)(arg)
+    return predict_targets(targets, arg, model)
+
+
 PRIOR_TERM = "(prior)"
 
 
@@ -252,12 +321,15 @@ class Curvature:
 
 
 def curvature(residuals: Callable[[np.ndarray], dict[str, np.ndarray]], x: np.ndarray,
-              h: np.ndarray) -> Curvature:
+              h: np.ndarray, *,
+              many: Callable[[list[np.ndarray]], list[dict]] | None = None) -> Curvature:
+    """``many(points)``, when given, evaluates ``residuals`` at all the points at once."""
     n = x.size
     eye = np.eye(n)
-    e0 = residuals(x)
-    ep = [residuals(x + h[i] * eye[i]) for i in range(n)]
-    em = [residuals(x - h[i] * eye[i]) for i in range(n)]
+    points = ([x] + [x + h[i] * eye[i] for i in range(n)]
+              + [x - h[i] * eye[i] for i in range(n)])
+    values = many(points) if many is not None else [residuals(p) for p in points]
+    e0, ep, em = values[0], values[1:n + 1], values[n + 1:]
     grad, hess = {}, {}
     for k, e in e0.items():
         J = np.column_stack([(ep[i][k] - em[i][k]) / (2 * h[i]) for i in range(n)])
@@ -285,32 +357,49 @@ def clip_to_bounds(v: np.ndarray) -> np.ndarray:
 
 def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | None = None,
         progress: Callable[[str, int, int], Any] | None = None, maxiter: int = 200,
-        uncertainty: bool = True) -> Fit:
+        uncertainty: bool = True, executor: Any = None) -> Fit:
     """Minimise :func:`objective` jointly over all parameters (a least-squares problem in the
-    whitened residuals); deterministic."""
+    whitened residuals); deterministic. ``executor`` (:func:`her2lab.executor.executor`,
+    ``processes``) runs the finite differences on its workers: the same fit."""
     start = start or LinkParams()
     model.prefetch([t.plan for t in targets])
     evals = [0]
     residuals = _residual_fn(targets, model)
     n = len(LinkParams.NAMES)
 
-    def e(v: np.ndarray) -> np.ndarray:
+    def count() -> None:
         evals[0] += 1
         if progress:
             progress("fit", evals[0], maxiter * (n + 1))
+
+    def e(v: np.ndarray) -> np.ndarray:
+        count()
         return np.concatenate(list(residuals(v).values()))
 
     lo, hi = np.array([b[0] for b in BOUNDS]), np.array([b[1] for b in BOUNDS])
     x0 = np.clip(start.vector(), lo + 1e-9, hi - 1e-9)
-    res = optimize.least_squares(e, x0, bounds=(lo, hi), method="trf", diff_step=DIFF_STEP,
-                                 x_scale=1.0, ftol=1e-8, xtol=1e-8, gtol=1e-8,
-                                 max_nfev=maxiter)
-    x = np.asarray(res.x, dtype=float)
+    with Evaluations(targets, model, executor) as ev:
+        kw: dict[str, Any] = {}
+        if ev.parallel:
+            def fd_map(_fun: Any, xs: Any) -> list[np.ndarray]:
+                # scipy's map of its finite-difference points: e at each, on the workers
+                out = []
+                for val in ev.map("residuals", [np.array(x, dtype=float) for x in xs]):
+                    count()
+                    out.append(np.concatenate(list(val.values())))
+                return out
+
+            kw["workers"] = fd_map
+        res = optimize.least_squares(e, x0, bounds=(lo, hi), method="trf",
+                                     diff_step=DIFF_STEP, x_scale=1.0, ftol=1e-8, xtol=1e-8,
+                                     gtol=1e-8, max_nfev=maxiter, **kw)
+        x = np.asarray(res.x, dtype=float)
+        curv = None
+        if uncertainty:
+            curv = curvature(residuals, x, STEP, many=lambda pts: ev.map("residuals", pts))
     params = LinkParams.from_vector(x)
     cov = np.zeros((x.size, x.size))
-    curv = None
     if uncertainty:
-        curv = curvature(residuals, x, STEP)
         _, H = curv.total()
         cov = 2.0 * _pd_inverse(H)  # the objective is -2 log posterior
     pred = predict_targets(targets, params, model)

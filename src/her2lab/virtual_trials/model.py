@@ -194,6 +194,12 @@ class TrialModel:
 
     _ref_profiles: list = field(default_factory=lambda: [{}], repr=False)
 
+    def __getstate__(self) -> dict:
+        # a copy (a worker's) drops ``_raw``: it is keyed by the identity of panel lists
+        state = self.__dict__.copy()
+        state["_raw"] = {}
+        return state
+
     def kinetics(self, plan: TrialPlan, schedule: Schedule, params: LinkParams, *,
                  micro: bool) -> ArmKinetics:
         fixed = self._arm_fixed(plan, schedule, micro)

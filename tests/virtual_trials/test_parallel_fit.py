@@ -1,0 +1,43 @@
+"""The fit and the prediction intervals on worker processes equal the serial ones, value for
+value (synthetic rates, a small panel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+
+import numpy as np
+
+from her2lab.executor import executor
+from her2lab.knowledge import load
+from her2lab.virtual_trials.fit import fit
+from her2lab.virtual_trials.model import TrialModel
+from her2lab.virtual_trials.targets import targets_from_kb
+from her2lab.virtual_trials.validation import rows_for
+
+from .fakes import FakeRates
+
+
+def test_parallel_fit_and_rows_equal_the_serial_ones():
+    targets = [t for t in targets_from_kb(load(), dt.date(2014, 8, 12))
+               if t.trial in ("emilia", "neosphere", "altto", "cleopatra", "nsabp_b41")]
+    model = TrialModel(FakeRates(), panel_size=4, chemo_points=1)
+    serial = fit(targets, model, maxiter=3)
+    rows = rows_for(targets, serial.params, serial.cov, model, k=6)
+    with executor("processes", workers=2) as ex:
+        par = fit(targets, model, maxiter=3, executor=ex)
+        prow = rows_for(targets, par.params, par.cov, model, k=6, executor=ex)
+    assert par.params == serial.params and par.objective == serial.objective
+    assert par.evaluations == serial.evaluations
+    assert np.array_equal(par.cov, serial.cov)
+    assert par.curvature.grad.keys() == serial.curvature.grad.keys()
+    for k in serial.curvature.grad:
+        assert np.array_equal(par.curvature.hess[k], serial.curvature.hess[k])
+    assert [r.to_dict() for r in prow] == [r.to_dict() for r in rows]
+
+
+def test_a_pickled_model_drops_the_identity_keyed_rates():
+    model = TrialModel(FakeRates(), panel_size=4, chemo_points=1)
+    model._raw[(1, (), False)] = np.zeros(1)
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy._raw == {} and model._raw
