@@ -72,6 +72,9 @@ def calibrate(
                               help="Profiles per trial population."),
     samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000,
                                 help="Pathway trajectories per profile."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Local processes for the fit's finite differences and the "
+        "prediction intervals (the result does not depend on it; worth it on idle cores only)."),
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
     from her2lab.virtual_trials.calibrate import calibrate as run
@@ -80,7 +83,8 @@ def calibrate(
     day = as_of_date(as_of)
     check_output_file(out)
     with _progress() as prog:
-        cal = run(day, seed=seed, panel_size=panel, samples=samples, progress=prog)
+        cal = run(day, seed=seed, panel_size=panel, samples=samples, progress=prog,
+                  workers=workers)
     write_json(cal.to_dict(), out)
     p = cal.params
     console.print(_fit_table([r.to_dict() for r in cal.table],

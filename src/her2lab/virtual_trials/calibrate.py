@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from her2lab.errors import DataError
+from her2lab.executor import executor
 from her2lab.knowledge import KnowledgeBase, load
 from her2lab.virtual_trials.fit import Fit, fit
 from her2lab.virtual_trials.link import KINETICS, PRIORS, SETTING_SD, LinkParams
@@ -108,13 +109,15 @@ def calibrate(
     samples: int = 1000,
     model: TrialModel | None = None,
     progress: Callable[[str, int, int], Any] | None = None,
+    workers: int | None = None,
     **_ignored: Any,
 ) -> Calibration:
     """Fit the link to every target published on or before ``as_of``.
 
     ``progress(stage, done, total)`` is called as work advances (for a progress bar). Extra
     keyword arguments of earlier versions (``bootstrap_reps``) are accepted and ignored: the
-    uncertainty is now the Laplace approximation.
+    uncertainty is now the Laplace approximation. ``workers`` > 1 runs the finite differences
+    and the prediction intervals' draws on that many local processes (the same result).
     """
     kb = kb or load()
     targets = targets_from_kb(kb, as_of)
@@ -122,8 +125,10 @@ def calibrate(
         raise DataError(f"no trial result in the knowledge base is dated on or before {as_of}")
     dates = date_check(as_of, targets)
     model = model or TrialModel(RatesModel(samples=samples, seed=seed), panel_size=panel_size)
-    fitted = fit(targets, model, progress=progress)
-    table = rows_for(targets, fitted.params, fitted.cov, model, seed=seed)
+    with executor("processes" if workers and workers > 1 else "serial",
+                  workers=workers if workers and workers > 1 else None) as ex:
+        fitted = fit(targets, model, progress=progress, executor=ex)
+        table = rows_for(targets, fitted.params, fitted.cov, model, seed=seed, executor=ex)
     return Calibration(
         as_of=as_of, seed=seed, fit=fitted, targets=targets, table=table,
         settings={"panel_size": model.panel_size, "samples": model.rates.samples,

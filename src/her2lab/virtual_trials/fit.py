@@ -21,11 +21,19 @@ optimum (finite differences), gives each parameter's SE; a parameter whose value
 its prior's 95% interval is flagged in :attr:`Fit.outside_prior`. The same finite differences,
 kept per trial, give each trial's leave-one-out parameters in one Newton step
 (:func:`leave_out`).
+
+**Parallel evaluation**: given an executor of worker processes (:mod:`her2lab.executor`), the
+finite differences of the optimiser's gradient (scipy's ``workers``) and of the Hessian run on
+them; each worker loads the targets and the model once. Every evaluation is the same
+deterministic computation wherever it runs, so the fit is the serial one, value for value.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import pickle
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,7 +76,7 @@ def predict_targets(targets: Sequence[Target], params: LinkParams, model: TrialM
     for i, t in enumerate(targets):
         k = _plan_key(t)
         if k not in cache:
-            cache[k] = model.prepare(t.plan, params)
+            cache[k] = model.prepare_memo(t.plan, params)
         prep = cache[k]
         if t.kind == "log_hr":
             e = next(e for e in prep.effects if e.arm == t.arm and e.measure == "HR")
@@ -199,6 +207,97 @@ def draws(params: LinkParams, cov: np.ndarray, k: int = 40, seed: int = 20140812
     return [LinkParams.from_vector(clip_to_bounds(v + root @ zi)) for zi in z]
 
 
+_WORKER_STATE: dict[str, tuple[Sequence[Target], TrialModel]] = {}
+
+
+def _evaluate(item: tuple[str, str, Any]) -> Any:
+    """One evaluation in a worker: ``(state file, kind, parameters)``, kind ``objective``,
+    ``terms`` (a vector) or ``predict`` (a :class:`LinkParams`)."""
+    path, kind, arg = item
+    state = _WORKER_STATE.get(path)
+    if state is None:
+        with open(path, "rb") as fh:
+            state = pickle.load(fh)
+        _WORKER_STATE.clear()
+        _WORKER_STATE[path] = state
+    targets, model = state
+    if kind == "objective":
+        return objective(LinkParams.from_vector(arg), targets, model)
+    if kind == "terms":
+        return _terms_fn(targets, model)(arg)
+    return predict_targets(targets, arg, model)
+
+
+class Evaluations:
+    """Many evaluations at once: serially here, or on ``executor``'s worker processes (which
+    load ``targets`` and ``model`` once, from a temporary file). Use as a context manager."""
+
+    def __init__(self, targets: Sequence[Target], model: TrialModel, executor: Any = None):
+        self.targets, self.model = list(targets), model
+        self.executor = executor if executor is not None and executor.workers > 1 and (
+            executor.kind != "serial") else None
+        self.path: str | None = None
+        self._thread: Any = None
+
+    def __enter__(self) -> Evaluations:
+        if self.executor is not None:
+            fd, self.path = tempfile.mkstemp(prefix="her2lab-fit-", suffix=".pkl")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump((self.targets, self.model), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self._thread.shutdown()
+            self._thread = None
+        if self.path is not None:
+            os.unlink(self.path)
+            self.path = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.path is not None
+
+    def map(self, kind: str, args: Sequence[Any], local: Sequence[bool] | None = None
+            ) -> list[Any]:
+        """The evaluations at ``args``, in order. Those marked ``local`` run here, while the
+        workers run the rest (cheap ones: the model's preparations of trials whose kinetics
+        did not change are memoised here)."""
+        local = list(local) if local is not None else [False] * len(args)
+        if self.path is None or all(local):
+            return [_evaluate_here(kind, a, self.targets, self.model) for a in args]
+        remote = [i for i, here in enumerate(local) if not here]
+        if self._thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._thread = ThreadPoolExecutor(max_workers=1)
+        fut = self._thread.submit(self.executor.map, _evaluate,
+                                  [(self.path, kind, args[i]) for i in remote],
+                                  batch_seconds=0.0)
+        out: list[Any] = [None] * len(args)
+        for i, here in enumerate(local):
+            if here:
+                out[i] = _evaluate_here(kind, args[i], self.targets, self.model)
+        for i, val in zip(remote, fut.result(), strict=True):
+            out[i] = val
+        return out
+
+
+def _setting_only(x: np.ndarray, base: np.ndarray | None) -> bool:
+    """``x`` differs from ``base`` in setting effects only (so most trials' kinetics, and their
+    memoised preparations, are ``base``'s)."""
+    n = len(LinkParams.GLOBAL)
+    return base is not None and bool(np.array_equal(x[:n], base[:n]))
+
+
+def _evaluate_here(kind: str, arg: Any, targets: Sequence[Target], model: TrialModel) -> Any:
+    if kind == "objective":
+        return objective(LinkParams.from_vector(arg), targets, model)
+    if kind == "terms":
+        return _terms_fn(targets, model)(arg)
+    return predict_targets(targets, arg, model)
+
+
 def _terms_fn(targets: Sequence[Target], model: TrialModel) -> Callable[[np.ndarray], dict]:
     def terms(v: np.ndarray) -> dict[str, float]:
         params = LinkParams.from_vector(v)
@@ -221,14 +320,18 @@ class Curvature:
 
 
 def curvature(terms: Callable[[np.ndarray], dict[str, float]], x: np.ndarray,
-              h: np.ndarray) -> Curvature:
+              h: np.ndarray, *, many: Callable[[list[np.ndarray]], list[dict]] | None = None
+              ) -> Curvature:
+    """``many(points)``, when given, evaluates ``terms`` at all the points at once."""
     n = x.size
     eye = np.eye(n)
-    f0 = terms(x)
-    fp = [terms(x + h[i] * eye[i]) for i in range(n)]
-    fm = [terms(x - h[i] * eye[i]) for i in range(n)]
-    fpp = {(i, j): terms(x + h[i] * eye[i] + h[j] * eye[j])
-           for i in range(n) for j in range(i + 1, n)}
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    points = ([x] + [x + h[i] * eye[i] for i in range(n)] + [x - h[i] * eye[i] for i in range(n)]
+              + [x + h[i] * eye[i] + h[j] * eye[j] for i, j in pairs])
+    values = many(points) if many is not None else [terms(p) for p in points]
+    f0 = values[0]
+    fp, fm = values[1:n + 1], values[n + 1:2 * n + 1]
+    fpp = dict(zip(pairs, values[2 * n + 1:], strict=True))
     grad, hess = {}, {}
     for k in f0:
         g = np.array([(fp[i][k] - fm[i][k]) / (2 * h[i]) for i in range(n)])
@@ -257,27 +360,50 @@ def clip_to_bounds(v: np.ndarray) -> np.ndarray:
 
 def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | None = None,
         progress: Callable[[str, int, int], Any] | None = None, maxiter: int = 200,
-        uncertainty: bool = True) -> Fit:
-    """Minimise :func:`objective` jointly over all parameters; deterministic."""
+        uncertainty: bool = True, executor: Any = None) -> Fit:
+    """Minimise :func:`objective` jointly over all parameters; deterministic. ``executor``
+    (:func:`her2lab.executor.executor`, ``processes``) runs the finite differences on its
+    workers: the same fit."""
     start = start or LinkParams()
     model.prefetch([t.plan for t in targets])
     evals = [0]
+    last: list[np.ndarray | None] = [None]  # where f was last evaluated: scipy's f0
 
     def f(v: np.ndarray) -> float:
+        last[0] = np.array(v, dtype=float)
         evals[0] += 1
         if progress:
             progress("fit", evals[0], maxiter * 8)
         val = objective(LinkParams.from_vector(v), targets, model)
         return val if math.isfinite(val) else 1e12
 
-    res = optimize.minimize(f, start.vector(), method="L-BFGS-B", bounds=BOUNDS,
-                            options={"maxiter": maxiter, "eps": 1e-4, "ftol": 1e-8})
-    x = np.asarray(res.x, dtype=float)
+    with Evaluations(targets, model, executor) as ev:
+        options: dict[str, Any] = {"maxiter": maxiter, "eps": 1e-4, "ftol": 1e-8}
+        if ev.parallel:
+            def fd_map(_fun: Any, xs: Any) -> list[float]:
+                # scipy's map of its finite-difference points: f at each, on the workers
+                pts = [np.array(x, dtype=float) for x in xs]
+                vals = ev.map("objective", pts, local=[_setting_only(p, last[0]) for p in pts])
+                out = []
+                for val in vals:
+                    evals[0] += 1
+                    if progress:
+                        progress("fit", evals[0], maxiter * 8)
+                    out.append(val if math.isfinite(val) else 1e12)
+                return out
+
+            options["workers"] = fd_map
+        res = optimize.minimize(f, start.vector(), method="L-BFGS-B", bounds=BOUNDS,
+                                options=options)
+        x = np.asarray(res.x, dtype=float)
+        curv = None
+        if uncertainty:
+            curv = curvature(_terms_fn(targets, model), x, STEP,
+                             many=lambda pts: ev.map("terms", pts[:1], local=[True]) + ev.map(
+                                 "terms", pts[1:], local=[_setting_only(p, x) for p in pts[1:]]))
     params = LinkParams.from_vector(x)
     cov = np.zeros((x.size, x.size))
-    curv = None
     if uncertainty:
-        curv = curvature(_terms_fn(targets, model), x, STEP)
         _, H = curv.total()
         cov = 2.0 * _pd_inverse(H)  # the objective is -2 log posterior
     pred = predict_targets(targets, params, model)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from her2lab.knowledge import KnowledgeBase, load
-from her2lab.virtual_trials.fit import draws, fit, leave_out, predict_targets
+from her2lab.virtual_trials.fit import Evaluations, draws, fit, leave_out, predict_targets
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.rates import RatesModel
@@ -81,13 +81,16 @@ class TargetRow:
 
 
 def rows_for(targets: Sequence[Target], params: LinkParams, cov: np.ndarray,
-             model: TrialModel, *, seed: int = 20140812, k: int = DRAWS) -> list[TargetRow]:
-    """Rows for ``targets`` at ``params`` with prediction intervals from ``cov``."""
+             model: TrialModel, *, seed: int = 20140812, k: int = DRAWS,
+             executor: Any = None) -> list[TargetRow]:
+    """Rows for ``targets`` at ``params`` with prediction intervals from ``cov`` (the draws'
+    predictions on ``executor``'s workers when given: the same rows)."""
     if not targets:
         return []
     model.prefetch([t.plan for t in targets])
     centre = predict_targets(targets, params, model)
-    sims = np.array([predict_targets(targets, p, model) for p in draws(params, cov, k, seed)])
+    with Evaluations(targets, model, executor) as ev:
+        sims = np.array(ev.map("predict", draws(params, cov, k, seed)))
     rows = []
     for i, t in enumerate(targets):
         rows.append(_row(t, centre[i], sims[:, i]))
