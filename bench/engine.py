@@ -22,6 +22,9 @@ target run; ``--repeats N``: each engine N times, alternating, ratios from the f
    processes (``her2lab.executor``), its parallel efficiency, and a paper estimate of the same
    sweep on 100 workers from the measured per-cell time and per-task overhead.
 
+Our process loads the kernel from its shared library (``her2lab.boolnet._native``, built on
+first use); with ``HER2LAB_NATIVE=0`` in the environment it measures numba's build instead.
+
 Timings on a shared machine are noisy: read the ratios, which are measured in the same run.
 """
 

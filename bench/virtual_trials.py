@@ -200,9 +200,9 @@ def calibration() -> None:
             f"({n} profile x drug-set runs, {1000 * t_resp / max(n, 1):.1f} ms each, "
             f"{len(targets)} targets)")
         start = time.perf_counter()
-        cal = calibrate(dt.date(2014, 8, 12), kb=kb, model=model, workers=os.cpu_count())
+        cal = calibrate(dt.date(2014, 8, 12), kb=kb, model=model)
         t_fit = time.perf_counter() - start
-        row(f"calibrate() with the pathway runs cached, {os.cpu_count()} workers", t_fit,
+        row("calibrate() with the pathway runs cached", t_fit,
             f"({cal.fit.evaluations} objective evaluations, Hessian, prediction intervals; "
             f"{model.rates.calls - n} further pathway runs for the TKI offsets)")
         print(f"  fitted: {cal.params.to_dict()}")

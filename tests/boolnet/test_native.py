@@ -67,13 +67,25 @@ def test_a_result_depends_on_the_chunks_not_on_the_threads_that_ran_them(cpus, m
         _same(a, b)
 
 
-def test_a_failed_build_leaves_the_numba_kernel(monkeypatch, tmp_path):
-    def fail(target):
-        raise OSError("no compiler")
+def test_a_failed_build_leaves_the_numba_kernel_and_is_not_tried_again(monkeypatch, tmp_path):
+    calls = []
+
+    def fail(target, cc):
+        calls.append(target)
+        raise OSError("no linker")
 
     monkeypatch.setattr(_native, "_cache_dirs", lambda: [tmp_path / "a"])
     monkeypatch.setattr(_native, "_build", fail)
+    monkeypatch.setattr(_native.shutil, "which", lambda cc: "/usr/bin/cc")
     assert _native.load() is None
+    assert len(calls) == 1
+    assert "no linker" in next((tmp_path / "a").glob("*.failed")).read_text()
+    assert _native.load() is None
+    assert len(calls) == 1  # the failure is remembered for this source and CPU
+    monkeypatch.setattr(_native.shutil, "which", lambda cc: None)
+    monkeypatch.setattr(_native, "_cache_dirs", lambda: [tmp_path / "b"])
+    assert _native.load() is None  # no C compiler: not even tried
+    assert len(calls) == 1
     monkeypatch.setenv("HER2LAB_NATIVE", "0")
     assert _native.load() is None
 

@@ -11,6 +11,7 @@ import numpy as np
 from her2lab.executor import executor
 from her2lab.knowledge import load
 from her2lab.virtual_trials.fit import fit
+from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.targets import targets_from_kb
 from her2lab.virtual_trials.validation import rows_for
@@ -41,3 +42,19 @@ def test_a_pickled_model_drops_the_identity_keyed_rates():
     model._raw[(1, (), False)] = np.zeros(1)
     copy = pickle.loads(pickle.dumps(model))
     assert copy._raw == {} and model._raw
+
+
+def test_prepare_memo_equals_prepare_and_reuses_unchanged_trials():
+    targets = targets_from_kb(load(), dt.date(2014, 8, 12))
+    model = TrialModel(FakeRates(), panel_size=4, chemo_points=1)
+    plans = list({id(t.plan): t.plan for t in targets}.values())
+    base = LinkParams()
+    other = base.with_(setting=(("metastatic_pretreated", 0.3),))
+    for params in (base, other):
+        for plan in plans:
+            a, b = model.prepare_memo(plan, params), model.prepare(plan, params)
+            assert [e.to_dict() for e in a.effects] == [e.to_dict() for e in b.effects]
+            assert {k: o.rate for k, o in a.outcomes.items()} == {
+                k: o.rate for k, o in b.outcomes.items()}
+    early = next(p for p in plans if p.early)
+    assert model.prepare_memo(early, other) is model.prepare_memo(early, base)

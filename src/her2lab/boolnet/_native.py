@@ -16,10 +16,12 @@ symbol) leaves the numba kernel in use; ``HER2LAB_NATIVE=0`` turns the library o
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -88,8 +90,9 @@ def _wrapper_source() -> str:
             + f"\n    inner(c_lo, c_hi, {', '.join(call)})\n")
 
 
-def _build(target: Path) -> None:
-    """Compile the kernel with numba as a C function and link it into ``target``."""
+def _build(target: Path, cc: str) -> None:
+    """Compile the kernel with numba as a C function and link it into ``target`` with the C
+    compiler ``cc``."""
     from numba import carray, cfunc, njit, types
 
     from her2lab.boolnet import _kernel
@@ -132,7 +135,6 @@ def _build(target: Path) -> None:
     for g in module.global_variables:
         if g.is_declaration:
             stubs.append(f'__attribute__((visibility("hidden"))) char {g.name}[64];')
-    cc = os.environ.get("CC") or "cc"
     with tempfile.TemporaryDirectory() as tmp:
         o_path = Path(tmp) / "kernel.o"
         o_path.write_bytes(obj)
@@ -153,30 +155,43 @@ def _build(target: Path) -> None:
 
 def load() -> Callable[..., None] | None:
     """The kernel from the shared library (built first if need be), or None when it cannot
-    be had (then the numba kernel is used)."""
+    be had (then the numba kernel is used). A failed build leaves ``simkernel-<key>.failed``
+    (with the reason) so that later processes do not try again for the same source and CPU."""
     if os.environ.get("HER2LAB_NATIVE", "1") == "0":
         return None
     try:
         key = _key()
     except OSError:
         return None
-    name = f"simkernel-{key}.so"
-    for d in _cache_dirs():
-        path = d / name
-        if path.is_file():
+    name, failed = f"simkernel-{key}.so", f"simkernel-{key}.failed"
+    dirs = _cache_dirs()
+    for d in dirs:
+        if (d / name).is_file():
             try:
-                return _entry(ctypes.CDLL(str(path)))
+                return _entry(ctypes.CDLL(str(d / name)))
             except (OSError, AttributeError):
                 continue
-    for d in _cache_dirs():
-        path = d / name
+    if any((d / failed).is_file() for d in dirs):
+        return None
+    cc = os.environ.get("CC") or "cc"
+    if shutil.which(cc) is None:
+        return None
+    for d in dirs:
         try:
             d.mkdir(parents=True, exist_ok=True)
-            _build(path)
-            return _entry(ctypes.CDLL(str(path)))
-        except Exception:  # any failure: the numba kernel is used instead
+        except OSError:
             continue
-    return None
+        if os.access(d, os.W_OK):
+            break
+    else:
+        return None
+    try:
+        _build(d / name, cc)
+        return _entry(ctypes.CDLL(str(d / name)))
+    except Exception as exc:  # any failure: the numba kernel is used instead
+        with contextlib.suppress(OSError):
+            (d / failed).write_text(f"{type(exc).__name__}: {exc}\n")
+        return None
 
 
 def _entry(lib: ctypes.CDLL) -> Callable[..., None]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,9 +73,9 @@ def calibrate(
                               help="Profiles per trial population."),
     samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000,
                                 help="Pathway trajectories per profile."),
-    workers: int | None = typer.Option(
-        None, "--workers", min=1, help="Local processes for the fit's finite differences and "
-        "the prediction intervals (default: the CPUs; the result does not depend on it)."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Local processes for the fit's finite differences and the "
+        "prediction intervals (the result does not depend on it; worth it on idle cores only)."),
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
     from her2lab.virtual_trials.calibrate import calibrate as run
@@ -86,7 +85,7 @@ def calibrate(
     check_output_file(out)
     with _progress() as prog:
         cal = run(day, seed=seed, panel_size=panel, samples=samples, progress=prog,
-                  workers=workers or os.cpu_count() or 1)
+                  workers=workers)
     write_json(cal.to_dict(), out)
     p = cal.params
     console.print(_fit_table([r.to_dict() for r in cal.table],

@@ -78,7 +78,7 @@ def predict_targets(targets: Sequence[Target], params: LinkParams, model: TrialM
     for i, t in enumerate(targets):
         k = _plan_key(t)
         if k not in cache:
-            cache[k] = model.prepare(t.plan, params)
+            cache[k] = model.prepare_memo(t.plan, params)
         prep = cache[k]
         if t.kind == "log_hr":
             e = next(e for e in prep.effects if e.arm == t.arm and e.measure == "HR")
@@ -262,6 +262,7 @@ class Evaluations:
         self.executor = executor if executor is not None and executor.workers > 1 and (
             executor.kind != "serial") else None
         self.path: str | None = None
+        self._thread: Any = None
 
     def __enter__(self) -> Evaluations:
         if self.executor is not None:
@@ -271,6 +272,9 @@ class Evaluations:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self._thread.shutdown()
+            self._thread = None
         if self.path is not None:
             os.unlink(self.path)
             self.path = None
@@ -279,11 +283,36 @@ class Evaluations:
     def parallel(self) -> bool:
         return self.path is not None
 
-    def map(self, kind: str, args: Sequence[Any]) -> list[Any]:
-        if self.path is None:
+    def map(self, kind: str, args: Sequence[Any], local: Sequence[bool] | None = None
+            ) -> list[Any]:
+        """The evaluations at ``args``, in order. Those marked ``local`` run here, while the
+        workers run the rest (cheap ones: the model's preparations of trials whose kinetics
+        did not change are memoised here)."""
+        local = list(local) if local is not None else [False] * len(args)
+        if self.path is None or all(local):
             return [_evaluate_here(kind, a, self.targets, self.model) for a in args]
-        return self.executor.map(_evaluate, [(self.path, kind, a) for a in args],
-                                 batch_seconds=0.0)
+        remote = [i for i, here in enumerate(local) if not here]
+        if self._thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._thread = ThreadPoolExecutor(max_workers=1)
+        fut = self._thread.submit(self.executor.map, _evaluate,
+                                  [(self.path, kind, args[i]) for i in remote],
+                                  batch_seconds=0.0)
+        out: list[Any] = [None] * len(args)
+        for i, here in enumerate(local):
+            if here:
+                out[i] = _evaluate_here(kind, args[i], self.targets, self.model)
+        for i, val in zip(remote, fut.result(), strict=True):
+            out[i] = val
+        return out
+
+
+def _setting_only(x: np.ndarray, base: np.ndarray | None) -> bool:
+    """``x`` differs from ``base`` in setting effects only (so most trials' kinetics, and their
+    memoised preparations, are ``base``'s)."""
+    n = len(LinkParams.GLOBAL)
+    return base is not None and bool(np.array_equal(x[:n], base[:n]))
 
 
 def _evaluate_here(kind: str, arg: Any, targets: Sequence[Target], model: TrialModel) -> Any:
@@ -372,7 +401,10 @@ def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | Non
         if progress:
             progress("fit", evals[0], maxiter * (n + 1))
 
+    last: list[np.ndarray | None] = [None]  # where e was last evaluated: scipy's f0
+
     def e(v: np.ndarray) -> np.ndarray:
+        last[0] = np.array(v, dtype=float)
         count()
         return np.concatenate(list(residuals(v).values()))
 
@@ -384,7 +416,9 @@ def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | Non
             def fd_map(_fun: Any, xs: Any) -> list[np.ndarray]:
                 # scipy's map of its finite-difference points: e at each, on the workers
                 out = []
-                for val in ev.map("residuals", [np.array(x, dtype=float) for x in xs]):
+                pts = [np.array(x, dtype=float) for x in xs]
+                local = [_setting_only(p, last[0]) for p in pts]
+                for val in ev.map("residuals", pts, local=local):
                     count()
                     out.append(np.concatenate(list(val.values())))
                 return out
@@ -396,7 +430,9 @@ def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | Non
         x = np.asarray(res.x, dtype=float)
         curv = None
         if uncertainty:
-            curv = curvature(residuals, x, STEP, many=lambda pts: ev.map("residuals", pts))
+            curv = curvature(residuals, x, STEP, many=lambda pts: ev.map(
+                "residuals", pts[:1], local=[True]) + ev.map(
+                "residuals", pts[1:], local=[_setting_only(p, x) for p in pts[1:]]))
     params = LinkParams.from_vector(x)
     cov = np.zeros((x.size, x.size))
     if uncertainty:

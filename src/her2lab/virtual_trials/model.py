@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -65,6 +66,7 @@ class TrialModel:
     _types: dict = field(default_factory=dict, repr=False)
     _ref: dict = field(default_factory=dict, repr=False)
     _arm: dict = field(default_factory=dict, repr=False)
+    _prepared: OrderedDict = field(default_factory=OrderedDict, repr=False)
 
     # ------------------------------------------------------------------ patient types
 
@@ -198,6 +200,7 @@ class TrialModel:
         # a copy (a worker's) drops ``_raw``: it is keyed by the identity of panel lists
         state = self.__dict__.copy()
         state["_raw"] = {}
+        state["_prepared"] = OrderedDict()
         return state
 
     def kinetics(self, plan: TrialPlan, schedule: Schedule, params: LinkParams, *,
@@ -255,9 +258,32 @@ class TrialModel:
 
     def prepare(self, plan: TrialPlan, params: LinkParams, anchor=None) -> Prepared:
         """Outcome models of every arm and the expected effects against the control."""
-        anchor = anchor or plan.anchor
+        return self._prepare(plan, self._kinetics_of(plan, params), anchor or plan.anchor)
+
+    def _kinetics_of(self, plan: TrialPlan, params: LinkParams) -> dict[str, ArmKinetics]:
         micro = plan.early and plan.endpoint != "pCR"
-        kin = {a.name: self.kinetics(plan, a.schedule, params, micro=micro) for a in plan.arms}
+        return {a.name: self.kinetics(plan, a.schedule, params, micro=micro) for a in plan.arms}
+
+    def prepare_memo(self, plan: TrialPlan, params: LinkParams) -> Prepared:
+        """:meth:`prepare` at the plan's anchor, memoised on the arms' kinetics, bit for bit
+        (the preparation depends on the parameters only through them): a change of parameters
+        that leaves a trial's kinetics as they were, another setting group's effect, reuses the
+        trial's preparation. The result is shared: read it, do not change it."""
+        kin = self._kinetics_of(plan, params)
+        key = (id(plan), tuple((n, k.weights.tobytes(), k.growth.tobytes(), k.kill.tobytes(),
+                                k.months, k.untreated.tobytes(), k.resistance)
+                               for n, k in kin.items()))
+        hit = self._prepared.get(key)
+        if hit is not None and hit[0] is plan:
+            self._prepared.move_to_end(key)
+            return hit[1]
+        prep = self._prepare(plan, kin, plan.anchor)
+        self._prepared[key] = (plan, prep)
+        if len(self._prepared) > 256:
+            self._prepared.popitem(last=False)
+        return prep
+
+    def _prepare(self, plan: TrialPlan, kin: dict[str, ArmKinetics], anchor) -> Prepared:
         horizon = max(plan.accrual_months + plan.follow_up_months, 1.0) * 1.5
         if plan.landmark_months:
             horizon = max(horizon, plan.landmark_months * 1.2)
