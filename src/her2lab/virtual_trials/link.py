@@ -164,6 +164,12 @@ PRIORS: dict[str, Prior] = {
 """Priors of the calibrated parameters (normal on the scale given), with their sources."""
 
 PRIOR_DEPARTURES: dict[str, str] = {
+    "log_targeted": (
+        "its prior weighs a unit of targeted kill like a unit of cytotoxic kill; the targeted "
+        "kill is what anti-HER2 drugs add to the untreated tumor's own apoptosis, small beside "
+        "the pathway model's cytotoxic kill, while the trials show anti-HER2 therapy adding "
+        "about as much as chemotherapy (NeoSphere: pertuzumab + trastuzumab without "
+        "chemotherapy against with docetaxel)"),
     "tki_offset": (
         "the pathway model's TKI potencies are starting values, not measurements (its prior is "
         "centred on them); every head-to-head comparison in the knowledge base puts lapatinib "
