@@ -179,18 +179,20 @@ def calibration() -> None:
 
     from her2lab.knowledge import load
     from her2lab.virtual_trials.calibrate import calibrate
+    from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
     from her2lab.virtual_trials.fit import predict_targets
     from her2lab.virtual_trials.link import LinkParams
     from her2lab.virtual_trials.model import TrialModel
     from her2lab.virtual_trials.rates import RatesModel
     from her2lab.virtual_trials.targets import targets_from_kb
 
-    print("Full calibration as of 2014-08-12 (panel 32, 1,000 trajectories)")
+    print(f"Full calibration as of 2014-08-12 (the defaults: panel {PANEL_SIZE}, "
+          f"{PATHWAY_SAMPLES:,} trajectories per profile and HR status)")
     with tempfile.TemporaryDirectory() as cache:
         os.environ["HER2LAB_CACHE"] = cache
         kb = load()
         targets = targets_from_kb(kb, dt.date(2014, 8, 12))
-        model = TrialModel(RatesModel(samples=1000), panel_size=32)
+        model = TrialModel(RatesModel(samples=PATHWAY_SAMPLES), panel_size=PANEL_SIZE)
         start = time.perf_counter()
         model.prefetch([t.plan for t in targets])  # the pathway runs, in batches
         predict_targets(targets, LinkParams(), model)
