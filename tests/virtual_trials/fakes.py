@@ -19,7 +19,7 @@ ANTIBODIES = {"trastuzumab", "pertuzumab", "trastuzumab_emtansine"}
 
 
 class FakeRates(RatesModel):
-    def rates(self, profile, drugs, potency=()):
+    def rates(self, profile, drugs, potency=(), *, hr_positive=False):
         self.calls += 1
         drugs = set(drugs)
         pot = dict(potency.items() if hasattr(potency, "items") else potency)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -152,3 +153,20 @@ def test_calibrate_writes_typed_rows_inside_0_100_and_is_deterministic(model):
         assert row.pred_low <= row.expected <= row.pred_high
         if row.measure == "rate":
             assert 0 <= row.pred_low <= row.pred_high <= 100
+
+
+@pytest.mark.slow
+def test_leave_one_out_by_refit_agrees_with_the_newton_step(model):
+    from her2lab.virtual_trials.validation import leave_one_out
+
+    early = dt.date(2012, 12, 31)
+    two = ["emilia", "neosphere"]
+    full = SimpleNamespace(fit=fit(targets_from_kb(load(), early), model))  # one full fit
+    newton = leave_one_out(early, model=model, trials=two, calibration=full)
+    refit = leave_one_out(early, model=model, refit=True, trials=two, calibration=full)
+    assert refit["method"].startswith("a refit") and len(refit["rows"]) == len(newton["rows"])
+    assert set(newton["params"]) == set(refit["params"]) == set(two)
+    for trial, p in refit["params"].items():
+        q = newton["params"][trial]
+        # one Newton step is exact for a quadratic objective: close, not equal, here
+        assert abs(p["log_kill"] - q["log_kill"]) < 0.25, trial

@@ -81,3 +81,9 @@ def test_an_unknown_trial_lists_the_valid_ones():
     res = runner.invoke(app, ["trials", "simulate", "nope"])
     assert res.exit_code != 0
     assert "cleopatra" in str(res.exception)
+
+
+def test_refit_without_leave_one_out_is_a_usage_error():
+    res = runner.invoke(app, ["trials", "validate", "--as-of", "2014-08-12", "--refit"])
+    assert res.exit_code == 2  # click's usage error (the console script maps it to 64)
+    assert "--loo" in res.output

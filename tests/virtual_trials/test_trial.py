@@ -101,3 +101,56 @@ def test_design_by_simulation_agrees_with_the_formula_within_simulation_error(mo
     # of about 2 * 0.085 / (phi(0.84) * 2.8) ~ 0.21 at three SEs
     assert abs(n_sim - n_formula) / n_formula < 0.25
     assert res.expected.measure == "OR"
+
+
+class _BackgroundKill(FakeRates):
+    """FakeRates plus the same apoptosis and immune kill in every regimen, untreated too."""
+
+    def rates(self, profile, drugs, potency=(), *, hr_positive=False):
+        r = super().rates(profile, drugs, potency, hr_positive=hr_positive)
+        kill = dict(r.kill)
+        kill["targeted"] = kill.get("targeted", 0.0) + 0.3
+        kill["immune"] = kill.get("immune", 0.0) + 0.1
+        return type(r)(r.growth, kill)
+
+
+def test_the_untreated_tumors_own_kill_is_not_counted_as_drug_kill():
+    # invariant: an untreated phase kills nothing, and a kill that every regimen shares with
+    # the untreated tumor (part of its untreated growth) changes no arm's kinetics
+    plan = TrialPlan.from_kb("cleopatra")
+    plain, shifted = TrialModel(FakeRates(), panel_size=8), TrialModel(_BackgroundKill(),
+                                                                      panel_size=8)
+    params = LinkParams()
+    for arm in plan.arms:
+        a = plain.kinetics(plan, arm.schedule, params, micro=False)
+        b = shifted.kinetics(plan, arm.schedule, params, micro=False)
+        np.testing.assert_allclose(b.kill, a.kill, rtol=1e-12)
+    untreated = replace(plan.arms[0].schedule, phases=tuple(
+        replace(p, drugs=()) for p in plan.arms[0].schedule.phases))
+    k = shifted.kinetics(plan, untreated, params, micro=False)
+    assert np.all(k.kill == 0.0)
+
+
+class _EndocrineEscape(FakeRates):
+    """FakeRates whose hormone-receptor-positive tumors lose half their targeted kill."""
+
+    def rates(self, profile, drugs, potency=(), *, hr_positive=False):
+        r = super().rates(profile, drugs, potency)
+        kill = dict(r.kill)
+        if hr_positive:
+            kill["targeted"] = 0.5 * kill.get("targeted", 0.0)
+        return type(r)(r.growth, kill)
+
+
+def test_hormone_receptor_status_reaches_the_rates_of_each_patient_type():
+    plan = TrialPlan.from_kb("cleopatra")
+    m = TrialModel(_EndocrineEscape(), panel_size=8, chemo_points=1)
+    params = LinkParams()
+    k = m.kinetics(plan, plan.arms[0].schedule, params, micro=False)
+    weights, _ = m.type_weights(np.array([1.0]))
+    assert weights.size == 2  # one profile: HR-negative, HR-positive (one chemo node)
+    plain = TrialModel(FakeRates(), panel_size=8, chemo_points=1).kinetics(
+        plan, plan.arms[0].schedule, params, micro=False)
+    # HR-negative types keep the plain kill; HR-positive ones lose part of it
+    np.testing.assert_allclose(k.kill[:, 0::2], plain.kill[:, 0::2], rtol=1e-12)
+    assert np.all(k.kill[:, 1::2] < plain.kill[:, 1::2])

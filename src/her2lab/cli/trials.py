@@ -16,6 +16,7 @@ from rich.table import Table
 from her2lab.cli._io import LazyConsole, as_of_date, check_output_file, format_option, write_json
 from her2lab.cli._io import console as make_console
 from her2lab.errors import DataError
+from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
 
 app = typer.Typer(no_args_is_help=True)
 console = LazyConsole()  # a fresh console per print: wide when written to a file
@@ -68,9 +69,9 @@ def calibrate(
     as_of: str = typer.Option(..., "--as-of", help="Use results published on or before this date."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
     out: Path = typer.Option(Path("calibration.json"), "-o", "--out"),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000,
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000,
                               help="Profiles per trial population."),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000,
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000,
                                 help="Pathway trajectories per profile."),
     workers: int = typer.Option(
         1, "--workers", min=1, help="Local processes for the fit's finite differences and the "
@@ -93,7 +94,11 @@ def calibrate(
                              f"{p.tki_offset:.3g}"))
     console.print(summary_line(summarise(cal.table)))
     if cal.fit.outside_prior:
-        console.print(f"outside their prior's 95% interval: {', '.join(cal.fit.outside_prior)}")
+        from her2lab.virtual_trials.link import PRIOR_DEPARTURES
+
+        for name in cal.fit.outside_prior:
+            why = PRIOR_DEPARTURES.get(name, "no stated reason")
+            console.print(f"outside its prior's 95% interval: {name} ({why})")
     console.print(f"wrote {out}.")
     console.print(DISCLAIMER)
 
@@ -102,18 +107,25 @@ def calibrate(
 def validate(
     as_of: str = typer.Option(..., "--as-of"),
     loo: bool = typer.Option(False, "--loo", help="Leave-one-trial-out instead of forward."),
+    refit: bool = typer.Option(False, "--refit",
+                               help="With --loo: refit without each trial (slower) instead "
+                                    "of one Newton step from the full fit."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Reported versus expected for each trial: forward from a date, or leave-one-trial-out,
     with the null model (HR = 1, OR = 1) beside each figure."""
     from her2lab.virtual_trials.validation import forward, leave_one_out, summary_line
 
+    if refit and not loo:
+        raise typer.BadParameter("--refit applies to leave-one-trial-out: add --loo",
+                                 param_hint="--refit")
     with _progress() as prog:
         fn = leave_one_out if loo else forward
-        res = fn(as_of_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog)
+        res = fn(as_of_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog,
+                 refit=refit)
     if fmt == "json":
         write_json(res)
         return
@@ -267,8 +279,8 @@ def simulate(
     calibration: Path = typer.Option(None, "--calibration"),
     replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
     as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = format_option("table", "json"),
 ) -> None:
@@ -282,8 +294,8 @@ def predict(
     calibration: Path = typer.Option(None, "--calibration"),
     replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
     as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = format_option("table", "json"),
 ) -> None:
@@ -300,8 +312,8 @@ def design(
     replicates: int = typer.Option(400, "--replicates", min=1, max=100_000,
                                    help="Simulated trials per size."),
     seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(32, "--panel", min=1, max=100_000),
+    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
+    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Sample size for a power by simulation, beside Schoenfeld's (or the two-proportion)

@@ -27,53 +27,39 @@ The model-driven layer:
   also module names here, so the functions are not re-exported under them.)
 """
 
-from her2lab.virtual_trials.analyze import (
-    BinaryAnalysis,
-    Effect,
-    KaplanMeierCurve,
-    ReplicateSummary,
-    SurvivalAnalysis,
-    analyze_binary,
-    analyze_survival,
-    kaplan_meier,
-    summarize_replicates,
-)
-from her2lab.virtual_trials.design import (
-    FormulaDesign,
-    PowerEstimate,
-    SampleSizeEstimate,
-    power_by_simulation,
-    sample_size_by_simulation,
-    schoenfeld_design,
-    schoenfeld_events,
-    schoenfeld_power,
-    schoenfeld_sample_size,
-    two_proportion_sample_size,
-)
-from her2lab.virtual_trials.simulate import (
-    event_probability,
-    population_median,
-    simulate_binary,
-    simulate_survival,
-    simulate_two_arm_binary,
-    simulate_two_arm_survival,
-    weibull_median,
-    weibull_scale_from_median,
-)
-from her2lab.virtual_trials.spec import ArmSpec, PopulationSpec, TrialSpec, load_spec, resolve_spec
+import importlib
 
-_LAZY = ("ArmResult", "DesignResult", "EffectResult", "TrialResult", "design_trial", "predict",
-         "simulate_trial")
+_SOURCES = {
+    "analyze": ("BinaryAnalysis", "Effect", "KaplanMeierCurve", "ReplicateSummary",
+                "SurvivalAnalysis", "analyze_binary", "analyze_survival", "kaplan_meier",
+                "summarize_replicates"),
+    "design": ("FormulaDesign", "PowerEstimate", "SampleSizeEstimate", "power_by_simulation",
+               "sample_size_by_simulation", "schoenfeld_design", "schoenfeld_events",
+               "schoenfeld_power", "schoenfeld_sample_size", "two_proportion_sample_size"),
+    "simulate": ("event_probability", "population_median", "simulate_binary",
+                 "simulate_survival", "simulate_two_arm_binary", "simulate_two_arm_survival",
+                 "weibull_median", "weibull_scale_from_median"),
+    "spec": ("ArmSpec", "PopulationSpec", "TrialSpec", "load_spec", "resolve_spec"),
+    "trial": ("ArmResult", "DesignResult", "EffectResult", "TrialResult", "design_trial",
+              "predict", "simulate_trial"),
+}
+_MODULE_OF = {name: mod for mod, names in _SOURCES.items() for name in names}
 
 
 def __getattr__(name: str):
-    """The model-driven entry points, imported on first use (they load the knowledge base)."""
-    if name in _LAZY:
-        from her2lab.virtual_trials import trial
+    """Every export imported on first use: importing a submodule (``.defaults`` from the CLI)
+    costs nothing else, and the model-driven entry points load the knowledge base only when
+    called."""
+    mod = _MODULE_OF.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'her2lab.virtual_trials' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
 
-        return getattr(trial, name)
-    raise AttributeError(f"module 'her2lab.virtual_trials' has no attribute {name!r}")
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE_OF))
 
 
 __all__ = [

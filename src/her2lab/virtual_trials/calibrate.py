@@ -24,6 +24,7 @@ import numpy as np
 from her2lab.errors import DataError
 from her2lab.executor import executor
 from her2lab.knowledge import KnowledgeBase, load
+from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
 from her2lab.virtual_trials.fit import Fit, fit
 from her2lab.virtual_trials.link import KINETICS, PRIORS, SETTING_SD, LinkParams
 from her2lab.virtual_trials.model import TrialModel
@@ -105,8 +106,8 @@ def calibrate(
     *,
     seed: int = 20140812,
     kb: KnowledgeBase | None = None,
-    panel_size: int = 32,
-    samples: int = 1000,
+    panel_size: int = PANEL_SIZE,
+    samples: int = PATHWAY_SAMPLES,
     model: TrialModel | None = None,
     progress: Callable[[str, int, int], Any] | None = None,
     workers: int | None = None,

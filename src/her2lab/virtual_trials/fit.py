@@ -11,20 +11,22 @@ inhibitors, and one effect per setting group on the log-kill (partial pooling: n
 (predicted minus reported) and ``C`` their covariance: log HRs of one trial correlate by
 :data:`WITHIN_TRIAL_CORRELATION` (PFS and OS of one comparison; several arms against one
 control); rate targets share the sampling error of the reference arm whose rate anchors them
-(delta method, ``dp/dp_ref = p(1-p) / (p_ref(1-p_ref))``). Minimised jointly with
-:func:`scipy.optimize.minimize` (L-BFGS-B within the priors' plausible bounds). The population is
-a quadrature (:mod:`.model`), so the objective is a deterministic, continuous function of the
-parameters.
+(delta method, ``dp/dp_ref = p(1-p) / (p_ref(1-p_ref))``). It is a sum of squares, ``|e|^2``
+with ``e`` the whitened residuals (``L^-1 r`` per trial, ``C = L L'``, and the priors'
+standardised deviations), minimised jointly with :func:`scipy.optimize.least_squares` (trust
+region reflective, within the priors' plausible bounds). The population is a quadrature
+(:mod:`.model`), so the objective is a deterministic, continuous function of the parameters.
 
-**Uncertainty**: the Laplace approximation, the inverse Hessian of half the objective at the
-optimum (finite differences), gives each parameter's SE; a parameter whose value lies outside
-its prior's 95% interval is flagged in :attr:`Fit.outside_prior`. The same finite differences,
-kept per trial, give each trial's leave-one-out parameters in one Newton step
-(:func:`leave_out`).
+**Uncertainty**: the Laplace approximation with the Gauss-Newton Hessian ``2 J' J`` of the
+objective (``J`` the Jacobian of ``e``, central finite differences; positive semi-definite by
+construction, so no direction gets a negative or noisy curvature) gives each parameter's SE; a
+parameter whose value lies outside its prior's 95% interval is flagged in
+:attr:`Fit.outside_prior`. The same Jacobian, kept per trial, gives each trial's leave-one-out
+parameters in one Newton step (:func:`leave_out`).
 
 **Parallel evaluation**: given an executor of worker processes (:mod:`her2lab.executor`), the
-finite differences of the optimiser's gradient (scipy's ``workers``) and of the Hessian run on
-them; each worker loads the targets and the model once. Every evaluation is the same
+finite differences of the optimiser's Jacobian (scipy's ``workers``) and of the curvature run
+on them; each worker loads the targets and the model once. Every evaluation is the same
 deterministic computation wherever it runs, so the fit is the serial one, value for value.
 """
 
@@ -41,13 +43,13 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from her2lab.virtual_trials.link import GROUPS, PRIORS, SETTING_SD, LinkParams
+from her2lab.virtual_trials.link import GROUPS, PRIOR_DEPARTURES, PRIORS, SETTING_SD, LinkParams
 from her2lab.virtual_trials.model import TKI_OFFSETS, TrialModel
 from her2lab.virtual_trials.targets import Target
 
 __all__ = [
-    "BOUNDS", "WITHIN_TRIAL_CORRELATION", "Curvature", "Fit", "draws", "fit", "leave_out",
-    "objective", "predict_targets",
+    "BOUNDS", "WITHIN_TRIAL_CORRELATION", "Curvature", "Evaluations", "Fit", "draws", "fit",
+    "leave_out", "objective", "predict_targets",
 ]
 
 WITHIN_TRIAL_CORRELATION = 0.5
@@ -110,20 +112,41 @@ def _slope(t: Target, p: float) -> float:
     return p * (1 - p) / (r * (1 - r))
 
 
+def prior_residuals(v: np.ndarray) -> np.ndarray:
+    """Each parameter's standardised deviation from its prior mean."""
+    g = len(LinkParams.GLOBAL)
+    mean = np.array([PRIORS[n].mean for n in LinkParams.GLOBAL])
+    sd = np.array([PRIORS[n].sd for n in LinkParams.GLOBAL])
+    return np.concatenate([(v[:g] - mean) / sd, v[g:] / SETTING_SD.value])
+
+
 def penalty(params: LinkParams) -> float:
-    v = params.vector()
-    total = 0.0
-    for i, name in enumerate(LinkParams.GLOBAL):
-        pr = PRIORS[name]
-        total += ((v[i] - pr.mean) / pr.sd) ** 2
-    total += float(np.sum((v[len(LinkParams.GLOBAL):] / SETTING_SD.value) ** 2))
-    return total
+    return float(np.sum(prior_residuals(params.vector()) ** 2))
 
 
 def by_trial(targets: Sequence[Target]) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for i, t in enumerate(targets):
         out.setdefault(t.trial, []).append(i)
+    return out
+
+
+NONFINITE_RESIDUAL = 1e3
+"""Whitened residual of a target the model cannot predict at some parameters (a penalty)."""
+
+
+def whitened(targets: Sequence[Target], pred: np.ndarray) -> dict[str, np.ndarray]:
+    """Each trial's whitened residuals ``L^-1 (pred - obs)``, ``C = L L'``: their squares sum
+    to the trial's ``r' C^-1 r``."""
+    obs = np.array([t.observed for t in targets])
+    cov = _covariance(targets, pred)
+    out = {}
+    for trial, idx in by_trial(targets).items():
+        r = (pred - obs)[idx]
+        if not np.all(np.isfinite(r)):
+            out[trial] = np.full(len(idx), NONFINITE_RESIDUAL)
+            continue
+        out[trial] = np.linalg.solve(np.linalg.cholesky(cov[np.ix_(idx, idx)]), r)
     return out
 
 
@@ -190,7 +213,10 @@ class Fit:
         return {"params": self.params.to_dict(), "objective": self.objective,
                 "se": self.se, "intervals": {k: list(v) for k, v in self.intervals().items()},
                 "prior_intervals": {k: list(v) for k, v in self.prior_intervals().items()},
-                "outside_prior": self.outside_prior, "cov": self.cov.tolist(),
+                "outside_prior": self.outside_prior,
+                "outside_prior_reasons": {n: PRIOR_DEPARTURES.get(n, "no stated reason")
+                                          for n in self.outside_prior},
+                "cov": self.cov.tolist(),
                 "evaluations": self.evaluations, "converged": self.converged,
                 "message": self.message, "chi2_by_trial": self.chi2}
 
@@ -212,7 +238,8 @@ _WORKER_STATE: dict[str, tuple[Sequence[Target], TrialModel]] = {}
 
 def _evaluate(item: tuple[str, str, Any]) -> Any:
     """One evaluation in a worker: ``(state file, kind, parameters)``, kind ``objective``,
-    ``terms`` (a vector) or ``predict`` (a :class:`LinkParams`)."""
+    ``residuals`` (a vector: each trial's whitened residuals) or ``predict`` (a
+    :class:`LinkParams`)."""
     path, kind, arg = item
     state = _WORKER_STATE.get(path)
     if state is None:
@@ -223,9 +250,7 @@ def _evaluate(item: tuple[str, str, Any]) -> Any:
     targets, model = state
     if kind == "objective":
         return objective(LinkParams.from_vector(arg), targets, model)
-    if kind == "terms":
-        return _terms_fn(targets, model)(arg)
-    return predict_targets(targets, arg, model)
+    return _evaluate_here(kind, arg, targets, model)
 
 
 class Evaluations:
@@ -293,24 +318,29 @@ def _setting_only(x: np.ndarray, base: np.ndarray | None) -> bool:
 def _evaluate_here(kind: str, arg: Any, targets: Sequence[Target], model: TrialModel) -> Any:
     if kind == "objective":
         return objective(LinkParams.from_vector(arg), targets, model)
-    if kind == "terms":
-        return _terms_fn(targets, model)(arg)
+    if kind == "residuals":
+        return _residual_fn(targets, model)(arg)
     return predict_targets(targets, arg, model)
 
 
-def _terms_fn(targets: Sequence[Target], model: TrialModel) -> Callable[[np.ndarray], dict]:
-    def terms(v: np.ndarray) -> dict[str, float]:
-        params = LinkParams.from_vector(v)
-        out = chi2_terms(targets, predict_targets(targets, params, model))
-        out["(prior)"] = penalty(params)
+PRIOR_TERM = "(prior)"
+
+
+def _residual_fn(targets: Sequence[Target], model: TrialModel
+                 ) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
+    """``v -> {trial: whitened residuals, "(prior)": prior residuals}``."""
+    def res(v: np.ndarray) -> dict[str, np.ndarray]:
+        out = whitened(targets, predict_targets(targets, LinkParams.from_vector(v), model))
+        out[PRIOR_TERM] = prior_residuals(v)
         return out
-    return terms
+    return res
 
 
 @dataclass
 class Curvature:
-    """Gradient and Hessian of each trial's term of the objective at a point (finite
-    differences, every term from the same evaluations)."""
+    """Gradient and Gauss-Newton Hessian of each trial's term of the objective at a point
+    (``2 J_i' e_i`` and ``2 J_i' J_i``, ``J_i`` the Jacobian of the trial's whitened residuals
+    ``e_i`` by central finite differences; every term from the same evaluations)."""
 
     grad: dict[str, np.ndarray]
     hess: dict[str, np.ndarray]
@@ -319,28 +349,20 @@ class Curvature:
         return sum(self.grad.values()), sum(self.hess.values())
 
 
-def curvature(terms: Callable[[np.ndarray], dict[str, float]], x: np.ndarray,
-              h: np.ndarray, *, many: Callable[[list[np.ndarray]], list[dict]] | None = None
-              ) -> Curvature:
-    """``many(points)``, when given, evaluates ``terms`` at all the points at once."""
+def curvature(residuals: Callable[[np.ndarray], dict[str, np.ndarray]], x: np.ndarray,
+              h: np.ndarray, *,
+              many: Callable[[list[np.ndarray]], list[dict]] | None = None) -> Curvature:
+    """``many(points)``, when given, evaluates ``residuals`` at all the points at once."""
     n = x.size
     eye = np.eye(n)
-    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    points = ([x] + [x + h[i] * eye[i] for i in range(n)] + [x - h[i] * eye[i] for i in range(n)]
-              + [x + h[i] * eye[i] + h[j] * eye[j] for i, j in pairs])
-    values = many(points) if many is not None else [terms(p) for p in points]
-    f0 = values[0]
-    fp, fm = values[1:n + 1], values[n + 1:2 * n + 1]
-    fpp = dict(zip(pairs, values[2 * n + 1:], strict=True))
+    points = ([x] + [x + h[i] * eye[i] for i in range(n)]
+              + [x - h[i] * eye[i] for i in range(n)])
+    values = many(points) if many is not None else [residuals(p) for p in points]
+    e0, ep, em = values[0], values[1:n + 1], values[n + 1:]
     grad, hess = {}, {}
-    for k in f0:
-        g = np.array([(fp[i][k] - fm[i][k]) / (2 * h[i]) for i in range(n)])
-        H = np.zeros((n, n))
-        for i in range(n):
-            H[i, i] = (fp[i][k] - 2 * f0[k] + fm[i][k]) / h[i] ** 2
-            for j in range(i + 1, n):
-                H[i, j] = H[j, i] = (fpp[i, j][k] - fp[i][k] - fp[j][k] + f0[k]) / (h[i] * h[j])
-        grad[k], hess[k] = g, H
+    for k, e in e0.items():
+        J = np.column_stack([(ep[i][k] - em[i][k]) / (2 * h[i]) for i in range(n)])
+        grad[k], hess[k] = 2.0 * J.T @ e, 2.0 * J.T @ J
     return Curvature(grad, hess)
 
 
@@ -351,7 +373,11 @@ def _pd_inverse(H: np.ndarray) -> np.ndarray:
 
 
 STEP = np.array([0.05, 0.05, 0.05, 0.02, 0.05, 0.05, 0.05])
-"""Finite-difference steps of the Hessian, per parameter."""
+"""Finite-difference steps of the Jacobian of the curvature, per parameter."""
+
+DIFF_STEP = 1e-4
+"""Relative finite-difference step of the optimiser's Jacobian (the objective is smooth at
+this scale: the model's root-finding works to 1e-9)."""
 
 
 def clip_to_bounds(v: np.ndarray) -> np.ndarray:
@@ -361,54 +387,60 @@ def clip_to_bounds(v: np.ndarray) -> np.ndarray:
 def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | None = None,
         progress: Callable[[str, int, int], Any] | None = None, maxiter: int = 200,
         uncertainty: bool = True, executor: Any = None) -> Fit:
-    """Minimise :func:`objective` jointly over all parameters; deterministic. ``executor``
-    (:func:`her2lab.executor.executor`, ``processes``) runs the finite differences on its
-    workers: the same fit."""
+    """Minimise :func:`objective` jointly over all parameters (a least-squares problem in the
+    whitened residuals); deterministic. ``executor`` (:func:`her2lab.executor.executor`,
+    ``processes``) runs the finite differences on its workers: the same fit."""
     start = start or LinkParams()
     model.prefetch([t.plan for t in targets])
     evals = [0]
-    last: list[np.ndarray | None] = [None]  # where f was last evaluated: scipy's f0
+    residuals = _residual_fn(targets, model)
+    n = len(LinkParams.NAMES)
 
-    def f(v: np.ndarray) -> float:
-        last[0] = np.array(v, dtype=float)
+    def count() -> None:
         evals[0] += 1
         if progress:
-            progress("fit", evals[0], maxiter * 8)
-        val = objective(LinkParams.from_vector(v), targets, model)
-        return val if math.isfinite(val) else 1e12
+            progress("fit", evals[0], maxiter * (n + 1))
 
+    last: list[np.ndarray | None] = [None]  # where e was last evaluated: scipy's f0
+
+    def e(v: np.ndarray) -> np.ndarray:
+        last[0] = np.array(v, dtype=float)
+        count()
+        return np.concatenate(list(residuals(v).values()))
+
+    lo, hi = np.array([b[0] for b in BOUNDS]), np.array([b[1] for b in BOUNDS])
+    x0 = np.clip(start.vector(), lo + 1e-9, hi - 1e-9)
     with Evaluations(targets, model, executor) as ev:
-        options: dict[str, Any] = {"maxiter": maxiter, "eps": 1e-4, "ftol": 1e-8}
+        kw: dict[str, Any] = {}
         if ev.parallel:
-            def fd_map(_fun: Any, xs: Any) -> list[float]:
-                # scipy's map of its finite-difference points: f at each, on the workers
-                pts = [np.array(x, dtype=float) for x in xs]
-                vals = ev.map("objective", pts, local=[_setting_only(p, last[0]) for p in pts])
+            def fd_map(_fun: Any, xs: Any) -> list[np.ndarray]:
+                # scipy's map of its finite-difference points: e at each, on the workers
                 out = []
-                for val in vals:
-                    evals[0] += 1
-                    if progress:
-                        progress("fit", evals[0], maxiter * 8)
-                    out.append(val if math.isfinite(val) else 1e12)
+                pts = [np.array(x, dtype=float) for x in xs]
+                local = [_setting_only(p, last[0]) for p in pts]
+                for val in ev.map("residuals", pts, local=local):
+                    count()
+                    out.append(np.concatenate(list(val.values())))
                 return out
 
-            options["workers"] = fd_map
-        res = optimize.minimize(f, start.vector(), method="L-BFGS-B", bounds=BOUNDS,
-                                options=options)
+            kw["workers"] = fd_map
+        res = optimize.least_squares(e, x0, bounds=(lo, hi), method="trf",
+                                     diff_step=DIFF_STEP, x_scale=1.0, ftol=1e-8, xtol=1e-8,
+                                     gtol=1e-8, max_nfev=maxiter, **kw)
         x = np.asarray(res.x, dtype=float)
         curv = None
         if uncertainty:
-            curv = curvature(_terms_fn(targets, model), x, STEP,
-                             many=lambda pts: ev.map("terms", pts[:1], local=[True]) + ev.map(
-                                 "terms", pts[1:], local=[_setting_only(p, x) for p in pts[1:]]))
+            curv = curvature(residuals, x, STEP, many=lambda pts: ev.map(
+                "residuals", pts[:1], local=[True]) + ev.map(
+                "residuals", pts[1:], local=[_setting_only(p, x) for p in pts[1:]]))
     params = LinkParams.from_vector(x)
     cov = np.zeros((x.size, x.size))
     if uncertainty:
         _, H = curv.total()
         cov = 2.0 * _pd_inverse(H)  # the objective is -2 log posterior
     pred = predict_targets(targets, params, model)
-    return Fit(params, float(res.fun), cov, evals[0], bool(res.success), str(res.message),
-               chi2_terms(targets, pred), curv)
+    return Fit(params, float(2.0 * res.cost), cov, evals[0], bool(res.success),
+               str(res.message), chi2_terms(targets, pred), curv)
 
 
 def leave_out(f: Fit, trial: str) -> tuple[LinkParams, np.ndarray]:

@@ -1,14 +1,17 @@
 """From the pathway model's rates to trial outcomes: a tumor-burden model.
 
 Every virtual patient is a **type**: a tumor profile (mechanisms with degrees, drawn by
-:mod:`.population`), a hormone-receptor status, and a patient-level chemosensitivity shared by
-every cytotoxic drug. Under the drugs of one phase of a schedule (:mod:`.schedule`) the pathway
-model gives the tumor's growth and kill rates (:mod:`.rates`); in months,
+:mod:`.population`), a hormone-receptor status (which the pathway model's ER module reads), and
+a patient-level chemosensitivity shared by every cytotoxic drug. Under the drugs of one phase
+of a schedule (:mod:`.schedule`) the pathway model gives the tumor's growth and kill rates
+(:mod:`.rates`); in months,
 
 * growth ``K_L = a * growth`` with ``a`` set by the untreated doubling time
   (:data:`KINETICS`), so the link depends only on rates relative to untreated growth;
-* kill ``K_D = a * G_s * (w * (targeted + immune) + c * (cytotoxic + payload))``, ``c`` the
-  chemosensitivity, ``w`` the weight of the targeted kill (calibrated),
+* kill ``K_D = a * G_s * (w * max(targeted + immune - untreated, 0) + c * (cytotoxic +
+  payload))``, ``untreated`` the type's own apoptosis and immune kill without drugs (part of
+  its untreated growth: a drug's kill is what it adds), ``c`` the chemosensitivity, ``w`` the
+  weight of the targeted kill (calibrated),
   ``G_s`` the **kill gain** of the setting group ``s`` (calibrated: the log-kill per cycle of
   trastuzumab + docetaxel on a tumor without resistance, with setting-level partial pooling);
 * acquired resistance: the kill decays as ``exp(-lambda t)`` from the start of therapy
@@ -61,6 +64,7 @@ __all__ = [
     "GROUPS",
     "KINETICS",
     "PRIORS",
+    "PRIOR_DEPARTURES",
     "TIME_TO_EVENT",
     "TKI",
     "ArmKinetics",
@@ -158,6 +162,17 @@ PRIORS: dict[str, Prior] = {
         "pathway model's defaults, which are starting values, not measurements", "2014-01-01"),
 }
 """Priors of the calibrated parameters (normal on the scale given), with their sources."""
+
+PRIOR_DEPARTURES: dict[str, str] = {
+    "tki_offset": (
+        "the pathway model's TKI potencies are starting values, not measurements (its prior is "
+        "centred on them); every head-to-head comparison in the knowledge base puts lapatinib "
+        "below trastuzumab with the same chemotherapy (GeparQuinto, NeoALTTO; NSABP B-41 "
+        "equal) and T-DM1 above lapatinib + capecitabine (EMILIA), which the lower potency "
+        "reproduces"),
+}
+"""Why a calibrated value may lie outside its prior's 95% interval: shown beside it when it
+does (:attr:`.fit.Fit.outside_prior`)."""
 
 SETTING_SD = Constant(
     0.5, "partial pooling: the kill gain of each setting group differs from the common one by a "

@@ -43,7 +43,7 @@ from her2lab.virtual_trials.schedule import Schedule
 
 __all__ = ["REFERENCE_REGIMEN", "TKI_OFFSETS", "TrialModel"]
 
-TKI_OFFSETS = (-0.3, -0.15, 0.0, 0.15)
+TKI_OFFSETS = (-0.6, -0.45, -0.3, -0.15, 0.0, 0.15)
 """Offsets of the TKI potency at which the pathway model runs; the calibration's bounds."""
 
 REFERENCE_REGIMEN = ("docetaxel", "trastuzumab")
@@ -109,8 +109,9 @@ class TrialModel:
     # ------------------------------------------------------------------ rates
 
     def _raw_requests(self, profiles, drugs: tuple[str, ...], micro: bool):
-        """The rates :meth:`_raw_rates` asks for: ``(offset index, profile index, profile,
-        drugs, potency)``, and the offsets."""
+        """The rates :meth:`_raw_rates` asks for: ``(offset index, row, profile, drugs,
+        potency, hr_positive)``, row ``2 j + h`` for profile ``j`` and HR status ``h``, and
+        the offsets."""
         from her2lab.pathway import DRUGS
 
         has_tki = any(d in TKI for d in drugs)
@@ -120,20 +121,21 @@ class TrialModel:
             pot = LinkParams(tki_offset=off).potency({d: DRUGS[d].potency for d in TKI})
             for j, prof in enumerate(profiles):
                 p, dr = micrometastatic(prof, drugs) if micro else (prof, drugs)
-                out.append((i, j, p, dr, pot))
+                out += [(i, 2 * j + h, p, dr, pot, bool(h)) for h in (0, 1)]
         return out, offsets
 
     def _raw_rates(self, profiles, drugs: tuple[str, ...], micro: bool) -> np.ndarray:
-        """Rates (growth, targeted, immune, cytotoxic, payload) per profile, at each TKI
-        offset: shape (offsets, profiles, 5)."""
+        """Rates (growth, targeted, immune, cytotoxic, payload) per profile and hormone-receptor
+        status (row ``2 j + h``: profile ``j``, HR-positive if ``h``), at each TKI offset:
+        shape (offsets, 2 profiles, 5)."""
         key = (id(profiles), drugs, micro)
         if key in self._raw:
             return self._raw[key]
         requests, offsets = self._raw_requests(profiles, drugs, micro)
-        out = np.zeros((len(offsets), len(profiles), 1 + len(KILL_SOURCES)))
-        for i, j, p, dr, pot in requests:
-            r = self.rates.rates(p, dr, pot)
-            out[i, j] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
+        out = np.zeros((len(offsets), 2 * len(profiles), 1 + len(KILL_SOURCES)))
+        for i, row, p, dr, pot, hr in requests:
+            r = self.rates.rates(p, dr, pot, hr_positive=hr)
+            out[i, row] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
         if len(offsets) == 1:
             out = np.repeat(out, len(TKI_OFFSETS), axis=0)
         self._raw[key] = out
@@ -146,7 +148,7 @@ class TrialModel:
         requests = []
 
         def add(profiles, drugs, micro):
-            requests.extend((p, dr, pot) for _, _, p, dr, pot in
+            requests.extend((p, dr, pot, hr) for _, _, p, dr, pot, hr in
                             self._raw_requests(profiles, drugs, micro)[0])
 
         add(self._ref_profiles, (), False)
@@ -173,23 +175,24 @@ class TrialModel:
         f = (x - TKI_OFFSETS[i]) / (TKI_OFFSETS[i + 1] - TKI_OFFSETS[i])
         return (1 - f) * raw[i] + f * raw[i + 1]
 
-    def _reference(self) -> tuple[float, np.ndarray]:
-        """``a`` and the reference regimen's rates (independent of the parameters)."""
+    def _reference(self) -> tuple[float, np.ndarray, np.ndarray]:
+        """``a``, the reference regimen's rates and the untreated ones (independent of the
+        parameters; the reference tumor: no mechanism, HR-negative, row 0)."""
         if "ref" not in self._ref:
             ref = self._at_offset(self._raw_rates(self._ref_profiles, (), False), 0.0)[0]
             a = math.log(2) / KINETICS["doubling_months"].value / ref[0]
             r = self._at_offset(self._raw_rates(self._ref_profiles, REFERENCE_REGIMEN, False),
                                 0.0)[0]
-            self._ref["ref"] = (a, r)
+            self._ref["ref"] = (a, r, ref)
         return self._ref["ref"]
 
     def scales(self, params: LinkParams, group: str) -> tuple[float, float]:
         """``a`` (per-month units of growth) and the kill gain ``G`` of ``group``."""
-        a, r = self._reference()
+        a, r, base = self._reference()
         lk = params.kill_per_cycle(group)
         kd = (lk + a * r[0] * CYCLE_MONTHS) / CYCLE_MONTHS  # kill per month giving lk net
         w = params.targeted_weight
-        return a, kd / (a * float(w * (r[1] + r[2]) + r[3] + r[4]))
+        return a, kd / (a * float(w * max(r[1] + r[2] - base[1] - base[2], 0.0) + r[3] + r[4]))
 
     _ref_profiles: list = field(default_factory=lambda: [{}], repr=False)
 
@@ -203,14 +206,17 @@ class TrialModel:
     def kinetics(self, plan: TrialPlan, schedule: Schedule, params: LinkParams, *,
                  micro: bool) -> ArmKinetics:
         fixed = self._arm_fixed(plan, schedule, micro)
-        weights, c, group, phases, months, un = fixed
+        weights, c, group, phases, months, un, base_ti = fixed
         a, gain = self.scales(params, group)
         growth, kill = [], []
         w = params.targeted_weight
         for raw in phases:
             r = self._at_offset(raw, params.tki_offset)
             growth.append(a * r[:, 0])
-            kill.append(a * gain * (w * (r[:, 1] + r[:, 2]) + c * (r[:, 3] + r[:, 4])))
+            # the untreated tumor's own apoptosis and immune kill are part of its untreated
+            # growth: a drug's kill is what it adds to them
+            kill.append(a * gain * (w * np.maximum(r[:, 1] + r[:, 2] - base_ti, 0.0)
+                                    + c * (r[:, 3] + r[:, 4])))
         return ArmKinetics(weights.copy(), np.array(growth), np.array(kill), months, un.copy(),
                            params.resistance)
 
@@ -228,9 +234,9 @@ class TrialModel:
         profiles, pw = self.panel(plan.setting, plan.prior_trastuzumab, plan.require,
                                   plan.exclude, plan.as_of)
         weights, logc = self.type_weights(pw)
-        n_rep = weights.size // len(profiles)
+        n_rep = weights.size // (2 * len(profiles))  # rates are per (profile, HR status)
         group = group_of_setting(plan.setting, plan.prior_trastuzumab)
-        a, _ = self._reference()
+        a = self._reference()[0]
         if plan.early and schedule.until_progression:
             d = defaults_for(plan.setting)
             schedule = schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
@@ -240,9 +246,11 @@ class TrialModel:
             raw = self._raw_rates(profiles, tuple(sorted(ph.drugs)), micro)
             phases.append(np.repeat(raw, n_rep, axis=1))
             months.append(ph.months)
-        un = np.repeat(self._at_offset(self._raw_rates(profiles, (), micro), 0.0)[:, 0],
-                       n_rep) * a
-        out = (weights, c, group, tuple(phases), tuple(months), un)
+        untreated = np.repeat(self._at_offset(self._raw_rates(profiles, (), micro), 0.0), n_rep,
+                              axis=0)
+        un = untreated[:, 0] * a
+        base_ti = untreated[:, 1] + untreated[:, 2]
+        out = (weights, c, group, tuple(phases), tuple(months), un, base_ti)
         self._arm[key] = out
         return out
 

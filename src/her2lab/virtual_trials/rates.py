@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from her2lab.virtual_trials.defaults import PATHWAY_SAMPLES
+
 __all__ = [
     "CYTOTOXIC",
     "KILL_SOURCES",
@@ -52,6 +54,8 @@ CYTOTOXIC = frozenset({
 """Drugs whose kill counts as cytotoxic (the knowledge base's chemotherapy classes)."""
 
 _VEGF_NODES = frozenset({"VEGF", "VEGFR"})
+HR_ATTRIBUTE = "hr_positive"
+"""The profile attribute of hormone-receptor status in :func:`her2lab.pathway.simulate`."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class RatesModel:
     """Memoised rates ``(profile, drugs, potency) -> Rates`` from the pathway model (which also
     caches its runs on disk). ``samples`` and ``seed`` are the pathway's Monte Carlo settings."""
 
-    samples: int = 1000
+    samples: int = PATHWAY_SAMPLES
     seed: int = 20140812
     _memo: dict[tuple, Rates] = field(default_factory=dict, repr=False)
     _graded: bool | None = field(default=None, repr=False)
@@ -129,16 +133,19 @@ class RatesModel:
 
     @staticmethod
     def _key(profile: Mapping[str, float], drugs: Iterable[str],
-             potency: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> tuple:
+             potency: Mapping[str, float] | Iterable[tuple[str, float]] = (),
+             hr_positive: bool = False) -> tuple:
+        if hr_positive:  # the pathway model reads HR status as a profile attribute
+            profile = {**profile, HR_ATTRIBUTE: 1.0}
         reg = tuple(sorted(set(drugs)))
         pot_items = potency.items() if isinstance(potency, Mapping) else potency
         pot = tuple(sorted((d, round(float(v), 6)) for d, v in pot_items if d in reg))
         prof = tuple(sorted((m, round(float(v), 6)) for m, v in profile.items() if v > 0))
         return prof, reg, pot
 
-    def prefetch(self, requests: Iterable[tuple[Mapping[str, float], Iterable[str],
-                                                Mapping[str, float]]]) -> None:
-        """Memoise the rates of many ``(profile, drugs, potency)`` at once: those not memoised
+    def prefetch(self, requests: Iterable[tuple[Any, ...]]) -> None:
+        """Memoise the rates of many ``(profile, drugs, potency[, hr_positive])`` at once: those
+        not memoised
         run through :func:`her2lab.pathway.simulate_many`, one batch per potency (the engine
         runs a batch's conditions together, on every core; each result equals
         :func:`~her2lab.pathway.simulate`'s). A subclass with its own :meth:`rates` (no
@@ -146,8 +153,8 @@ class RatesModel:
         if type(self).rates is not RatesModel.rates:
             return
         groups: dict[tuple, dict[tuple, None]] = {}
-        for profile, drugs, potency in requests:
-            key = self._key(profile, drugs, potency)
+        for profile, drugs, potency, *hr in requests:
+            key = self._key(profile, drugs, potency, bool(hr and hr[0]))
             if key not in self._memo:
                 groups.setdefault(key[2], {})[key] = None
         if not groups:
@@ -166,8 +173,11 @@ class RatesModel:
                     self._memo[key] = out
 
     def rates(self, profile: Mapping[str, float], drugs: Iterable[str],
-              potency: Mapping[str, float] | Iterable[tuple[str, float]] = ()) -> Rates:
-        key = self._key(profile, drugs, potency)
+              potency: Mapping[str, float] | Iterable[tuple[str, float]] = (), *,
+              hr_positive: bool = False) -> Rates:
+        """Rates of a tumor with ``profile`` under ``drugs``; ``hr_positive``: a
+        hormone-receptor-positive tumor (the pathway model's ER module)."""
+        key = self._key(profile, drugs, potency, hr_positive)
         prof, reg, pot = key
         hit = self._memo.get(key)
         if hit is not None:

@@ -15,7 +15,8 @@ from typing import Any
 from her2lab.knowledge import KnowledgeBase, load
 from her2lab.reproduce import Context, StageResult, register_stage
 from her2lab.virtual_trials.calibrate import Calibration, calibrate
-from her2lab.virtual_trials.link import TIME_TO_EVENT
+from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
+from her2lab.virtual_trials.link import PRIOR_DEPARTURES, TIME_TO_EVENT
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import TrialPlan
 from her2lab.virtual_trials.rates import RatesModel
@@ -119,7 +120,7 @@ def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
 def virtual_trials_stage(ctx: Context) -> StageResult:
     out = ctx.out_dir / "virtual_trials"
     (out / "km").mkdir(parents=True, exist_ok=True)
-    panel, samples = (16, 200) if ctx.quick else (32, 1000)
+    panel, samples = (16, 200) if ctx.quick else (PANEL_SIZE, PATHWAY_SAMPLES)
     kb = load()
     model = TrialModel(RatesModel(samples=samples, seed=ctx.seed), panel_size=panel)
 
@@ -160,7 +161,9 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
         ("calibration as of", f"{AS_OF} ({len(cal.targets)} targets, "
          f"{cal.settings['trials']} trials)"),
         ("parameters (Laplace SE)", params),
-        ("outside prior 95%", ", ".join(cal.fit.outside_prior) or "none"),
+        ("outside prior 95%", "; ".join(
+            f"{n} ({PRIOR_DEPARTURES[n]})" if n in PRIOR_DEPARTURES else n
+            for n in cal.fit.outside_prior) or "none"),
         ("Table 1 effects: expected inside reported CI",
          f"{n_eff} / {len(effects)} (null model {n_null} / {len(effects)})"),
         ("NeoSphere/B-41 arm rates inside arm's 95% interval",

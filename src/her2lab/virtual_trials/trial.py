@@ -37,6 +37,7 @@ from her2lab.virtual_trials.analyze import (
     summarize_replicates,
 )
 from her2lab.virtual_trials.baselines import baseline_for
+from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
 from her2lab.virtual_trials.fit import draws
 from her2lab.virtual_trials.link import (
     BINARY,
@@ -339,8 +340,8 @@ def run_trial(
     *,
     replicates: int = 20,
     seed: int = 20140812,
-    samples: int = 1000,
-    panel_size: int = 32,
+    samples: int = PATHWAY_SAMPLES,
+    panel_size: int = PANEL_SIZE,
     alpha: float = 0.05,
     model: TrialModel | None = None,
     kb: KnowledgeBase | None = None,
@@ -466,7 +467,8 @@ class DesignResult:
 
 def design_trial(
     plan: TrialPlan, calibration: Any = None, *, power: float = 0.8, alpha: float = 0.05,
-    replicates: int = 400, seed: int = 20140812, samples: int = 1000, panel_size: int = 32,
+    replicates: int = 400, seed: int = 20140812, samples: int = PATHWAY_SAMPLES,
+    panel_size: int = PANEL_SIZE,
     model: TrialModel | None = None, kb: KnowledgeBase | None = None,
 ) -> DesignResult:
     """Patients per arm for ``power`` by simulating the model-driven two-arm trial, beside the

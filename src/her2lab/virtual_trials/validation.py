@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from her2lab.knowledge import KnowledgeBase, load
+from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
 from her2lab.virtual_trials.fit import Evaluations, draws, fit, leave_out, predict_targets
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
@@ -190,35 +191,44 @@ def _model(samples: int, seed: int, panel_size: int) -> TrialModel:
 
 def leave_one_out(
     as_of: dt.date, *, seed: int = 20140812, kb: KnowledgeBase | None = None,
-    panel_size: int = 32, samples: int = 1000, calibration: Any = None,
+    panel_size: int = PANEL_SIZE, samples: int = PATHWAY_SAMPLES, calibration: Any = None,
     model: TrialModel | None = None, progress: Callable[[str, int, int], Any] | None = None,
-    **_ignored: Any,
+    refit: bool = False, trials: Sequence[str] | None = None, **_ignored: Any,
 ) -> dict[str, Any]:
-    """Leave each trial out (one Newton step from the full fit, :func:`.fit.leave_out`) and
-    predict its targets; rows and summary (model and null)."""
+    """Leave each trial out and predict its targets from the parameters fitted without it;
+    rows and summary (model and null). ``refit``: a full refit without the trial (started
+    from the full fit, with its own Laplace covariance); otherwise one Newton step from the
+    full fit (:func:`.fit.leave_out`). ``trials``: leave out only these (default: each)."""
     kb = kb or load()
     model = model or _model(samples, seed, panel_size)
     targets = targets_from_kb(kb, as_of)
     full = calibration.fit if calibration is not None and calibration.fit.curvature else fit(
         targets, model, progress=progress)
-    trials = list(dict.fromkeys(t.trial for t in targets))
+    trials = [t for t in dict.fromkeys(t.trial for t in targets)
+              if trials is None or t in trials]
     rows: list[TargetRow] = []
     params_by_trial = {}
     for i, trial in enumerate(trials):
-        p, cov = leave_out(full, trial)
+        if refit:
+            f = fit([t for t in targets if t.trial != trial], model, start=full.params)
+            p, cov = f.params, f.cov
+        else:
+            p, cov = leave_out(full, trial)
         held = [t for t in targets if t.trial == trial]
         rows += rows_for(held, p, cov, model, seed=seed)
         params_by_trial[trial] = p.to_dict()
         if progress:
             progress("leave-one-out", i + 1, len(trials))
-    return {"as_of": as_of.isoformat(), "method": "one Newton step from the full fit per trial",
+    method = ("a refit without the trial, from the full fit" if refit
+              else "one Newton step from the full fit per trial")
+    return {"as_of": as_of.isoformat(), "method": method,
             "rows": [r.to_dict() for r in rows], "summary": summarise(rows),
             "params": params_by_trial}
 
 
 def forward(
     as_of: dt.date, *, seed: int = 20140812, kb: KnowledgeBase | None = None,
-    panel_size: int = 32, samples: int = 1000, model: TrialModel | None = None,
+    panel_size: int = PANEL_SIZE, samples: int = PATHWAY_SAMPLES, model: TrialModel | None = None,
     progress: Callable[[str, int, int], Any] | None = None, **_ignored: Any,
 ) -> dict[str, Any]:
     """Calibrate on results up to ``as_of`` and predict every result published after it (each
