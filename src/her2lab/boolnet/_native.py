@@ -11,7 +11,9 @@ is compiled for it), so a library is never used for code or a CPU it was not bui
 
 It is the same machine code as numba's own: results are bit for bit those of
 ``_kernel.simulate_chunks``. Any failure (no C compiler, a read-only cache, an unexpected
-symbol) leaves the numba kernel in use; ``HER2LAB_NATIVE=0`` turns the library off.
+symbol) leaves the numba kernel in use and a ``simkernel-<key>.failed`` file saying why, so
+later processes do not pay for the build again (delete it to retry); ``HER2LAB_NATIVE=0`` turns
+the library off.
 """
 
 from __future__ import annotations
