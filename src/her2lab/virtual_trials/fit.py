@@ -229,9 +229,8 @@ _WORKER_STATE: dict[str, tuple[Sequence[Target], TrialModel]] = {}
 
 
 def _evaluate(item: tuple[str, str, Any]) -> Any:
-    """One evaluation in a worker: ``(state file, kind, parameters)``, kind ``objective``,
-    ``residuals`` (a vector: each trial's whitened residuals) or ``predict`` (a
-    :class:`LinkParams`)."""
+    """One evaluation in a worker: ``(state file, kind, parameters)``, kind ``residuals`` (a
+    vector: each trial's whitened residuals) or ``predict`` (a :class:`LinkParams`)."""
     path, kind, arg = item
     state = _WORKER_STATE.get(path)
     if state is None:
@@ -240,8 +239,6 @@ def _evaluate(item: tuple[str, str, Any]) -> Any:
         _WORKER_STATE.clear()
         _WORKER_STATE[path] = state
     targets, model = state
-    if kind == "objective":
-        return objective(LinkParams.from_vector(arg), targets, model)
     return _evaluate_here(kind, arg, targets, model)
 
 
@@ -308,8 +305,6 @@ def _setting_only(x: np.ndarray, base: np.ndarray | None) -> bool:
 
 
 def _evaluate_here(kind: str, arg: Any, targets: Sequence[Target], model: TrialModel) -> Any:
-    if kind == "objective":
-        return objective(LinkParams.from_vector(arg), targets, model)
     if kind == "residuals":
         return _residual_fn(targets, model)(arg)
     return predict_targets(targets, arg, model)

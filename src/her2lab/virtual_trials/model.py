@@ -52,6 +52,14 @@ REFERENCE_REGIMEN = ("docetaxel", "trastuzumab")
 CYCLE_MONTHS = 21 / (365.25 / 12)
 
 
+def _kill(r, untreated, w, c):
+    """The kill of rates ``r`` (growth, targeted, immune, cytotoxic, payload; first axis) in
+    the pathway's units: the targeted and immune kill beyond the untreated tumor's own (part of
+    its untreated growth: a drug's kill is what it adds), weighted by ``w``, plus the cytotoxic
+    and payload kill scaled by the chemosensitivity ``c``."""
+    return w * np.maximum(r[1] + r[2] - untreated, 0.0) + c * (r[3] + r[4])
+
+
 @dataclass
 class TrialModel:
     """Rates, panels and kinetics of virtual trials; reusable across parameter values."""
@@ -192,7 +200,7 @@ class TrialModel:
         lk = params.kill_per_cycle(group)
         kd = (lk + a * r[0] * CYCLE_MONTHS) / CYCLE_MONTHS  # kill per month giving lk net
         w = params.targeted_weight
-        return a, kd / (a * float(w * max(r[1] + r[2] - base[1] - base[2], 0.0) + r[3] + r[4]))
+        return a, kd / (a * float(_kill(r, base[1] + base[2], w, 1.0)))
 
     _ref_profiles: list = field(default_factory=lambda: [{}], repr=False)
 
@@ -213,10 +221,7 @@ class TrialModel:
         for raw in phases:
             r = self._at_offset(raw, params.tki_offset)
             growth.append(a * r[:, 0])
-            # the untreated tumor's own apoptosis and immune kill are part of its untreated
-            # growth: a drug's kill is what it adds to them
-            kill.append(a * gain * (w * np.maximum(r[:, 1] + r[:, 2] - base_ti, 0.0)
-                                    + c * (r[:, 3] + r[:, 4])))
+            kill.append(a * gain * _kill(r.T, base_ti, w, c))
         return ArmKinetics(weights.copy(), np.array(growth), np.array(kill), months, un.copy(),
                            params.resistance)
 

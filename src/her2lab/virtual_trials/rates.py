@@ -145,9 +145,8 @@ class RatesModel:
 
     def prefetch(self, requests: Iterable[tuple[Any, ...]]) -> None:
         """Memoise the rates of many ``(profile, drugs, potency[, hr_positive])`` at once: those
-        not memoised
-        run through :func:`her2lab.pathway.simulate_many`, one batch per potency (the engine
-        runs a batch's conditions together, on every core; each result equals
+        not memoised run through :func:`her2lab.pathway.simulate_many`, one batch per potency
+        (the engine runs a batch's conditions together, on every core; each result equals
         :func:`~her2lab.pathway.simulate`'s). A subclass with its own :meth:`rates` (no
         pathway) has nothing to prefetch."""
         if type(self).rates is not RatesModel.rates:
