@@ -30,10 +30,16 @@ The log tumor burden relative to the start is ``ln y(t) = int_0^t K_L - K_D exp(
 * **cure and recurrence** (adjuvant, early disease): micrometastatic burden ``N_m`` is cured
   with probability ``exp(-N_m y(D))``; otherwise the residual regrows at the untreated rate
   to the detection limit (about 1e9 cells, a cubic centimetre; Del Monte U, Cell Cycle
-  2009;8:505-506). Angiogenesis does not drive micrometastatic disease (:mod:`.rates`), so
-  anti-angiogenic drugs act only on macroscopic tumors;
-* **OS** (metastatic): progression plus post-progression survival, which is the same in every
-  arm (later lines dilute the first line's difference), log-normal with its median anchored.
+  2009;8:505-506). ``N_m`` varies between patients of one type, log-normally with SD
+  ``micromet_sd`` (Gauss-Hermite nodes): many relapses then come from burdens no schedule
+  cures, which dilutes adjuvant hazard ratios. Angiogenesis does not drive micrometastatic
+  disease (:mod:`.rates`), so anti-angiogenic drugs act only on macroscopic tumors;
+* **OS** (metastatic): progression plus post-progression survival. After progression the
+  tumor regrows from its burden at progression (the nadir times the progression volume) to a
+  lethal burden (``lethal_log_ratio`` above the burden at the start), at the type's untreated
+  growth slowed alike in every arm by later lines (the anchored scale): a deeper nadir leaves
+  longer to live after progression, later lines still dilute the first line's difference;
+  log-normal between patients (``pps_sd``) around each type's median.
 
 Times vary between patients of one type by a log-normal factor (``kinetic_sd``: initial burden
 and growth differ), so each type has a smooth survival curve and the population curve is their
@@ -130,6 +136,11 @@ KINETICS: dict[str, Constant] = {
         math.log(100.0), "assumption: log of the lethal tumor burden (about 1e12 cells, a "
         "kilogram; Del Monte U. Cell Cycle 2009;8:505-506) over the measurable metastatic "
         "burden at the start of a line (about 1e10 cells, some ten cubic centimetres)"),
+    "prior_exposure_months": Constant(
+        12.4, "months of trastuzumab a trastuzumab-pretreated patient has received before: "
+        "the median PFS of first-line trastuzumab + docetaxel, 12.4 months in CLEOPATRA's "
+        "control arm (Baselga J et al. N Engl J Med 2012;366:109-119); the added kill of "
+        "trastuzumab has decayed by acquired resistance for that long"),
     "pps_sd": Constant(
         0.9, "assumption: SD of log post-progression survival between patients"),
 }
