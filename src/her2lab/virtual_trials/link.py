@@ -671,7 +671,7 @@ def _early_curves(arms, control, anchor, t) -> dict[str, ArmOutcome]:
     w = wts(control)
     lnm = _solve(lambda x: point_sf(tt, w, *parts(x, control)) - ss, -20.0, 40.0)
     out = {}
-    for a, k in arms.items():
+    for a in arms:
         median, cure = parts(lnm, a)
         wa = wts(a)
         out[a] = ArmOutcome(wa, median=median, cure=cure,
@@ -700,7 +700,7 @@ def _metastatic_curves(arms, control, endpoint, anchor, t) -> dict[str, ArmOutco
     med_c = out[control].median
     dt = np.diff(np.concatenate([[0.0], t]))
     before = t <= tt
-    s_p, f_p = _lognormal_sf(t[before], med_c, KINETICS["kinetic_sd"].value)
+    _, f_p = _lognormal_sf(t[before], med_c, KINETICS["kinetic_sd"].value)
     mass = f_p * dt[before][None, :]
     s_tt = _lognormal_sf(np.array([tt]), med_c, KINETICS["kinetic_sd"].value)[0][:, 0]
     lag = np.log(np.maximum(tt - t[before], 1e-9))
