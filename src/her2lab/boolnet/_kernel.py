@@ -91,6 +91,10 @@ def _exp_ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _ZKE, _ZWE, _ZFE = _exp_ziggurat_tables()
 _ZR = 7.697117470131487
 _LOW8 = np.uint64(255)
+#: int64 fields of a node's record in ``node_rec`` (one cache line): its word, its mask, its
+#: accumulator column (-1: none), its bit in the output state (-1: none), its readers'
+#: range in ``dep_pair`` (table nodes: (reader, bit) pairs) and in ``pdep_idx`` (programs)
+_REC = 8
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
@@ -229,8 +233,7 @@ def _chunks(
     c_lo, c_hi,
     n, n_words, node_word, node_mask, node_shift, kinds, in_off, in_word, in_shift, tab_off,
     tab_base, itable, units,
-    prog_start, prog_end, code, consts, dep_off, dep_idx, dep_bit, pdep_off,
-    pdep_idx,
+    prog_start, prog_end, code, consts, pdep_idx, node_rec, dep_pair,
     p_ons, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, g_active, force_masks,
     force_vals,
     out_pos, track_states, node_col, block_shift, discrete_time,
@@ -238,11 +241,11 @@ def _chunks(
     node_acc, node_full, state_table, row_key, state_acc, state_count,
     finals,
     flags, n_events,
-    s, r, bsum, tidx, on_since, stack,
+    s, rt, bsum, stack,
 ):  # pragma: no cover - compiled
     # Runs chunks c_lo .. c_hi - 1 one after the other; a chunk writes only its own rows of
     # the accumulators, so disjoint ranges can run at the same time on different threads.
-    # s, r, bsum, tidx, on_since and stack are the caller's scratch space (one set per
+    # s, rt, bsum and stack are the caller's scratch space (one set per
     # thread): the kernel allocates nothing, so it can also be built as a plain C function
     # (see _native).
     #
@@ -322,7 +325,7 @@ def _chunks(
                 if ki == 0:
                     # absolute index (see _compile: a table's offset is a multiple of its size)
                     ti = base + tab_off[ui] + _table_index(i, s, in_off, in_word, in_shift)
-                    tidx[ui] = ti
+                    rt[_u(2 * i + 1)] = ti
                     v = itable[_u(ti)]
                 elif ki == 1:
                     v = _to_units(_run_program(pstart[ui], pend[ui], code, consts, s,
@@ -333,7 +336,7 @@ def _chunks(
                         v = 0
                 else:
                     v = 0
-                r[ui] = v
+                rt[_u(2 * i)] = v
                 bsum[_u(i >> block_shift)] += v
                 total += v
                 if (s[_u(node_word[ui])] & node_mask[ui]) != 0:
@@ -372,16 +375,16 @@ def _chunks(
                     cum += bsum[_u(b)]
                 cum -= bsum[_u(b)]
                 i = b << block_shift
-                cum += r[_u(i)]
+                cum += rt[_u(2 * i)]
                 while cum <= x:
                     i += 1
-                    cum += r[_u(i)]
+                    cum += rt[_u(2 * i)]
                 events += 1
-                ui = _u(i)
-                w = _u(node_word[ui])
-                m = node_mask[ui]
-                col = node_col[ui]
-                op = out_pos[ui]
+                rec = _u(_REC * i)
+                w = _u(node_rec[rec])
+                m = np.uint64(node_rec[rec + _u(1)])
+                col = node_rec[rec + _u(2)]
+                op = node_rec[rec + _u(3)]
                 if col >= 0 or op >= 0:
                     # Window averages from the flips alone: the time ON within window k is
                     # sum(sign * (t - k dt)) over the flips in it (sign +1 ending an ON
@@ -413,19 +416,20 @@ def _chunks(
                                 sacc[_u(slot), uk] -= part
                                 sacc[_u(slot), _u(w1 + k)] += 1.0
                 s[w] ^= m
-                for d in range(dep_off[ui], dep_off[i + 1]):
+                for d in range(node_rec[rec + _u(4)], node_rec[rec + _u(5)]):
                     # the table index of each reader is kept up to date: flipping node i
                     # flips one bit of it
-                    ud = _u(d)
-                    j = _u(dep_idx[ud])
-                    tj = tidx[j] ^ dep_bit[ud]
-                    tidx[j] = tj
+                    ud = _u(2 * d)
+                    j = dep_pair[ud]
+                    uj = _u(2 * j)
+                    tj = rt[uj + _u(1)] ^ dep_pair[ud + _u(1)]
+                    rt[uj + _u(1)] = tj
                     v = itable[_u(tj)]
-                    dv = v - r[j]
-                    r[j] = v
+                    dv = v - rt[uj]
+                    rt[uj] = v
                     total += dv
-                    bsum[j >> _u(block_shift)] += dv
-                for d in range(pdep_off[ui], pdep_off[i + 1]):
+                    bsum[_u(j >> block_shift)] += dv
+                for d in range(node_rec[rec + _u(6)], node_rec[rec + _u(7)]):
                     j = pdep_idx[d]
                     v = 0
                     if kind[j] == 1:  # 2: a program node forced by an override (rate 0)
@@ -435,8 +439,8 @@ def _chunks(
                         if v < 0:
                             flags[c] |= FLAG_BAD_RATE
                             v = 0
-                    dv = v - r[j]
-                    r[j] = v
+                    dv = v - rt[2 * j]
+                    rt[2 * j] = v
                     total += dv
                     bsum[j >> block_shift] += dv
             if keep_finals:

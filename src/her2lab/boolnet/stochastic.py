@@ -390,7 +390,7 @@ class StochasticSimulator:
             cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, arrays.kinds,
             cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, arrays.tab_base, arrays.itable,
             arrays.units, arrays.prog_start, arrays.prog_end, arrays.code, arrays.consts,
-            cm.dep_off, cm.dep_idx, cm.dep_bit, cm.pdep_off, cm.pdep_idx, arrays.p_ons,
+            cm.pdep_idx, _node_records(cm, node_col, out_pos), _dep_pairs(cm), arrays.p_ons,
             cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
             arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, int(track),
             node_col, block_shift, int(bool(self.discrete_time)), samples,
@@ -499,6 +499,29 @@ class StochasticSimulator:
 
 
 
+def _node_records(cm: CompiledModel, node_col: np.ndarray, out_pos: np.ndarray) -> np.ndarray:
+    """What the kernel reads of a node after choosing it, in one record (8 int64s, one cache
+    line) per node: word, mask, accumulator column, output bit, and its readers' ranges."""
+    rec = np.empty((cm.n, 8), dtype=np.int64)
+    rec[:, 0] = cm.node_word
+    rec[:, 1] = cm.node_mask.view(np.int64)
+    rec[:, 2] = node_col
+    rec[:, 3] = out_pos
+    rec[:, 4] = cm.dep_off[:-1]
+    rec[:, 5] = cm.dep_off[1:]
+    rec[:, 6] = cm.pdep_off[:-1]
+    rec[:, 7] = cm.pdep_off[1:]
+    return rec.ravel()
+
+
+def _dep_pairs(cm: CompiledModel) -> np.ndarray:
+    """The table readers of every node as (reader, bit of its table index) pairs, flat."""
+    pairs = np.empty((cm.dep_idx.size, 2), dtype=np.int64)
+    pairs[:, 0] = cm.dep_idx
+    pairs[:, 1] = cm.dep_bit
+    return pairs.ravel() if pairs.size else np.zeros(2, dtype=np.int64)
+
+
 _NP_DTYPES = {name: np.dtype(name) for name in ("int8", "int64", "uint64", "float64")}
 _runner: Any = None
 _runner_lock = threading.Lock()
@@ -552,9 +575,8 @@ def _run_kernel(args: tuple[Any, ...], scratch: tuple[int, int, int, int],
     n_words, n, n_blocks, max_stack = scratch
 
     def work(lo: int, hi: int) -> None:
-        ws = [np.zeros(n_words, dtype=np.uint64), np.zeros(n, dtype=np.int64),
-              np.zeros(n_blocks, dtype=np.int64), np.zeros(n, dtype=np.int64),
-              np.zeros(n, dtype=np.float64), np.zeros(max(max_stack, 1), dtype=np.float64)]
+        ws = [np.zeros(n_words, dtype=np.uint64), np.zeros(2 * n, dtype=np.int64),
+              np.zeros(n_blocks, dtype=np.int64), np.zeros(max(max_stack, 1), dtype=np.float64)]
         if kind == "native":
             dims_ws = np.array(dims + [w.shape[0] for w in ws], dtype=np.int64)
             fn(lo, hi, dims_ws.ctypes.data, *call, *(w.ctypes.data for w in ws))
