@@ -1,5 +1,7 @@
 """The numba kernels of the link against the NumPy statements of the same quantities, on random
-inputs: equal bit for bit (the calibration's optimiser path depends on the last bits)."""
+inputs: equal bit for bit (the calibration's optimiser path depends on the last bits), except
+where the NumPy statement calls ``np.exp`` on an array: NumPy picks a SIMD ``exp`` by CPU, which
+may differ from the C library's (the kernel's) in the last unit, so those agree to a few ulp."""
 
 from __future__ import annotations
 
@@ -22,6 +24,11 @@ def _mixture_reference(t, weights, median, cure, sd):
     return (weights @ (c[:, None] + (1 - c)[:, None] * sf), weights @ ((1 - c)[:, None] * pdf))
 
 
+def _few_ulp(a, b):
+    """Equal but for the last units of ``exp`` (NumPy's SIMD ``exp`` against the C library's)."""
+    np.testing.assert_allclose(a, b, rtol=8 * np.finfo(float).eps, atol=1e-300)
+
+
 def _types(rng, n):
     w = rng.dirichlet(np.ones(n))
     median = np.exp(rng.normal(2.0, 1.5, n))
@@ -42,7 +49,8 @@ def test_mixture_curves_match_numpy(seed, with_cure):
     c = cure if with_cure else None
     S, f = _mixture_reference(t, w, median, c, sd)
     got = link.mixture_curves(t, w, median, c, sd=sd)
-    assert np.array_equal(got.S, S) and np.array_equal(got.f, f)
+    assert np.array_equal(got.S, S)
+    _few_ulp(got.f, f)
     assert np.array_equal(got.t, t)
 
 
@@ -52,7 +60,8 @@ def test_mixture_curves_extreme_medians():
     median = np.array([0.0, 1e-30, 1e30, 5.0])
     S, f = _mixture_reference(t, w, median, None, 0.6)
     got = link.mixture_curves(t, w, median)
-    assert np.array_equal(got.S, S) and np.array_equal(got.f, f)
+    assert np.array_equal(got.S, S)
+    _few_ulp(got.f, f)
 
 
 @pytest.mark.parametrize("seed", range(5))
