@@ -19,9 +19,9 @@ ARGS = (
     ("in_off", "int64", 1), ("in_word", "int64", 1), ("in_shift", "uint64", 1),
     ("tab_off", "int64", 1), ("tab_base", "int64", 1), ("itable", "int64", 1),
     ("units", "float64", 1), ("prog_start", "int64", 2), ("prog_end", "int64", 2),
-    ("code", "int64", 1), ("consts", "float64", 1), ("dep_off", "int64", 1),
-    ("dep_idx", "int64", 1), ("dep_bit", "int64", 1), ("pdep_off", "int64", 1),
-    ("pdep_idx", "int64", 1), ("p_ons", "float64", 2), ("g_node_off", "int64", 1),
+    ("code", "int64", 1), ("consts", "float64", 1), ("pdep_idx", "int64", 1),
+    ("node_rec", "int64", 1), ("dep_pair", "int64", 1), ("p_ons", "float64", 2),
+    ("g_node_off", "int64", 1),
     ("g_nodes", "int64", 1), ("g_opt_off", "int64", 1), ("g_opt_cum", "float64", 1),
     ("g_opt_vals", "int64", 1), ("g_active", "int8", 2), ("force_masks", "uint64", 2),
     ("force_vals", "uint64", 2), ("out_pos", "int64", 1), ("track_states", "int64", 0),
@@ -31,9 +31,9 @@ ARGS = (
     ("node_acc", "float64", 3), ("node_full", "float64", 3), ("state_table", "int64", 2),
     ("row_key", "uint64", 2), ("state_acc", "float64", 3), ("state_count", "int64", 1),
     ("finals", "uint64", 2), ("flags", "int64", 1), ("n_events", "int64", 1),
-    ("s", "uint64", 1), ("r", "int64", 1), ("bsum", "int64", 1), ("tidx", "int64", 1),
-    ("on_since", "float64", 1), ("stack", "float64", 1),
+    ("s", "uint64", 1), ("rt", "int64", 1), ("bsum", "int64", 1), ("stack", "float64", 1),
 )
 
 #: The trailing arguments of ARGS that are scratch space, one set per thread (not results).
-SCRATCH = ("s", "r", "bsum", "tidx", "on_since", "stack")
+#: rt holds each node's rate and table index side by side (rt[2 i], rt[2 i + 1]).
+SCRATCH = ("s", "rt", "bsum", "stack")

@@ -91,6 +91,10 @@ def _exp_ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _ZKE, _ZWE, _ZFE = _exp_ziggurat_tables()
 _ZR = 7.697117470131487
 _LOW8 = np.uint64(255)
+#: int64 fields of a node's record in ``node_rec`` (one cache line): its word, its mask, its
+#: accumulator column (-1: none), its bit in the output state (-1: none), its readers'
+#: range in ``dep_pair`` (table nodes: (reader, bit) pairs) and in ``pdep_idx`` (programs)
+_REC = 8
 _LOW32 = np.uint64(0xFFFFFFFF)
 
 
@@ -178,87 +182,40 @@ def _run_program(start, end, code, consts, s, node_word, node_mask, stack):
 def _table_index(i, s, in_off, in_word, in_shift):
     """Index into node i's rate table: bit k is the value of the k-th node of its support."""
     idx = np.uint64(0)
-    base = in_off[i]
-    for j in range(base, in_off[i + 1]):
+    base = in_off[_u(i)]
+    for j in range(base, in_off[_u(i + 1)]):
         # branch-free: bit of support node j-base, shifted into place
-        idx |= ((s[in_word[j]] >> in_shift[j]) & _ONE) << np.uint64(j - base)
+        idx |= ((s[_u(in_word[_u(j)])] >> in_shift[_u(j)]) & _ONE) << np.uint64(j - base)
     return np.int64(idx)
 
 
 @njit(inline="always")
-def _add_interval(acc, full, c, col, a, b, inv_dt, dt, n_windows):
-    """Add the time [a, b) spends in each window: partial windows go to acc[c, k, col]; whole
-    windows are counted in the difference array ``full`` (one +1 at the first whole window,
-    one -1 after the last), so a long interval costs O(1)."""
-    tw = n_windows * dt
-    if b > tw:
-        b = tw
-    if a >= b:
-        return
-    k0 = int(a * inv_dt)
-    if k0 >= n_windows:
-        return
-    k1 = int(b * inv_dt)
-    if k1 > n_windows:
-        k1 = n_windows
-    if k1 <= k0:
-        acc[c, k0, col] += b - a
-        return
-    acc[c, k0, col] += (k0 + 1) * dt - a
-    if k1 < n_windows:
-        acc[c, k1, col] += b - k1 * dt
-    if k1 > k0 + 1:
-        full[c, k0 + 1, col] += 1.0
-        full[c, k1, col] -= 1.0
+def _u(i):
+    """An index as uint64: numba indexes with an unsigned integer without the wrap-around of
+    negative indices (a compare and an add per access, and the array's length kept live)."""
+    return np.uint64(i)
 
 
 @njit(inline="always")
-def _state_row(table, count, row_key, c, key, cap, max_rows):
-    """Row of the accumulators of output state ``key`` in chunk ``c``.
+def _state_row(table, row_key, count, key, cap, max_rows):
+    """Row of the accumulators of output state ``key`` in a chunk, and the chunk's new row
+    count.
 
-    ``table[c]`` is an open-addressing hash table of (key, row) pairs side by side (one cache
-    line holds both; row -1 marks an empty slot); rows are handed out in order of first
-    visit, so only the rows of states actually met are ever touched. -1 when full."""
+    ``table`` (the chunk's) is an open-addressing hash table of (key, row) pairs side by side
+    (one cache line holds both; row -1 marks an empty slot); rows are handed out in order of
+    first visit, so only the rows of states actually met are ever touched. -1 when full."""
     ikey = np.int64(key)
     h = np.int64((key * _GOLDEN) >> np.uint64(38)) & (cap - 1)
-    while table[c, 2 * h + 1] >= 0:
-        if table[c, 2 * h] == ikey:
-            return table[c, 2 * h + 1]
+    while table[_u(2 * h + 1)] >= 0:
+        if table[_u(2 * h)] == ikey:
+            return table[_u(2 * h + 1)], count
         h = (h + 1) & (cap - 1)
-    if count[c] >= max_rows:
-        return -1
-    row = count[c]
-    table[c, 2 * h] = ikey
-    table[c, 2 * h + 1] = row
-    row_key[c, row] = key
-    count[c] = row + 1
-    return row
-
-
-@njit(inline="always")
-def _add_state_interval(acc, c, row, a, b, inv_dt, dt, n_windows):
-    """As _add_interval, for an output state: ``acc[c, row, :n_windows]`` holds the partial
-    windows and ``acc[c, row, n_windows:]`` the whole-window difference array, side by side."""
-    tw = n_windows * dt
-    if b > tw:
-        b = tw
-    if a >= b:
-        return
-    k0 = int(a * inv_dt)
-    if k0 >= n_windows:
-        return
-    k1 = int(b * inv_dt)
-    if k1 > n_windows:
-        k1 = n_windows
-    if k1 <= k0:
-        acc[c, row, k0] += b - a
-        return
-    acc[c, row, k0] += (k0 + 1) * dt - a
-    if k1 < n_windows:
-        acc[c, row, k1] += b - k1 * dt
-    if k1 > k0 + 1:
-        acc[c, row, n_windows + k0 + 1] += 1.0
-        acc[c, row, n_windows + k1] -= 1.0
+    if count >= max_rows:
+        return -1, count
+    table[_u(2 * h)] = ikey
+    table[_u(2 * h + 1)] = count
+    row_key[_u(count)] = key
+    return count, count + 1
 
 
 @njit(inline="always")
@@ -276,8 +233,7 @@ def _chunks(
     c_lo, c_hi,
     n, n_words, node_word, node_mask, node_shift, kinds, in_off, in_word, in_shift, tab_off,
     tab_base, itable, units,
-    prog_start, prog_end, code, consts, dep_off, dep_idx, dep_bit, pdep_off,
-    pdep_idx,
+    prog_start, prog_end, code, consts, pdep_idx, node_rec, dep_pair,
     p_ons, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, g_active, force_masks,
     force_vals,
     out_pos, track_states, node_col, block_shift, discrete_time,
@@ -285,11 +241,11 @@ def _chunks(
     node_acc, node_full, state_table, row_key, state_acc, state_count,
     finals,
     flags, n_events,
-    s, r, bsum, tidx, on_since, stack,
+    s, rt, bsum, stack,
 ):  # pragma: no cover - compiled
     # Runs chunks c_lo .. c_hi - 1 one after the other; a chunk writes only its own rows of
     # the accumulators, so disjoint ranges can run at the same time on different threads.
-    # s, r, bsum, tidx, on_since and stack are the caller's scratch space (one set per
+    # s, rt, bsum and stack are the caller's scratch space (one set per
     # thread): the kernel allocates nothing, so it can also be built as a plain C function
     # (see _native).
     #
@@ -307,10 +263,12 @@ def _chunks(
     # steps).
     cap = state_table.shape[1] // 2
     max_rows = state_acc.shape[1]
+    w1 = n_windows + 1  # where a state row's whole-window counts start
     inv_dt = 1.0 / dt
     max_units = np.float64(2**62 // max(n, 1))
     n_groups = g_node_off.shape[0] - 1
     keep_finals = finals.shape[0] > 0
+    n_blocks = bsum.shape[0]
     for c in range(c_lo, c_hi):
         pset = c // n_chunks
         cc = c - pset * n_chunks
@@ -323,17 +281,25 @@ def _chunks(
         force_val = force_vals[pset]
         pstart = prog_start[pset]
         pend = prog_end[pset]
+        # this chunk's rows (views, made once per chunk)
+        nacc = node_acc[c]
+        ncnt = node_full[c]
+        sacc = state_acc[c]
+        stab = state_table[c]
+        skeys = row_key[c]
+        n_rows = state_count[c]
         first = (cc * samples) // n_chunks
         last = ((cc + 1) * samples) // n_chunks
         events = 0
         for traj in range(first, last):
             st = _mix(seed * _GOLDEN + np.uint64(traj) * _SEED_MIX)
             for w in range(n_words):
-                s[w] = np.uint64(0)
+                s[_u(w)] = np.uint64(0)
             for i in range(n):
                 # branch-free; p_on is -1 for nodes of a joint group, so they stay 0 here
                 st += _GOLDEN
-                s[node_word[i]] |= np.uint64(_unit(_mix(st)) < p_on[i]) << node_shift[i]
+                s[_u(node_word[_u(i)])] |= (np.uint64(_unit(_mix(st)) < p_on[_u(i)])
+                                          << node_shift[_u(i)])
             for g in range(n_groups):
                 if g_active[pset, g] == 0:
                     continue
@@ -348,37 +314,45 @@ def _chunks(
                         i = g_nodes[g_node_off[g] + k]
                         s[node_word[i]] |= node_mask[i]
             for w in range(n_words):
-                s[w] = (s[w] & ~force_mask[w]) | force_val[w]
+                s[_u(w)] = (s[_u(w)] & ~force_mask[_u(w)]) | force_val[_u(w)]
             key = np.uint64(0)
             total = 0
-            for b in range(bsum.shape[0]):
-                bsum[b] = 0
+            for b in range(n_blocks):
+                bsum[_u(b)] = 0
             for i in range(n):
-                on_since[i] = 0.0
-                if kind[i] == 0:
+                ui = _u(i)
+                ki = kind[ui]
+                if ki == 0:
                     # absolute index (see _compile: a table's offset is a multiple of its size)
-                    tidx[i] = base + tab_off[i] + _table_index(i, s, in_off, in_word, in_shift)
-                    v = itable[tidx[i]]
-                elif kind[i] == 1:
-                    v = _to_units(_run_program(pstart[i], pend[i], code, consts, s, node_word,
-                                               node_mask, stack), inv_unit, max_units)
+                    ti = base + tab_off[ui] + _table_index(i, s, in_off, in_word, in_shift)
+                    rt[_u(2 * i + 1)] = ti
+                    v = itable[_u(ti)]
+                elif ki == 1:
+                    v = _to_units(_run_program(pstart[ui], pend[ui], code, consts, s,
+                                               node_word, node_mask, stack),
+                                  inv_unit, max_units)
                     if v < 0:
                         flags[c] |= FLAG_BAD_RATE
                         v = 0
                 else:
                     v = 0
-                r[i] = v
-                bsum[i >> block_shift] += v
+                rt[_u(2 * i)] = v
+                bsum[_u(i >> block_shift)] += v
                 total += v
-                if out_pos[i] >= 0 and (s[node_word[i]] & node_mask[i]) != 0:
-                    key |= _ONE << np.uint64(out_pos[i])
+                if (s[_u(node_word[ui])] & node_mask[ui]) != 0:
+                    # ON at t = 0: counted ON at the end of window 0 on (see below)
+                    col = node_col[ui]
+                    if col >= 0:
+                        ncnt[0, _u(col)] += 1.0
+                    if out_pos[ui] >= 0:
+                        key |= _ONE << np.uint64(out_pos[ui])
             slot = -1
             if track_states:
-                slot = _state_row(state_table, state_count, row_key, c, key, cap,
-                                  max_rows)
+                slot, n_rows = _state_row(stab, skeys, n_rows, key, cap, max_rows)
                 if slot < 0:
                     flags[c] |= FLAG_STATE_OVERFLOW
-            state_since = 0.0
+                else:
+                    sacc[_u(slot), _u(w1)] += 1.0
             t = 0.0
             while total > 0:
                 ftotal = np.float64(total)
@@ -398,44 +372,64 @@ def _chunks(
                 cum = bsum[0]
                 while cum <= x:
                     b += 1
-                    cum += bsum[b]
-                cum -= bsum[b]
+                    cum += bsum[_u(b)]
+                cum -= bsum[_u(b)]
                 i = b << block_shift
-                cum += r[i]
+                cum += rt[_u(2 * i)]
                 while cum <= x:
                     i += 1
-                    cum += r[i]
+                    cum += rt[_u(2 * i)]
                 events += 1
-                w = node_word[i]
-                col = node_col[i]
-                if col >= 0:
-                    if (s[w] & node_mask[i]) != 0:
-                        _add_interval(node_acc, node_full, c, col, on_since[i], t, inv_dt, dt,
-                                      n_windows)
-                    else:
-                        on_since[i] = t
-                s[w] ^= node_mask[i]
-                if out_pos[i] >= 0:
-                    if slot >= 0:
-                        _add_state_interval(state_acc, c, slot, state_since, t, inv_dt, dt,
-                                            n_windows)
-                    key ^= _ONE << np.uint64(out_pos[i])
-                    state_since = t
-                    if track_states and slot >= 0:
-                        slot = _state_row(state_table, state_count, row_key, c,
-                                          key, cap, max_rows)
-                        if slot < 0:
-                            flags[c] |= FLAG_STATE_OVERFLOW
-                for d in range(dep_off[i], dep_off[i + 1]):
+                rec = _u(_REC * i)
+                w = _u(node_rec[rec])
+                m = np.uint64(node_rec[rec + _u(1)])
+                col = node_rec[rec + _u(2)]
+                op = node_rec[rec + _u(3)]
+                if col >= 0 or op >= 0:
+                    # Window averages from the flips alone: the time ON within window k is
+                    # sum(sign * (t - k dt)) over the flips in it (sign +1 ending an ON
+                    # spell, -1 starting one) plus dt if ON at the window's end; the latter
+                    # is a count of +-1 steps, summed over windows by the caller. Flips past
+                    # the last window land in row n_windows, which is not read.
+                    k = np.int64(t * inv_dt)
+                    if k > n_windows:
+                        k = n_windows
+                    uk = _u(k)
+                    part = t - k * dt
+                    if col >= 0:
+                        ucol = _u(col)
+                        if (s[w] & m) != 0:
+                            nacc[uk, ucol] += part
+                            ncnt[uk, ucol] -= 1.0
+                        else:
+                            nacc[uk, ucol] -= part
+                            ncnt[uk, ucol] += 1.0
+                    if op >= 0:
+                        key ^= _ONE << np.uint64(op)
+                        if slot >= 0:
+                            sacc[_u(slot), uk] += part
+                            sacc[_u(slot), _u(w1 + k)] -= 1.0
+                            slot, n_rows = _state_row(stab, skeys, n_rows, key, cap, max_rows)
+                            if slot < 0:
+                                flags[c] |= FLAG_STATE_OVERFLOW
+                            else:
+                                sacc[_u(slot), uk] -= part
+                                sacc[_u(slot), _u(w1 + k)] += 1.0
+                s[w] ^= m
+                for d in range(node_rec[rec + _u(4)], node_rec[rec + _u(5)]):
                     # the table index of each reader is kept up to date: flipping node i
                     # flips one bit of it
-                    j = dep_idx[d]
-                    tidx[j] ^= dep_bit[d]
-                    dv = itable[tidx[j]] - r[j]
-                    r[j] += dv
+                    ud = _u(2 * d)
+                    j = dep_pair[ud]
+                    uj = _u(2 * j)
+                    tj = rt[uj + _u(1)] ^ dep_pair[ud + _u(1)]
+                    rt[uj + _u(1)] = tj
+                    v = itable[_u(tj)]
+                    dv = v - rt[uj]
+                    rt[uj] = v
                     total += dv
-                    bsum[j >> block_shift] += dv
-                for d in range(pdep_off[i], pdep_off[i + 1]):
+                    bsum[_u(j >> block_shift)] += dv
+                for d in range(node_rec[rec + _u(6)], node_rec[rec + _u(7)]):
                     j = pdep_idx[d]
                     v = 0
                     if kind[j] == 1:  # 2: a program node forced by an override (rate 0)
@@ -445,21 +439,14 @@ def _chunks(
                         if v < 0:
                             flags[c] |= FLAG_BAD_RATE
                             v = 0
-                    dv = v - r[j]
-                    r[j] = v
+                    dv = v - rt[2 * j]
+                    rt[2 * j] = v
                     total += dv
                     bsum[j >> block_shift] += dv
-            for i in range(n):
-                col = node_col[i]
-                if col >= 0 and (s[node_word[i]] & node_mask[i]) != 0:
-                    _add_interval(node_acc, node_full, c, col, on_since[i], max_time, inv_dt,
-                                  dt, n_windows)
-            if slot >= 0:
-                _add_state_interval(state_acc, c, slot, state_since, max_time, inv_dt, dt,
-                                    n_windows)
             if keep_finals:
                 for w in range(n_words):
                     finals[pset * samples + traj, w] = s[w]
+        state_count[c] = n_rows
         n_events[c] = events
 
 

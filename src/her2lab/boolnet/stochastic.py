@@ -352,12 +352,12 @@ class StochasticSimulator:
         track = bool(outputs)
         total_chunks = n_sets * n_chunks
         result_nodes = self._result_nodes(names)
-        # Output-state accumulators: one row (n_windows partial + n_windows+1 whole-window
-        # counts) per distinct state met, handed out in order of first visit. The arrays are
-        # allocated zeroed by calloc, so only the rows of states actually met use memory;
-        # their virtual size is capped at _STATE_BUDGET_FLOATS.
+        # Output-state accumulators: one row (n_windows + 1 sums of signed flip times, then
+        # n_windows + 1 counts of +-1 steps) per distinct state met, handed out in order of
+        # first visit. The arrays are allocated zeroed by calloc, so only the rows of states
+        # actually met use memory; their virtual size is capped at _STATE_BUDGET_FLOATS.
         want = (1 << min(len(outputs), 40)) if track else 1
-        max_rows = max(1, min(want, _STATE_BUDGET_FLOATS // (total_chunks * (2 * n_windows + 1))))
+        max_rows = max(1, min(want, _STATE_BUDGET_FLOATS // (total_chunks * (2 * n_windows + 2))))
         if not track:
             max_rows = 1
         cap = 1 << math.ceil(math.log2(max_rows * 4 / 3 + 2))  # hash slots, load <= 3/4
@@ -371,13 +371,15 @@ class StochasticSimulator:
             for k, nd in enumerate(result_nodes):
                 node_col[names.index(nd)] = k
         n_cols = 0 if derive else len(result_nodes)
-        node_acc = np.zeros((total_chunks, n_windows, n_cols), dtype=np.float64)
+        # per window (and one more, for flips after the last window): the sum of signed flip
+        # times within the window and the count of +-1 steps (see the kernel)
+        node_acc = np.zeros((total_chunks, n_windows + 1, n_cols), dtype=np.float64)
         node_full = np.zeros((total_chunks, n_windows + 1, n_cols), dtype=np.float64)
         block_shift = max(0, round(math.log2(math.sqrt(cm.n))))
         state_table = np.full((total_chunks, 2 * cap), -1, dtype=np.int64)  # (key, row) pairs
         row_key = np.zeros((total_chunks, max_rows), dtype=np.uint64)
-        # per row: n_windows partial windows, then n_windows + 1 whole-window differences
-        state_acc = np.zeros((total_chunks, max_rows, 2 * n_windows + 1 if track else 3),
+        # per row: n_windows + 1 sums of signed flip times, then n_windows + 1 counts
+        state_acc = np.zeros((total_chunks, max_rows, 2 * n_windows + 2 if track else 4),
                              dtype=np.float64)
         state_count = np.zeros(total_chunks, dtype=np.int64)
         finals = np.zeros((n_sets * samples if self.keep_final_states else 0, cm.n_words),
@@ -388,7 +390,7 @@ class StochasticSimulator:
             cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, arrays.kinds,
             cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, arrays.tab_base, arrays.itable,
             arrays.units, arrays.prog_start, arrays.prog_end, arrays.code, arrays.consts,
-            cm.dep_off, cm.dep_idx, cm.dep_bit, cm.pdep_off, cm.pdep_idx, arrays.p_ons,
+            cm.pdep_idx, _node_records(cm, node_col, out_pos), _dep_pairs(cm), arrays.p_ons,
             cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
             arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, int(track),
             node_col, block_shift, int(bool(self.discrete_time)), samples,
@@ -435,8 +437,10 @@ class StochasticSimulator:
                     "occurred; pass fewer output nodes (outputs=[...], or mark nodes internal)"
                 )
 
-            # whole windows were counted in difference arrays: prefix sums give their number
-            acc = node_acc[lo:hi] + dt * np.cumsum(node_full[lo:hi, :n_windows], axis=1)
+            # time ON in window k: the signed flip times in it, plus dt times the number of
+            # trajectories ON at its end (prefix sums of the +-1 steps)
+            acc = node_acc[lo:hi, :n_windows] + dt * np.cumsum(node_full[lo:hi, :n_windows],
+                                                               axis=1)
             node_probs = acc.sum(axis=0) / norm
 
             # merge the per-chunk state tables
@@ -453,7 +457,8 @@ class StochasticSimulator:
                 for c, ck in zip(range(lo, hi), chunk_keys, strict=True):
                     k = ck.size
                     sacc = state_acc[c, :k, :n_windows]
-                    sacc += dt * np.cumsum(state_acc[c, :k, n_windows:2 * n_windows], axis=1)
+                    sacc += dt * np.cumsum(state_acc[c, :k, n_windows + 1:2 * n_windows + 1],
+                                           axis=1)
                     merged[inverse[at:at + k]] += sacc
                     at += k
                 merged /= norm
@@ -492,6 +497,29 @@ class StochasticSimulator:
             ))
         return out
 
+
+
+def _node_records(cm: CompiledModel, node_col: np.ndarray, out_pos: np.ndarray) -> np.ndarray:
+    """What the kernel reads of a node after choosing it, in one record (8 int64s, one cache
+    line) per node: word, mask, accumulator column, output bit, and its readers' ranges."""
+    rec = np.empty((cm.n, 8), dtype=np.int64)
+    rec[:, 0] = cm.node_word
+    rec[:, 1] = cm.node_mask.view(np.int64)
+    rec[:, 2] = node_col
+    rec[:, 3] = out_pos
+    rec[:, 4] = cm.dep_off[:-1]
+    rec[:, 5] = cm.dep_off[1:]
+    rec[:, 6] = cm.pdep_off[:-1]
+    rec[:, 7] = cm.pdep_off[1:]
+    return rec.ravel()
+
+
+def _dep_pairs(cm: CompiledModel) -> np.ndarray:
+    """The table readers of every node as (reader, bit of its table index) pairs, flat."""
+    pairs = np.empty((cm.dep_idx.size, 2), dtype=np.int64)
+    pairs[:, 0] = cm.dep_idx
+    pairs[:, 1] = cm.dep_bit
+    return pairs.ravel() if pairs.size else np.zeros(2, dtype=np.int64)
 
 
 _NP_DTYPES = {name: np.dtype(name) for name in ("int8", "int64", "uint64", "float64")}
@@ -547,9 +575,8 @@ def _run_kernel(args: tuple[Any, ...], scratch: tuple[int, int, int, int],
     n_words, n, n_blocks, max_stack = scratch
 
     def work(lo: int, hi: int) -> None:
-        ws = [np.zeros(n_words, dtype=np.uint64), np.zeros(n, dtype=np.int64),
-              np.zeros(n_blocks, dtype=np.int64), np.zeros(n, dtype=np.int64),
-              np.zeros(n, dtype=np.float64), np.zeros(max(max_stack, 1), dtype=np.float64)]
+        ws = [np.zeros(n_words, dtype=np.uint64), np.zeros(2 * n, dtype=np.int64),
+              np.zeros(n_blocks, dtype=np.int64), np.zeros(max(max_stack, 1), dtype=np.float64)]
         if kind == "native":
             dims_ws = np.array(dims + [w.shape[0] for w in ws], dtype=np.int64)
             fn(lo, hi, dims_ws.ctypes.data, *call, *(w.ctypes.data for w in ws))
