@@ -238,7 +238,7 @@ def _chunks(
     force_vals,
     out_pos, track_states, node_col, block_shift, discrete_time,
     samples, max_time, dt, n_windows, seed, n_chunks,
-    node_acc, node_full, state_table, row_key, state_acc, state_count,
+    node_acc, state_table, row_key, state_acc, state_count,
     finals,
     flags, n_events,
     s, rt, bsum, stack,
@@ -263,7 +263,6 @@ def _chunks(
     # steps).
     cap = state_table.shape[1] // 2
     max_rows = state_acc.shape[1]
-    w1 = n_windows + 1  # where a state row's whole-window counts start
     inv_dt = 1.0 / dt
     max_units = np.float64(2**62 // max(n, 1))
     n_groups = g_node_off.shape[0] - 1
@@ -283,7 +282,6 @@ def _chunks(
         pend = prog_end[pset]
         # this chunk's rows (views, made once per chunk)
         nacc = node_acc[c]
-        ncnt = node_full[c]
         sacc = state_acc[c]
         stab = state_table[c]
         skeys = row_key[c]
@@ -343,7 +341,7 @@ def _chunks(
                     # ON at t = 0: counted ON at the end of window 0 on (see below)
                     col = node_col[ui]
                     if col >= 0:
-                        ncnt[0, _u(col)] += 1.0
+                        nacc[0, _u(2 * col + 1)] += 1.0
                     if out_pos[ui] >= 0:
                         key |= _ONE << np.uint64(out_pos[ui])
             slot = -1
@@ -352,7 +350,7 @@ def _chunks(
                 if slot < 0:
                     flags[c] |= FLAG_STATE_OVERFLOW
                 else:
-                    sacc[_u(slot), _u(w1)] += 1.0
+                    sacc[_u(slot), 1] += 1.0
             t = 0.0
             while total > 0:
                 ftotal = np.float64(total)
@@ -368,16 +366,21 @@ def _chunks(
                 x = np.int64(_unit(_mix(st)) * ftotal)
                 if x >= total:  # float rounding at the top end
                     x = total - 1
-                b = 0
-                cum = bsum[0]
-                while cum <= x:
-                    b += 1
+                # the same node scanned from the end: the last whose rate and those after it
+                # sum to more than y = total - 1 - x
+                y = total - 1 - x
+                b = n_blocks - 1
+                cum = bsum[_u(b)]
+                while cum <= y:
+                    b -= 1
                     cum += bsum[_u(b)]
                 cum -= bsum[_u(b)]
-                i = b << block_shift
+                i = ((b + 1) << block_shift) - 1
+                if i >= n:
+                    i = n - 1
                 cum += rt[_u(2 * i)]
-                while cum <= x:
-                    i += 1
+                while cum <= y:
+                    i -= 1
                     cum += rt[_u(2 * i)]
                 events += 1
                 rec = _u(_REC * i)
@@ -389,32 +392,29 @@ def _chunks(
                     # Window averages from the flips alone: the time ON within window k is
                     # sum(sign * (t - k dt)) over the flips in it (sign +1 ending an ON
                     # spell, -1 starting one) plus dt if ON at the window's end; the latter
-                    # is a count of +-1 steps, summed over windows by the caller. Flips past
-                    # the last window land in row n_windows, which is not read.
+                    # is a count of +-1 steps, summed over windows by the caller. The sum and
+                    # the count sit side by side. Flips past the last window land in window
+                    # n_windows, which is not read.
                     k = np.int64(t * inv_dt)
                     if k > n_windows:
                         k = n_windows
                     uk = _u(k)
                     part = t - k * dt
                     if col >= 0:
-                        ucol = _u(col)
-                        if (s[w] & m) != 0:
-                            nacc[uk, ucol] += part
-                            ncnt[uk, ucol] -= 1.0
-                        else:
-                            nacc[uk, ucol] -= part
-                            ncnt[uk, ucol] += 1.0
+                        sg = 1.0 if (s[w] & m) != 0 else -1.0
+                        nacc[uk, _u(2 * col)] += sg * part
+                        nacc[uk, _u(2 * col + 1)] -= sg
                     if op >= 0:
                         key ^= _ONE << np.uint64(op)
                         if slot >= 0:
-                            sacc[_u(slot), uk] += part
-                            sacc[_u(slot), _u(w1 + k)] -= 1.0
+                            sacc[_u(slot), _u(2 * k)] += part
+                            sacc[_u(slot), _u(2 * k + 1)] -= 1.0
                             slot, n_rows = _state_row(stab, skeys, n_rows, key, cap, max_rows)
                             if slot < 0:
                                 flags[c] |= FLAG_STATE_OVERFLOW
                             else:
-                                sacc[_u(slot), uk] -= part
-                                sacc[_u(slot), _u(w1 + k)] += 1.0
+                                sacc[_u(slot), _u(2 * k)] -= part
+                                sacc[_u(slot), _u(2 * k + 1)] += 1.0
                 s[w] ^= m
                 for d in range(node_rec[rec + _u(4)], node_rec[rec + _u(5)]):
                     # the table index of each reader is kept up to date: flipping node i
