@@ -268,6 +268,7 @@ def _chunks(
     n_groups = g_node_off.shape[0] - 1
     keep_finals = finals.shape[0] > 0
     n_blocks = bsum.shape[0]
+    block = 1 << block_shift
     for c in range(c_lo, c_hi):
         pset = c // n_chunks
         cc = c - pset * n_chunks
@@ -366,22 +367,25 @@ def _chunks(
                 x = np.int64(_unit(_mix(st)) * ftotal)
                 if x >= total:  # float rounding at the top end
                     x = total - 1
-                # the same node scanned from the end: the last whose rate and those after it
-                # sum to more than y = total - 1 - x
-                y = total - 1 - x
-                b = n_blocks - 1
-                cum = bsum[_u(b)]
-                while cum <= y:
-                    b -= 1
-                    cum += bsum[_u(b)]
-                cum -= bsum[_u(b)]
-                i = ((b + 1) << block_shift) - 1
-                if i >= n:
-                    i = n - 1
-                cum += rt[_u(2 * i)]
-                while cum <= y:
-                    i -= 1
-                    cum += rt[_u(2 * i)]
+                # branch-free (a fixed number of steps, no mispredicted exits): the blocks
+                # whose running sum is at most x, then the nodes of the next block likewise;
+                # their count is the node a scan would stop at (rt is padded with rate-0
+                # nodes up to a whole number of blocks)
+                cum = 0
+                before = 0
+                b = 0
+                for bb in range(n_blocks):
+                    cum += bsum[_u(bb)]
+                    le = cum <= x
+                    b += le
+                    before = cum if le else before
+                i0 = b << block_shift
+                cum = before
+                k = 0
+                for jj in range(block):
+                    cum += rt[_u(2 * (i0 + jj))]
+                    k += cum <= x
+                i = i0 + k
                 events += 1
                 rec = _u(_REC * i)
                 w = _u(node_rec[rec])

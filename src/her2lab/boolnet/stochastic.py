@@ -410,7 +410,9 @@ class StochasticSimulator:
             node_acc, state_table, row_key, state_acc, state_count, finals, flags,
             n_events,
         )
-        scratch = (cm.n_words, cm.n, (cm.n >> block_shift) + 1, arrays.max_stack)
+        n_blocks = (cm.n >> block_shift) + 1
+        # rt: rates and table indices, padded with rate-0 nodes to whole blocks
+        scratch = (cm.n_words, n_blocks << block_shift, n_blocks, arrays.max_stack)
         _run_kernel(args, scratch, total_chunks, int(self.threads))
 
         norm = samples * dt
