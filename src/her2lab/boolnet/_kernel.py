@@ -8,9 +8,10 @@ with probability ``r_i / R``. A trajectory stops when ``R = 0`` (a fixed point, 
 
 Observables are time averages over windows ``[k dt, (k+1) dt)``, ``k < floor(max_time / dt)``,
 as MaBoSS reports them: the fraction of the window each node spends ON, and the fraction each
-state of the output nodes is occupied, summed over trajectories. They are accumulated lazily
-(only when a node or the output state changes), so one transition costs O(1) plus the update
-of the flip rates of the nodes that read the flipped node.
+state of the output nodes is occupied, summed over trajectories. They are accumulated from the
+flips alone (a signed flip time and a +-1 count per flip of a tracked node or output state;
+see the loop), so one transition costs O(1) plus the update of the flip rates of the nodes that
+read the flipped node.
 
 Rates are integers in a common unit (see ``_compile.RATE_UNITS``), so the total rate is an exact
 sum, zero exactly at a fixed point. Waiting times come from a ziggurat exponential sampler.
@@ -20,7 +21,7 @@ States are bit-packed in ``n_words`` uint64 words (node ``i`` is bit ``i % 64`` 
 contiguous blocks (chunks); the kernel runs a range of chunks, allocates nothing and releases
 the GIL, so the caller runs disjoint ranges on threads at once. Trajectory ``j`` draws from its
 own splitmix64 stream seeded by ``(seed, j)``, so a result depends only on the seed and on the
-chunking (the thread count), the latter only through the order of floating-point sums.
+chunking (never on the threads), the latter only through the order of floating-point sums.
 
 The same function is built twice: by numba (:data:`simulate_chunks`, cached on disk) and, from
 numba's code, as a plain shared library that a process loads without importing numba
