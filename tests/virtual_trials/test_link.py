@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from her2lab.virtual_trials import link
 from her2lab.virtual_trials.analyze import cox_two_group
 from her2lab.virtual_trials.link import (
     KINETICS,
@@ -113,7 +114,7 @@ def test_a_metastatic_control_passes_through_its_median_and_the_better_arm_has_h
     assert e.measure == "HR" and 0.3 < e.estimate < 1.0
 
 
-def test_os_is_diluted_by_post_progression_survival():
+def _os_and_pfs_hr():
     arms = {"c": kin([[0.5, 0.7, 0.9]], months=(math.inf,)),
             "e": kin([[0.7, 0.9, 1.1]], months=(math.inf,))}
     kw = dict(accrual=24, follow_up=24, dropout_per_year=0.05)
@@ -121,8 +122,23 @@ def test_os_is_diluted_by_post_progression_survival():
     os_ = arm_curves(arms, "c", "OS", Anchor("median", 36.0, pfs=Anchor("median", 12.0)),
                      horizon=200, early=False)
     assert os_["c"].curves.median() == pytest.approx(36.0, rel=0.02)
-    hr_pfs = expected_effects(pfs, "c", "PFS", **kw)[0].estimate
-    hr_os = expected_effects(os_, "c", "OS", **kw)[0].estimate
+    return (os_, expected_effects(pfs, "c", "PFS", **kw)[0].estimate,
+            expected_effects(os_, "c", "OS", **kw)[0].estimate)
+
+
+def test_post_progression_survival_is_longer_after_a_deeper_nadir():
+    # the burden at progression is the nadir times the progression volume: a deeper nadir
+    # leaves more room to the lethal burden, so the better arm's types live longer after it
+    os_, _, hr_os = _os_and_pfs_hr()
+    assert np.all(os_["e"].pps_median > os_["c"].pps_median)
+    assert hr_os < 1.0
+
+
+def test_os_is_diluted_when_post_progression_survival_hardly_depends_on_the_nadir(monkeypatch):
+    # a lethal burden far above the burden at progression: post-progression survival is about
+    # the same in both arms, and later lines dilute the first line's difference
+    monkeypatch.setitem(link.KINETICS, "lethal_log_ratio", link.Constant(200.0, "test"))
+    _, hr_pfs, hr_os = _os_and_pfs_hr()
     assert hr_pfs < hr_os < 1.0
 
 
@@ -134,6 +150,43 @@ def test_early_disease_is_anchored_on_its_landmark_and_cure_dilutes_the_hazard_r
     assert np.all(out["e"].cure >= out["c"].cure)
     (e,) = expected_effects(out, "c", "DFS", accrual=42, follow_up=48, dropout_per_year=0.02)
     assert 0.3 < e.estimate < 1.0
+
+
+def _adjuvant_hr() -> float:
+    arms = {"c": kin([[0.8, 1.0, 1.2]], months=(12.0,)),
+            "e": kin([[0.9, 1.1, 1.3]], months=(12.0,))}
+    out = arm_curves(arms, "c", "DFS", Anchor("rate", 0.86, 48.0), horizon=120, early=True)
+    assert out["c"].curves.at(48.0) == pytest.approx(0.86, abs=2e-3)
+    # the patients' weights sum to one over types and burden nodes
+    assert out["e"].weights.sum() == pytest.approx(1.0, abs=1e-12)
+    assert out["e"].weights.size == out["e"].cure.size == out["e"].median.size
+    (e,) = expected_effects(out, "c", "DFS", accrual=42, follow_up=48, dropout_per_year=0.02)
+    return e.estimate
+
+
+def test_the_micrometastatic_burden_spreads_by_its_stated_sd_between_patients():
+    arms = {"c": kin([[0.8, 1.0, 1.2]], months=(12.0,)),
+            "e": kin([[0.9, 1.1, 1.3]], months=(12.0,))}
+    out = arm_curves(arms, "c", "DFS", Anchor("rate", 0.86, 48.0), horizon=120, early=True)
+    o = out["c"]
+    k = link.MICROMET_POINTS
+    z, wz = link.chemo_nodes(k)
+    assert o.weights.size == o.cure.size == o.median.size == 3 * k
+    assert np.allclose(o.weights.reshape(3, k), np.outer(arms["c"].weights, wz), atol=1e-15)
+    # cure = exp(-N y): log(-log cure) is the log residual burden, type + sd * node
+    cured = (o.cure > 1e-12) & (o.cure < 1 - 1e-12)
+    log_res = np.where(cured, np.log(-np.log(np.where(cured, o.cure, 0.5))), np.nan)
+    log_res = log_res.reshape(3, k)
+    sd = link.KINETICS["micromet_sd"].value
+    pairs = 0
+    for row in log_res:
+        i = np.nonzero(np.isfinite(row))[0]
+        if i.size >= 2:
+            assert np.allclose(np.diff(row[i]), sd * np.diff(z[i]), atol=1e-6)
+            pairs += i.size - 1
+    assert pairs >= 3
+    # the population curve is the weighted mixture of the patients' curves
+    assert _adjuvant_hr() < 1.0
 
 
 def test_the_limiting_cox_from_curves_is_symmetric_in_the_arms():

@@ -154,3 +154,30 @@ def test_hormone_receptor_status_reaches_the_rates_of_each_patient_type():
     # HR-negative types keep the plain kill; HR-positive ones lose part of it
     np.testing.assert_allclose(k.kill[:, 0::2], plain.kill[:, 0::2], rtol=1e-12)
     assert np.all(k.kill[:, 1::2] < plain.kill[:, 1::2])
+
+
+def test_trastuzumab_given_before_adds_only_its_decayed_kill_in_pretreated_disease(monkeypatch):
+    # EGF104900: patients progressing on trastuzumab. The kill trastuzumab adds to lapatinib has
+    # decayed by acquired resistance, exp(-lambda tau), tau the months of prior exposure; an arm
+    # without trastuzumab, and a first-line trial, are as they were
+    from her2lab.virtual_trials import model as model_mod
+    from her2lab.virtual_trials.link import KINETICS
+
+    plan = TrialPlan.from_kb("egf104900")
+    params = LinkParams(log_resistance=math.log(0.1))
+    arms = {a.name: a.schedule for a in plan.arms}
+    m = TrialModel(FakeRates(), panel_size=8)
+    decayed = {n: m.kinetics(plan, s, params, micro=False).kill for n, s in arms.items()}
+    first = TrialPlan.from_kb("cleopatra")
+    first_kill = [m.kinetics(first, a.schedule, params, micro=False).kill for a in first.arms]
+    monkeypatch.setattr(model_mod, "PRIOR_EXPOSED", ())
+    fresh = TrialModel(FakeRates(), panel_size=8)
+    full = {n: fresh.kinetics(plan, s, params, micro=False).kill for n, s in arms.items()}
+    f = math.exp(-0.1 * KINETICS["prior_exposure_months"].value)
+    np.testing.assert_array_equal(decayed["lap"], full["lap"])
+    assert np.all(full["lap_tras"] > full["lap"])
+    np.testing.assert_allclose(decayed["lap_tras"],
+                               full["lap"] + f * (full["lap_tras"] - full["lap"]), rtol=1e-12)
+    for arm, kill in zip(first.arms, first_kill, strict=True):
+        np.testing.assert_array_equal(
+            fresh.kinetics(first, arm.schedule, params, micro=False).kill, kill)

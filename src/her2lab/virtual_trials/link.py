@@ -30,10 +30,16 @@ The log tumor burden relative to the start is ``ln y(t) = int_0^t K_L - K_D exp(
 * **cure and recurrence** (adjuvant, early disease): micrometastatic burden ``N_m`` is cured
   with probability ``exp(-N_m y(D))``; otherwise the residual regrows at the untreated rate
   to the detection limit (about 1e9 cells, a cubic centimetre; Del Monte U, Cell Cycle
-  2009;8:505-506). Angiogenesis does not drive micrometastatic disease (:mod:`.rates`), so
-  anti-angiogenic drugs act only on macroscopic tumors;
-* **OS** (metastatic): progression plus post-progression survival, which is the same in every
-  arm (later lines dilute the first line's difference), log-normal with its median anchored.
+  2009;8:505-506). ``N_m`` varies between patients of one type, log-normally with SD
+  ``micromet_sd`` (Gauss-Hermite nodes): many relapses then come from burdens no schedule
+  cures, which dilutes adjuvant hazard ratios. Angiogenesis does not drive micrometastatic
+  disease (:mod:`.rates`), so anti-angiogenic drugs act only on macroscopic tumors;
+* **OS** (metastatic): progression plus post-progression survival. After progression the
+  tumor regrows from its burden at progression (the nadir times the progression volume) to a
+  lethal burden (``lethal_log_ratio`` above the burden at the start), at the type's untreated
+  growth slowed alike in every arm by later lines (the anchored scale): a deeper nadir leaves
+  longer to live after progression, later lines still dilute the first line's difference;
+  log-normal between patients (``pps_sd``) around each type's median.
 
 Times vary between patients of one type by a log-normal factor (``kinetic_sd``: initial burden
 and growth differ), so each type has a smooth survival curve and the population curve is their
@@ -120,6 +126,21 @@ KINETICS: dict[str, Constant] = {
         -0.5, "assumption: log chemosensitivity of hormone-receptor-positive tumors relative to "
         "negative ones (less proliferative; their pCR is about half: NeoSphere THP-D 26% vs 63%, "
         "Gianni 2012)"),
+    "micromet_sd": Constant(
+        3.0, "assumption: SD of the log micrometastatic burden between patients of one type "
+        "(a factor of 20): it spans orders of magnitude, none detectable in most patients and "
+        "near a detectable recurrence in some (disseminated tumour cells in the bone marrow of "
+        "30.6% of 4,703 patients with stage I-III breast cancer: Braun S et al. N Engl J Med "
+        "2005;353:793-802); seven Gauss-Hermite nodes"),
+    "lethal_log_ratio": Constant(
+        math.log(100.0), "assumption: log of the lethal tumor burden (about 1e12 cells, a "
+        "kilogram; Del Monte U. Cell Cycle 2009;8:505-506) over the measurable metastatic "
+        "burden at the start of a line (about 1e10 cells, some ten cubic centimetres)"),
+    "prior_exposure_months": Constant(
+        12.4, "months of trastuzumab a trastuzumab-pretreated patient has received before: "
+        "the median PFS of first-line trastuzumab + docetaxel, 12.4 months in CLEOPATRA's "
+        "control arm (Baselga J et al. N Engl J Med 2012;366:109-119); the added kill of "
+        "trastuzumab has decayed by acquired resistance for that long"),
     "pps_sd": Constant(
         0.9, "assumption: SD of log post-progression survival between patients"),
 }
@@ -326,6 +347,8 @@ def log_burden_grid(k: ArmKinetics, t: np.ndarray) -> np.ndarray:
     return out
 
 
+MICROMET_POINTS = 7
+
 PROGRESSION_GRID = np.linspace(0.0, 240.0, 481)[1:]
 
 
@@ -445,6 +468,35 @@ def add_post_progression(pfs: Curves, median_pps: float) -> Curves:
     return Curves(t, np.clip(S, 0, 1), f)
 
 
+def os_curves(t: np.ndarray, weights: np.ndarray, pfs_median: np.ndarray,
+              pps_median: np.ndarray) -> Curves:
+    """OS of a mixture of types: each type's log-normal PFS (median ``pfs_median``) followed
+    by its own log-normal post-progression survival (median ``pps_median``)."""
+    dt = np.diff(np.concatenate([[0.0], t]))
+    s_p, f_p = _lognormal_sf(t, pfs_median, KINETICS["kinetic_sd"].value)
+    sf, pdf = _lognormal_sf(t, pps_median, KINETICS["pps_sd"].value)
+    n = t.size
+    S = weights @ s_p
+    f = np.zeros(n)
+    for j in np.nonzero(weights > 0)[0]:
+        mass = f_p[j] * dt
+        alive = np.concatenate([[1.0], sf[j, :-1]])
+        dying = np.concatenate([[0.0], pdf[j, :-1]])
+        S += weights[j] * np.convolve(mass, alive)[:n]
+        f += weights[j] * np.convolve(mass, dying)[:n]
+    return Curves(t, np.clip(S, 0, 1), f)
+
+
+def pps_scale(k: ArmKinetics, depth: np.ndarray) -> np.ndarray:
+    """Relative post-progression survival of each type: the time for the tumor to regrow from
+    its burden at progression (the nadir times the progression volume) to the lethal burden,
+    at the type's untreated growth rate (later lines slow every type alike: the anchor's
+    scale)."""
+    room = (KINETICS["lethal_log_ratio"].value + depth
+            - math.log(KINETICS["progression_volume"].value))
+    return np.maximum(room, 0.1) / np.maximum(k.untreated, 1e-6)
+
+
 # --------------------------------------------------------------------------- Cox limit
 
 
@@ -531,7 +583,7 @@ class ArmOutcome:
     prob: np.ndarray | None = None          # binary: per-type probability
     median: np.ndarray | None = None        # time to event: per-type median (months)
     cure: np.ndarray | None = None          # early disease: per-type cure probability
-    pps_median: float | None = None         # OS: post-progression median
+    pps_median: np.ndarray | None = None    # OS: per-type post-progression median
     curves: Curves | None = None
 
     @property
@@ -600,21 +652,30 @@ def _early_curves(arms, control, anchor, t) -> dict[str, ArmOutcome]:
     det = KINETICS["detection_log_cells"].value
     ly = {a: log_burden_end(k) for a, k in arms.items()}
 
+    # the micrometastatic burden varies between patients: Gauss-Hermite nodes on its log
+    zs, wz = _chemo_nodes(MICROMET_POINTS)
+    zs = KINETICS["micromet_sd"].value * zs
+
     def parts(lnm: float, a: str) -> tuple[np.ndarray, np.ndarray]:
         k = arms[a]
-        log_res = lnm + ly[a]
+        log_res = (lnm + ly[a])[:, None] + zs[None, :]
         cure = np.exp(-np.exp(np.minimum(log_res, 50.0)))
-        regrow = np.maximum(det - np.maximum(log_res, 0.0), 0.0) / np.maximum(k.untreated, 1e-6)
-        return k.duration + regrow, cure
+        regrow = (np.maximum(det - np.maximum(log_res, 0.0), 0.0)
+                  / np.maximum(k.untreated, 1e-6)[:, None])
+        return (k.duration + regrow).ravel(), cure.ravel()
+
+    def wts(a: str) -> np.ndarray:
+        return np.outer(arms[a].weights, wz).ravel()
 
     tt, ss = _target_time(anchor)
-    w = arms[control].weights
+    w = wts(control)
     lnm = _solve(lambda x: point_sf(tt, w, *parts(x, control)) - ss, -20.0, 40.0)
     out = {}
-    for a, k in arms.items():
+    for a in arms:
         median, cure = parts(lnm, a)
-        out[a] = ArmOutcome(k.weights, median=median, cure=cure,
-                            curves=mixture_curves(t, k.weights, median, cure))
+        wa = wts(a)
+        out[a] = ArmOutcome(wa, median=median, cure=cure,
+                            curves=mixture_curves(t, wa, median, cure))
     return out
 
 
@@ -632,21 +693,29 @@ def _metastatic_curves(arms, control, endpoint, anchor, t) -> dict[str, ArmOutco
     if endpoint != "OS":
         return out
     tt, ss = _target_time(anchor)
-    c = out[control].curves
+    w = arms[control].weights
+    q = {a: pps_scale(k, progression_times(k)[1]) for a, k in arms.items()}
+    norm = float(np.exp(w @ np.log(q[control])))
+    q = {a: v / norm for a, v in q.items()}
+    med_c = out[control].median
     dt = np.diff(np.concatenate([[0.0], t]))
-    mass = c.f * dt
     before = t <= tt
+    _, f_p = _lognormal_sf(t[before], med_c, KINETICS["kinetic_sd"].value)
+    mass = f_p * dt[before][None, :]
+    s_tt = _lognormal_sf(np.array([tt]), med_c, KINETICS["kinetic_sd"].value)[0][:, 0]
+    lag = np.log(np.maximum(tt - t[before], 1e-9))
     sd = KINETICS["pps_sd"].value
+    lq = np.log(q[control])
 
     def os_at(log_m: float) -> float:
-        lag = np.maximum(tt - t[before], 1e-9)
-        alive = special.ndtr((log_m - np.log(lag)) / sd)
-        return c.at(tt) + float(mass[before] @ alive)
+        alive = special.ndtr((log_m + lq[:, None] - lag[None, :]) / sd)
+        return float(w @ (s_tt + (mass * alive).sum(axis=1)))
 
     log_m = _solve(lambda x: os_at(x) - ss, -3.0, 6.0)
     m = math.exp(log_m)
-    return {a: ArmOutcome(o.weights, median=o.median, pps_median=m,
-                          curves=add_post_progression(o.curves, m)) for a, o in out.items()}
+    return {a: ArmOutcome(o.weights, median=o.median, pps_median=m * q[a],
+                          curves=os_curves(t, o.weights, o.median, m * q[a]))
+            for a, o in out.items()}
 
 
 @dataclass

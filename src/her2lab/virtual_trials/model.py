@@ -51,6 +51,17 @@ REFERENCE_REGIMEN = ("docetaxel", "trastuzumab")
 
 CYCLE_MONTHS = 21 / (365.25 / 12)
 
+PRIOR_EXPOSED = ("trastuzumab",)
+"""Drugs a trastuzumab-pretreated population has received before: their added kill has been
+decaying by acquired resistance since then (``KINETICS["prior_exposure_months"]``)."""
+
+
+def _without_prior(drugs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The phase's drugs without those received before (``None``: none of them was)."""
+    if not any(d in PRIOR_EXPOSED for d in drugs):
+        return None
+    return tuple(d for d in drugs if d not in PRIOR_EXPOSED)
+
 
 def _kill(r, untreated, w, c):
     """The kill of rates ``r`` (growth, targeted, immune, cytotoxic, payload; first axis) in
@@ -173,6 +184,9 @@ class TrialModel:
                     schedule = schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
                 for ph in schedule.phases:
                     add(profiles, tuple(sorted(ph.drugs)), micro)
+                    rest = _without_prior(tuple(sorted(ph.drugs)))
+                    if plan.prior_trastuzumab and rest is not None:
+                        add(profiles, rest, micro)
         self.rates.prefetch(requests)
 
     def _at_offset(self, raw: np.ndarray, offset: float) -> np.ndarray:
@@ -218,10 +232,16 @@ class TrialModel:
         a, gain = self.scales(params, group)
         growth, kill = [], []
         w = params.targeted_weight
-        for raw in phases:
+        # the added kill of drugs received before has decayed since their first exposure
+        decayed = math.exp(-params.resistance * KINETICS["prior_exposure_months"].value)
+        for raw, rest in phases:
             r = self._at_offset(raw, params.tki_offset)
             growth.append(a * r[:, 0])
-            kill.append(a * gain * _kill(r.T, base_ti, w, c))
+            k = _kill(r.T, base_ti, w, c)
+            if rest is not None:
+                k_new = _kill(self._at_offset(rest, params.tki_offset).T, base_ti, w, c)
+                k = k_new + decayed * np.maximum(k - k_new, 0.0)
+            kill.append(a * gain * k)
         return ArmKinetics(weights.copy(), np.array(growth), np.array(kill), months, un.copy(),
                            params.resistance)
 
@@ -248,8 +268,12 @@ class TrialModel:
         c = np.exp(logc)
         phases, months = [], []
         for ph in schedule.phases:
-            raw = self._raw_rates(profiles, tuple(sorted(ph.drugs)), micro)
-            phases.append(np.repeat(raw, n_rep, axis=1))
+            drugs = tuple(sorted(ph.drugs))
+            raw = np.repeat(self._raw_rates(profiles, drugs, micro), n_rep, axis=1)
+            rest = _without_prior(drugs) if plan.prior_trastuzumab else None
+            if rest is not None:
+                rest = np.repeat(self._raw_rates(profiles, rest, micro), n_rep, axis=1)
+            phases.append((raw, rest))
             months.append(ph.months)
         untreated = np.repeat(self._at_offset(self._raw_rates(profiles, (), micro), 0.0), n_rep,
                               axis=0)

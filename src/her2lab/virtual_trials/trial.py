@@ -304,7 +304,7 @@ def _draw_arm(prep: Prepared, plan: TrialPlan, arm: PlanArm, rng: np.random.Gene
     if o.cure is not None:
         t = np.where(rng.random(arm.n) < o.cure[idx], np.inf, t)
     if o.pps_median is not None:
-        t = t + o.pps_median * np.exp(KINETICS["pps_sd"].value * rng.standard_normal(arm.n))
+        t = t + o.pps_median[idx] * np.exp(KINETICS["pps_sd"].value * rng.standard_normal(arm.n))
     return t
 
 
