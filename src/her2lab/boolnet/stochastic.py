@@ -586,28 +586,40 @@ def _run_kernel(args: tuple[Any, ...], scratch: tuple[int, int, int, int],
         else:
             call.append(arr)
     n_words, n, n_blocks, max_stack = scratch
+    workers = max(1, min(int(threads), total_chunks, os.cpu_count() or 1))
 
-    def work(lo: int, hi: int) -> None:
-        ws = [np.zeros(n_words, dtype=np.uint64), np.zeros(2 * n, dtype=np.int64),
-              np.zeros(n_blocks, dtype=np.int64), np.zeros(max(max_stack, 1), dtype=np.float64)]
+    def scratch_space() -> list[np.ndarray]:
+        return [np.zeros(n_words, dtype=np.uint64), np.zeros(2 * n, dtype=np.int64),
+                np.zeros(n_blocks, dtype=np.int64),
+                np.zeros(max(max_stack, 1), dtype=np.float64)]
+
+    # every thread's arguments made here, before any thread starts: a kernel thread then only
+    # makes its call (it needs the GIL for no more than that)
+    calls = []
+    for _ in range(workers):
+        ws = scratch_space()
+        keep.extend(ws)
         if kind == "native":
             dims_ws = np.array(dims + [w.shape[0] for w in ws], dtype=np.int64)
-            fn(lo, hi, dims_ws.ctypes.data, *call, *(w.ctypes.data for w in ws))
+            keep.append(dims_ws)
+            calls.append((dims_ws.ctypes.data, *call, *(w.ctypes.data for w in ws)))
         else:
-            fn(lo, hi, *call, *ws)
+            calls.append((*call, *ws))
 
-    workers = max(1, min(int(threads), total_chunks, os.cpu_count() or 1))
+    def work(k: int, lo: int, hi: int) -> None:
+        fn(lo, hi, *calls[k])
+
     if workers == 1:
-        work(0, total_chunks)
+        work(0, 0, total_chunks)
         return
     # contiguous blocks of chunks, one per thread (the kernel releases the GIL): the first
     # on the calling thread, the others on a pool kept for the process (starting threads
     # for every run would cost more than a small run)
     bounds = [(k * total_chunks) // workers for k in range(workers + 1)]
     pool = _thread_pool()
-    futures = [pool.submit(work, bounds[k], bounds[k + 1]) for k in range(1, workers)]
+    futures = [pool.submit(work, k, bounds[k], bounds[k + 1]) for k in range(1, workers)]
     try:
-        work(bounds[0], bounds[1])
+        work(0, bounds[0], bounds[1])
     finally:
         for f in futures:
             f.result()
