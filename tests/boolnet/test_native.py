@@ -67,6 +67,24 @@ def test_a_result_depends_on_the_chunks_not_on_the_threads_that_ran_them(cpus, m
         _same(a, b)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_with_chunks_given_a_result_does_not_depend_on_the_threads(threads):
+    model = _model()
+    kw = dict(samples=900, max_time=5, time_tick=0.5, chunks=3)
+    ref = StochasticSimulator(model, threads=1, **kw).run(seed=7)
+    _same(StochasticSimulator(model, threads=threads, **kw).run(seed=7), ref)
+    # chunks default to threads: the same chunking gives the same result
+    _same(StochasticSimulator(model, threads=3, samples=900, max_time=5,
+                              time_tick=0.5).run(seed=7), ref)
+
+
+def test_chunks_must_be_none_or_a_positive_int():
+    from her2lab.errors import SimulationError
+
+    with pytest.raises(SimulationError, match="chunks"):
+        StochasticSimulator(_model(), chunks=0).run()
+
+
 def test_a_failed_build_leaves_the_numba_kernel_and_is_not_tried_again(monkeypatch, tmp_path):
     calls = []
 

@@ -71,6 +71,20 @@ def test_simulate_many_gives_what_simulate_gives_in_order():
     assert [m.regimen for m in many] == [o.regimen for o in one]
 
 
+@pytest.mark.parametrize("cpus", [1, 2, 4])
+def test_a_result_does_not_depend_on_the_threads_that_ran_it(cpus, monkeypatch):
+    # a run is split into a fixed number of chunks, run on up to that many threads (no more
+    # than the CPUs): the numbers are the same whatever the machine
+    import her2lab.boolnet.stochastic as stochastic
+
+    ref = simulate("p95her2", "trastuzumab+pertuzumab+docetaxel", samples=400, seed=3,
+                   cache=False)
+    monkeypatch.setattr(stochastic.os, "cpu_count", lambda: cpus)
+    got = simulate("p95her2", "trastuzumab+pertuzumab+docetaxel", samples=400, seed=3,
+                   cache=False)
+    assert got.nodes == ref.nodes and got.rates == ref.rates
+
+
 def test_a_run_through_overrides_equals_a_fresh_simulator_on_the_perturbed_model():
     """The condition is applied to the compiled model; the same numbers come from building the
     perturbed model and a new simulator (same seed)."""

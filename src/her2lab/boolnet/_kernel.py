@@ -8,9 +8,10 @@ with probability ``r_i / R``. A trajectory stops when ``R = 0`` (a fixed point, 
 
 Observables are time averages over windows ``[k dt, (k+1) dt)``, ``k < floor(max_time / dt)``,
 as MaBoSS reports them: the fraction of the window each node spends ON, and the fraction each
-state of the output nodes is occupied, summed over trajectories. They are accumulated lazily
-(only when a node or the output state changes), so one transition costs O(1) plus the update
-of the flip rates of the nodes that read the flipped node.
+state of the output nodes is occupied, summed over trajectories. They are accumulated from the
+flips alone (a signed flip time and a +-1 count per flip of a tracked node or output state;
+see the loop), so one transition costs O(1) plus the update of the flip rates of the nodes that
+read the flipped node.
 
 Rates are integers in a common unit (see ``_compile.RATE_UNITS``), so the total rate is an exact
 sum, zero exactly at a fixed point. Waiting times come from a ziggurat exponential sampler.
@@ -20,7 +21,7 @@ States are bit-packed in ``n_words`` uint64 words (node ``i`` is bit ``i % 64`` 
 contiguous blocks (chunks); the kernel runs a range of chunks, allocates nothing and releases
 the GIL, so the caller runs disjoint ranges on threads at once. Trajectory ``j`` draws from its
 own splitmix64 stream seeded by ``(seed, j)``, so a result depends only on the seed and on the
-chunking (the thread count), the latter only through the order of floating-point sums.
+chunking (never on the threads), the latter only through the order of floating-point sums.
 
 The same function is built twice: by numba (:data:`simulate_chunks`, cached on disk) and, from
 numba's code, as a plain shared library that a process loads without importing numba
@@ -238,7 +239,7 @@ def _chunks(
     force_vals,
     out_pos, track_states, node_col, block_shift, discrete_time,
     samples, max_time, dt, n_windows, seed, n_chunks,
-    node_acc, node_full, state_table, row_key, state_acc, state_count,
+    node_acc, state_table, row_key, state_acc, state_count,
     finals,
     flags, n_events,
     s, rt, bsum, stack,
@@ -263,12 +264,12 @@ def _chunks(
     # steps).
     cap = state_table.shape[1] // 2
     max_rows = state_acc.shape[1]
-    w1 = n_windows + 1  # where a state row's whole-window counts start
     inv_dt = 1.0 / dt
     max_units = np.float64(2**62 // max(n, 1))
     n_groups = g_node_off.shape[0] - 1
     keep_finals = finals.shape[0] > 0
     n_blocks = bsum.shape[0]
+    block = 1 << block_shift
     for c in range(c_lo, c_hi):
         pset = c // n_chunks
         cc = c - pset * n_chunks
@@ -283,7 +284,6 @@ def _chunks(
         pend = prog_end[pset]
         # this chunk's rows (views, made once per chunk)
         nacc = node_acc[c]
-        ncnt = node_full[c]
         sacc = state_acc[c]
         stab = state_table[c]
         skeys = row_key[c]
@@ -343,7 +343,7 @@ def _chunks(
                     # ON at t = 0: counted ON at the end of window 0 on (see below)
                     col = node_col[ui]
                     if col >= 0:
-                        ncnt[0, _u(col)] += 1.0
+                        nacc[0, _u(2 * col + 1)] += 1.0
                     if out_pos[ui] >= 0:
                         key |= _ONE << np.uint64(out_pos[ui])
             slot = -1
@@ -352,7 +352,7 @@ def _chunks(
                 if slot < 0:
                     flags[c] |= FLAG_STATE_OVERFLOW
                 else:
-                    sacc[_u(slot), _u(w1)] += 1.0
+                    sacc[_u(slot), 1] += 1.0
             t = 0.0
             while total > 0:
                 ftotal = np.float64(total)
@@ -368,17 +368,25 @@ def _chunks(
                 x = np.int64(_unit(_mix(st)) * ftotal)
                 if x >= total:  # float rounding at the top end
                     x = total - 1
+                # branch-free (a fixed number of steps, no mispredicted exits): the blocks
+                # whose running sum is at most x, then the nodes of the next block likewise;
+                # their count is the node a scan would stop at (rt is padded with rate-0
+                # nodes up to a whole number of blocks)
+                cum = 0
+                before = 0
                 b = 0
-                cum = bsum[0]
-                while cum <= x:
-                    b += 1
-                    cum += bsum[_u(b)]
-                cum -= bsum[_u(b)]
-                i = b << block_shift
-                cum += rt[_u(2 * i)]
-                while cum <= x:
-                    i += 1
-                    cum += rt[_u(2 * i)]
+                for bb in range(n_blocks):
+                    cum += bsum[_u(bb)]
+                    le = cum <= x
+                    b += le
+                    before = cum if le else before
+                i0 = b << block_shift
+                cum = before
+                k = 0
+                for jj in range(block):
+                    cum += rt[_u(2 * (i0 + jj))]
+                    k += cum <= x
+                i = i0 + k
                 events += 1
                 rec = _u(_REC * i)
                 w = _u(node_rec[rec])
@@ -389,32 +397,29 @@ def _chunks(
                     # Window averages from the flips alone: the time ON within window k is
                     # sum(sign * (t - k dt)) over the flips in it (sign +1 ending an ON
                     # spell, -1 starting one) plus dt if ON at the window's end; the latter
-                    # is a count of +-1 steps, summed over windows by the caller. Flips past
-                    # the last window land in row n_windows, which is not read.
+                    # is a count of +-1 steps, summed over windows by the caller. The sum and
+                    # the count sit side by side. Flips past the last window land in window
+                    # n_windows, which is not read.
                     k = np.int64(t * inv_dt)
                     if k > n_windows:
                         k = n_windows
                     uk = _u(k)
                     part = t - k * dt
                     if col >= 0:
-                        ucol = _u(col)
-                        if (s[w] & m) != 0:
-                            nacc[uk, ucol] += part
-                            ncnt[uk, ucol] -= 1.0
-                        else:
-                            nacc[uk, ucol] -= part
-                            ncnt[uk, ucol] += 1.0
+                        sg = 1.0 if (s[w] & m) != 0 else -1.0
+                        nacc[uk, _u(2 * col)] += sg * part
+                        nacc[uk, _u(2 * col + 1)] -= sg
                     if op >= 0:
                         key ^= _ONE << np.uint64(op)
                         if slot >= 0:
-                            sacc[_u(slot), uk] += part
-                            sacc[_u(slot), _u(w1 + k)] -= 1.0
+                            sacc[_u(slot), _u(2 * k)] += part
+                            sacc[_u(slot), _u(2 * k + 1)] -= 1.0
                             slot, n_rows = _state_row(stab, skeys, n_rows, key, cap, max_rows)
                             if slot < 0:
                                 flags[c] |= FLAG_STATE_OVERFLOW
                             else:
-                                sacc[_u(slot), uk] -= part
-                                sacc[_u(slot), _u(w1 + k)] += 1.0
+                                sacc[_u(slot), _u(2 * k)] -= part
+                                sacc[_u(slot), _u(2 * k + 1)] += 1.0
                 s[w] ^= m
                 for d in range(node_rec[rec + _u(4)], node_rec[rec + _u(5)]):
                     # the table index of each reader is kept up to date: flipping node i

@@ -175,8 +175,13 @@ class StochasticSimulator:
     max_time, time_tick
         Simulated time span and width of the averaging windows.
     threads
-        Number of parallel chunks of trajectories. A result is reproducible for a given seed
-        and thread count.
+        Number of threads the run may use (no more than the CPUs are used).
+    chunks
+        Number of blocks (chunks) the trajectories are split into, each computed alone from its
+        own random streams into its own accumulators; ``None`` (the default): ``threads``. A
+        result depends on the seed and the chunks only, never on the threads that ran them
+        (the chunks change the order of floating-point sums, so their rounding, nothing
+        else); pass both to use several threads with results fixed whatever the thread count.
     outputs
         Nodes whose joint states are tracked per window (default: the non-internal nodes, as
         MaBoSS does). At most 64; the number of distinct states met must fit the accumulator.
@@ -205,12 +210,14 @@ class StochasticSimulator:
         keep_final_states: bool = True,
         nodes: Sequence[str] | None = None,
         discrete_time: bool = False,
+        chunks: int | None = None,
     ) -> None:
         self.model = model
         self.samples = samples
         self.max_time = max_time
         self.time_tick = time_tick
         self.threads = threads
+        self.chunks = chunks
         self.outputs = outputs
         self.keep_final_states = keep_final_states
         self.nodes = nodes
@@ -235,6 +242,12 @@ class StochasticSimulator:
             raise bad("time_tick", f"a number in (0, max_time={self.max_time}]", self.time_tick)
         if not isinstance(self.threads, int | np.integer) or self.threads < 1:
             raise bad("threads", "an int >= 1", self.threads)
+        if self.chunks is not None and (not isinstance(self.chunks, int | np.integer)
+                                        or self.chunks < 1):
+            raise bad("chunks", "None or an int >= 1", self.chunks)
+
+    def _n_chunks(self) -> int:
+        return int(self.threads if self.chunks is None else self.chunks)
 
     def _output_nodes(self) -> list[str]:
         if self.outputs is None:
@@ -315,7 +328,7 @@ class StochasticSimulator:
         checked = [_checked_overrides(cm, ov) for ov in sets]
         outputs = self._output_nodes()
         n_windows = math.floor(float(self.max_time) / float(self.time_tick) + 1e-9)
-        n_chunks = int(self.threads)
+        n_chunks = self._n_chunks()
         # sets per kernel call: accumulators of at most ~64 MiB per call
         per_set = n_chunks * n_windows * cm.n * 16 + n_chunks * 4096
         group = max(1, min(len(checked), (64 << 20) // max(per_set, 1)))
@@ -346,14 +359,15 @@ class StochasticSimulator:
         dt = float(self.time_tick)
         max_time = float(self.max_time)
         n_windows = math.floor(max_time / dt + 1e-9)
-        n_chunks = int(self.threads)
+        n_chunks = self._n_chunks()
         n_sets = len(sets)
         arrays = _set_arrays(cm, sets)
         track = bool(outputs)
         total_chunks = n_sets * n_chunks
         result_nodes = self._result_nodes(names)
-        # Output-state accumulators: one row (n_windows + 1 sums of signed flip times, then
-        # n_windows + 1 counts of +-1 steps) per distinct state met, handed out in order of
+        # Output-state accumulators: one row (per window and one more, for flips after the
+        # last window: the sum of signed flip times and the count of +-1 steps, side by side;
+        # see the kernel) per distinct state met, handed out in order of
         # first visit. The arrays are allocated zeroed by calloc, so only the rows of states
         # actually met use memory; their virtual size is capped at _STATE_BUDGET_FLOATS.
         want = (1 << min(len(outputs), 40)) if track else 1
@@ -371,14 +385,12 @@ class StochasticSimulator:
             for k, nd in enumerate(result_nodes):
                 node_col[names.index(nd)] = k
         n_cols = 0 if derive else len(result_nodes)
-        # per window (and one more, for flips after the last window): the sum of signed flip
-        # times within the window and the count of +-1 steps (see the kernel)
-        node_acc = np.zeros((total_chunks, n_windows + 1, n_cols), dtype=np.float64)
-        node_full = np.zeros((total_chunks, n_windows + 1, n_cols), dtype=np.float64)
+        # per window (and one more, for flips after the last window) and node: the sum of
+        # signed flip times within the window and the count of +-1 steps, side by side
+        node_acc = np.zeros((total_chunks, n_windows + 1, 2 * n_cols), dtype=np.float64)
         block_shift = max(0, round(math.log2(math.sqrt(cm.n))))
         state_table = np.full((total_chunks, 2 * cap), -1, dtype=np.int64)  # (key, row) pairs
         row_key = np.zeros((total_chunks, max_rows), dtype=np.uint64)
-        # per row: n_windows + 1 sums of signed flip times, then n_windows + 1 counts
         state_acc = np.zeros((total_chunks, max_rows, 2 * n_windows + 2 if track else 4),
                              dtype=np.float64)
         state_count = np.zeros(total_chunks, dtype=np.int64)
@@ -395,11 +407,13 @@ class StochasticSimulator:
             arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, int(track),
             node_col, block_shift, int(bool(self.discrete_time)), samples,
             max_time, dt, n_windows, seed, n_chunks,
-            node_acc, node_full, state_table, row_key, state_acc, state_count, finals, flags,
+            node_acc, state_table, row_key, state_acc, state_count, finals, flags,
             n_events,
         )
-        scratch = (cm.n_words, cm.n, (cm.n >> block_shift) + 1, arrays.max_stack)
-        _run_kernel(args, scratch, total_chunks, n_chunks)
+        n_blocks = (cm.n >> block_shift) + 1
+        # rt: rates and table indices, padded with rate-0 nodes to whole blocks
+        scratch = (cm.n_words, n_blocks << block_shift, n_blocks, arrays.max_stack)
+        _run_kernel(args, scratch, total_chunks, int(self.threads))
 
         norm = samples * dt
         times = np.arange(n_windows) * dt
@@ -439,8 +453,8 @@ class StochasticSimulator:
 
             # time ON in window k: the signed flip times in it, plus dt times the number of
             # trajectories ON at its end (prefix sums of the +-1 steps)
-            acc = node_acc[lo:hi, :n_windows] + dt * np.cumsum(node_full[lo:hi, :n_windows],
-                                                               axis=1)
+            acc = (node_acc[lo:hi, :n_windows, 0::2]
+                   + dt * np.cumsum(node_acc[lo:hi, :n_windows, 1::2], axis=1))
             node_probs = acc.sum(axis=0) / norm
 
             # merge the per-chunk state tables
@@ -456,9 +470,8 @@ class StochasticSimulator:
                 at = 0
                 for c, ck in zip(range(lo, hi), chunk_keys, strict=True):
                     k = ck.size
-                    sacc = state_acc[c, :k, :n_windows]
-                    sacc += dt * np.cumsum(state_acc[c, :k, n_windows + 1:2 * n_windows + 1],
-                                           axis=1)
+                    sacc = (state_acc[c, :k, 0:2 * n_windows:2]
+                            + dt * np.cumsum(state_acc[c, :k, 1:2 * n_windows:2], axis=1))
                     merged[inverse[at:at + k]] += sacc
                     at += k
                 merged /= norm
@@ -490,7 +503,7 @@ class StochasticSimulator:
                 max_time=max_time,
                 time_tick=dt,
                 seed=int(seed),
-                threads=n_chunks,
+                threads=int(self.threads),
                 n_transitions=int(n_events[lo:hi].sum()),
                 settings=set_notes,
                 final_state_nodes=cm.names,
@@ -573,25 +586,67 @@ def _run_kernel(args: tuple[Any, ...], scratch: tuple[int, int, int, int],
         else:
             call.append(arr)
     n_words, n, n_blocks, max_stack = scratch
+    workers = max(1, min(int(threads), total_chunks, os.cpu_count() or 1))
 
-    def work(lo: int, hi: int) -> None:
-        ws = [np.zeros(n_words, dtype=np.uint64), np.zeros(2 * n, dtype=np.int64),
-              np.zeros(n_blocks, dtype=np.int64), np.zeros(max(max_stack, 1), dtype=np.float64)]
+    def scratch_space() -> list[np.ndarray]:
+        return [np.zeros(n_words, dtype=np.uint64), np.zeros(2 * n, dtype=np.int64),
+                np.zeros(n_blocks, dtype=np.int64),
+                np.zeros(max(max_stack, 1), dtype=np.float64)]
+
+    # every thread's arguments made here, before any thread starts: a kernel thread then only
+    # makes its call (it needs the GIL for no more than that)
+    calls = []
+    for _ in range(workers):
+        ws = scratch_space()
+        keep.extend(ws)
         if kind == "native":
             dims_ws = np.array(dims + [w.shape[0] for w in ws], dtype=np.int64)
-            fn(lo, hi, dims_ws.ctypes.data, *call, *(w.ctypes.data for w in ws))
+            keep.append(dims_ws)
+            calls.append((dims_ws.ctypes.data, *call, *(w.ctypes.data for w in ws)))
         else:
-            fn(lo, hi, *call, *ws)
+            calls.append((*call, *ws))
 
-    workers = max(1, min(int(threads), total_chunks, os.cpu_count() or 1))
+    def work(k: int, lo: int, hi: int) -> None:
+        fn(lo, hi, *calls[k])
+
     if workers == 1:
-        work(0, total_chunks)
+        work(0, 0, total_chunks)
         return
-    # contiguous blocks of chunks, one per thread (the kernel releases the GIL)
+    # contiguous blocks of chunks, one per thread (the kernel releases the GIL): the first
+    # on the calling thread, the others on a pool kept for the process (starting threads
+    # for every run would cost more than a small run)
     bounds = [(k * total_chunks) // workers for k in range(workers + 1)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for f in [pool.submit(work, bounds[k], bounds[k + 1]) for k in range(workers)]:
+    pool = _thread_pool()
+    futures = [pool.submit(work, k, bounds[k], bounds[k + 1]) for k in range(1, workers)]
+    try:
+        work(0, bounds[0], bounds[1])
+    finally:
+        for f in futures:
             f.result()
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    """The process's pool of kernel threads (one fewer than the CPUs: the calling thread runs
+    a block too), made on first use."""
+    global _pool
+    with _runner_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1) - 1),
+                                       thread_name_prefix="her2lab-kernel")
+        return _pool
+
+
+def _forget_pool() -> None:
+    # a forked child has the pool's object but not its threads: it makes its own
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 @dataclass(frozen=True)
 class Overrides:

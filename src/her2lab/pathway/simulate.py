@@ -51,6 +51,9 @@ __all__ = [
 DEFAULT_SAMPLES = 2000
 DEFAULT_SEED = 20140812
 TIME_TICK = 1.0
+CHUNKS = 2
+"""Blocks of trajectories a run is split into, run on as many threads as there are CPUs (up
+to this many): fixed, so a result never depends on the threads that ran it."""
 Backend = Literal["boolnet", "maboss"]
 BACKENDS: tuple[str, ...] = ("boolnet", "maboss")
 
@@ -161,8 +164,8 @@ def _simulator(samples: int, max_time: float) -> Any:
     from her2lab.boolnet import StochasticSimulator
 
     return StochasticSimulator(load_model().engine, samples=samples, max_time=max_time,
-                               time_tick=TIME_TICK, threads=1, outputs=list(READ_NODES),
-                               keep_final_states=False)
+                               time_tick=TIME_TICK, threads=CHUNKS, chunks=CHUNKS,
+                               outputs=list(READ_NODES), keep_final_states=False)
 
 
 def _run_boolnet(conds: Sequence[Condition], samples: int, seed: int,
