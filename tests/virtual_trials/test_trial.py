@@ -181,3 +181,19 @@ def test_trastuzumab_given_before_adds_only_its_decayed_kill_in_pretreated_disea
     for arm, kill in zip(first.arms, first_kill, strict=True):
         np.testing.assert_array_equal(
             fresh.kinetics(first, arm.schedule, params, micro=False).kill, kill)
+
+
+def test_simulated_os_passes_through_the_anchored_median(model):
+    # OS draws are each patient's PFS plus the post-progression survival of the patient's
+    # type (per-type medians); their control median is the anchor the curves were solved for.
+    # SE of a sample median ~ 1 / (2 f(m) sqrt(n)): f(m) > 0.01 per month, n = 40,000, so
+    # under 0.25 months; the curves' grid (300 steps over the horizon) adds under 0.5
+    plan = TrialPlan.from_kb("cleopatra", endpoint="OS").with_sizes(40_000)
+    # follow-up past the median for every patient, so no time before it is censored
+    plan = replace(plan, follow_up_months=60.0, dropout_per_year=0.0)
+    prep = model.prepare(plan, LinkParams())
+    ctrl = prep.outcomes[plan.control]
+    assert ctrl.pps_median.shape == ctrl.weights.shape
+    (t, _), arm = simulate_once(plan, prep, np.random.default_rng(3))
+    assert np.median(t[arm == plan.control]) == pytest.approx(37.6, abs=1.0)
+    assert ctrl.curves.median() == pytest.approx(37.6, abs=0.5)
