@@ -452,22 +452,6 @@ def mixture_curves(t: np.ndarray, weights: np.ndarray, median: np.ndarray,
 _EMPTY = np.zeros(0)
 
 
-def add_post_progression(pfs: Curves, median_pps: float) -> Curves:
-    """OS = PFS + post-progression survival (log-normal, independent of the arm)."""
-    t = pfs.t
-    dt = np.diff(np.concatenate([[0.0], t]))
-    sf, pdf = _lognormal_sf(t, np.array([median_pps]), KINETICS["pps_sd"].value)
-    sf, pdf = sf[0], pdf[0]
-    n = t.size
-    mass = pfs.f * dt  # probability of progressing in each step
-    # progressed in step j, still alive at step i: lag 0 is alive, lag l >= 1 is sf[l - 1]
-    alive = np.concatenate([[1.0], sf[:-1]])
-    dying = np.concatenate([[0.0], pdf[:-1]])
-    S = pfs.S + np.convolve(mass, alive)[:n]
-    f = np.convolve(mass, dying)[:n]
-    return Curves(t, np.clip(S, 0, 1), f)
-
-
 def os_curves(t: np.ndarray, weights: np.ndarray, pfs_median: np.ndarray,
               pps_median: np.ndarray) -> Curves:
     """OS of a mixture of types: each type's log-normal PFS (median ``pfs_median``) followed
@@ -680,7 +664,8 @@ def _early_curves(arms, control, anchor, t) -> dict[str, ArmOutcome]:
 
 
 def _metastatic_curves(arms, control, endpoint, anchor, t) -> dict[str, ArmOutcome]:
-    tp = {a: progression_times(k)[0] for a, k in arms.items()}
+    scans = {a: progression_times(k) for a, k in arms.items()}  # (time, depth) per type
+    tp = {a: v[0] for a, v in scans.items()}
     pfs_anchor = anchor.pfs if endpoint == "OS" else anchor
     if pfs_anchor is None:
         raise ValueError("an OS prediction needs the PFS anchor of its control arm")
@@ -694,7 +679,7 @@ def _metastatic_curves(arms, control, endpoint, anchor, t) -> dict[str, ArmOutco
         return out
     tt, ss = _target_time(anchor)
     w = arms[control].weights
-    q = {a: pps_scale(k, progression_times(k)[1]) for a, k in arms.items()}
+    q = {a: pps_scale(k, scans[a][1]) for a, k in arms.items()}
     norm = float(np.exp(w @ np.log(q[control])))
     q = {a: v / norm for a, v in q.items()}
     med_c = out[control].median
