@@ -253,7 +253,8 @@ class Arm(Record):
     """A trial arm. ``regimen`` lists every drug of the arm; ``schedule`` (optional) says how
     they were given, phase by phase, with ``schedule_provenance``; a schedule may name the
     cytotoxic backbone more precisely than the regimen (``fec`` then ``docetaxel`` for the
-    regimen's ``chemotherapy``). Without a schedule the
+    regimen's ``chemotherapy``), and what a ``physicians_choice`` mostly was (TH3RESA's
+    control arm: a cytotoxic agent with trastuzumab). Without a schedule the
     regimen is one phase of the setting's default length
     (:mod:`her2lab.virtual_trials.defaults`)."""
 
