@@ -170,3 +170,19 @@ def test_leave_one_out_by_refit_agrees_with_the_newton_step(model):
         q = newton["params"][trial]
         # one Newton step is exact for a quadratic objective: close, not equal, here
         assert abs(p["log_kill"] - q["log_kill"]) < 0.25, trial
+
+
+def test_direction_is_undefined_for_a_reported_null_effect(targets):
+    # BETH reported HR 1.00: no direction to get right, whatever the rounding of the model's
+    # expected log HR; CLEOPATRA's 0.69 has one
+    from her2lab.virtual_trials.validation import _row
+
+    beth = next(t for t in targets if t.trial == "beth")
+    assert beth.observed == 0.0
+    sims = np.array([-0.01, 0.0, 0.01])
+    assert _row(beth, 1.8e-15, sims).direction_ok is None
+    cleo = next(t for t in targets if (t.trial, t.outcome) == ("cleopatra", "pfs_hr"))
+    assert _row(cleo, math.log(0.8), sims).direction_ok is True
+    assert _row(cleo, math.log(1.2), sims).direction_ok is False
+    rows = [_row(beth, 1.8e-15, sims), _row(cleo, math.log(1.2), sims)]
+    assert summarise(rows)["direction_accuracy"] == 0.0

@@ -183,6 +183,34 @@ def test_trastuzumab_given_before_adds_only_its_decayed_kill_in_pretreated_disea
             fresh.kinetics(first, arm.schedule, params, micro=False).kill, kill)
 
 
+def test_a_setting_effect_scales_the_cytotoxic_kill_of_its_group_only():
+    # the setting groups differ in chemosensitivity: exp(effect) on the cytotoxic kill of the
+    # group's trials; an arm without a cytotoxic (lapatinib alone) and the other groups'
+    # trials are unchanged
+    plan = TrialPlan.from_kb("egf104900")        # metastatic, pretreated: no cytotoxic
+    geyer = TrialPlan.from_kb("geyer_egf100151")  # pretreated: capecitabine +- lapatinib
+    first = TrialPlan.from_kb("cleopatra")        # first line: docetaxel in both arms
+    m = TrialModel(FakeRates(), panel_size=8)
+    base = LinkParams()
+    eff = 0.4
+    moved = base.with_(setting=(("metastatic_pretreated", eff),))
+
+    def kill(p, trial, arm):
+        return m.kinetics(trial, trial.arm(arm).schedule, p, micro=False).kill
+
+    for arm in ("lap", "lap_tras"):
+        np.testing.assert_array_equal(kill(moved, plan, arm), kill(base, plan, arm))
+    for arm in ("thp", "th_placebo"):
+        np.testing.assert_array_equal(kill(moved, first, arm), kill(base, first, arm))
+    # capecitabine alone: every kill of the arm is cytotoxic (FakeRates: 0.8 with a cytotoxic)
+    np.testing.assert_allclose(kill(moved, geyer, "cap"), math.exp(eff) * kill(base, geyer, "cap"),
+                               rtol=1e-12)
+    # with lapatinib: the targeted part is unchanged, so the kill grows by less than exp(eff)
+    lc0, lc1 = kill(base, geyer, "lap_cap"), kill(moved, geyer, "lap_cap")
+    cap0 = kill(base, geyer, "cap")
+    np.testing.assert_allclose(lc1 - lc0, (math.exp(eff) - 1) * cap0, rtol=1e-12)
+
+
 def test_simulated_os_passes_through_the_anchored_median(model):
     # OS draws are each patient's PFS plus the post-progression survival of the patient's
     # type (per-type medians); their control median is the anchor the curves were solved for.

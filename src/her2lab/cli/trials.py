@@ -89,7 +89,7 @@ def calibrate(
     write_json(cal.to_dict(), out)
     p = cal.params
     console.print(_fit_table([r.to_dict() for r in cal.table],
-                             f"Calibration as of {as_of}: kill/cycle {p.kill_per_cycle('-'):.3g},"
+                             f"Calibration as of {as_of}: kill/cycle {p.kill_per_cycle():.3g},"
                              f" resistance {p.resistance:.3g}/month, TKI offset "
                              f"{p.tki_offset:.3g}"))
     console.print(summary_line(summarise(cal.table)))

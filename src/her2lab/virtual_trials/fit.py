@@ -3,8 +3,9 @@
 **Parameters** (:class:`.link.LinkParams`): the log-kill per cycle of the reference regimen
 (log scale), the weight of targeted against cytotoxic kill (log scale), the resistance rate
 (log scale), one potency offset for both HER2 kinase
-inhibitors, and one effect per setting group on the log-kill (partial pooling: normal with SD
-:data:`.link.SETTING_SD`, no per-trial factors). Each has a sourced prior (:data:`.link.PRIORS`).
+inhibitors, and one effect per setting group on the log chemosensitivity (partial pooling:
+normal with SD :data:`.link.SETTING_SD`, no per-trial factors). Each has a sourced prior
+(:data:`.link.PRIORS`).
 
 **Objective**: minus twice the log posterior,
 ``sum over trials r' C^-1 r + sum of prior penalties``, where ``r`` holds a trial's residuals

@@ -8,12 +8,15 @@ of a schedule (:mod:`.schedule`) the pathway model gives the tumor's growth and 
 
 * growth ``K_L = a * growth`` with ``a`` set by the untreated doubling time
   (:data:`KINETICS`), so the link depends only on rates relative to untreated growth;
-* kill ``K_D = a * G_s * (w * max(targeted + immune - untreated, 0) + c * (cytotoxic +
+* kill ``K_D = a * G * (w * max(targeted + immune - untreated, 0) + c * e_s * (cytotoxic +
   payload))``, ``untreated`` the type's own apoptosis and immune kill without drugs (part of
-  its untreated growth: a drug's kill is what it adds), ``c`` the chemosensitivity, ``w`` the
-  weight of the targeted kill (calibrated),
-  ``G_s`` the **kill gain** of the setting group ``s`` (calibrated: the log-kill per cycle of
-  trastuzumab + docetaxel on a tumor without resistance, with setting-level partial pooling);
+  its untreated growth: a drug's kill is what it adds), ``c`` the patient's chemosensitivity,
+  ``e_s`` the **chemosensitivity of the setting group** ``s`` (calibrated with partial pooling:
+  what differs between early, first-line and pretreated disease beyond the mechanisms of
+  their populations, which the pathway model carries, is how much cytotoxic therapy a tumor
+  has survived), ``w`` the weight of the targeted kill (calibrated), ``G`` the **kill gain**
+  (calibrated: the log-kill per cycle of trastuzumab + docetaxel on a tumor without
+  resistance);
 * acquired resistance: the kill decays as ``exp(-lambda t)`` from the start of therapy
   (Claret L et al. J Clin Oncol 2009;27:4103-4108, the tumor-growth-inhibition model),
   ``lambda`` calibrated.
@@ -202,16 +205,17 @@ PRIOR_DEPARTURES: dict[str, str] = {
 does (:attr:`.fit.Fit.outside_prior`)."""
 
 SETTING_SD = Constant(
-    0.5, "partial pooling: the kill gain of each setting group differs from the common one by a "
-    "normal effect on the log scale with SD 0.5 (a factor of 2.7, 95%); assumption")
-"""Prior SD of the setting-group effects on the log kill gain."""
+    0.5, "partial pooling: the mean log chemosensitivity of each setting group differs from the "
+    "common one by a normal effect with SD 0.5 (a factor of 2.7, 95%); assumption")
+"""Prior SD of the setting-group effects on the log chemosensitivity."""
 
 
 @dataclass(frozen=True)
 class LinkParams:
     """The calibrated parameters. ``log_kill``: log of the log-kill per cycle of the reference
     regimen; ``log_resistance``: log of the resistance rate per month; ``tki_offset``: shift
-    of both TKIs' potency; ``setting``: each setting group's effect on ``log_kill``."""
+    of both TKIs' potency; ``setting``: each setting group's effect on the log chemosensitivity
+    (the cytotoxic and payload kill; the targeted kill is the same in every setting)."""
 
     log_kill: float = PRIORS["log_kill"].mean
     log_targeted: float = 0.0
@@ -245,8 +249,13 @@ class LinkParams:
     def targeted_weight(self) -> float:
         return math.exp(self.log_targeted)
 
-    def kill_per_cycle(self, group: str) -> float:
-        return math.exp(self.log_kill + dict(self.setting).get(group, 0.0))
+    def kill_per_cycle(self) -> float:
+        """The log-kill (natural units) per cycle of the reference regimen."""
+        return math.exp(self.log_kill)
+
+    def chemosensitivity(self, group: str) -> float:
+        """The factor on the cytotoxic and payload kill of setting group ``group``."""
+        return math.exp(dict(self.setting).get(group, 0.0))
 
     @property
     def resistance(self) -> float:
@@ -261,7 +270,7 @@ class LinkParams:
         return {"log_kill": self.log_kill, "log_targeted": self.log_targeted,
                 "log_resistance": self.log_resistance,
                 "tki_offset": self.tki_offset, "setting": dict(self.setting),
-                "kill_per_cycle": self.kill_per_cycle("none"),
+                "kill_per_cycle": self.kill_per_cycle(),
                 "resistance_per_month": self.resistance}
 
     @classmethod

@@ -208,10 +208,10 @@ class TrialModel:
             self._ref["ref"] = (a, r, ref)
         return self._ref["ref"]
 
-    def scales(self, params: LinkParams, group: str) -> tuple[float, float]:
-        """``a`` (per-month units of growth) and the kill gain ``G`` of ``group``."""
+    def scales(self, params: LinkParams) -> tuple[float, float]:
+        """``a`` (per-month units of growth) and the kill gain ``G``."""
         a, r, base = self._reference()
-        lk = params.kill_per_cycle(group)
+        lk = params.kill_per_cycle()
         kd = (lk + a * r[0] * CYCLE_MONTHS) / CYCLE_MONTHS  # kill per month giving lk net
         w = params.targeted_weight
         return a, kd / (a * float(_kill(r, base[1] + base[2], w, 1.0)))
@@ -229,7 +229,8 @@ class TrialModel:
                  micro: bool) -> ArmKinetics:
         fixed = self._arm_fixed(plan, schedule, micro)
         weights, c, group, phases, months, un, base_ti = fixed
-        a, gain = self.scales(params, group)
+        a, gain = self.scales(params)
+        c = c * params.chemosensitivity(group)  # the setting group's chemosensitivity
         growth, kill = [], []
         w = params.targeted_weight
         # the added kill of drugs received before has decayed since their first exposure

@@ -70,7 +70,7 @@ class TargetRow:
     abs_error: float
     inside_reported_ci: bool
     reported_inside_prediction: bool
-    direction_ok: bool
+    direction_ok: bool | None  # None: the reported effect has no direction (HR 1, no change)
     null_expected: float
     null_z: float
     null_abs_error: float
@@ -113,7 +113,7 @@ def _row(t: Target, e: float, sims: np.ndarray) -> TargetRow:
             pred_low=math.exp(e - Z95 * sd), pred_high=math.exp(e + Z95 * sd), param_sd=psd,
             z=z, abs_error=abs(e - t.observed), inside_reported_ci=bool(lo <= e <= hi),
             reported_inside_prediction=bool(abs(t.observed - e) <= Z95 * sd),
-            direction_ok=bool(np.sign(e) == np.sign(t.observed)),
+            direction_ok=(None if t.observed == 0 else bool(np.sign(e) == np.sign(t.observed))),
             null_expected=1.0, null_z=t.observed / t.se, null_abs_error=abs(t.observed),
             null_inside=bool(abs(t.observed) <= Z95 * t.se), **common)
     pr = float(t.reference_rate)
@@ -136,7 +136,8 @@ def _row(t: Target, e: float, sims: np.ndarray) -> TargetRow:
         param_sd=psd, z=z, abs_error=100 * abs(e - t.observed),
         inside_reported_ci=bool(abs(e - t.observed) <= Z95 * t.se),
         reported_inside_prediction=bool(abs(_logit(t.observed) - le) <= Z95 * sd),
-        direction_ok=bool(np.sign(e - pr) == np.sign(t.observed - pr)),
+        direction_ok=(None if t.observed == pr
+                      else bool(np.sign(e - pr) == np.sign(t.observed - pr))),
         null_expected=100 * pr, null_z=(t.observed - pr) / null_se,
         null_abs_error=100 * abs(t.observed - pr),
         null_inside=bool(abs(t.observed - pr) <= Z95 * null_se), **common)
@@ -159,7 +160,8 @@ def summarise(rows: Sequence[TargetRow]) -> dict[str, Any]:
         "median_abs_error_rate_points": med([r.abs_error for r in rate]),
         "mean_z2": mean([r.z ** 2 for r in rows]),
         "coverage": mean([r.reported_inside_prediction for r in rows]),
-        "direction_accuracy": mean([r.direction_ok for r in rows]),
+        # over the targets whose reported effect has a direction (BETH's HR of 1.00 has none)
+        "direction_accuracy": mean([r.direction_ok for r in rows if r.direction_ok is not None]),
         "inside_reported_ci": mean([r.inside_reported_ci for r in rows]),
         "null": {
             "median_abs_error_log_hr": med([r.null_abs_error for r in hr]),
