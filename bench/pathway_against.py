@@ -109,9 +109,9 @@ def main() -> None:
         files = old["files"]
         models = [parse_maboss((files / f"{i}.bnd").read_text(),
                                (files / f"{i}.cfg").read_text()) for i in range(len(pairs))]
-    # the unperturbed model: the first condition's files with every override undone is the
-    # model of the commit's data directory; its parameters and initial states are what a
-    # condition's .cfg changes, so the compiled base is any condition's model
+    # a condition's .cfg changes only parameters and initial states, never the network, so one
+    # condition's model compiled once serves as the base and every condition (the first
+    # included) is its overrides relative to it
     base = models[0]
     overrides = [_overrides(base, m) for m in models]
     outs = [n for n in PHENOTYPES if n in base]
