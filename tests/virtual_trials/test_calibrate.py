@@ -17,10 +17,11 @@ from her2lab.virtual_trials.fit import (
     _covariance,
     fit,
     leave_out,
+    median_log_ratio,
     objective,
     predict_targets,
 )
-from her2lab.virtual_trials.link import LinkParams
+from her2lab.virtual_trials.link import ArmOutcome, Curves, LinkParams
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.population import Population, load_prevalence
 from her2lab.virtual_trials.targets import targets_from_kb
@@ -73,6 +74,32 @@ def test_medians_and_a_p_value_become_a_target(targets):
     assert t.derived == "median+p"
     assert t.observed == pytest.approx(-math.log(4.5 / 6.8))
     assert t.se == pytest.approx(abs(math.log(4.5 / 6.8)) / 1.19706, rel=1e-3)
+
+
+def test_a_median_ratio_is_compared_with_the_models_median_ratio():
+    # exponential arms with medians 4.5 and 6.8 months: the target's scale, log(6.8 / 4.5)
+    t = np.linspace(0.05, 60.0, 1200)
+
+    def arm(median: float) -> ArmOutcome:
+        s = np.exp(-math.log(2) * t / median)
+        return ArmOutcome(np.ones(1), curves=Curves(t, s, s * math.log(2) / median))
+
+    assert median_log_ratio(arm(4.5), arm(6.8)) == pytest.approx(math.log(6.8 / 4.5), rel=1e-3)
+    # a median not reached within the grid: no value, not a guess
+    assert math.isnan(median_log_ratio(arm(4.5), arm(500.0)))
+
+
+def test_a_target_from_medians_is_predicted_by_medians_not_by_the_cox_hr(targets, model):
+    # the model's arms are not proportional hazards (OS: progression then post-progression
+    # survival), so the Cox HR and the median ratio differ; the target is the latter
+    t = next(t for t in targets if (t.trial, t.outcome) == (
+        "neratinib_vs_lapatinib_capecitabine", "os_p"))
+    params = LinkParams()
+    prep = model.prepare_memo(t.plan, params)
+    want = median_log_ratio(prep.outcomes[t.arm], prep.outcomes[t.reference])
+    assert predict_targets([t], params, model)[0] == pytest.approx(want, rel=1e-12)
+    hr = next(e for e in prep.effects if e.arm == t.arm and e.measure == "HR").estimate
+    assert abs(math.log(hr) - want) > 1e-3
 
 
 def test_subgroups_enter_only_through_a_modelled_mechanism(targets):

@@ -81,12 +81,25 @@ def predict_targets(targets: Sequence[Target], params: LinkParams, model: TrialM
         if k not in cache:
             cache[k] = model.prepare_memo(t.plan, params)
         prep = cache[k]
-        if t.kind == "log_hr":
+        if t.kind == "log_hr" and t.derived == "median+p":
+            # like with like: the reported figure is -log of the ratio of the arms' medians
+            out[i] = median_log_ratio(prep.outcomes[t.arm], prep.outcomes[t.reference])
+        elif t.kind == "log_hr":
             e = next(e for e in prep.effects if e.arm == t.arm and e.measure == "HR")
             out[i] = math.log(e.estimate) if e.estimate > 0 else float("nan")
         else:
             out[i] = prep.outcomes[t.arm].rate
     return out
+
+
+def median_log_ratio(arm: Any, reference: Any) -> float:
+    """``-log(median(arm) / median(reference))`` of two arms' expected curves: the scale of a
+    target derived from two medians and a p-value (:mod:`.targets`), which is not the Cox
+    HR when the hazards are not proportional. NaN when a median is not reached."""
+    me, mc = arm.curves.median(), reference.curves.median()
+    if not me or not mc:
+        return float("nan")
+    return math.log(mc / me)
 
 
 def _covariance(targets: Sequence[Target], pred: np.ndarray) -> np.ndarray:

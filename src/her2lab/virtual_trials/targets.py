@@ -6,7 +6,9 @@ From every randomised, reported trial, each result published on or before ``as_o
   biomarker maps to a mechanism), as ``log HR`` with the SE its CI implies (level honoured);
 * a comparison reported only as two medians and a p-value (neratinib versus lapatinib +
   capecitabine): ``log HR = -log(median ratio)`` (exponential times) with the SE the p-value
-  implies, ``|log ratio| / z(p/2)``;
+  implies, ``|log ratio| / z(p/2)``; the model is held to the same figure, the ratio of its
+  arms' medians (:func:`.fit.median_log_ratio`), not its Cox HR, from which it differs where
+  the hazards are not proportional (OS: progression, then post-progression survival);
 * each pCR/ORR rate of a non-reference arm (binomial SE of the arm's size); the reference arm's
   rate anchors the baseline and its own sampling error is carried as a covariance between the
   trial's rate targets (:mod:`.fit`).
