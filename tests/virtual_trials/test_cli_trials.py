@@ -87,3 +87,19 @@ def test_refit_without_leave_one_out_is_a_usage_error():
     res = runner.invoke(app, ["trials", "validate", "--as-of", "2014-08-12", "--refit"])
     assert res.exit_code == 2  # click's usage error (the console script maps it to 64)
     assert "--loo" in res.output
+
+
+def test_the_fit_table_names_a_median_ratio_as_such():
+    from rich.console import Console
+
+    from her2lab.cli.trials import _fit_table
+
+    row = {"trial": "neratinib_vs_lapatinib_capecitabine", "outcome": "os_p", "measure": "HR",
+           "derived": "median+p", "reported": 1.2, "reported_low": 0.9, "reported_high": 1.6,
+           "expected": 1.24, "pred_low": 0.8, "pred_high": 1.9, "null_expected": 1.0,
+           "reported_inside_prediction": True}
+    console = Console(width=200, record=True)
+    console.print(_fit_table([row, {**row, "derived": None, "outcome": "pfs_hr"}], "fit"))
+    lines = console.export_text().splitlines()
+    assert "HR (median ratio)" in next(x for x in lines if "os_p" in x)
+    assert "median ratio" not in next(x for x in lines if "pfs_hr" in x)

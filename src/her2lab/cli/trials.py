@@ -56,7 +56,10 @@ def _fit_table(rows: list[dict[str, Any]], title: str) -> Table:
         t.add_column(c)
     for r in rows:
         t.add_row(
-            r["trial"], r["outcome"], r["measure"], _fmt(r["reported"]),
+            r["trial"], r["outcome"],
+            # a comparison reported as two medians: its "HR" is their ratio, model and trial
+            "HR (median ratio)" if r.get("derived") == "median+p" else r["measure"],
+            _fmt(r["reported"]),
             f"{_fmt(r['reported_low'])}-{_fmt(r['reported_high'])}", _fmt(r["expected"]),
             f"{_fmt(r['pred_low'])}-{_fmt(r['pred_high'])}", _fmt(r["null_expected"]),
             "yes" if r["reported_inside_prediction"] else "no",
