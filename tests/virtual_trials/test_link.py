@@ -197,3 +197,27 @@ def test_the_limiting_cox_from_curves_is_symmetric_in_the_arms():
     ab = limiting_cox_from_curves(t, b.S, b.f, a.S, a.f, **kw)
     ba = limiting_cox_from_curves(t, a.S, a.f, b.S, b.f, **kw)
     assert ab == pytest.approx(-ba, abs=1e-6) and ab < 0
+
+
+def test_os_curves_are_progression_then_post_progression_survival_convolved():
+    # the frequency-domain sum over types equals, to rounding, each type's direct discrete
+    # convolution of its progression mass with the survival (density) of the time since
+    rng = np.random.default_rng(7)
+    t = np.linspace(0.0, 120.0, 301)[1:]
+    w = rng.dirichlet(np.ones(40))
+    w[::5] = 0.0  # types of weight 0 are skipped
+    pfs, pps = rng.uniform(2.0, 30.0, 40), rng.uniform(3.0, 40.0, 40)
+    got = link.os_curves(t, w, pfs, pps)
+    s_p, _ = link._lognormal_sf(t, pfs, link.KINETICS["kinetic_sd"].value)
+    sf, pdf = link._lognormal_sf(t, pps, link.KINETICS["pps_sd"].value)
+    S, f = w @ s_p, np.zeros(t.size)
+    for j in np.nonzero(w)[0]:
+        mass = -np.diff(np.concatenate([[1.0], s_p[j]]))  # progressions in each step
+        S += w[j] * np.convolve(mass, np.concatenate([[1.0], sf[j, :-1]]))[:t.size]
+        f += w[j] * np.convolve(mass, np.concatenate([[0.0], pdf[j, :-1]]))[:t.size]
+    assert np.max(np.abs(got.S - np.clip(S, 0, 1))) < 1e-12
+    assert np.max(np.abs(got.f - f)) < 1e-12
+    # OS is never shorter than PFS, starts below 1 and never rises (the progressions of a
+    # step are its PFS curve's drop; a density times the step overshot it on steep stretches)
+    assert np.all(w @ s_p - 1e-12 <= got.S) and got.S[0] <= 1.0
+    assert np.all(np.diff(got.S) <= 1e-12)
