@@ -477,9 +477,9 @@ def os_curves(t: np.ndarray, weights: np.ndarray, pfs_median: np.ndarray,
     # tests/virtual_trials/test_link.py)
     j = np.nonzero(weights > 0)[0]
     size = sp_fft.next_fast_len(2 * n - 1, real=True)
-    drop = np.concatenate([np.ones((j.size, 1)), s_p[j, :-1]], axis=1) - s_p[j]
-    mass = sp_fft.rfft(drop, size, axis=1) * weights[j][:, None]
     ones, zeros = np.ones((j.size, 1)), np.zeros((j.size, 1))
+    drop = np.concatenate([ones, s_p[j, :-1]], axis=1) - s_p[j]
+    mass = sp_fft.rfft(drop, size, axis=1) * weights[j][:, None]
     alive = sp_fft.rfft(np.concatenate([ones, sf[j, :-1]], axis=1), size, axis=1)
     dying = sp_fft.rfft(np.concatenate([zeros, pdf[j, :-1]], axis=1), size, axis=1)
     S += sp_fft.irfft((mass * alive).sum(axis=0), size)[:n]
