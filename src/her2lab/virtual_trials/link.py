@@ -699,12 +699,13 @@ def _metastatic_curves(arms, control, endpoint, anchor, t) -> dict[str, ArmOutco
     norm = float(np.exp(w @ np.log(q[control])))
     q = {a: v / norm for a, v in q.items()}
     med_c = out[control].median
-    dt = np.diff(np.concatenate([[0.0], t]))
-    before = t <= tt
-    _, f_p = _lognormal_sf(t[before], med_c, KINETICS["kinetic_sd"].value)
-    mass = f_p * dt[before][None, :]
-    s_tt = _lognormal_sf(np.array([tt]), med_c, KINETICS["kinetic_sd"].value)[0][:, 0]
-    lag = np.log(np.maximum(tt - t[before], 1e-9))
+    # the control's OS at the anchor's time, with the progressions of each step counted as
+    # os_curves counts them (its PFS curve's drop), the last step ending at the anchor's time
+    points = np.concatenate([t[t < tt], [tt]])
+    s_p, _ = _lognormal_sf(points, med_c, KINETICS["kinetic_sd"].value)
+    mass = np.concatenate([np.ones((s_p.shape[0], 1)), s_p[:, :-1]], axis=1) - s_p
+    s_tt = s_p[:, -1]
+    lag = np.log(np.maximum(tt - points, 1e-9))
     sd = KINETICS["pps_sd"].value
     lq = np.log(q[control])
 
