@@ -35,7 +35,10 @@ is chosen the same way but every transition takes exactly ``dt``: transition ``k
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
 
 from her2lab.boolnet._abi import FLAG_BAD_RATE, FLAG_STATE_OVERFLOW
 
@@ -54,6 +57,21 @@ def _mix(z):
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
     return z ^ (z >> np.uint64(31))
+
+
+@intrinsic
+def _mul_high(typingctx, a, b):
+    """The high 64 bits of the 128-bit product of two uint64s (one ``mul`` instruction):
+    ``_mul_high(z, n)`` is ``floor(z n / 2**64)``, uniform on ``0 .. n - 1`` for ``z`` uniform
+    on 64 bits."""
+    sig = types.uint64(types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return sig, codegen
 
 
 @njit(inline="always")
@@ -364,10 +382,12 @@ def _chunks(
                 if t + tau > max_time:
                     break
                 t += tau
+                # the point x of [0, total) that picks the next node, in integer arithmetic
+                # (a float product and two conversions had cost more, on the path from one
+                # transition's rates to the next choice; the node picked is the same but
+                # where x falls within a few units of a boundary, ~1e-14 of transitions)
                 st += _GOLDEN
-                x = np.int64(_unit(_mix(st)) * ftotal)
-                if x >= total:  # float rounding at the top end
-                    x = total - 1
+                x = np.int64(_mul_high(_mix(st), np.uint64(total)))
                 # branch-free (a fixed number of steps, no mispredicted exits): the blocks
                 # whose running sum is at most x, then the nodes of the next block likewise;
                 # their count is the node a scan would stop at (rt is padded with rate-0

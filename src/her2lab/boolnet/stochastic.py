@@ -224,6 +224,7 @@ class StochasticSimulator:
         self.discrete_time = discrete_time
         self._cm: CompiledModel | None = None
         self._token: tuple[Any, ...] | None = None
+        self._read_outs: dict[tuple[Any, ...], tuple[CompiledModel, Any]] = {}
 
     def _check(self) -> None:
         def bad(name: str, expected: str, got: object) -> SimulationError:
@@ -342,6 +343,29 @@ class StochasticSimulator:
                 results.append(res)
         return results
 
+    def _read_out(self, cm: CompiledModel, outputs: list[str], result_nodes: list[str],
+                  derive: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The kernel's arrays that depend on the compiled model and on what is read out only
+        (each node's output bit and accumulator column, the node records, the readers), made
+        once and reused while those stay the same (the kernel only reads them)."""
+        key = (tuple(outputs), tuple(result_nodes), derive)
+        hit = self._read_outs.get(key)
+        if hit is not None and hit[0] is cm:
+            return hit[1]
+        index = {name: i for i, name in enumerate(cm.names)}
+        out_pos = np.full(cm.n, -1, dtype=np.int64)
+        for k, o in enumerate(outputs):
+            out_pos[index[o]] = k
+        node_col = np.full(cm.n, -1, dtype=np.int64)
+        if not derive:
+            for k, nd in enumerate(result_nodes):
+                node_col[index[nd]] = k
+        made = (out_pos, node_col, _node_records(cm, node_col, out_pos), _dep_pairs(cm))
+        if len(self._read_outs) >= 8 or any(v[0] is not cm for v in self._read_outs.values()):
+            self._read_outs.clear()
+        self._read_outs[key] = (cm, made)
+        return made
+
     def _run_group(self, cm: CompiledModel, sets: list[dict[str, Any] | None],
                    outputs: list[str], seed: int, *, force_alone: bool
                    ) -> list[SimulationResult | None]:
@@ -352,9 +376,6 @@ class StochasticSimulator:
                 "states of a few nodes"
             )
         names = list(cm.names)
-        out_pos = np.full(cm.n, -1, dtype=np.int64)
-        for k, o in enumerate(outputs):
-            out_pos[names.index(o)] = k
         samples = int(self.samples)
         dt = float(self.time_tick)
         max_time = float(self.max_time)
@@ -380,10 +401,8 @@ class StochasticSimulator:
         # accumulated per node, for the nodes asked for only.
         derive = (self.nodes is not None and track and want <= max_rows
                   and set(result_nodes) <= set(outputs))
-        node_col = np.full(cm.n, -1, dtype=np.int64)
-        if not derive:
-            for k, nd in enumerate(result_nodes):
-                node_col[names.index(nd)] = k
+        out_pos, node_col, node_rec, dep_pairs = self._read_out(cm, outputs, result_nodes,
+                                                                derive)
         n_cols = 0 if derive else len(result_nodes)
         # per window (and one more, for flips after the last window) and node: the sum of
         # signed flip times within the window and the count of +-1 steps, side by side
@@ -402,7 +421,7 @@ class StochasticSimulator:
             cm.n, cm.n_words, cm.node_word, cm.node_mask, cm.node_shift, arrays.kinds,
             cm.in_off, cm.in_word, cm.in_shift, cm.tab_off, arrays.tab_base, arrays.itable,
             arrays.units, arrays.prog_start, arrays.prog_end, arrays.code, arrays.consts,
-            cm.pdep_idx, _node_records(cm, node_col, out_pos), _dep_pairs(cm), arrays.p_ons,
+            cm.pdep_idx, node_rec, dep_pairs, arrays.p_ons,
             cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
             arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, int(track),
             node_col, block_shift, int(bool(self.discrete_time)), samples,
