@@ -17,6 +17,9 @@ out into a temporary git worktree and, on the same machine and in the same run:
    either); the two are timed in interleaved rounds (that commit, then 1 thread, then 2
    threads, ``--rounds`` times, the old layer kept running in its subprocess between rounds),
    so that a change in the machine's load falls on both, and the best of each is reported;
+   and the nine as one batch (``run_batch``, as ``simulate_many`` runs the conditions it is
+   given: one kernel call, the chunks of all nine shared out over the threads), checked equal
+   to the single runs;
 3. checks that every override run equals, bit for bit, a fresh simulator on the perturbed
    files, and that both engines' final phenotype probabilities agree within 5 standard errors
    of the difference of two binomial proportions.
@@ -147,7 +150,8 @@ def main() -> None:
             sim.run(seed=1, overrides=overrides[0])  # the kernel loaded once
             # rounds of old, 1 thread, 2 threads one after the other, so that a change in
             # the machine's load falls on all three alike; the best of each over all rounds
-            timings = {"old": math.inf, 1: math.inf, 2: math.inf}
+            timings = {"old": math.inf, 1: math.inf, 2: math.inf, "batch 1": math.inf,
+                       "batch 2": math.inf}
             for _ in range(a.rounds):
                 timings["old"] = min(timings["old"], old.time(a.repeats))
                 for threads in (1, 2):
@@ -157,6 +161,14 @@ def main() -> None:
                         results = [sim.run(seed=1, overrides=ov) for ov in overrides]
                         timings[threads] = min(timings[threads],
                                                1e3 * (time.perf_counter() - t) / len(pairs))
+                    for _ in range(a.repeats):
+                        t = time.perf_counter()
+                        batched = sim.run_batch(overrides, seed=1)
+                        timings[f"batch {threads}"] = min(
+                            timings[f"batch {threads}"],
+                            1e3 * (time.perf_counter() - t) / len(pairs))
+                    assert all(b.final == r.final for b, r in zip(batched, results, strict=True)), \
+                        "a batched run differs from the same set run alone"
             old_final = old.final
         finally:
             old.close()
@@ -180,8 +192,12 @@ def main() -> None:
         ms = timings[threads]
         print(f"today's engine, overrides, {threads} thread{'s' if threads > 1 else ' '}:"
               f"          {ms:7.2f} ms per run  ({ms_old / ms:.1f}x)")
-    print(f"checks: overrides equal fresh simulators bit for bit; phenotypes of the two "
-          f"engines within {worst:.1f} SE (limit 5)")
+    for threads in (1, 2):
+        ms = timings[f"batch {threads}"]
+        print(f"today's engine, one batch of nine, {threads} thread{'s' if threads > 1 else ' '}:"
+              f"   {ms:7.2f} ms per run  ({ms_old / ms:.1f}x)")
+    print(f"checks: overrides equal fresh simulators and batched runs bit for bit; "
+          f"phenotypes of the two engines within {worst:.1f} SE (limit 5)")
 
 
 if __name__ == "__main__":
