@@ -625,20 +625,36 @@ def _run_kernel(args: tuple[Any, ...], scratch: tuple[int, int, int, int],
         else:
             calls.append((*call, *ws))
 
-    def work(k: int, lo: int, hi: int) -> None:
-        fn(lo, hi, *calls[k])
-
     if workers == 1:
-        work(0, 0, total_chunks)
+        fn(0, total_chunks, *calls[0])
         return
-    # contiguous blocks of chunks, one per thread (the kernel releases the GIL): the first
-    # on the calling thread, the others on a pool kept for the process (starting threads
-    # for every run would cost more than a small run)
-    bounds = [(k * total_chunks) // workers for k in range(workers + 1)]
+    # Chunks handed out as the threads ask for them, a few at a time (the kernel releases the
+    # GIL; a thread takes the lock only between its calls): a thread whose core is slower, or
+    # taken by another process, runs fewer chunks instead of holding up the run. The first
+    # thread is the calling one, the others come from a pool kept for the process (starting
+    # threads for every run would cost more than a small run). Which thread runs a chunk
+    # never changes the result.
+    step = max(1, total_chunks // (8 * workers))
+    handed = [0]
+    lock = threading.Lock()
+
+    def work(k: int) -> None:
+        while True:
+            with lock:
+                lo = handed[0]
+                if lo >= total_chunks:
+                    return
+                hi = handed[0] = min(total_chunks, lo + step)
+            fn(lo, hi, *calls[k])
+
     pool = _thread_pool()
-    futures = [pool.submit(work, k, bounds[k], bounds[k + 1]) for k in range(1, workers)]
+    futures = [pool.submit(work, k) for k in range(1, workers)]
     try:
-        work(0, bounds[0], bounds[1])
+        work(0)
+    except BaseException:
+        with lock:  # the other threads stop after their current chunks
+            handed[0] = total_chunks
+        raise
     finally:
         for f in futures:
             f.result()
