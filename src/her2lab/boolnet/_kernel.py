@@ -382,10 +382,11 @@ def _chunks(
                 if t + tau > max_time:
                     break
                 t += tau
-                # the point x of [0, total) that picks the next node, in integer arithmetic
-                # (a float product and two conversions had cost more, on the path from one
-                # transition's rates to the next choice; the node picked is the same but
-                # where x falls within a few units of a boundary, ~1e-14 of transitions)
+                # the point x of [0, total) that picks the next node, in integer arithmetic:
+                # floor(z total / 2**64). A float product with two conversions had cost more,
+                # on the path from one transition's rate updates to the next choice; it picked
+                # the same node except where a boundary between nodes fell within a few hundred
+                # units (of ~2**60) of x, about 1e-14 of transitions.
                 st += _GOLDEN
                 x = np.int64(_mul_high(_mix(st), np.uint64(total)))
                 # branch-free (a fixed number of steps, no mispredicted exits): the blocks
