@@ -78,6 +78,20 @@ def test_with_chunks_given_a_result_does_not_depend_on_the_threads(threads):
                               time_tick=0.5).run(seed=7), ref)
 
 
+def test_chunks_handed_out_several_at_a_time_give_the_one_thread_result(monkeypatch):
+    # 12 sets x 4 chunks = 48 chunks on 2 threads: handed out 3 at a time (48 // 16); a chunk
+    # skipped would leave its rows at zero and a chunk run twice would count its trajectories
+    # twice, either of which changes every probability
+    monkeypatch.setattr(stochastic.os, "cpu_count", lambda: 2)
+    model = _model()
+    sets = [None] + [Overrides(up_factor={"N3": 0.1 * k}) for k in range(1, 12)]
+    kw = dict(samples=400, max_time=5, time_tick=0.5, chunks=4)
+    ref = StochasticSimulator(model, threads=1, **kw).run_batch(sets, seed=11)
+    got = StochasticSimulator(model, threads=2, **kw).run_batch(sets, seed=11)
+    for a, b in zip(got, ref, strict=True):
+        _same(a, b)
+
+
 def test_chunks_must_be_none_or_a_positive_int():
     from her2lab.errors import SimulationError
 
