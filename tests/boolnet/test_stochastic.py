@@ -270,6 +270,33 @@ def test_the_kernels_exponential_sampler_is_exponential():
     assert abs(x.mean() - 1.0) < 5 / np.sqrt(x.size)
 
 
+def test_the_kernels_choice_point_is_the_high_half_of_the_128_bit_product():
+    # floor(z n / 2**64), checked against Python's exact integers at the edges (0, 1, 2**64 - 1,
+    # powers of two) and on random pairs; always below n, so the chosen point is in [0, n)
+    from numba import njit
+
+    from her2lab.boolnet._kernel import _mul_high
+
+    @njit
+    def high(a, b):
+        out = np.empty(a.size, dtype=np.uint64)
+        for i in range(a.size):
+            out[i] = _mul_high(a[i], b[i])
+        return out
+
+    top = 2**64 - 1
+    edges = [0, 1, 2, 2**32, 2**60, 2**63, top]
+    pairs = [(a, b) for a in edges for b in edges]
+    rng = np.random.default_rng(5)
+    pairs += [(int(a), int(b)) for a, b in rng.integers(0, 2**64, size=(1000, 2),
+                                                       dtype=np.uint64, endpoint=False)]
+    a = np.array([p[0] for p in pairs], dtype=np.uint64)
+    b = np.array([p[1] for p in pairs], dtype=np.uint64)
+    got = [int(v) for v in high(a, b)]
+    assert got == [(x * y) >> 64 for x, y in pairs]
+    assert all(g < y for g, (_, y) in zip(got, pairs, strict=True) if y > 0)
+
+
 @pytest.mark.parametrize("first", [True, False])
 def test_a_node_reading_70_nodes_matches_its_closed_form(first):
     # Y = X0 & ... & X69, every X an input starting ON: Y starts OFF and turns ON at rate 1

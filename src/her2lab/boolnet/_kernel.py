@@ -62,8 +62,10 @@ def _mix(z):
 @intrinsic
 def _mul_high(typingctx, a, b):
     """The high 64 bits of the 128-bit product of two uint64s (one ``mul`` instruction):
-    ``_mul_high(z, n)`` is ``floor(z n / 2**64)``, uniform on ``0 .. n - 1`` for ``z`` uniform
-    on 64 bits."""
+    ``_mul_high(z, n)`` is ``floor(z n / 2**64)``. For ``z`` uniform on 64 bits it falls below
+    any ``c <= n`` with probability ``ceil(c 2**64 / n) / 2**64``, within ``2**-64`` of
+    ``c / n``: an interval of ``0 .. n - 1`` (a node's share of the total rate) is hit with its
+    length's probability to within ``2**-63``."""
     sig = types.uint64(types.uint64, types.uint64)
 
     def codegen(context, builder, signature, args):
