@@ -95,10 +95,7 @@ def main() -> None:
                 out.append(v.copy())
             else:
                 out.append(np.uint64(v) if dtype == "uint64" else v)
-        n_words, n, n_blocks, max_stack = scratch
-        out += [np.zeros(n_words, dtype=np.uint64), np.zeros(2 * n, dtype=np.int64),
-                np.zeros(n_blocks, dtype=np.int64), np.zeros(max(max_stack, 1))]
-        return out
+        return out + sto._scratch_space(scratch)
 
     signatures = {}
     for name, fn in kernels.items():

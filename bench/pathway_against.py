@@ -88,7 +88,11 @@ class _Old:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _OLD, str(self.files), str(samples), json.dumps(pairs)],
             env=env, cwd=workdir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.final = self._reply()["final"]
+        try:
+            self.final = self._reply()["final"]
+        except BaseException:
+            self.close()  # the worktree is removed even when the old layer fails
+            raise
 
     def _reply(self) -> dict:
         line = self.proc.stdout.readline()
@@ -104,7 +108,10 @@ class _Old:
     def close(self) -> None:
         if self.proc.stdin:
             self.proc.stdin.close()
-        self.proc.wait(timeout=60)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
                         str(self.tree)], check=False, capture_output=True)
 

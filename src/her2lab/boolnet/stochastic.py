@@ -578,6 +578,14 @@ def _kernel_backend() -> tuple[str, Any]:
         return _runner
 
 
+def _scratch_space(scratch: tuple[int, int, int, int]) -> list[np.ndarray]:
+    """One thread's scratch arrays of the kernel (see ``_abi.SCRATCH``), from ``(n_words,
+    padded node count, blocks, program stack depth)``."""
+    n_words, n, n_blocks, max_stack = scratch
+    return [np.zeros(n_words, dtype=np.uint64), np.zeros(2 * n, dtype=np.int64),
+            np.zeros(n_blocks, dtype=np.int64), np.zeros(max(max_stack, 1), dtype=np.float64)]
+
+
 def _run_kernel(args: tuple[Any, ...], scratch: tuple[int, int, int, int],
                 total_chunks: int, threads: int) -> None:
     """Run the kernel's chunks ``0 .. total_chunks - 1``, on up to ``threads`` threads (no more
@@ -604,19 +612,13 @@ def _run_kernel(args: tuple[Any, ...], scratch: tuple[int, int, int, int],
             call.append(arr.ctypes.data)
         else:
             call.append(arr)
-    n_words, n, n_blocks, max_stack = scratch
     workers = max(1, min(int(threads), total_chunks, os.cpu_count() or 1))
-
-    def scratch_space() -> list[np.ndarray]:
-        return [np.zeros(n_words, dtype=np.uint64), np.zeros(2 * n, dtype=np.int64),
-                np.zeros(n_blocks, dtype=np.int64),
-                np.zeros(max(max_stack, 1), dtype=np.float64)]
 
     # every thread's arguments made here, before any thread starts: a kernel thread then only
     # makes its call (it needs the GIL for no more than that)
     calls = []
     for _ in range(workers):
-        ws = scratch_space()
+        ws = _scratch_space(scratch)
         keep.extend(ws)
         if kind == "native":
             dims_ws = np.array(dims + [w.shape[0] for w in ws], dtype=np.int64)
