@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PANEL_SIZE", "PATHWAY_SAMPLES", "SETTING_DEFAULTS", "SettingDefaults",
+__all__ = ["DEFAULT_SEED", "PANEL_SIZE", "PATHWAY_SAMPLES", "SETTING_DEFAULTS", "SettingDefaults",
            "defaults_for"]
 
 PATHWAY_SAMPLES = 5000
@@ -26,6 +26,10 @@ the error falls as the square root of the samples)."""
 
 PANEL_SIZE = 32
 """Tumor profiles per trial population (a quasi-random panel; :mod:`.population`)."""
+
+DEFAULT_SEED = 20140812
+"""The one default seed of every random path (the seed review's publication date, 12 Aug 2014);
+``RunSettings.seed`` and the command line's ``--seed`` default to it."""
 
 
 @dataclass(frozen=True)

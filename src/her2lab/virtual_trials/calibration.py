@@ -1,0 +1,367 @@
+"""The calibration value every virtual-trial entry point takes, and its one file format.
+
+A :class:`Calibration` holds the link's parameters with their covariance, the date of the
+evidence it saw (``as_of``), the Monte Carlo settings it was fitted with (:class:`RunSettings`)
+and its provenance (the fit, the target table, the date check). The command line, the REST
+API, the strategy report and the main job all pass a ``Calibration``, never a dict or a path:
+
+>>> cal = Calibration.read("calibration.json")          # doctest: +SKIP
+>>> predict("spec.yaml", cal)                           # doctest: +SKIP  (as_of and settings
+...                                                     #   default from cal)
+
+:meth:`Calibration.read` is the only reader of calibration files and :meth:`Calibration.write`
+the only writer (a test greps for others). :meth:`Calibration.priors` stands for "no
+calibration": the link's priors, no date, the default settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from her2lab.errors import Problem, ValidationError
+from her2lab.virtual_trials.defaults import DEFAULT_SEED, PANEL_SIZE, PATHWAY_SAMPLES
+from her2lab.virtual_trials.fit import Fit
+from her2lab.virtual_trials.link import GROUPS, KINETICS, PRIORS, SETTING_SD, LinkParams
+from her2lab.virtual_trials.validation import TargetRow
+
+__all__ = ["N_PARAMS", "Calibration", "RunSettings"]
+
+N_PARAMS = len(LinkParams.NAMES)
+"""The number of link parameters (the covariance is ``N_PARAMS x N_PARAMS``)."""
+
+REPLICATES = 20
+"""Simulated copies of a trial beside its expected effect (``simulate``, ``predict``)."""
+
+_EXPECTED = "a calibration JSON written by 'her2lab trials calibrate'"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The Monte Carlo settings of every virtual-trial path.
+
+    Parameters
+    ----------
+    samples : int
+        Pathway-model trajectories per (profile, HR status, regimen).
+    panel_size : int
+        Tumour profiles per trial population (a quasi-random panel).
+    replicates : int
+        Simulated copies of a trial beside its expected effect.
+    seed : int
+        The one seed: pathway trajectories, parameter draws and replicates derive from it.
+
+    A calibration stores the settings it was fitted with; every entry point predicts with them
+    unless told otherwise, so the pathway runs it reuses are those already cached.
+    """
+
+    samples: int = PATHWAY_SAMPLES
+    panel_size: int = PANEL_SIZE
+    replicates: int = REPLICATES
+    seed: int = DEFAULT_SEED
+
+    def __post_init__(self) -> None:
+        for name in ("samples", "panel_size", "replicates"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"RunSettings.{name} must be a positive integer; got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not (
+                0 <= self.seed < 2**32):
+            raise ValueError(f"RunSettings.seed must be an integer in [0, 2**32); "
+                             f"got {self.seed!r}")
+
+    def with_(self, **changes: Any) -> RunSettings:
+        """A copy with the given fields changed (``None`` values leave a field as it is)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_dict(self) -> dict[str, int]:
+        return {"samples": self.samples, "panel_size": self.panel_size,
+                "replicates": self.replicates, "seed": self.seed}
+
+
+@dataclass(frozen=True, eq=False)
+class Calibration:
+    """A fitted (or prior) link: what every virtual-trial entry point takes.
+
+    Parameters
+    ----------
+    params : LinkParams
+        The link's parameters.
+    cov : numpy.ndarray
+        Their ``N_PARAMS x N_PARAMS`` covariance (zeros: no parameter uncertainty).
+    as_of : datetime.date or None
+        The date of the evidence the calibration saw; the default ``as_of`` of the baselines
+        of every prediction made with it. ``None`` for the priors.
+    settings : RunSettings
+        The Monte Carlo settings it was fitted with (every entry point's default).
+    source : str
+        A line saying where the parameters come from (shown beside every prediction).
+    fit : Fit or None
+        The fit (objective, convergence, chi-square by trial); ``None`` for the priors.
+    table : tuple of TargetRow
+        Every target reported against expected at the fitted parameters.
+    dates : dict
+        The date check (latest target, priors published after ``as_of``).
+    counts : dict
+        Targets and trials used, chemotherapy quadrature points (provenance).
+    """
+
+    params: LinkParams
+    cov: np.ndarray
+    as_of: dt.date | None = None
+    settings: RunSettings = field(default_factory=RunSettings)
+    source: str = "given parameters"
+    fit: Fit | None = None
+    table: tuple[TargetRow, ...] = ()
+    dates: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        cov = np.asarray(self.cov, dtype=float)
+        if cov.shape != (N_PARAMS, N_PARAMS):
+            raise ValueError(f"a calibration's covariance must be {N_PARAMS} x {N_PARAMS}; "
+                             f"got shape {cov.shape}")
+        object.__setattr__(self, "cov", cov)
+        object.__setattr__(self, "table", tuple(self.table))
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def priors(cls, settings: RunSettings | None = None) -> Calibration:
+        """No calibration: the link's priors (their SDs as the covariance), no date."""
+        sd = [PRIORS[n].sd for n in LinkParams.GLOBAL] + [SETTING_SD.value] * len(GROUPS)
+        return cls(LinkParams(), np.diag(np.square(sd)), None, settings or RunSettings(),
+                   "priors (no calibration)")
+
+    @classmethod
+    def of_params(cls, params: LinkParams, *, as_of: dt.date | None = None,
+                  settings: RunSettings | None = None) -> Calibration:
+        """Given parameters without uncertainty (a zero covariance)."""
+        return cls(params, np.zeros((N_PARAMS, N_PARAMS)), as_of, settings or RunSettings(),
+                   "given parameters")
+
+    @property
+    def is_prior(self) -> bool:
+        return self.fit is None and self.as_of is None
+
+    @property
+    def label(self) -> str:
+        """How a report or a page names this calibration."""
+        return self.source
+
+    def with_settings(self, settings: RunSettings) -> Calibration:
+        return replace(self, settings=settings)
+
+    # ------------------------------------------------------------------ file format
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (:meth:`write`); :meth:`from_dict` reads it back."""
+        out: dict[str, Any] = {
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "seed": self.settings.seed,
+            "params": self.params.to_dict(),
+            "run_settings": self.settings.to_dict(),
+            "source": self.source,
+        }
+        if self.fit is not None:
+            out["fit"] = self.fit.to_dict()
+        else:
+            out["fit"] = {"cov": self.cov.tolist()}
+        out["priors"] = ({k: {"mean": p.mean, "sd": p.sd, "source": p.source}
+                          for k, p in PRIORS.items()}
+                         | {"setting": {"mean": 0.0, "sd": SETTING_SD.value,
+                                        "source": SETTING_SD.source}})
+        out["constants"] = {k: {"value": c.value, "source": c.source}
+                            for k, c in KINETICS.items()}
+        out["settings"] = {"panel_size": self.settings.panel_size,
+                           "samples": self.settings.samples, **self.counts}
+        out["dates"] = self.dates
+        out["table"] = [r.to_dict() for r in self.table]
+        return out
+
+    def write(self, path: str | Path) -> Path:
+        """Write the calibration as JSON, atomically."""
+        from her2lab.atomic import atomic_write_text
+
+        text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
+        return atomic_write_text(path, text + "\n")
+
+    @classmethod
+    def read(cls, path: str | Path) -> Calibration:
+        """Read and validate a calibration file (the only reader).
+
+        Raises
+        ------
+        ValidationError
+            Naming the file, the field and what was expected: not a file, not JSON, a field
+            missing, a number that is not finite, a covariance of the wrong size or not
+            symmetric positive semi-definite.
+        """
+        p = Path(path)
+        file = str(p)
+        if p.is_dir() or not p.is_file():
+            found = "a directory" if p.is_dir() else "no such file"
+            raise ValidationError([Problem(file, "(file)", _EXPECTED, found)],
+                                  f"{file} is not a calibration JSON")
+        try:
+            data = json.loads(p.read_bytes().decode("utf-8"),
+                              parse_constant=_refuse_constant)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            line = getattr(exc, "lineno", None)
+            raise ValidationError([Problem(file, "(file)", _EXPECTED, str(exc), line)],
+                                  f"{file} is not a calibration JSON") from None
+        return cls.from_dict(data, file=file)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, file: str = "(calibration)") -> Calibration:
+        """A calibration from its JSON form, validated whole (see :meth:`read`)."""
+        import pydantic
+
+        from her2lab.yamlio import YamlDocument, problems_from_pydantic
+
+        schema = _schema()
+        try:
+            doc = schema.model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(
+                problems_from_pydantic(exc, schema, YamlDocument(file, data, None)),
+                f"{file} is not a valid calibration JSON (as written by "
+                "'her2lab trials calibrate')") from None
+        cov = np.array(doc.fit.cov, dtype=float)
+        problem = _covariance_problem(cov)
+        if problem:
+            raise ValidationError([Problem(file, "fit.cov", "a symmetric positive "
+                                           f"semi-definite {N_PARAMS} x {N_PARAMS} matrix",
+                                           problem)],
+                                  f"{file} is not a valid calibration JSON")
+        p = doc.params
+        try:
+            params = LinkParams(p.log_kill, p.log_targeted, p.log_resistance, p.tki_offset,
+                                tuple(sorted(p.setting.items())))
+        except ValueError as exc:
+            raise ValidationError([Problem(file, "params", "the link's parameters", str(exc))],
+                                  f"{file} is not a valid calibration JSON") from None
+        run = doc.run_settings
+        legacy = doc.settings or {}
+        try:
+            settings = RunSettings(
+                samples=run.samples if run else int(legacy.get("samples", PATHWAY_SAMPLES)),
+                panel_size=(run.panel_size if run
+                            else int(legacy.get("panel_size", PANEL_SIZE))),
+                replicates=run.replicates if run else REPLICATES,
+                seed=run.seed if run else (doc.seed if doc.seed is not None else DEFAULT_SEED))
+        except (TypeError, ValueError) as exc:
+            raise ValidationError([Problem(file, "run_settings", "positive integers", str(exc))],
+                                  f"{file} is not a valid calibration JSON") from None
+        f = doc.fit
+        fitted = None
+        if f.objective is not None:
+            fitted = Fit(params, float(f.objective), cov, int(f.evaluations or 0),
+                         bool(True if f.converged is None else f.converged),
+                         str(f.message or ""), dict(f.chi2_by_trial or {}))
+        source = doc.source or (f"calibration as of {doc.as_of}" if doc.as_of
+                                else "given parameters")
+        if file != "(calibration)":
+            source = f"{source} ({Path(file).name})"
+        rows = []
+        for i, r in enumerate(doc.table or []):
+            try:
+                rows.append(TargetRow(**r))
+            except TypeError as exc:
+                raise ValidationError([Problem(file, f"table.{i}", "a target row", str(exc))],
+                                      f"{file} is not a valid calibration JSON") from None
+        counts = {k: int(v) for k, v in legacy.items()
+                  if k in ("targets", "trials", "chemo_points") and isinstance(v, int)}
+        return cls(params, cov, doc.as_of, settings, source, fitted, tuple(rows),
+                   dict(doc.dates or {}), counts)
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _covariance_problem(cov: np.ndarray) -> str | None:
+    if not np.all(np.isfinite(cov)):
+        return "a value that is not a finite number"
+    if not np.allclose(cov, cov.T, rtol=1e-8, atol=1e-12):
+        return "a matrix that is not symmetric"
+    w = np.linalg.eigvalsh((cov + cov.T) / 2)
+    scale = max(float(np.max(np.abs(w))), 1e-300)
+    if float(w.min()) < -1e-9 * scale:
+        return f"a negative eigenvalue ({float(w.min()):.3g})"
+    return None
+
+
+@functools.cache
+def _schema() -> Any:
+    """The pydantic schema of the file (built once, on first use)."""
+    import pydantic
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from her2lab.yamlio import field_error
+
+    number = {"strict": True, "allow_inf_nan": False}
+    bound = 700.0  # exp() of a larger log parameter overflows a float
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        log_kill: float = Field(ge=-bound, le=bound, **number)
+        log_targeted: float = Field(0.0, ge=-bound, le=bound, **number)
+        log_resistance: float = Field(ge=-bound, le=bound, **number)
+        tki_offset: float = Field(ge=-bound, le=bound, **number)
+        setting: dict[str, float] = Field(default_factory=dict)
+
+        @pydantic.field_validator("setting")
+        @classmethod
+        def _groups(cls, v: dict[str, float]) -> dict[str, float]:
+            for k, x in v.items():
+                if k not in GROUPS:
+                    raise field_error((k,), f"a setting group ({', '.join(GROUPS)})", repr(k))
+                if not math.isfinite(x) or abs(x) > bound:
+                    raise field_error((k,), f"a finite number within ±{bound:g}", repr(x))
+            return v
+
+    class FitPart(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        cov: list[list[float]]
+        objective: float | None = None
+        evaluations: int | None = None
+        converged: bool | None = None
+        message: str | None = None
+        chi2_by_trial: dict[str, float] | None = None
+
+        @pydantic.field_validator("cov")
+        @classmethod
+        def _square(cls, v: list[list[float]]) -> list[list[float]]:
+            if len(v) != N_PARAMS or any(len(r) != N_PARAMS for r in v):
+                raise field_error((), f"a {N_PARAMS} x {N_PARAMS} covariance matrix",
+                                  f"{len(v)} rows")
+            return v
+
+    class Run(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        samples: int = Field(ge=1, strict=True)
+        panel_size: int = Field(ge=1, strict=True)
+        replicates: int = Field(REPLICATES, ge=1, strict=True)
+        seed: int = Field(ge=0, lt=2**32, strict=True)
+
+    class CalibrationFile(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        as_of: dt.date | None
+        seed: int | None = Field(None, ge=0, lt=2**32)
+        params: Params
+        fit: FitPart
+        run_settings: Run | None = None
+        settings: dict[str, Any] | None = None
+        source: str | None = None
+        dates: dict[str, Any] | None = None
+        table: list[dict[str, Any]] | None = None
+
+    return CalibrationFile
