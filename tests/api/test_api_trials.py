@@ -24,16 +24,16 @@ def test_the_examples_are_the_shipped_specifications(client):
 
 
 def test_a_prediction_is_the_librarys_run_of_the_same_plan(app, client, spec):
-    from her2lab.api.routes.trials import _as_dict
     from her2lab.virtual_trials import TrialSpec, resolve_spec
+    from her2lab.virtual_trials.defaults import RunSettings
     from her2lab.virtual_trials.trial import TrialPlan, run_trial
 
     r = client.post("/api/virtual-trials/predict", json={"spec": spec, **FAST})
     assert r.status_code == 200, r.text
     got = r.json()
     plan = TrialPlan.from_spec(resolve_spec(TrialSpec.model_validate(spec)))
-    ref = _as_dict(run_trial(plan, app.state.calibrations.obj("default"), replicates=2,
-                             samples=50, panel_size=4))
+    ref = run_trial(plan, app.state.calibrations.obj("default"),
+                    settings=RunSettings(replicates=2, samples=50, panel_size=4)).to_dict()
     assert got["effect"]["estimate"] == pytest.approx(ref["effect"]["estimate"], rel=1e-12)
     assert set(got["curves"]) == {a["name"] for a in spec["arms"]}
     assert got["calibration"] == "default" and "not medical advice" in got["notice"]
@@ -127,8 +127,7 @@ def test_calibrations_are_named_resources(client, tmp_path):
 
 
 def test_a_calibration_job_adds_a_calibration(client, tmp_path):
-    body = {"as_of": "2011-01-01", "name": "test-2011", "panel": 4, "samples": 50,
-            "bootstrap": 0}
+    body = {"as_of": "2011-01-01", "name": "test-2011", "panel": 4, "samples": 50}
     r = client.post("/api/calibrations", json=body)
     assert r.status_code == 202, r.text
     job = wait_job(client, r.json()["id"], timeout=300)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-SMALL = {"samples": 200, "replicates": 8, "n_per_arm": 150}
+from her2lab.virtual_trials.defaults import RunSettings
+
+SMALL = {"settings": RunSettings(samples=200, replicates=8, panel_size=8), "n_per_arm": 150}
 
 
 @pytest.fixture(scope="session")

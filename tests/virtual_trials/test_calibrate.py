@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from her2lab.knowledge import load
 from her2lab.virtual_trials.calibrate import calibrate, date_check
+from her2lab.virtual_trials.calibration import Calibration
 from her2lab.virtual_trials.fit import (
     WITHIN_TRIAL_CORRELATION,
     _covariance,
@@ -174,8 +174,10 @@ def test_calibrate_writes_typed_rows_inside_0_100_and_is_deterministic(model):
     early = dt.date(2012, 12, 31)
     a = calibrate(early, model=model)
     d = a.to_dict()
-    assert d["as_of"] == "2012-12-31" and len(d["table"]) == len(a.targets)
-    assert objective(a.params, a.targets, model) == pytest.approx(a.objective, abs=1e-9)
+    targets = targets_from_kb(load(), early)
+    assert d["as_of"] == "2012-12-31" and len(d["table"]) == len(targets)
+    assert a.counts["targets"] == len(targets) and a.as_of == early
+    assert objective(a.params, targets, model) == pytest.approx(a.fit.objective, abs=1e-9)
     for row in a.table:
         assert row.pred_low <= row.expected <= row.pred_high
         if row.measure == "rate":
@@ -188,7 +190,8 @@ def test_leave_one_out_by_refit_agrees_with_the_newton_step(model):
 
     early = dt.date(2012, 12, 31)
     two = ["emilia", "neosphere"]
-    full = SimpleNamespace(fit=fit(targets_from_kb(load(), early), model))  # one full fit
+    f = fit(targets_from_kb(load(), early), model)  # one full fit
+    full = Calibration(f.params, f.cov, early, fit=f)
     newton = leave_one_out(early, model=model, trials=two, calibration=full)
     refit = leave_one_out(early, model=model, refit=True, trials=two, calibration=full)
     assert refit["method"].startswith("a refit") and len(refit["rows"]) == len(newton["rows"])

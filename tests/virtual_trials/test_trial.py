@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from her2lab.errors import SimulationError
+from her2lab.virtual_trials.calibration import Calibration
+from her2lab.virtual_trials.defaults import RunSettings
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.spec import EXAMPLES_DIR
 from her2lab.virtual_trials.trial import (
-    ParameterSet,
     TrialPlan,
     TrialResult,
     design_trial,
@@ -56,8 +57,10 @@ def test_the_simulated_control_median_is_the_anchor(model):
 
 
 def test_results_are_typed_reproducible_and_json(model):
-    a = simulate_trial("neoaltto", LinkParams(), replicates=3, seed=5, model=model)
-    b = simulate_trial("neoaltto", LinkParams(), replicates=3, seed=5, model=model)
+    a = simulate_trial("neoaltto", Calibration.of_params(LinkParams()),
+                       settings=RunSettings(replicates=3, seed=5), model=model)
+    b = simulate_trial("neoaltto", Calibration.of_params(LinkParams()),
+                       settings=RunSettings(replicates=3, seed=5), model=model)
     assert isinstance(a, TrialResult)
     assert json.dumps(a.to_dict()) == json.dumps(b.to_dict())
     assert a.effect.measure == "OR" and a.effect.replicates.n == 3
@@ -66,7 +69,7 @@ def test_results_are_typed_reproducible_and_json(model):
 
 
 def test_every_rate_and_interval_lies_in_0_100(model):
-    res = simulate_trial("neosphere", None, replicates=2, model=model)
+    res = simulate_trial("neosphere", None, settings=RunSettings(replicates=2), model=model)
     for a in res.arms:
         assert 0 <= a.pred_low <= a.expected <= a.pred_high <= 100
     for e in res.effects:
@@ -77,9 +80,9 @@ def test_every_rate_and_interval_lies_in_0_100(model):
 
 def test_the_prediction_interval_widens_with_parameter_uncertainty(model):
     plan = TrialPlan.from_kb("emilia")
-    sure = simulate_trial(plan, ParameterSet(LinkParams(), np.zeros((7, 7)), "x"),
-                          replicates=1, model=model)
-    unsure = simulate_trial(plan, None, replicates=1, model=model)  # the priors
+    one = RunSettings(replicates=1)
+    sure = simulate_trial(plan, Calibration.of_params(LinkParams()), settings=one, model=model)
+    unsure = simulate_trial(plan, None, settings=one, model=model)  # the priors
     w = [math.log(r.effect.pred_high / r.effect.pred_low) for r in (sure, unsure)]
     assert w[0] < w[1]
     assert sure.effect.param_sd == 0.0
@@ -87,7 +90,7 @@ def test_the_prediction_interval_widens_with_parameter_uncertainty(model):
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_example_specification_runs(path, model):
-    res = predict(path, None, replicates=2, model=model)
+    res = predict(path, None, settings=RunSettings(replicates=2), model=model)
     assert res.arms and math.isfinite(res.effect.expected)
 
 
@@ -95,7 +98,8 @@ def test_design_by_simulation_agrees_with_the_formula_within_simulation_error(mo
     from her2lab.virtual_trials.spec import load_spec
 
     plan = TrialPlan.from_spec(load_spec(EXAMPLES_DIR / "neoadjuvant_dual_blockade.yaml"))
-    res = design_trial(plan, LinkParams(), replicates=200, seed=3, model=model)
+    res = design_trial(plan, Calibration.of_params(LinkParams()), replicates=200,
+                       settings=RunSettings(seed=3), model=model)
     n_sim, n_formula = res.simulation["n_per_arm"], res.formula["n_per_arm"]
     # power from 200 replicates has SE ~0.028; near 80% power that is a relative error in n
     # of about 2 * 0.085 / (phi(0.84) * 2.8) ~ 0.21 at three SEs

@@ -32,15 +32,18 @@ def report(
                               "(YYYY-MM-DD)."),
     calibration: Path = typer.Option(None, "--calibration", help="A calibration JSON of "
                                      "'her2lab trials calibrate' for the virtual trials."),
-    samples: int = typer.Option(1000, "--samples", min=1, max=1_000_000,
-                                help="Pathway-model trajectories."),
-    replicates: int = typer.Option(40, "--replicates", min=1, max=100_000,
-                                   help="Virtual trials per regimen."),
-    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1, help="Random seed."),
+    samples: int = typer.Option(None, "--samples", min=1, max=1_000_000,
+                                help="Pathway-model trajectories (default: the calibration's)."),
+    replicates: int = typer.Option(None, "--replicates", min=1, max=100_000,
+                                   help="Virtual trials per regimen (default: the "
+                                        "calibration's)."),
+    seed: int = typer.Option(None, "--seed", min=0, max=2**32 - 1,
+                             help="Random seed (default: the calibration's)."),
 ) -> None:
     """Rank regimens for a tumor profile and setting, with ESCAT-graded clinical evidence and
     the model's in-silico rationale. A research output, not medical advice."""
     from her2lab.report import DISCLAIMER, strategy_report
+    from her2lab.virtual_trials.calibration import Calibration
 
     suffix = out.suffix.lower()
     if suffix not in _SUFFIXES:
@@ -48,9 +51,11 @@ def report(
                         f"{suffix or 'no suffix'!r}")
     check_output_file(out)
     date = None if as_of is None else as_of_date(as_of)
+    cal = Calibration.priors() if calibration is None else Calibration.read(calibration)
+    settings = cal.settings.with_(samples=samples, replicates=replicates, seed=seed)
     note("simulating the pathway model and virtual trials ...")
-    rep = strategy_report(profile, setting, as_of=date, calibration=calibration,
-                          samples=samples, replicates=replicates, seed=seed)
+    rep = strategy_report(profile, setting, as_of=date,
+                          calibration=None if calibration is None else cal, settings=settings)
     if suffix == ".pdf":
         rep.write_pdf(out)
     elif suffix == ".json":

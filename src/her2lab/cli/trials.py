@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import math
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -16,13 +14,25 @@ from rich.table import Table
 from her2lab.cli._io import LazyConsole, as_of_date, check_output_file, format_option, write_json
 from her2lab.cli._io import console as make_console
 from her2lab.errors import DataError
-from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
+from her2lab.virtual_trials.defaults import (
+    DEFAULT_SEED,
+    PANEL_SIZE,
+    PATHWAY_SAMPLES,
+    REPLICATES,
+    RunSettings,
+)
+
+if TYPE_CHECKING:
+    from her2lab.virtual_trials.calibration import Calibration
 
 app = typer.Typer(no_args_is_help=True)
 console = LazyConsole()  # a fresh console per print: wide when written to a file
 err = LazyConsole(stderr=True)
 
 DISCLAIMER = "Research tool: simulated results, not medical advice."
+_SEED_HELP = f"Seed (default: the calibration's, else {DEFAULT_SEED})."
+_SAMPLES_HELP = f"Pathway trajectories (default: the calibration's, else {PATHWAY_SAMPLES})."
+_PANEL_HELP = f"Profiles per trial population (default: the calibration's, else {PANEL_SIZE})."
 
 
 @contextmanager
@@ -70,7 +80,7 @@ def _fit_table(rows: list[dict[str, Any]], title: str) -> Table:
 @app.command()
 def calibrate(
     as_of: str = typer.Option(..., "--as-of", help="Use results published on or before this date."),
-    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, max=2**32 - 1),
     out: Path = typer.Option(Path("calibration.json"), "-o", "--out"),
     panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000,
                               help="Profiles per trial population."),
@@ -87,16 +97,16 @@ def calibrate(
     day = as_of_date(as_of)
     check_output_file(out)
     with _progress() as prog:
-        cal = run(day, seed=seed, panel_size=panel, samples=samples, progress=prog,
-                  workers=workers)
-    write_json(cal.to_dict(), out)
+        cal = run(day, settings=RunSettings(samples=samples, panel_size=panel, seed=seed),
+                  progress=prog, workers=workers)
+    cal.write(out)
     p = cal.params
     console.print(_fit_table([r.to_dict() for r in cal.table],
                              f"Calibration as of {as_of}: kill/cycle {p.kill_per_cycle():.3g},"
                              f" resistance {p.resistance:.3g}/month, TKI offset "
                              f"{p.tki_offset:.3g}"))
     console.print(summary_line(summarise(cal.table)))
-    if cal.fit.outside_prior:
+    if cal.fit is not None and cal.fit.outside_prior:
         from her2lab.virtual_trials.link import PRIOR_DEPARTURES
 
         for name in cal.fit.outside_prior:
@@ -113,7 +123,7 @@ def validate(
     refit: bool = typer.Option(False, "--refit",
                                help="With --loo: refit without each trial (slower) instead "
                                     "of one Newton step from the full fit."),
-    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, max=2**32 - 1),
     panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
     samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
     fmt: str = format_option("table", "json"),
@@ -126,9 +136,11 @@ def validate(
         raise typer.BadParameter("--refit applies to leave-one-trial-out: add --loo",
                                  param_hint="--refit")
     with _progress() as prog:
-        fn = leave_one_out if loo else forward
-        res = fn(as_of_date(as_of), seed=seed, panel_size=panel, samples=samples, progress=prog,
-                 refit=refit)
+        run = RunSettings(samples=samples, panel_size=panel, seed=seed)
+        if loo:
+            res = leave_one_out(as_of_date(as_of), settings=run, progress=prog, refit=refit)
+        else:
+            res = forward(as_of_date(as_of), settings=run, progress=prog)
     if fmt == "json":
         write_json(res)
         return
@@ -138,98 +150,20 @@ def validate(
     console.print(DISCLAIMER)
 
 
-def _calibration(calibration: Path | None):
-    """The parameters and covariance of a calibration file (``trials calibrate -o``),
-    validated whole."""
+def _calibration(calibration: Path | None) -> Calibration | None:
+    """The calibration file given with ``--calibration`` (``None``: the priors)."""
     if calibration is None:
         return None
-    import numpy as np
+    from her2lab.virtual_trials.calibration import Calibration
 
-    from her2lab.virtual_trials.link import LinkParams
-    from her2lab.virtual_trials.trial import ParameterSet
-
-    d = _read_calibration(calibration)
-    p = d.params
-    return ParameterSet(
-        LinkParams(p.log_kill, p.log_targeted, p.log_resistance, p.tki_offset,
-                   tuple(sorted(p.setting.items()))),
-        np.array(d.fit.cov, dtype=float), f"calibration as of {d.as_of} ({calibration.name})")
+    return Calibration.read(calibration)
 
 
-def _read_calibration(path: Path):
-    """A calibration JSON as a pydantic model: numbers must be finite numbers (not strings)."""
-    import datetime as _dt
-
-    import pydantic
-    from pydantic import BaseModel, ConfigDict, Field
-
-    from her2lab.errors import Problem, ValidationError
-    from her2lab.virtual_trials.link import GROUPS
-    from her2lab.yamlio import YamlDocument, field_error, problems_from_pydantic
-
-    number = {"strict": True, "allow_inf_nan": False}
-
-    class Params(BaseModel):
-        model_config = ConfigDict(extra="allow")
-        log_kill: float = Field(**number)
-        log_targeted: float = Field(0.0, **number)
-        log_resistance: float = Field(**number)
-        tki_offset: float = Field(**number)
-        setting: dict[str, float] = Field(default_factory=dict)
-
-        @pydantic.field_validator("setting")
-        @classmethod
-        def _groups(cls, v: dict[str, float]) -> dict[str, float]:
-            for k in v:
-                if k not in GROUPS:
-                    raise field_error((k,), f"a setting group ({', '.join(GROUPS)})", repr(k))
-            return v
-
-    class FitPart(BaseModel):
-        model_config = ConfigDict(extra="allow")
-        cov: list[list[float]]
-
-        @pydantic.field_validator("cov")
-        @classmethod
-        def _square(cls, v: list[list[float]]) -> list[list[float]]:
-            if len(v) != 7 or any(len(r) != 7 for r in v):
-                raise field_error((), "a 7 x 7 covariance matrix", f"{len(v)} rows")
-            return v
-
-    class CalibrationFile(BaseModel):
-        model_config = ConfigDict(extra="allow")
-        as_of: _dt.date
-        params: Params
-        fit: FitPart
-
-    file = str(path)
-    if path.is_dir() or not path.is_file():
-        found = "a directory" if path.is_dir() else "no such file"
-        raise ValidationError([Problem(file, "(file)", "a calibration JSON written by "
-                                       "'her2lab trials calibrate'", found)],
-                              f"{file} is not a calibration JSON")
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise ValidationError([Problem(file, "(file)", "a calibration JSON written by "
-                                       "'her2lab trials calibrate'", str(exc), line)],
-                              f"{file} is not a calibration JSON") from None
-    try:
-        return CalibrationFile.model_validate(data)
-    except pydantic.ValidationError as exc:
-        doc = YamlDocument(file, data, None)
-        raise ValidationError(problems_from_pydantic(exc, CalibrationFile, doc),
-                              f"{file} is not a valid calibration JSON (as written by "
-                              "'her2lab trials calibrate')") from None
-
-
-def _as_of(calibration: Path | None, as_of: str | None) -> dt.date | None:
-    if as_of:
-        return as_of_date(as_of)
-    if calibration is not None:
-        return _read_calibration(calibration).as_of
-    return None
+def _settings(cal: Calibration | None, *, seed: int | None, samples: int | None,
+              panel: int | None, replicates: int | None = None) -> RunSettings:
+    """The run settings: the calibration's (or the defaults), with what was given changed."""
+    base = cal.settings if cal is not None else RunSettings()
+    return base.with_(seed=seed, samples=samples, panel_size=panel, replicates=replicates)
 
 
 def _show(res: Any, fmt: str) -> None:
@@ -259,20 +193,22 @@ def _show(res: Any, fmt: str) -> None:
     console.print(DISCLAIMER)
 
 
-def _simulate(target: str, calibration: Path | None, replicates: int, seed: int, fmt: str,
-              samples: int, panel: int, as_of: str | None) -> None:
+def _simulate(target: str, calibration: Path | None, replicates: int | None, seed: int | None,
+              fmt: str, samples: int | None, panel: int | None, as_of: str | None) -> None:
     from her2lab.virtual_trials.trial import predict as run_predict
     from her2lab.virtual_trials.trial import simulate_trial
 
-    ps = _calibration(calibration)
-    when = _as_of(calibration, as_of)
-    kw = dict(replicates=replicates, seed=seed, samples=samples, panel_size=panel)
+    cal = _calibration(calibration)
+    when = as_of_date(as_of) if as_of else None
+    run = _settings(cal, seed=seed, samples=samples, panel=panel, replicates=replicates)
     with _progress() as prog:
-        kw["progress"] = lambda d, n: prog("replicates", d, n)
+        def step(d: int, n: int) -> None:
+            prog("replicates", d, n)
+
         if Path(target).suffix in (".yaml", ".yml"):
-            res = run_predict(Path(target), ps, as_of=when, **kw)
+            res = run_predict(Path(target), cal, as_of=when, settings=run, progress=step)
         else:
-            res = simulate_trial(target, ps, as_of=when, **kw)
+            res = simulate_trial(target, cal, as_of=when, settings=run, progress=step)
     _show(res, fmt)
 
 
@@ -280,10 +216,11 @@ def _simulate(target: str, calibration: Path | None, replicates: int, seed: int,
 def simulate(
     target: str = typer.Argument(..., help="A trial ID of the knowledge base or a SPEC.yaml"),
     calibration: Path = typer.Option(None, "--calibration"),
-    replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
-    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
+    replicates: int = typer.Option(None, "--replicates", min=1, max=100_000,
+                                   help=f"Simulated trials (default {REPLICATES})."),
+    seed: int = typer.Option(None, "--seed", min=0, max=2**32 - 1, help=_SEED_HELP),
+    samples: int = typer.Option(None, "--samples", min=1, max=1_000_000, help=_SAMPLES_HELP),
+    panel: int = typer.Option(None, "--panel", min=1, max=100_000, help=_PANEL_HELP),
     as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = format_option("table", "json"),
 ) -> None:
@@ -295,10 +232,11 @@ def simulate(
 def predict(
     spec: Path = typer.Argument(..., help="A trial specification (YAML)"),
     calibration: Path = typer.Option(None, "--calibration"),
-    replicates: int = typer.Option(20, "--replicates", min=1, max=100_000),
-    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
+    replicates: int = typer.Option(None, "--replicates", min=1, max=100_000,
+                                   help=f"Simulated trials (default {REPLICATES})."),
+    seed: int = typer.Option(None, "--seed", min=0, max=2**32 - 1, help=_SEED_HELP),
+    samples: int = typer.Option(None, "--samples", min=1, max=1_000_000, help=_SAMPLES_HELP),
+    panel: int = typer.Option(None, "--panel", min=1, max=100_000, help=_PANEL_HELP),
     as_of: str = typer.Option(None, "--as-of", help="Baselines as of (default: calibration's)"),
     fmt: str = format_option("table", "json"),
 ) -> None:
@@ -314,9 +252,9 @@ def design(
     calibration: Path = typer.Option(None, "--calibration"),
     replicates: int = typer.Option(400, "--replicates", min=1, max=100_000,
                                    help="Simulated trials per size."),
-    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1),
-    samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
-    panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
+    seed: int = typer.Option(None, "--seed", min=0, max=2**32 - 1, help=_SEED_HELP),
+    samples: int = typer.Option(None, "--samples", min=1, max=1_000_000, help=_SAMPLES_HELP),
+    panel: int = typer.Option(None, "--panel", min=1, max=100_000, help=_PANEL_HELP),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Sample size for a power by simulation, beside Schoenfeld's (or the two-proportion)
@@ -326,9 +264,9 @@ def design(
     if not 0 < power < 1 or not 0 < alpha < 1:
         raise DataError(f"--power and --alpha must lie in (0, 1); got {power} and {alpha}")
     with err.status("simulating trials of increasing size ..."):
-        res = run_design(spec, _calibration(calibration), as_of=_as_of(calibration, None),
-                         power=power, alpha=alpha, replicates=replicates, seed=seed,
-                         samples=samples, panel_size=panel)
+        cal = _calibration(calibration)
+        res = run_design(spec, cal, power=power, alpha=alpha, replicates=replicates,
+                         settings=_settings(cal, seed=seed, samples=samples, panel=panel))
     if fmt == "json":
         write_json(res.to_dict())
         return

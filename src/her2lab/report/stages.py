@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from her2lab.report.strategy import strategy_report
 from her2lab.reproduce import Context, StageResult, register_stage
+from her2lab.virtual_trials.defaults import RunSettings
 
 EXAMPLES = {
     "trastuzumab_sensitive": ("none", "metastatic_first_line"),
@@ -25,16 +26,18 @@ EXAMPLES = {
 def report_stage(ctx: Context) -> StageResult:
     out = ctx.out_dir / "report"
     out.mkdir(parents=True, exist_ok=True)
-    samples, replicates = (300, 10) if ctx.quick else (1000, 40)
     # the virtual-trials stage's calibration (as of the seed's date), where it ran before
-    cal = ctx.out_dir / "virtual_trials" / "calibration.json"
-    calibration = cal if "virtual_trials" in ctx.results and cal.is_file() else None
+    vt = ctx.results.get("virtual_trials")
+    calibration = vt.data["calibration"] if vt is not None else None
+    settings = (calibration.settings if calibration is not None
+                else RunSettings(seed=ctx.seed))
+    if ctx.quick:
+        settings = settings.with_(samples=300, replicates=10)
     files = []
-    summary = [("virtual trials calibrated by", str(calibration) if calibration
+    summary = [("virtual trials calibrated by", calibration.source if calibration
                 else "none (the link's priors)")]
     for name, (profile, setting) in EXAMPLES.items():
-        rep = strategy_report(profile, setting, samples=samples, replicates=replicates,
-                              seed=ctx.seed, calibration=calibration)
+        rep = strategy_report(profile, setting, settings=settings, calibration=calibration)
         files += [rep.write_html(out / f"{name}.html"), rep.write_pdf(out / f"{name}.pdf"),
                   rep.write_json(out / f"{name}.json")]
         first = rep.ranked[0] if rep.ranked else None

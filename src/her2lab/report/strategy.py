@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from her2lab.errors import DataError, Problem, UnknownIdError, ValidationError
+from her2lab.errors import DataError, UnknownIdError
 from her2lab.knowledge import KnowledgeBase, Setting, Trial
 from her2lab.report.evidence import (
     ESCAT_CITATION,
@@ -37,6 +37,8 @@ from her2lab.report.evidence import (
     tier_rank,
 )
 from her2lab.report.profile import Profile, parse_profile
+from her2lab.virtual_trials.calibration import Calibration
+from her2lab.virtual_trials.defaults import RunSettings
 
 __all__ = [
     "DISCLAIMER",
@@ -135,6 +137,11 @@ class Prediction:
     interval: str = "95% of virtual trials"
     """What the interval is: the spread of simulated trials, or the model's prediction
     interval (parameter uncertainty and sampling)."""
+    spec: dict[str, Any] = field(default_factory=dict)
+    """The virtual trial's specification (``her2lab trials predict`` runs the same)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The run settings it was predicted with (the calibration's unless told otherwise)."""
+    calibration_as_of: str | None = None
 
     def result_text(self) -> str:
         return (f"{self.measure} {self.estimate:.2f} ({self.interval} {self.low:.2f}-"
@@ -356,14 +363,9 @@ class _Simulations:
                 todo[k] = prof
         if not todo:
             return
-        many = getattr(pw, "simulate_many", None)
         items = list(todo.items())
-        if many is not None:
-            res = many([(_pathway_profile(p), list(k[1])) for k, p in items],
-                       samples=self.samples, seed=self.seed)
-        else:
-            res = [pw.simulate(_pathway_profile(p), list(k[1]), samples=self.samples,
-                               seed=self.seed) for k, p in items]
+        res = pw.simulate_many([(_pathway_profile(p), list(k[1])) for k, p in items],
+                               samples=self.samples, seed=self.seed)
         self._done.update({k: r for (k, _), r in zip(items, res, strict=True)})
 
     def get(self, profile: Profile, regimen: Iterable[str]) -> Any:
@@ -452,13 +454,12 @@ def _control_rate(t: Trial | None, control_arm: str | None, endpoint: str) -> fl
 
 def _prediction(
     kb: KnowledgeBase, profile: Profile, setting: str, regimen: tuple[str, ...],
-    source: Trial | None, control_arm: str | None, control: tuple[str, ...], params: Any,
-    calibration: str, *, n_per_arm: int, replicates: int, samples: int, seed: int,
+    source: Trial | None, control_arm: str | None, control: tuple[str, ...],
+    cal: Calibration, settings: RunSettings, *, n_per_arm: int,
 ) -> Prediction | None:
     """A virtual trial of ``regimen`` against ``control`` in patients with this profile."""
-    from her2lab.virtual_trials import TrialSpec
+    from her2lab.virtual_trials import TrialSpec, predict
     from her2lab.virtual_trials.population import MECHANISMS as TRIAL_MECHANISMS
-    from her2lab.virtual_trials.trial import TrialPlan, run_trial
 
     endpoint = SETTING_ENDPOINT.get(setting)
     if endpoint is None:
@@ -492,72 +493,28 @@ def _prediction(
         note += ("; the virtual trials take mechanisms as present or absent: degree >= 0.5 "
                  f"counted present ({', '.join(sorted(degrees))})")
     control_label = _regimen_label(kb, control) if control else "no treatment"
-    try:
-        from her2lab.virtual_trials import predict
-    except ImportError:
-        predict = None
-    if predict is not None:
-        res = predict(trial_spec, params, kb=kb, replicates=replicates, samples=samples,
-                      seed=seed, panel_size=8)
-        eff = res.effect
-        rep = eff.replicates
-        note += ("; interval: the model's 95% prediction interval (parameter uncertainty and "
-                 f"sampling at {n_per_arm} per arm)")
-        return Prediction(
-            endpoint=endpoint, measure=eff.measure, estimate=float(eff.expected),
-            low=float(eff.pred_low), high=float(eff.pred_high), control=control_label,
-            control_regimen=control, n_per_arm=n_per_arm, replicates=replicates,
-            power=float(res.replicates.power) if rep is not None else None,
-            calibration=calibration, note=note, interval="95% prediction interval",
-        )
-    plan = TrialPlan.from_spec(trial_spec)
-    res = run_trial(plan, params, replicates=replicates, seed=seed, samples=samples,
-                    panel_size=8)
-    est = res["replicates"]["statistics"]["effect.estimate"]
-    note += f"; interval: the spread of {replicates} virtual trials of {n_per_arm} per arm"
+    res = predict(trial_spec, cal, kb=kb, settings=settings)
+    eff = res.effect
+    rep = eff.replicates
+    note += ("; interval: the model's 95% prediction interval (parameter uncertainty and "
+             f"sampling at {n_per_arm} per arm)")
     return Prediction(
-        endpoint=endpoint, measure=res["effect"]["measure"], estimate=float(est["median"]),
-        low=float(est["p2_5"]), high=float(est["p97_5"]), control=control_label,
-        control_regimen=control, n_per_arm=n_per_arm, replicates=replicates,
-        power=float(res["replicates"]["power"]), calibration=calibration, note=note,
+        endpoint=endpoint, measure=eff.measure, estimate=float(eff.expected),
+        low=float(eff.pred_low), high=float(eff.pred_high), control=control_label,
+        control_regimen=control, n_per_arm=n_per_arm, replicates=settings.replicates,
+        power=float(res.replicates.power) if rep is not None else None,
+        calibration=cal.source, note=note, interval="95% prediction interval",
+        spec=trial_spec.model_dump(mode="json", exclude_none=True),
+        settings=settings.to_dict(),
+        calibration_as_of=None if cal.as_of is None else cal.as_of.isoformat(),
     )
 
 
-def _params(calibration: str | Path | None) -> tuple[Any, str]:
-    """The virtual trials' parameters: a calibration file's, or the priors' centres."""
-    try:  # the parameter set with its covariance, where virtual_trials has one
-        from her2lab.virtual_trials.trial import ParameterSet, load_parameters
-    except ImportError:
-        ParameterSet = load_parameters = None
+def _calibration(calibration: Calibration | None) -> tuple[Calibration, str]:
+    """The virtual trials' calibration and how the report names it."""
     if calibration is None:
-        if ParameterSet is not None:
-            return ParameterSet.priors(), "uncalibrated: the link's priors (no --calibration)"
-        from her2lab.virtual_trials.link import LinkParams
-
-        return LinkParams(), "uncalibrated: the link's prior centres (no --calibration given)"
-    path = Path(calibration)
-    try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot read the calibration file: {exc}") from None
-    except ValueError as exc:
-        raise ValidationError([Problem(str(path), "(file)", "a calibration JSON written by "
-                                       "'her2lab trials calibrate'", f"not JSON: {exc}")],
-                              "the calibration file is not valid") from None
-    as_of = d.get("as_of", "?") if isinstance(d, dict) else "?"
-    label = f"calibration {path.name} (as of {as_of})"
-    if load_parameters is not None:
-        return load_parameters(path), label
-    from her2lab.virtual_trials.link import LinkParams
-
-    try:
-        params = LinkParams(**d["params"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValidationError([Problem(str(path), "params", "a calibration JSON written by "
-                                       "'her2lab trials calibrate' with 'params': {beta, "
-                                       "gamma, ...}", f"{type(exc).__name__}: {exc}")],
-                              "the calibration file is not valid") from None
-    return params, label
+        return Calibration.priors(), "uncalibrated: the link's priors (no --calibration)"
+    return calibration, calibration.source
 
 
 # --------------------------------------------------------------------------- the report
@@ -670,18 +627,18 @@ def strategy_report(
     setting: str,
     *,
     as_of: dt.date | str | None = None,
-    calibration: str | Path | None = None,
-    samples: int = 1000,
-    seed: int = 20140812,
-    replicates: int = 40,
+    calibration: Calibration | None = None,
+    settings: RunSettings | None = None,
     n_per_arm: int = 200,
     kb: KnowledgeBase | None = None,
     in_silico: bool = True,
 ) -> StrategyReport:
     """Rank regimens for ``profile`` in ``setting`` (see :data:`RANKING_RULE`).
 
-    ``samples`` and ``seed`` are the pathway model's; ``replicates`` and ``n_per_arm`` the
-    virtual trials'. ``in_silico=False`` leaves the model out (evidence only).
+    ``calibration``: the virtual trials' (``None``: the priors); ``settings``: the Monte
+    Carlo settings of the pathway runs and the virtual trials (default: the calibration's, so
+    the report predicts as ``her2lab trials predict`` does); ``n_per_arm``: the virtual trials'
+    size. ``in_silico=False`` leaves the model out (evidence only).
     """
     from her2lab.knowledge import load
     from her2lab.knowledge.audit import run_audit
@@ -694,7 +651,8 @@ def strategy_report(
         except ValueError:
             raise DataError(f"--as-of: expected a date YYYY-MM-DD; got {as_of!r}") from None
     kb = kb or load()
-    params, calib = _params(calibration)
+    cal, calib = _calibration(calibration)
+    run = settings if settings is not None else cal.settings
     counter = _counteracting(kb, prof)
     cands = _candidates(kb, setting, prof, counter)
     left_out: list[str] = []
@@ -758,7 +716,7 @@ def strategy_report(
     entries.sort(key=lambda r: r.sort_key)
     plans: dict[tuple[str, ...], tuple[Trial | None, str | None, tuple[str, ...],
                                       tuple[str, ...]]] = {}
-    sims = _Simulations(samples, seed)
+    sims = _Simulations(run.samples, run.seed)
     if in_silico:
         for r in entries:
             src = _choose_source(list(r.evidence) or list(r.other_evidence),
@@ -781,8 +739,8 @@ def strategy_report(
             src, ctrl_arm, control, added = plans[r.regimen]
             rationale = _rationale(kb, prof, r.regimen, added, counter, sims)
             prediction = _prediction(
-                kb, prof, setting, r.regimen, src, ctrl_arm, control, params, calib,
-                n_per_arm=n_per_arm, replicates=replicates, samples=samples, seed=seed)
+                kb, prof, setting, r.regimen, src, ctrl_arm, control, cal, run,
+                n_per_arm=n_per_arm)
             if prediction is None:
                 notes.append(f"no virtual trial for the setting {setting}")
         ranked.append(dataclasses.replace(r, rank=i, not_separated_from=ties,
@@ -816,8 +774,8 @@ def strategy_report(
         profile=prof, setting=setting, as_of=as_of, calibration=calib, ranked=tuple(ranked),
         untested=untested, conflicts=conflicts, findings=findings,
         left_out=tuple(sorted(set(left_out))),
-        settings={"samples": samples, "seed": seed, "replicates": replicates,
-                  "n_per_arm": n_per_arm, "in_silico": in_silico},
+        settings={**run.to_dict(), "n_per_arm": n_per_arm, "in_silico": in_silico,
+                  "calibration_as_of": None if cal.as_of is None else cal.as_of.isoformat()},
         created=(as_of or kb.cited_on).isoformat(),
         profile_notes=tuple(_profile_notes(kb, prof, setting)),
         kb_pooled=tuple(_kb_pooled(

@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 
 from her2lab.errors import Problem, ValidationError
-from her2lab.virtual_trials.defaults import DEFAULT_SEED, PANEL_SIZE, PATHWAY_SAMPLES
+from her2lab.virtual_trials.defaults import (
+    DEFAULT_SEED,
+    PANEL_SIZE,
+    PATHWAY_SAMPLES,
+    REPLICATES,
+    RunSettings,
+)
 from her2lab.virtual_trials.fit import Fit
 from her2lab.virtual_trials.link import GROUPS, KINETICS, PRIORS, SETTING_SD, LinkParams
 from her2lab.virtual_trials.validation import TargetRow
@@ -37,53 +43,7 @@ __all__ = ["N_PARAMS", "Calibration", "RunSettings"]
 N_PARAMS = len(LinkParams.NAMES)
 """The number of link parameters (the covariance is ``N_PARAMS x N_PARAMS``)."""
 
-REPLICATES = 20
-"""Simulated copies of a trial beside its expected effect (``simulate``, ``predict``)."""
-
 _EXPECTED = "a calibration JSON written by 'her2lab trials calibrate'"
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """The Monte Carlo settings of every virtual-trial path.
-
-    Parameters
-    ----------
-    samples : int
-        Pathway-model trajectories per (profile, HR status, regimen).
-    panel_size : int
-        Tumour profiles per trial population (a quasi-random panel).
-    replicates : int
-        Simulated copies of a trial beside its expected effect.
-    seed : int
-        The one seed: pathway trajectories, parameter draws and replicates derive from it.
-
-    A calibration stores the settings it was fitted with; every entry point predicts with them
-    unless told otherwise, so the pathway runs it reuses are those already cached.
-    """
-
-    samples: int = PATHWAY_SAMPLES
-    panel_size: int = PANEL_SIZE
-    replicates: int = REPLICATES
-    seed: int = DEFAULT_SEED
-
-    def __post_init__(self) -> None:
-        for name in ("samples", "panel_size", "replicates"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"RunSettings.{name} must be a positive integer; got {v!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not (
-                0 <= self.seed < 2**32):
-            raise ValueError(f"RunSettings.seed must be an integer in [0, 2**32); "
-                             f"got {self.seed!r}")
-
-    def with_(self, **changes: Any) -> RunSettings:
-        """A copy with the given fields changed (``None`` values leave a field as it is)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-    def to_dict(self) -> dict[str, int]:
-        return {"samples": self.samples, "panel_size": self.panel_size,
-                "replicates": self.replicates, "seed": self.seed}
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,8 +171,7 @@ class Calibration:
             raise ValidationError([Problem(file, "(file)", _EXPECTED, found)],
                                   f"{file} is not a calibration JSON")
         try:
-            data = json.loads(p.read_bytes().decode("utf-8"),
-                              parse_constant=_refuse_constant)
+            data = json.loads(p.read_bytes().decode("utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             raise ValidationError([Problem(file, "(file)", _EXPECTED, str(exc), line)],
@@ -281,10 +240,6 @@ class Calibration:
                   if k in ("targets", "trials", "chemo_points") and isinstance(v, int)}
         return cls(params, cov, doc.as_of, settings, source, fitted, tuple(rows),
                    dict(doc.dates or {}), counts)
-
-
-def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def _covariance_problem(cov: np.ndarray) -> str | None:

@@ -12,10 +12,19 @@ through the mix of patients still observed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
-__all__ = ["DEFAULT_SEED", "PANEL_SIZE", "PATHWAY_SAMPLES", "SETTING_DEFAULTS", "SettingDefaults",
-           "defaults_for"]
+__all__ = [
+    "DEFAULT_SEED",
+    "PANEL_SIZE",
+    "PATHWAY_SAMPLES",
+    "REPLICATES",
+    "SETTING_DEFAULTS",
+    "RunSettings",
+    "SettingDefaults",
+    "defaults_for",
+]
 
 PATHWAY_SAMPLES = 5000
 """Pathway-model trajectories per (profile, HR status, regimen) of every virtual-trial path
@@ -30,6 +39,54 @@ PANEL_SIZE = 32
 DEFAULT_SEED = 20140812
 """The one default seed of every random path (the seed review's publication date, 12 Aug 2014);
 ``RunSettings.seed`` and the command line's ``--seed`` default to it."""
+
+
+REPLICATES = 20
+"""Simulated copies of a trial beside its expected effect (``simulate``, ``predict``)."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The Monte Carlo settings of every virtual-trial path.
+
+    Parameters
+    ----------
+    samples : int
+        Pathway-model trajectories per (profile, HR status, regimen).
+    panel_size : int
+        Tumour profiles per trial population (a quasi-random panel).
+    replicates : int
+        Simulated copies of a trial beside its expected effect.
+    seed : int
+        The one seed: pathway trajectories, parameter draws and replicates derive from it.
+
+    A calibration stores the settings it was fitted with; every entry point predicts with them
+    unless told otherwise, so the pathway runs it reuses are those already cached.
+    """
+
+    samples: int = PATHWAY_SAMPLES
+    panel_size: int = PANEL_SIZE
+    replicates: int = REPLICATES
+    seed: int = DEFAULT_SEED
+
+    def __post_init__(self) -> None:
+        for name in ("samples", "panel_size", "replicates"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"RunSettings.{name} must be a positive integer; got {v!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not (
+                0 <= self.seed < 2**32):
+            raise ValueError(f"RunSettings.seed must be an integer in [0, 2**32); "
+                             f"got {self.seed!r}")
+
+    def with_(self, **changes: Any) -> RunSettings:
+        """A copy with the given fields changed (``None`` values leave a field as it is)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_dict(self) -> dict[str, int]:
+        return {"samples": self.samples, "panel_size": self.panel_size,
+                "replicates": self.replicates, "seed": self.seed}
+
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from her2lab.virtual_trials.defaults import defaults_for
+from her2lab.virtual_trials.defaults import PANEL_SIZE, RunSettings, defaults_for
 from her2lab.virtual_trials.link import (
     KINETICS,
     TKI,
@@ -76,7 +76,7 @@ class TrialModel:
     """Rates, panels and kinetics of virtual trials; reusable across parameter values."""
 
     rates: RatesModel = field(default_factory=RatesModel)
-    panel_size: int = 64
+    panel_size: int = PANEL_SIZE
     chemo_points: int = 3
     _panels: dict = field(default_factory=dict, repr=False)
     _raw: dict = field(default_factory=dict, repr=False)
@@ -86,6 +86,12 @@ class TrialModel:
     _ref: dict = field(default_factory=dict, repr=False)
     _arm: dict = field(default_factory=dict, repr=False)
     _prepared: OrderedDict = field(default_factory=OrderedDict, repr=False)
+
+    @classmethod
+    def for_settings(cls, settings: RunSettings) -> TrialModel:
+        """The trial model of ``settings`` (its trajectories, seed and panel)."""
+        return cls(RatesModel(samples=settings.samples, seed=settings.seed),
+                   panel_size=settings.panel_size)
 
     # ------------------------------------------------------------------ patient types
 

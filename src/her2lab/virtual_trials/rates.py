@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from her2lab.virtual_trials.defaults import PATHWAY_SAMPLES
+from her2lab.virtual_trials.defaults import DEFAULT_SEED, PATHWAY_SAMPLES
 
 __all__ = [
     "CYTOTOXIC",
@@ -101,7 +101,7 @@ class RatesModel:
     caches its runs on disk). ``samples`` and ``seed`` are the pathway's Monte Carlo settings."""
 
     samples: int = PATHWAY_SAMPLES
-    seed: int = 20140812
+    seed: int = DEFAULT_SEED
     _memo: dict[tuple, Rates] = field(default_factory=dict, repr=False)
     _graded: bool | None = field(default=None, repr=False)
     calls: int = 0

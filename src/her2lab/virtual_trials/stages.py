@@ -14,14 +14,14 @@ from typing import Any
 
 from her2lab.knowledge import KnowledgeBase, load
 from her2lab.reproduce import Context, StageResult, register_stage
-from her2lab.virtual_trials.calibrate import Calibration, calibrate
-from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
+from her2lab.virtual_trials.calibrate import calibrate
+from her2lab.virtual_trials.calibration import Calibration
+from her2lab.virtual_trials.defaults import RunSettings
 from her2lab.virtual_trials.link import PRIOR_DEPARTURES, TIME_TO_EVENT
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import TrialPlan
-from her2lab.virtual_trials.rates import RatesModel
 from her2lab.virtual_trials.targets import excluded_by_conflicts
-from her2lab.virtual_trials.trial import ParameterSet, expectation, run_trial
+from her2lab.virtual_trials.trial import expectation, run_trial
 from her2lab.virtual_trials.validation import forward, leave_one_out, summarise, summary_line
 
 AS_OF = dt.date(2014, 8, 12)
@@ -33,7 +33,7 @@ def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, se
                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(effects, arm rates): each Table 1 trial's primary-endpoint effect with a CI, and the
     NeoSphere and B-41 arm pCR rates, reported against expected with 95% intervals."""
-    ps = ParameterSet.of(cal)
+    ps = cal
     skip = excluded_by_conflicts(kb)
     effects, rates = [], []
     for t in kb.trials:
@@ -120,13 +120,16 @@ def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
 def virtual_trials_stage(ctx: Context) -> StageResult:
     out = ctx.out_dir / "virtual_trials"
     (out / "km").mkdir(parents=True, exist_ok=True)
-    panel, samples = (16, 200) if ctx.quick else (PANEL_SIZE, PATHWAY_SAMPLES)
+    settings = RunSettings(seed=ctx.seed)
+    if ctx.quick:
+        settings = settings.with_(panel_size=16, samples=200)
+    km_settings = settings.with_(replicates=3 if ctx.quick else 10)  # the Kaplan-Meier plots
     kb = load()
-    model = TrialModel(RatesModel(samples=samples, seed=ctx.seed), panel_size=panel)
+    model = TrialModel.for_settings(settings)
 
-    cal = calibrate(AS_OF, seed=ctx.seed, kb=kb, model=model)
+    cal = calibrate(AS_OF, settings=settings, kb=kb, model=model)
     cal_path = out / "calibration.json"
-    cal_path.write_text(json.dumps(cal.to_dict(), indent=1))
+    cal.write(cal_path)
     files = [cal_path]
 
     effects, rates = virtual_table1(cal, kb, model, seed=ctx.seed)
@@ -135,8 +138,8 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
         files.append(out / name)
     for t in kb.trials:
         if t.in_table1 and t.primary_endpoint and t.primary_endpoint.value in TIME_TO_EVENT:
-            res = run_trial(TrialPlan.from_kb(t, kb, as_of=AS_OF), cal, model=model,
-                            replicates=3 if ctx.quick else 10, seed=ctx.seed, kb=kb)
+            res = run_trial(TrialPlan.from_kb(t, kb, as_of=AS_OF), cal, settings=km_settings,
+                            model=model, kb=kb)
             reported = {o.arm: o.value for o in t.outcomes if o.kind == "median"
                         and o.endpoint.value == res.endpoint and o.value is not None
                         and o.unit == "months"}
@@ -144,13 +147,14 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
             _km_plot(res, png, reported)
             files.append(png)
 
-    loo = leave_one_out(AS_OF, seed=ctx.seed, kb=kb, calibration=cal, model=model)
-    fwd = forward(FORWARD_AS_OF, seed=ctx.seed, kb=kb, model=model)
+    loo = leave_one_out(AS_OF, kb=kb, calibration=cal, model=model)
+    fwd = forward(FORWARD_AS_OF, settings=settings, kb=kb, model=model)
     for name, obj in (("loo.json", loo), ("forward.json", fwd)):
         (out / name).write_text(json.dumps(obj, indent=1))
         files.append(out / name)
 
     fit_s = summarise(cal.table)
+    assert cal.fit is not None  # a fitted calibration
     se = cal.fit.se
     p = cal.params.vector()
     params = ", ".join(f"{n} {p[i]:.3g} ± {se[n]:.2g}" for i, n in enumerate(se))
@@ -158,8 +162,8 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
     n_null = sum(e["null_inside_reported_ci"] for e in effects)
     arm_rates = [r for r in rates if not r["control"]]
     summary = [
-        ("calibration as of", f"{AS_OF} ({len(cal.targets)} targets, "
-         f"{cal.settings['trials']} trials)"),
+        ("calibration as of", f"{AS_OF} ({cal.counts['targets']} targets, "
+         f"{cal.counts['trials']} trials)"),
         ("parameters (Laplace SE)", params),
         ("outside prior 95%", "; ".join(
             f"{n} ({PRIOR_DEPARTURES[n]})" if n in PRIOR_DEPARTURES else n

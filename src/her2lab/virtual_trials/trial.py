@@ -19,16 +19,15 @@ trial's sampling error (from its size and expected events). Replicate summaries 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from her2lab.errors import DataError, SimulationError
+from her2lab.errors import SimulationError
 from her2lab.knowledge import KnowledgeBase, load
 from her2lab.virtual_trials.analyze import (
     Distribution,
@@ -37,81 +36,37 @@ from her2lab.virtual_trials.analyze import (
     summarize_replicates,
 )
 from her2lab.virtual_trials.baselines import baseline_for
-from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
+from her2lab.virtual_trials.calibration import Calibration, RunSettings
 from her2lab.virtual_trials.fit import draws
 from her2lab.virtual_trials.link import (
     BINARY,
     KINETICS,
-    PRIORS,
-    SETTING_SD,
     TIME_TO_EVENT,
     Anchor,
-    LinkParams,
     Prepared,
 )
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan
-from her2lab.virtual_trials.rates import RatesModel
 from her2lab.virtual_trials.simulate import censor_times, dropout_rate, simulate_binary
+
+if TYPE_CHECKING:
+    from her2lab.virtual_trials.spec import TrialSpec
 
 __all__ = [
     "ArmResult",
     "DesignResult",
     "EffectResult",
-    "ParameterSet",
     "TrialPlan",
     "TrialResult",
     "design",
     "design_trial",
-    "load_parameters",
+    "plan_of_spec",
     "predict",
     "run_trial",
     "simulate_trial",
 ]
 
 Z95 = 1.959963984540054
-
-
-# --------------------------------------------------------------------------- parameters
-
-
-@dataclass(frozen=True)
-class ParameterSet:
-    """Parameters and their covariance (from a calibration, or the priors when none)."""
-
-    params: LinkParams
-    cov: np.ndarray
-    source: str
-
-    @classmethod
-    def priors(cls) -> ParameterSet:
-        sd = [PRIORS[n].sd for n in LinkParams.GLOBAL] + [SETTING_SD.value] * 3
-        return cls(LinkParams(), np.diag(np.square(sd)), "priors (no calibration)")
-
-    @classmethod
-    def of(cls, calibration: Any) -> ParameterSet:
-        if calibration is None:
-            return cls.priors()
-        if isinstance(calibration, ParameterSet):
-            return calibration
-        if isinstance(calibration, LinkParams):
-            return cls(calibration, np.zeros((7, 7)), "given parameters")
-        return cls(calibration.params, np.asarray(calibration.fit.cov),
-                   f"calibration as of {calibration.as_of}")
-
-
-def load_parameters(path: str | Path) -> ParameterSet:
-    """The parameters and covariance of a calibration JSON (``her2lab trials calibrate``)."""
-    p = Path(path)
-    try:
-        d = json.loads(p.read_text())
-        return ParameterSet(LinkParams.from_dict(d["params"]),
-                            np.array(d["fit"]["cov"], dtype=float),
-                            f"calibration as of {d['as_of']} ({p.name})")
-    except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise DataError(
-            f"{p}: expected a calibration JSON written by 'her2lab trials calibrate' (with "
-            f"'params' and 'fit.cov'); {type(exc).__name__}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- typed results
@@ -236,12 +191,25 @@ def _anchor_draw(plan: TrialPlan, z: float, kb: KnowledgeBase | None) -> Anchor:
     return out
 
 
-def expectation(plan: TrialPlan, ps: ParameterSet, model: TrialModel, *, seed: int = 20140812,
+def expectation(plan: TrialPlan, cal: Calibration, model: TrialModel, *, seed: int,
                 k: int = 40, kb: KnowledgeBase | None = None
                 ) -> tuple[Prepared, list[EffectResult], dict[str, tuple[float, float]]]:
-    """Expected effects with prediction intervals, and each arm's prediction interval."""
-    prep = model.prepare(plan, ps.params)
-    pdraws = draws(ps.params, ps.cov, k, seed)
+    """Expected effects with prediction intervals, and each arm's prediction interval.
+
+    Parameters
+    ----------
+    plan : TrialPlan
+        The trial.
+    cal : Calibration
+        Parameters and covariance (the prediction interval's parameter part: ``k`` fixed
+        draws from the covariance, seeded by ``seed``).
+    model : TrialModel
+        The patient types and the pathway model's rates.
+    seed : int
+        The draws' seed (common random numbers across predictions).
+    """
+    prep = model.prepare(plan, cal.params)
+    pdraws = draws(cal.params, cal.cov, k, seed)
     zs = np.random.default_rng([seed, 1]).standard_normal(k)
     sims = [model.prepare(plan, p, _anchor_draw(plan, float(z), kb))
             for p, z in zip(pdraws, zs, strict=True)]
@@ -330,32 +298,55 @@ def analyse(plan: TrialPlan, data, arm, *, alpha: float = 0.05):
     return analyze_binary(data[0], arm, control=plan.control, alpha=alpha, measure="OR")
 
 
-def _model(samples: int, seed: int, panel_size: int, model: TrialModel | None) -> TrialModel:
-    return model or TrialModel(RatesModel(samples=samples, seed=seed), panel_size=panel_size)
+def _resolve(calibration: Calibration | None, settings: RunSettings | None,
+             model: TrialModel | None) -> tuple[Calibration, RunSettings, TrialModel]:
+    """The calibration (the priors when ``None``), the run settings (the calibration's unless
+    given) and the trial model built for them (unless given): the one place every entry point
+    takes its defaults from."""
+    cal = calibration if calibration is not None else Calibration.priors()
+    run = settings if settings is not None else cal.settings
+    return cal, run, model or TrialModel.for_settings(run)
 
 
 def run_trial(
     plan: TrialPlan,
-    calibration: Any = None,
+    calibration: Calibration | None = None,
     *,
-    replicates: int = 20,
-    seed: int = 20140812,
-    samples: int = PATHWAY_SAMPLES,
-    panel_size: int = PANEL_SIZE,
+    settings: RunSettings | None = None,
     alpha: float = 0.05,
     model: TrialModel | None = None,
     kb: KnowledgeBase | None = None,
     progress: Callable[[int, int], Any] | None = None,
 ) -> TrialResult:
-    """Expected effects with intervals, then ``replicates`` simulated copies of ``plan``.
+    """Expected effects with intervals, then ``settings.replicates`` simulated copies of
+    ``plan``.
 
-    ``calibration``: a :class:`~.calibrate.Calibration`, a :class:`ParameterSet`, bare
-    :class:`LinkParams` (no parameter uncertainty) or ``None`` (the priors)."""
+    Parameters
+    ----------
+    plan : TrialPlan
+        The trial (from the knowledge base or a specification).
+    calibration : Calibration, optional
+        The link's parameters and covariance; ``None``: the priors.
+    settings : RunSettings, optional
+        Monte Carlo settings; by default the calibration's own.
+    alpha : float
+        Two-sided level of the replicates' tests.
+    model : TrialModel, optional
+        A ready trial model (tests pass fakes); by default one built for ``settings``.
+    kb : KnowledgeBase, optional
+        For baselines drawn from the setting's control arms.
+    progress : callable, optional
+        ``progress(done, total)`` after each replicate.
+
+    Returns
+    -------
+    TrialResult
+    """
+    cal, run, model = _resolve(calibration, settings, model)
+    replicates, seed = run.replicates, run.seed
     if replicates < 1:
         raise SimulationError(f"replicates must be at least 1; got {replicates}")
-    ps = ParameterSet.of(calibration)
-    model = _model(samples, seed, panel_size, model)
-    prep, effects, arm_pi = expectation(plan, ps, model, seed=seed, kb=kb)
+    prep, effects, arm_pi = expectation(plan, cal, model, seed=seed, kb=kb)
     rng = np.random.default_rng(seed)
     analyses = []
     for i in range(replicates):
@@ -397,10 +388,11 @@ def run_trial(
                   for name, c in analyses[0].curves.items()}
     return TrialResult(
         trial=plan.name, endpoint=plan.endpoint, control=plan.control,
-        params=ps.params.to_dict(), parameter_source=ps.source, anchor=prep.anchor, arms=arms,
+        params=cal.params.to_dict(), parameter_source=cal.source, anchor=prep.anchor, arms=arms,
         effects=effects, replicates=summary, first_effect=first["effect"], curves=curves,
         settings={"replicates": replicates, "seed": seed, "samples": model.rates.samples,
                   "panel_size": model.panel_size, "setting": plan.setting,
+                  "calibration_as_of": None if cal.as_of is None else cal.as_of.isoformat(),
                   "accrual_months": plan.accrual_months,
                   "follow_up_months": plan.follow_up_months,
                   "dropout_per_year": plan.dropout_per_year,
@@ -408,35 +400,79 @@ def run_trial(
     )
 
 
+def _as_of(calibration: Calibration | None, as_of: dt.date | None) -> dt.date | None:
+    """The date of the baselines: the one given, else the calibration's (the one place the
+    plan's ``as_of`` defaults from the calibration)."""
+    if as_of is not None or calibration is None:
+        return as_of
+    return calibration.as_of
+
+
 def simulate_trial(
-    trial: str | TrialPlan, calibration: Any = None, *, endpoint: str | None = None,
-    as_of: dt.date | None = None, kb: KnowledgeBase | None = None, **kw: Any,
+    trial: str | TrialPlan, calibration: Calibration | None = None, *,
+    endpoint: str | None = None, as_of: dt.date | None = None,
+    settings: RunSettings | None = None, model: TrialModel | None = None,
+    kb: KnowledgeBase | None = None, alpha: float = 0.05,
+    progress: Callable[[int, int], Any] | None = None,
 ) -> TrialResult:
-    """Simulate a knowledge-base trial (ID or alias) or a ready :class:`TrialPlan`."""
+    """Simulate a knowledge-base trial (ID or alias) or a ready :class:`TrialPlan`.
+
+    Parameters
+    ----------
+    trial : str or TrialPlan
+        A trial of the knowledge base (ID, NCT number or alias), or a plan.
+    calibration : Calibration, optional
+        ``None``: the priors.
+    endpoint : str, optional
+        The endpoint to simulate (default: the trial's primary endpoint).
+    as_of : datetime.date, optional
+        The date of the evidence for baselines and priors (default: the calibration's).
+    settings, model, kb, alpha, progress
+        As for :func:`run_trial`.
+    """
     if isinstance(trial, TrialPlan):
         plan = trial
     else:
         kb = kb or load()
-        plan = TrialPlan.from_kb(trial, kb, endpoint=endpoint, as_of=as_of)
-    return run_trial(plan, calibration, kb=kb, **kw)
+        plan = TrialPlan.from_kb(trial, kb, endpoint=endpoint,
+                                 as_of=_as_of(calibration, as_of))
+    return run_trial(plan, calibration, settings=settings, model=model, kb=kb, alpha=alpha,
+                     progress=progress)
 
 
-def _plan_of_spec(spec: Any, as_of: dt.date | None, kb: KnowledgeBase | None) -> TrialPlan:
+def plan_of_spec(spec: str | Path | TrialSpec, calibration: Calibration | None = None, *,
+                 as_of: dt.date | None = None, kb: KnowledgeBase | None = None) -> TrialPlan:
+    """The plan of a specification (a YAML path or a ``TrialSpec``), its baselines as of
+    ``as_of`` (default: the calibration's date)."""
     if isinstance(spec, str | Path):
         from her2lab.virtual_trials.spec import load_spec
 
         spec = load_spec(spec, kb)
-    return TrialPlan.from_spec(spec, as_of=as_of, kb=kb)
+    return TrialPlan.from_spec(spec, as_of=_as_of(calibration, as_of), kb=kb)
 
 
-def predict(spec: Any, calibration: Any = None, *, as_of: dt.date | None = None,
-            kb: KnowledgeBase | None = None, **kw: Any) -> TrialResult:
-    """Predict a new trial from its specification (a YAML path or a ``TrialSpec``). Without a
-    control-arm level in the spec, the baseline comes from the knowledge base's control arms
-    of the setting published on or before ``as_of`` (the calibration's date by default)."""
-    if as_of is None and calibration is not None and hasattr(calibration, "as_of"):
-        as_of = calibration.as_of
-    return run_trial(_plan_of_spec(spec, as_of, kb), calibration, kb=kb, **kw)
+def predict(spec: str | Path | TrialSpec, calibration: Calibration | None = None, *,
+            as_of: dt.date | None = None, settings: RunSettings | None = None,
+            model: TrialModel | None = None, kb: KnowledgeBase | None = None,
+            alpha: float = 0.05, progress: Callable[[int, int], Any] | None = None
+            ) -> TrialResult:
+    """Predict a new trial from its specification.
+
+    Parameters
+    ----------
+    spec : str, Path or TrialSpec
+        A YAML path or a validated specification.
+    calibration : Calibration, optional
+        ``None``: the priors.
+    as_of : datetime.date, optional
+        Without a control-arm level in the spec, the baseline comes from the knowledge base's
+        control arms of the setting published on or before this date (default: the
+        calibration's date).
+    settings, model, kb, alpha, progress
+        As for :func:`run_trial`.
+    """
+    return run_trial(plan_of_spec(spec, calibration, as_of=as_of, kb=kb), calibration,
+                     settings=settings, model=model, kb=kb, alpha=alpha, progress=progress)
 
 
 # --------------------------------------------------------------------------- design
@@ -466,14 +502,29 @@ class DesignResult:
 
 
 def design_trial(
-    plan: TrialPlan, calibration: Any = None, *, power: float = 0.8, alpha: float = 0.05,
-    replicates: int = 400, seed: int = 20140812, samples: int = PATHWAY_SAMPLES,
-    panel_size: int = PANEL_SIZE,
+    plan: TrialPlan, calibration: Calibration | None = None, *, power: float = 0.8,
+    alpha: float = 0.05, replicates: int = 400, settings: RunSettings | None = None,
     model: TrialModel | None = None, kb: KnowledgeBase | None = None,
 ) -> DesignResult:
     """Patients per arm for ``power`` by simulating the model-driven two-arm trial, beside the
     closed-form answer for the model's expected effect (Schoenfeld for time to event, the
-    two-proportion formula for binary endpoints). Needs exactly two arms."""
+    two-proportion formula for binary endpoints). Needs exactly two arms.
+
+    Parameters
+    ----------
+    plan : TrialPlan
+        A two-arm trial.
+    calibration : Calibration, optional
+        ``None``: the priors.
+    power, alpha : float
+        The target power and two-sided level.
+    replicates : int
+        Simulated trials per candidate size.
+    settings : RunSettings, optional
+        Pathway trajectories, panel and seed (default: the calibration's).
+    model, kb
+        As for :func:`run_trial`.
+    """
     from her2lab.virtual_trials.design import (
         sample_size_by_simulation,
         schoenfeld_design,
@@ -484,9 +535,9 @@ def design_trial(
         raise SimulationError(
             f"a design compares two arms; {plan.name} has {len(plan.arms)}: "
             f"{[a.name for a in plan.arms]}")
-    ps = ParameterSet.of(calibration)
-    model = _model(samples, seed, panel_size, model)
-    prep, effects, _ = expectation(plan, ps, model, seed=seed, kb=kb)
+    cal, run, model = _resolve(calibration, settings, model)
+    seed = run.seed
+    prep, effects, _ = expectation(plan, cal, model, seed=seed, kb=kb)
     exp_arm = next(a.name for a in plan.arms if a.name != plan.control)
 
     def simulate(rng: np.random.Generator, n_per_arm: int):
@@ -512,15 +563,18 @@ def design_trial(
         formula = {"method": "two proportions", "n_total": total,
                    "n_per_arm": math.ceil(total / 2), "rates": [pe, pc]}
     return DesignResult(plan.name, plan.endpoint, [exp_arm, plan.control], power, alpha, e,
-                        sim.to_dict(), formula, ps.params.to_dict())
+                        sim.to_dict(), formula, cal.params.to_dict())
 
 
-def design(spec: Any, calibration: Any = None, *, as_of: dt.date | None = None,
-           kb: KnowledgeBase | None = None, **kw: Any) -> DesignResult:
-    """:func:`design_trial` for a specification (YAML path or ``TrialSpec``)."""
-    if as_of is None and calibration is not None and hasattr(calibration, "as_of"):
-        as_of = calibration.as_of
-    return design_trial(_plan_of_spec(spec, as_of, kb), calibration, kb=kb, **kw)
+def design(spec: str | Path | TrialSpec, calibration: Calibration | None = None, *,
+           as_of: dt.date | None = None, power: float = 0.8, alpha: float = 0.05,
+           replicates: int = 400, settings: RunSettings | None = None,
+           model: TrialModel | None = None, kb: KnowledgeBase | None = None) -> DesignResult:
+    """:func:`design_trial` for a specification (YAML path or ``TrialSpec``); ``as_of`` as
+    for :func:`predict`."""
+    return design_trial(plan_of_spec(spec, calibration, as_of=as_of, kb=kb), calibration,
+                        power=power, alpha=alpha, replicates=replicates, settings=settings,
+                        model=model, kb=kb)
 
 
 def effects_table(results: Sequence[TrialResult]) -> list[dict[str, Any]]:

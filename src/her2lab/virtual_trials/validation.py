@@ -21,17 +21,19 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from her2lab.knowledge import KnowledgeBase, load
-from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
+from her2lab.virtual_trials.defaults import RunSettings
 from her2lab.virtual_trials.fit import Evaluations, draws, fit, leave_out, predict_targets
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
-from her2lab.virtual_trials.rates import RatesModel
 from her2lab.virtual_trials.targets import Target, targets_from_kb
+
+if TYPE_CHECKING:
+    from her2lab.virtual_trials.calibration import Calibration
 
 __all__ = ["TargetRow", "forward", "leave_one_out", "rows_for", "summarise"]
 
@@ -187,25 +189,23 @@ def summary_line(s: dict[str, Any]) -> str:
             f"({f(n['coverage'])}); direction {f(s['direction_accuracy'])}")
 
 
-def _model(samples: int, seed: int, panel_size: int) -> TrialModel:
-    return TrialModel(RatesModel(samples=samples, seed=seed), panel_size=panel_size)
-
-
 def leave_one_out(
-    as_of: dt.date, *, seed: int = 20140812, kb: KnowledgeBase | None = None,
-    panel_size: int = PANEL_SIZE, samples: int = PATHWAY_SAMPLES, calibration: Any = None,
-    model: TrialModel | None = None, progress: Callable[[str, int, int], Any] | None = None,
-    refit: bool = False, trials: Sequence[str] | None = None, **_ignored: Any,
+    as_of: dt.date, *, settings: RunSettings | None = None, kb: KnowledgeBase | None = None,
+    calibration: Calibration | None = None, model: TrialModel | None = None,
+    progress: Callable[[str, int, int], Any] | None = None, refit: bool = False,
+    trials: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Leave each trial out and predict its targets from the parameters fitted without it;
     rows and summary (model and null). ``refit``: a full refit without the trial (started
     from the full fit, with its own Laplace covariance); otherwise one Newton step from the
     full fit (:func:`.fit.leave_out`). ``trials``: leave out only these (default: each)."""
+    settings = settings or (calibration.settings if calibration is not None else RunSettings())
+    seed = settings.seed
     kb = kb or load()
-    model = model or _model(samples, seed, panel_size)
+    model = model or TrialModel.for_settings(settings)
     targets = targets_from_kb(kb, as_of)
-    full = calibration.fit if calibration is not None and calibration.fit.curvature else fit(
-        targets, model, progress=progress)
+    full = (calibration.fit if calibration is not None and calibration.fit is not None
+            and calibration.fit.curvature else fit(targets, model, progress=progress))
     trials = [t for t in dict.fromkeys(t.trial for t in targets)
               if trials is None or t in trials]
     rows: list[TargetRow] = []
@@ -229,21 +229,22 @@ def leave_one_out(
 
 
 def forward(
-    as_of: dt.date, *, seed: int = 20140812, kb: KnowledgeBase | None = None,
-    panel_size: int = PANEL_SIZE, samples: int = PATHWAY_SAMPLES, model: TrialModel | None = None,
-    progress: Callable[[str, int, int], Any] | None = None, **_ignored: Any,
+    as_of: dt.date, *, settings: RunSettings | None = None, kb: KnowledgeBase | None = None,
+    model: TrialModel | None = None, progress: Callable[[str, int, int], Any] | None = None,
 ) -> dict[str, Any]:
     """Calibrate on results up to ``as_of`` and predict every result published after it (each
     later trial anchored on its own control arm; its patients drawn from the priors as of
     ``as_of``)."""
     from her2lab.virtual_trials.calibrate import calibrate
 
+    settings = settings or RunSettings()
+    seed = settings.seed
     kb = kb or load()
-    model = model or _model(samples, seed, panel_size)
-    cal = calibrate(as_of, seed=seed, kb=kb, model=model, progress=progress)
+    model = model or TrialModel.for_settings(settings)
+    cal = calibrate(as_of, settings=settings, kb=kb, model=model, progress=progress)
     later = [replace(t, plan=replace(t.plan, as_of=as_of))
              for t in targets_from_kb(kb, None) if t.published > as_of]
-    rows = rows_for(later, cal.params, cal.fit.cov, model, seed=seed)
+    rows = rows_for(later, cal.params, cal.cov, model, seed=seed)
     return {"as_of": as_of.isoformat(), "params": cal.params.to_dict(),
             "fit_table": [r.to_dict() for r in cal.table],
             "rows": [r.to_dict() for r in rows], "summary": summarise(rows)}

@@ -9,7 +9,6 @@ text (``pten_loss,p95her2:0.5,trastuzumab_pretreated``) or a mapping; never as a
 from __future__ import annotations
 
 import datetime as dt
-import json
 import tempfile
 import threading
 from collections import OrderedDict
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from her2lab.api.errors import ApiError, clean_json, problem
 from her2lab.api.routes.pathway import JobOut
+from her2lab.api.routes.trials import INTERACTIVE_CAP, run_settings
 
 router = APIRouter(prefix="/api/reports", tags=["strategy report"])
 
@@ -44,9 +44,14 @@ class ReportIn(BaseModel):
     calibration: str = Field(default="default", max_length=100)
     in_silico: bool = Field(default=True, description="Add the pathway model's rationale and "
                             "virtual-trial predictions (never part of the rank).")
-    samples: int = Field(default=300, ge=50, le=2000, description="Pathway trajectories.")
-    replicates: int = Field(default=10, ge=1, le=40, description="Virtual trials per regimen.")
-    seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
+    samples: int | None = Field(default=None, ge=50, le=INTERACTIVE_CAP.samples,
+                                description="Pathway trajectories (default: the "
+                                "calibration's, capped for interactive requests).")
+    replicates: int | None = Field(default=None, ge=1, le=INTERACTIVE_CAP.replicates,
+                                   description="Virtual trials per regimen (default: the "
+                                   "calibration's, capped).")
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1,
+                             description="Random seed (default: the calibration's).")
 
 
 class ReportOut(BaseModel):
@@ -123,20 +128,17 @@ def create(body: ReportIn, request: Request) -> JobOut:
         raise ApiError(422, f"setting: expected one of {', '.join(settings)}; got "
                        f"{body.setting!r}", [problem("setting", "one of " + ", ".join(settings),
                                                      body.setting)])
-    cal = request.app.state.calibrations.get(body.calibration)
+    store_cal = request.app.state.calibrations
+    info, cal = store_cal.get(body.calibration), store_cal.obj(body.calibration)
+    settings, _ = run_settings(cal, seed=body.seed, samples=body.samples,
+                                   replicates=body.replicates)
     store = _store(request)
 
     def work(job) -> dict[str, Any]:
         job.report("ranking regimens", 0, 1)
-        with tempfile.TemporaryDirectory(prefix="her2lab-cal-") as d:
-            path = None
-            if cal.source != "prior":
-                path = Path(d) / f"{cal.name}.json"
-                detail = cal.detail or {"as_of": str(cal.as_of), "params": cal.params}
-                path.write_text(json.dumps(detail), encoding="utf-8")
-            rep = strategy_report(body.profile, body.setting, as_of=body.as_of, calibration=path,
-                                  samples=body.samples, replicates=body.replicates,
-                                  seed=body.seed, in_silico=body.in_silico)
+        rep = strategy_report(body.profile, body.setting, as_of=body.as_of,
+                              calibration=None if info.source == "prior" else cal,
+                              settings=settings, in_silico=body.in_silico)
         store.add(job.id, rep)
         job.report("ranking regimens", 1, 1)
         return _out(job.id, rep).model_dump()

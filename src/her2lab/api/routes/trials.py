@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,20 @@ from her2lab.api.errors import ApiError, clean_json, problem
 from her2lab.api.routes.pathway import JobOut
 from her2lab.errors import DataError
 from her2lab.virtual_trials import TrialSpec
+from her2lab.virtual_trials.calibration import Calibration
+from her2lab.virtual_trials.defaults import (
+    DEFAULT_SEED,
+    PANEL_SIZE,
+    PATHWAY_SAMPLES,
+    RunSettings,
+)
+from her2lab.virtual_trials.plan import TrialPlan
+from her2lab.virtual_trials.trial import (
+    TrialResult,
+    design_trial,
+    plan_of_spec,
+    run_trial,
+)
 
 router = APIRouter(tags=["virtual trials"])
 
@@ -34,13 +47,24 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+INTERACTIVE_CAP = RunSettings(samples=1000, panel_size=16, replicates=20, seed=0)
+"""The most a synchronous request runs (samples, panel, replicates): a calibration's own
+settings above these are lowered to them for the request, and the response says so."""
+
+_DEFAULT_NOTE = "default: the calibration's, capped for interactive requests"
+
+
 class _RunSettings(_Body):
     calibration: str = Field(default="default", max_length=100,
                              description="Name of a calibration (GET /api/calibrations).")
-    replicates: int = Field(default=10, ge=1, le=20, description="Simulated copies of the trial.")
-    seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
-    samples: int = Field(default=300, ge=50, le=1000, description="Pathway trajectories.")
-    panel: int = Field(default=16, ge=4, le=32, description="Tumor profiles per population.")
+    replicates: int | None = Field(default=None, ge=1, le=INTERACTIVE_CAP.replicates,
+                                   description=f"Simulated copies of the trial ({_DEFAULT_NOTE}).")
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1,
+                             description="Random seed (default: the calibration's).")
+    samples: int | None = Field(default=None, ge=50, le=INTERACTIVE_CAP.samples,
+                                description=f"Pathway trajectories ({_DEFAULT_NOTE}).")
+    panel: int | None = Field(default=None, ge=4, le=INTERACTIVE_CAP.panel_size,
+                              description=f"Tumor profiles per population ({_DEFAULT_NOTE}).")
 
 
 class SimulateTrialIn(_RunSettings):
@@ -58,19 +82,18 @@ class DesignIn(_Body):
     power: float = Field(default=0.8, gt=0, lt=1)
     alpha: float = Field(default=0.05, gt=0, lt=1)
     replicates: int = Field(default=100, ge=20, le=400, description="Simulated trials per size.")
-    seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
-    samples: int = Field(default=300, ge=50, le=1000)
-    panel: int = Field(default=16, ge=4, le=32)
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    samples: int | None = Field(default=None, ge=50, le=INTERACTIVE_CAP.samples)
+    panel: int | None = Field(default=None, ge=4, le=INTERACTIVE_CAP.panel_size)
 
 
 class CalibrateIn(_Body):
     as_of: dt.date = Field(description="Fit to results published on or before this date.",
                            examples=["2014-08-12"])
     name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,60}$")
-    seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
-    panel: int = Field(default=16, ge=4, le=32)
-    samples: int = Field(default=300, ge=50, le=1000)
-    bootstrap: int = Field(default=10, ge=0, le=100)
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**31 - 1)
+    panel: int = Field(default=PANEL_SIZE, ge=4, le=PANEL_SIZE)
+    samples: int = Field(default=PATHWAY_SAMPLES, ge=50, le=PATHWAY_SAMPLES)
 
 
 class Curve(BaseModel):
@@ -94,6 +117,8 @@ class VirtualTrialOut(BaseModel):
     params: dict[str, Any]
     curves: dict[str, Curve] | None = None
     calibration: str
+    settings_note: str | None = Field(
+        default=None, description="How the run settings differ from the calibration's.")
     notice: str = NOTICE
 
 
@@ -106,65 +131,46 @@ class CalibrationOut(BaseModel):
         default=None, description="The calibration's JSON (fit table, intervals, ...).")
 
 
-def _trial_module():
-    from her2lab.virtual_trials import trial
-
-    return trial
-
-
-def _typed() -> bool:
-    """Whether the installed virtual trials take a calibration object (typed results)."""
-    return hasattr(_trial_module(), "simulate_trial")
-
-
 @dataclasses.dataclass
 class _Entry:
     info: CalibrationOut
-    obj: Any
+    obj: Calibration
     """What the library's simulations take as their calibration."""
 
 
 class Calibrations:
-    """Named calibrations (thread-safe): the library object for each, and its description."""
+    """Named calibrations (thread-safe): the :class:`Calibration` of each, and its
+    description. ``default`` is the link's priors."""
 
     def __init__(self) -> None:
-        from her2lab.virtual_trials.link import LinkParams
-
         self._lock = threading.Lock()
-        if _typed():
-            obj, params = None, _trial_module().ParameterSet.priors().params.to_dict()
-        else:
-            obj, params = LinkParams(), LinkParams().to_dict()
+        prior = Calibration.priors()
         self._items: dict[str, _Entry] = {
             "default": _Entry(CalibrationOut(name="default", source="prior",
-                                             params=clean_json(params)), obj)}
+                                             params=clean_json(prior.params.to_dict())),
+                              prior)}
 
-    def add(self, info: CalibrationOut, obj: Any) -> None:
+    def add(self, info: CalibrationOut, obj: Calibration) -> None:
         with self._lock:
             self._items[info.name] = _Entry(info, obj)
 
     def add_file(self, path: Path) -> CalibrationOut:
-        from her2lab.virtual_trials.link import LinkParams
+        """A calibration file (``her2lab trials calibrate``), named ``as-of-DATE``."""
+        cal = Calibration.read(path)
+        if cal.as_of is None:
+            raise DataError(f"{path}: a calibration file without 'as_of' cannot be offered "
+                            "by date; run 'her2lab trials calibrate --as-of DATE'")
+        return self._add(f"as-of-{cal.as_of}", "file", cal)
 
-        try:
-            d = json.loads(Path(path).read_text(encoding="utf-8"))
-            as_of = dt.date.fromisoformat(d["as_of"])
-            params = dict(d["params"])
-        except (OSError, KeyError, TypeError, ValueError) as exc:
-            raise DataError(f"{path}: expected a calibration JSON written by 'her2lab trials "
-                            f"calibrate' (with 'as_of' and 'params'); {exc}") from None
-        obj = _trial_module().load_parameters(path) if _typed() else LinkParams(**params)
-        info = CalibrationOut(name=f"as-of-{as_of}", source="file", as_of=as_of,
-                              params=clean_json(params), detail=clean_json(d))
-        self.add(info, obj)
-        return info
-
-    def add_calibration(self, name: str, cal: Any) -> CalibrationOut:
+    def add_calibration(self, name: str, cal: Calibration) -> CalibrationOut:
         """A calibration computed here (``her2lab.virtual_trials.calibrate.calibrate``)."""
+        return self._add(name, "job", cal)
+
+    def _add(self, name: str, source: str, cal: Calibration) -> CalibrationOut:
         d = clean_json(cal.to_dict())
-        info = CalibrationOut(name=name, source="job", as_of=cal.as_of, params=d["params"],
-                              detail=d)
-        self.add(info, cal if _typed() else cal.params)
+        info = CalibrationOut(name=name, source=source, as_of=cal.as_of,
+                              params=clean_json(cal.params.to_dict()), detail=d)
+        self.add(info, cal)
         return info
 
     def names(self) -> list[str]:
@@ -181,25 +187,39 @@ class Calibrations:
     def get(self, name: str) -> CalibrationOut:
         return self._entry(name).info
 
-    def obj(self, name: str) -> Any:
+    def obj(self, name: str) -> Calibration:
         return self._entry(name).obj
 
     def list(self) -> list[CalibrationOut]:
         return [e.info.model_copy(update={"detail": None}) for e in self._items.values()]
 
 
-def _as_dict(x: Any) -> dict[str, Any]:
-    if isinstance(x, dict):
-        return x
-    if hasattr(x, "to_dict"):
-        return x.to_dict()
-    if dataclasses.is_dataclass(x):
-        return dataclasses.asdict(x)
-    raise TypeError(f"cannot serialise {type(x).__name__}")
-
-
-def _params(request: Request, name: str) -> Any:
+def _calibration(request: Request, name: str) -> Calibration:
     return request.app.state.calibrations.obj(name)
+
+
+def _settings(cal: Calibration, body: _RunSettings | DesignIn) -> tuple[RunSettings, str | None]:
+    return run_settings(cal, seed=body.seed, samples=body.samples, panel_size=body.panel,
+                        replicates=body.replicates if isinstance(body, _RunSettings) else None)
+
+
+def run_settings(cal: Calibration, *, seed: int | None = None, samples: int | None = None,
+                 panel_size: int | None = None, replicates: int | None = None
+                 ) -> tuple[RunSettings, str | None]:
+    """A request's run settings: the calibration's, with what the request gave changed,
+    lowered to :data:`INTERACTIVE_CAP` (and a note saying what was lowered)."""
+    run = cal.settings.with_(seed=seed, samples=samples, panel_size=panel_size,
+                             replicates=replicates)
+    lowered = {k: (getattr(run, k), getattr(INTERACTIVE_CAP, k))
+               for k in ("samples", "panel_size", "replicates")
+               if getattr(run, k) > getattr(INTERACTIVE_CAP, k)}
+    if not lowered:
+        return run, None
+    run = run.with_(**{k: cap for k, (_, cap) in lowered.items()})
+    note = ("lowered for an interactive request from the calibration's settings: " + ", ".join(
+        f"{k} {v} -> {cap}" for k, (v, cap) in lowered.items())
+        + "; run 'her2lab trials predict' for the calibration's own")
+    return run, note
 
 
 def _check_spec(spec: TrialSpec, field: str = "spec") -> TrialSpec:
@@ -215,58 +235,54 @@ def _check_spec(spec: TrialSpec, field: str = "spec") -> TrialSpec:
     return resolve_spec(spec)
 
 
-def _trial_out(res: Any, calibration: str) -> VirtualTrialOut:
-    d = clean_json(_as_dict(res))
+def _trial_out(res: TrialResult, calibration: str, note: str | None) -> VirtualTrialOut:
+    d = clean_json(res.to_dict())
     d.setdefault("effect", None)
-    return VirtualTrialOut(**{**d, "calibration": calibration, "notice": NOTICE})
+    return VirtualTrialOut(**{**d, "calibration": calibration, "settings_note": note,
+                              "notice": NOTICE})
 
 
-def _run(plan, request: Request, body: _RunSettings) -> VirtualTrialOut:
-    from her2lab.virtual_trials.trial import run_trial
-
-    params = _params(request, body.calibration)
+def _run(plan: TrialPlan, request: Request, body: _RunSettings) -> VirtualTrialOut:
+    cal = _calibration(request, body.calibration)
+    settings, note = _settings(cal, body)
     with request.app.state.slots.acquire():
-        res = run_trial(plan, params, replicates=body.replicates, seed=body.seed,
-                        samples=body.samples, panel_size=body.panel)
-    return _trial_out(res, body.calibration)
+        res = run_trial(plan, cal, settings=settings)
+    return _trial_out(res, body.calibration, note)
 
 
 @router.post("/api/virtual-trials/simulate", response_model=VirtualTrialOut)
 def simulate_trial(body: SimulateTrialIn, request: Request) -> VirtualTrialOut:
     """Simulate a trial of the knowledge base from the pathway model."""
-    from her2lab.virtual_trials.trial import TrialPlan
-
-    return _run(TrialPlan.from_kb(body.trial), request, body)
+    cal = _calibration(request, body.calibration)
+    return _run(TrialPlan.from_kb(body.trial, as_of=cal.as_of), request, body)
 
 
 @router.post("/api/virtual-trials/predict", response_model=VirtualTrialOut)
 def predict(body: PredictIn, request: Request) -> VirtualTrialOut:
     """Predict a new trial from its specification (setting, population, arms, endpoint)."""
-    from her2lab.virtual_trials.trial import TrialPlan
-
-    return _run(TrialPlan.from_spec(_check_spec(body.spec)), request, body)
+    cal = _calibration(request, body.calibration)
+    return _run(plan_of_spec(_check_spec(body.spec), cal), request, body)
 
 
 @router.post("/api/virtual-trials/design", response_model=JobOut, status_code=202)
 def design(body: DesignIn, request: Request) -> JobOut:
     """Patients per arm for a power, by simulation beside the closed-form answer, as a
     background job (poll ``/api/jobs/{id}``). The specification needs two arms."""
-    from her2lab.virtual_trials.trial import TrialPlan, design_trial
-
     spec = _check_spec(body.spec)
     if len(spec.arms) != 2:
         raise ApiError(422, f"a design compares two arms; got {len(spec.arms)}",
                        [problem("spec.arms", "exactly two arms", len(spec.arms))])
-    plan = TrialPlan.from_spec(spec)
-    params = _params(request, body.calibration)
+    cal = _calibration(request, body.calibration)
+    plan = plan_of_spec(spec, cal)
+    settings, note = _settings(cal, body)
 
     def work(job) -> dict[str, Any]:
         job.report("simulating trials of increasing size", 0, 1)
-        res = _as_dict(design_trial(plan, params, power=body.power, alpha=body.alpha,
-                                    replicates=body.replicates, seed=body.seed,
-                                    samples=body.samples, panel_size=body.panel))
+        res = design_trial(plan, cal, power=body.power, alpha=body.alpha,
+                           replicates=body.replicates, settings=settings).to_dict()
         job.report("simulating trials of increasing size", 1, 1)
-        return {**res, "calibration": body.calibration, "notice": NOTICE}
+        return {**res, "calibration": body.calibration, "settings_note": note,
+                "notice": NOTICE}
 
     return JobOut(**request.app.state.jobs.submit("design", work).to_dict())
 
@@ -304,8 +320,9 @@ def calibrate(body: CalibrateIn, request: Request) -> JobOut:
 
     def work(job) -> dict[str, Any]:
         try:
-            cal = run(body.as_of, seed=body.seed, panel_size=body.panel, samples=body.samples,
-                      bootstrap_reps=body.bootstrap, progress=job.report)
+            cal = run(body.as_of, settings=RunSettings(samples=body.samples,
+                                                       panel_size=body.panel, seed=body.seed),
+                      progress=job.report)
         except ValueError as exc:  # no result dated on or before as_of (earlier versions)
             raise DataError(str(exc)) from None
         info = store.add_calibration(name, cal)
