@@ -146,7 +146,7 @@ def test_a_calibration_job_adds_a_calibration(client, tmp_path):
 
     f = tmp_path / "calibration.json"
     f.write_text(json.dumps(cal["detail"]))
-    with TestClient(create_app(calibration_files=[f])) as c:
+    with TestClient(create_app(calibration_files=[f]), base_url="http://localhost") as c:
         got = c.get("/api/calibrations/as-of-2011-01-01").json()
         assert got["params"] == cal["params"] and got["source"] == "file"
         r = c.post("/api/virtual-trials/simulate",

@@ -21,7 +21,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -677,11 +677,13 @@ def strategy_report(
     n_per_arm: int = 200,
     kb: KnowledgeBase | None = None,
     in_silico: bool = True,
+    progress: Callable[[str, int, int], Any] | None = None,
 ) -> StrategyReport:
     """Rank regimens for ``profile`` in ``setting`` (see :data:`RANKING_RULE`).
 
     ``samples`` and ``seed`` are the pathway model's; ``replicates`` and ``n_per_arm`` the
     virtual trials'. ``in_silico=False`` leaves the model out (evidence only).
+    ``progress(stage, done, total)`` as each regimen is finished (for a progress bar).
     """
     from her2lab.knowledge import load
     from her2lab.knowledge.audit import run_audit
@@ -770,6 +772,8 @@ def strategy_report(
         sims.prefetch(pair for r in entries
                       for pair in _rationale_pairs(prof, r.regimen, plans[r.regimen][3]))
     ranked: list[RankedRegimen] = []
+    if progress:
+        progress("regimens ranked and simulated", 0, len(entries))
     for i, r in enumerate(entries, start=1):
         ties = tuple(
             j for j, o in enumerate(entries, start=1)
@@ -788,6 +792,8 @@ def strategy_report(
         ranked.append(dataclasses.replace(r, rank=i, not_separated_from=ties,
                                           rationale=rationale, prediction=prediction,
                                           notes=tuple(notes)))
+        if progress:
+            progress("regimens ranked and simulated", i, len(entries))
     cited_trials = {t for r in ranked for t in r.trials}
     cited = {e.uid for r in ranked for e in r.clinical_items}
     conflicts = tuple(

@@ -470,10 +470,12 @@ def design_trial(
     replicates: int = 400, seed: int = 20140812, samples: int = PATHWAY_SAMPLES,
     panel_size: int = PANEL_SIZE,
     model: TrialModel | None = None, kb: KnowledgeBase | None = None,
+    n_max: int = 1_000_000, progress: Callable[[str, int, int], Any] | None = None,
 ) -> DesignResult:
     """Patients per arm for ``power`` by simulating the model-driven two-arm trial, beside the
     closed-form answer for the model's expected effect (Schoenfeld for time to event, the
-    two-proportion formula for binary endpoints). Needs exactly two arms."""
+    two-proportion formula for binary endpoints). Needs exactly two arms. ``n_max`` and
+    ``progress`` go to :func:`~.design.sample_size_by_simulation`."""
     from her2lab.virtual_trials.design import (
         sample_size_by_simulation,
         schoenfeld_design,
@@ -495,7 +497,7 @@ def design_trial(
 
     sim = sample_size_by_simulation(
         simulate, power, replicates=replicates, alpha=alpha, rng=np.random.default_rng(seed),
-        control=plan.control)
+        control=plan.control, n_max=n_max, progress=progress)
     if plan.endpoint in TIME_TO_EVENT:
         e = next(x for x in effects if x.measure == "HR")
         ctrl = prep.outcomes[plan.control].curves.median() or plan.anchor.value

@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from her2lab.api.errors import ApiError, clean_json, problem
 from her2lab.api.routes.pathway import JobOut
@@ -26,12 +27,35 @@ from her2lab.virtual_trials import TrialSpec
 router = APIRouter(tags=["virtual trials"])
 
 NOTICE = "Research tool: simulated results, not medical advice."
-MAX_ARM_N = 2_000
+MAX_ARM_N = 10_000
+"""Patients per arm, in a prediction and in a design's search alike (the largest adjuvant
+trials randomised about 2,400 per arm; a simulated replicate of 10,000 per arm takes well
+under a second)."""
 MAX_ARMS = 6
+MAX_MONTHS = 600.0
+"""Longest duration (months) a specification may give: 50 years."""
+MAX_CYCLES = 1_000
+
+
+def _strict_spec(value: Any) -> Any:
+    """A specification validated strictly, as JSON: ``true`` is not a number, ``"12"`` not 12,
+    and a number must be finite."""
+    if isinstance(value, TrialSpec):
+        return value
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError:
+        raise ValueError("numbers must be finite (no NaN or Infinity)") from None
+    return TrialSpec.model_validate_json(text, strict=True)
+
+
+StrictSpec = Annotated[TrialSpec, BeforeValidator(_strict_spec)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict: a number must be a JSON number (``true`` is not 1), and no unnamed field."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class _RunSettings(_Body):
@@ -49,14 +73,15 @@ class SimulateTrialIn(_RunSettings):
 
 
 class PredictIn(_RunSettings):
-    spec: TrialSpec
+    spec: StrictSpec
 
 
 class DesignIn(_Body):
-    spec: TrialSpec
+    spec: StrictSpec
     calibration: str = Field(default="default", max_length=100)
-    power: float = Field(default=0.8, gt=0, lt=1)
-    alpha: float = Field(default=0.05, gt=0, lt=1)
+    power: float = Field(default=0.8, ge=0.5, le=0.99, description="Target power.")
+    alpha: float = Field(default=0.05, ge=1e-4, le=0.2,
+                         description="Two-sided significance level.")
     replicates: int = Field(default=100, ge=20, le=400, description="Simulated trials per size.")
     seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
     samples: int = Field(default=300, ge=50, le=1000)
@@ -65,7 +90,7 @@ class DesignIn(_Body):
 
 class CalibrateIn(_Body):
     as_of: dt.date = Field(description="Fit to results published on or before this date.",
-                           examples=["2014-08-12"])
+                           examples=["2014-08-12"], strict=False)
     name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,60}$")
     seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
     panel: int = Field(default=16, ge=4, le=32)
@@ -212,6 +237,18 @@ def _check_spec(spec: TrialSpec, field: str = "spec") -> TrialSpec:
         if a.n > MAX_ARM_N:
             raise ApiError(422, f"an arm has at most {MAX_ARM_N} patients; got {a.n}",
                            [problem(f"{field}.arms[{i}].n", f"at most {MAX_ARM_N}", a.n)])
+        for j, ph in enumerate(a.schedule or ()):
+            if ph.cycles is not None and ph.cycles > MAX_CYCLES:
+                raise ApiError(422, f"a phase has at most {MAX_CYCLES} cycles; got {ph.cycles}",
+                               [problem(f"{field}.arms[{i}].schedule[{j}].cycles",
+                                        f"at most {MAX_CYCLES}", ph.cycles)])
+    for name in ("follow_up_months", "landmark_months", "accrual_months",
+                 "control_median_months", "control_pfs_median_months"):
+        v = getattr(spec, name, None)
+        if v is not None and not (math.isfinite(v) and v <= MAX_MONTHS):
+            raise ApiError(422, f"{name}: at most {MAX_MONTHS:g} months; got {v!r}",
+                           [problem(f"{field}.{name}", f"a duration of at most {MAX_MONTHS:g} "
+                                    "months", v)])
     return resolve_spec(spec)
 
 
@@ -221,30 +258,35 @@ def _trial_out(res: Any, calibration: str) -> VirtualTrialOut:
     return VirtualTrialOut(**{**d, "calibration": calibration, "notice": NOTICE})
 
 
-def _run(plan, request: Request, body: _RunSettings) -> VirtualTrialOut:
+async def _run(make_plan, request: Request, body: _RunSettings) -> VirtualTrialOut:
+    """The trial in a simulation slot (429 at once when every slot and its queue are full)."""
     from her2lab.virtual_trials.trial import run_trial
 
     params = _params(request, body.calibration)
-    with request.app.state.slots.acquire():
-        res = run_trial(plan, params, replicates=body.replicates, seed=body.seed,
-                        samples=body.samples, panel_size=body.panel)
-    return _trial_out(res, body.calibration)
+
+    def work():
+        return run_trial(make_plan(), params, replicates=body.replicates, seed=body.seed,
+                         samples=body.samples, panel_size=body.panel)
+
+    return _trial_out(await request.app.state.slots.run(work), body.calibration)
 
 
 @router.post("/api/virtual-trials/simulate", response_model=VirtualTrialOut)
-def simulate_trial(body: SimulateTrialIn, request: Request) -> VirtualTrialOut:
+async def simulate_trial(body: SimulateTrialIn, request: Request) -> VirtualTrialOut:
     """Simulate a trial of the knowledge base from the pathway model."""
     from her2lab.virtual_trials.trial import TrialPlan
 
-    return _run(TrialPlan.from_kb(body.trial), request, body)
+    return await _run(lambda: TrialPlan.from_kb(body.trial), request, body)
 
 
 @router.post("/api/virtual-trials/predict", response_model=VirtualTrialOut)
-def predict(body: PredictIn, request: Request) -> VirtualTrialOut:
-    """Predict a new trial from its specification (setting, population, arms, endpoint)."""
+async def predict(body: PredictIn, request: Request) -> VirtualTrialOut:
+    """Predict a new trial from its specification (setting, population, arms, endpoint); at
+    most :data:`MAX_ARM_N` patients per arm, as in a design."""
     from her2lab.virtual_trials.trial import TrialPlan
 
-    return _run(TrialPlan.from_spec(_check_spec(body.spec)), request, body)
+    spec = _check_spec(body.spec)  # a bad specification is refused before it takes a slot
+    return await _run(lambda: TrialPlan.from_spec(spec), request, body)
 
 
 @router.post("/api/virtual-trials/design", response_model=JobOut, status_code=202)
@@ -261,11 +303,11 @@ def design(body: DesignIn, request: Request) -> JobOut:
     params = _params(request, body.calibration)
 
     def work(job) -> dict[str, Any]:
-        job.report("simulating trials of increasing size", 0, 1)
+        job.report("pathway simulations of the arms", 0, 1)
         res = _as_dict(design_trial(plan, params, power=body.power, alpha=body.alpha,
                                     replicates=body.replicates, seed=body.seed,
-                                    samples=body.samples, panel_size=body.panel))
-        job.report("simulating trials of increasing size", 1, 1)
+                                    samples=body.samples, panel_size=body.panel,
+                                    n_max=MAX_ARM_N, progress=job.report))
         return {**res, "calibration": body.calibration, "notice": NOTICE}
 
     return JobOut(**request.app.state.jobs.submit("design", work).to_dict())
