@@ -42,11 +42,23 @@ def _strict_spec(value: Any) -> Any:
     and a number must be finite."""
     if isinstance(value, TrialSpec):
         return value
-    try:
-        text = json.dumps(value, allow_nan=False)
-    except ValueError:
-        raise ValueError("numbers must be finite (no NaN or Infinity)") from None
-    return TrialSpec.model_validate_json(text, strict=True)
+    bad = _not_finite(value)
+    if bad:
+        raise ValueError(f"{bad}: a number must be finite (not NaN or Infinity)")
+    return TrialSpec.model_validate_json(json.dumps(value), strict=True)
+
+
+def _not_finite(value: Any, at: str = "spec") -> str | None:
+    """Where the first NaN or infinity in ``value`` is (``spec.control_median_months``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return at
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
+        value, list) else ()
+    for k, v in items:
+        found = _not_finite(v, f"{at}[{k}]" if isinstance(k, int) else f"{at}.{k}")
+        if found:
+            return found
+    return None
 
 
 StrictSpec = Annotated[TrialSpec, BeforeValidator(_strict_spec)]
