@@ -21,7 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from her2lab.api.errors import ApiError, clean_json, problem
 from her2lab.api.routes.pathway import JobOut
-from her2lab.errors import DataError
+from her2lab.errors import DataError, SimulationError
 from her2lab.virtual_trials import TrialSpec
 
 router = APIRouter(tags=["virtual trials"])
@@ -316,10 +316,18 @@ def design(body: DesignIn, request: Request) -> JobOut:
 
     def work(job) -> dict[str, Any]:
         job.report("pathway simulations of the arms", 0, 1)
-        res = _as_dict(design_trial(plan, params, power=body.power, alpha=body.alpha,
-                                    replicates=body.replicates, seed=body.seed,
-                                    samples=body.samples, panel_size=body.panel,
-                                    n_max=MAX_ARM_N, progress=job.report))
+        try:
+            res = _as_dict(design_trial(plan, params, power=body.power, alpha=body.alpha,
+                                        replicates=body.replicates, seed=body.seed,
+                                        samples=body.samples, panel_size=body.panel,
+                                        n_max=MAX_ARM_N, progress=job.report))
+        except SimulationError as exc:
+            if f"n_max={MAX_ARM_N}" not in str(exc):
+                raise
+            raise SimulationError(
+                f"no size up to {MAX_ARM_N} patients per arm (the bound of predict and design "
+                f"alike) reaches the power {body.power}: {exc}".replace(
+                    ", or raise n_max", "")) from None
         return {**res, "calibration": body.calibration, "notice": NOTICE}
 
     return JobOut(**request.app.state.jobs.submit("design", work).to_dict())
