@@ -144,8 +144,7 @@ class Slots:
     def __init__(self, n: int = 2, queue: int = 4) -> None:
         self.n = n
         self.queue = queue
-        self._executor = ThreadPoolExecutor(max_workers=max(1, n),
-                                            thread_name_prefix="her2lab-compute")
+        self._executor: ThreadPoolExecutor | None = None
         self._admitted = 0
         self._lock = threading.Lock()
 
@@ -157,6 +156,15 @@ class Slots:
                                "a job", error="Busy")
             self._admitted += 1
 
+    def _threads(self) -> ThreadPoolExecutor:
+        """The slots' threads, started on first use (and again after a shutdown: an
+        application's lifespan may run more than once, as under a test client)."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=max(1, self.n),
+                                                    thread_name_prefix="her2lab-compute")
+            return self._executor
+
     def _leave(self) -> None:
         with self._lock:
             self._admitted -= 1
@@ -166,7 +174,7 @@ class Slots:
         The place is given back when ``fn`` has finished (or was cancelled before it began)."""
         self._admit()
         try:
-            future = self._executor.submit(fn)
+            future = self._threads().submit(fn)
         except BaseException:
             self._leave()
             raise
@@ -174,4 +182,7 @@ class Slots:
         return await asyncio.wrap_future(future)
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
