@@ -7,7 +7,15 @@ time, ``--readers`` clients each making ``--reads`` GET requests over the read e
 per group, requests, errors (any status other than 200, or a failure to connect), p50 and p95
 latency and throughput. Nothing leaves the machine; every loop is bounded.
 
+Scenario ``queued`` ("45 queued simulations with readers"): ``--queued`` clients (45) each send
+one simulation at the same moment, while the readers read. The server's slots run ``--slots``
+at once and hold ``--queue`` more waiting (``her2lab serve --slots --queue``); the rest are
+refused with 429 at once (counted apart, as refusals, not errors). The same readers first run
+alone ("read alone"), so the table gives the ratio on this machine. The target: the readers'
+p95 stays under 100 ms (on an idle machine), since a waiting simulation holds no thread.
+
     .venv/bin/python bench/load.py [--readers 32] [--reads 50] [--simulators 3] [--simulations 10]
+    .venv/bin/python bench/load.py --scenario queued --readers 20 --reads 50 --queue 45
 """
 
 from __future__ import annotations
@@ -64,19 +72,23 @@ def _percentile(xs: list[float], q: float) -> float:
 def _summary(name: str, results: list[tuple[int, float]], wall: float) -> dict:
     lat = [t for _, t in results]
     return {"group": name, "requests": len(results),
-            "errors": sum(s != 200 for s, _ in results),
+            "errors": sum(s not in (200, 429) for s, _ in results),
+            "refused": sum(s == 429 for s, _ in results),
             "p50_ms": 1000 * _percentile(lat, 50), "p95_ms": 1000 * _percentile(lat, 95),
             "max_ms": 1000 * max(lat, default=float("nan")),
             "mean_ms": 1000 * statistics.fmean(lat) if lat else float("nan"),
             "per_s": len(results) / wall if wall > 0 else float("nan")}
 
 
-def run(readers: int, reads: int, simulators: int, simulations: int, samples: int) -> list[dict]:
+def run(readers: int, reads: int, simulators: int, simulations: int, samples: int, *,
+        scenario: str = "mixed", queued: int = 45, slots: int = 2,
+        queue: int = 4) -> list[dict]:
     port = _free_port()
     env = {**os.environ, "HER2LAB_CACHE": tempfile.mkdtemp(prefix="her2lab-load-")}
     server = subprocess.Popen(
         [sys.executable, "-c", "from her2lab.cli import main; main()", "serve", "--port",
-         str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+         str(port), "--slots", str(slots), "--queue", str(queue), "--no-access-log"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         end = time.monotonic() + 60
         while _request(port, "GET", "/api/meta", None)[0] != 200:
@@ -91,6 +103,7 @@ def run(readers: int, reads: int, simulators: int, simulations: int, samples: in
 
         out: dict[str, list[tuple[int, float]]] = {"read": [], "simulate": []}
         lock = threading.Lock()
+        rows = []
 
         def reader(i: int) -> None:
             mine = [_request(port, "GET", READS[(i + k) % len(READS)], None)
@@ -108,15 +121,37 @@ def run(readers: int, reads: int, simulators: int, simulations: int, samples: in
             with lock:
                 out["simulate"].extend(mine)
 
+        def one_simulation(i: int) -> None:
+            body = {"profile": ["pten_loss"], "regimen": ["trastuzumab", "everolimus"],
+                    "samples": samples, "seed": 500_000 + i}
+            res = _request(port, "POST", "/api/pathway/simulate", json.dumps(body).encode())
+            with lock:
+                out["simulate"].append(res)
+
+        if scenario == "queued":  # the same readers alone first: the ratio on this machine
+            alone = [threading.Thread(target=reader, args=(i,)) for i in range(readers)]
+            t0 = time.perf_counter()
+            for t in alone:
+                t.start()
+            for t in alone:
+                t.join()
+            rows.append(_summary("read alone", out["read"], time.perf_counter() - t0))
+            out["read"] = []
         threads = [threading.Thread(target=reader, args=(i,)) for i in range(readers)]
-        threads += [threading.Thread(target=simulator, args=(i,)) for i in range(simulators)]
+        if scenario == "queued":  # all at once, one request each, started before the readers
+            threads = [threading.Thread(target=one_simulation, args=(i,))
+                       for i in range(queued)] + threads
+        else:
+            threads += [threading.Thread(target=simulator, args=(i,))
+                        for i in range(simulators)]
         t0 = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
-        return [_summary("read", out["read"], wall), _summary("simulate", out["simulate"], wall)]
+        return [*rows, _summary("read", out["read"], wall),
+                _summary("simulate", out["simulate"], wall)]
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -129,16 +164,30 @@ def main() -> None:
     ap.add_argument("--simulators", type=int, default=3)
     ap.add_argument("--simulations", type=int, default=10)
     ap.add_argument("--samples", type=int, default=1000)
+    ap.add_argument("--scenario", choices=["mixed", "queued"], default="mixed",
+                    help="mixed: simulators in loops beside the readers; queued: --queued "
+                    "simulations sent at once beside the readers")
+    ap.add_argument("--queued", type=int, default=45)
+    ap.add_argument("--slots", type=int, default=2, help="her2lab serve --slots")
+    ap.add_argument("--queue", type=int, default=4, help="her2lab serve --queue")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
     a = ap.parse_args()
-    rows = run(a.readers, a.reads, a.simulators, a.simulations, a.samples)
-    print(f"load test on loopback: {a.readers} readers x {a.reads} GETs, {a.simulators} "
-          f"simulators x {a.simulations} POST /api/pathway/simulate ({a.samples} samples)")
-    print(f"{'group':<9}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
-          f"{'req/s':>8}")
+    for name, lo, hi in (("readers", 1, 1000), ("reads", 1, 10_000), ("queued", 0, 1000),
+                         ("simulators", 0, 100), ("simulations", 0, 10_000)):
+        if not lo <= getattr(a, name) <= hi:  # every loop bounded
+            ap.error(f"--{name} lies in [{lo}, {hi}]; got {getattr(a, name)}")
+    rows = run(a.readers, a.reads, a.simulators, a.simulations, a.samples,
+               scenario=a.scenario, queued=a.queued, slots=a.slots, queue=a.queue)
+    sims = (f"{a.queued} simulations sent at once" if a.scenario == "queued" else
+            f"{a.simulators} simulators x {a.simulations}")
+    print(f"load test on loopback ({a.scenario}): {a.readers} readers x {a.reads} GETs, {sims} "
+          f"POST /api/pathway/simulate ({a.samples} samples); server --slots {a.slots} "
+          f"--queue {a.queue}")
+    print(f"{'group':<11}{'requests':>9}{'errors':>8}{'429':>6}{'p50 ms':>9}{'p95 ms':>9}"
+          f"{'max ms':>9}{'req/s':>8}")
     for r in rows:
-        print(f"{r['group']:<9}{r['requests']:>9}{r['errors']:>8}{r['p50_ms']:>9.1f}"
-              f"{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}{r['per_s']:>8.1f}")
+        print(f"{r['group']:<11}{r['requests']:>9}{r['errors']:>8}{r['refused']:>6}"
+              f"{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['max_ms']:>9.1f}{r['per_s']:>8.1f}")
     if a.json is not None:
         a.json.write_text(json.dumps(rows, indent=1))
 

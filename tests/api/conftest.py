@@ -21,7 +21,7 @@ def app():
 def client(app):
     from fastapi.testclient import TestClient
 
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1") as c:  # a loopback Host (see guard.py)
         yield c
 
 

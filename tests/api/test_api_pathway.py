@@ -102,7 +102,7 @@ def test_a_screen_runs_as_a_job_and_gives_the_response_matrix(client):
     assert res["profiles"] == ["none", "pten_loss"] and res["regimens"] == ["trastuzumab"]
     ref = simulate(["pten_loss"], ["trastuzumab"], samples=200)
     assert res["response"][1][0] == pytest.approx(ref.response, abs=1e-12)
-    assert job["progress"] == {"stage": "cells", "done": 2, "total": 2}
+    assert job["progress"] == {"stage": "done", "done": 2, "total": 2}
 
 
 def test_a_screen_over_the_cell_limit_is_refused(client):

@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from her2lab.api.routes.trials import MAX_ARM_N
+
 from .conftest import wait_job
 
 FAST = {"replicates": 2, "samples": 50, "panel": 4}
@@ -61,7 +63,7 @@ def _bad(spec, path, value):
 @pytest.mark.parametrize("path, value, field", [
     (("arms", 0, "regimen", 0), "aspirin", "spec.arms[0].regimen[0]"),
     (("arms", 0, "n"), 0, "spec.arms[0].n"),
-    (("arms", 0, "n"), 2001, "spec.arms[0].n"),
+    (("arms", 0, "n"), MAX_ARM_N + 1, "spec.arms[0].n"),
     (("control",), "nobody", "spec.control"),
     (("endpoint",), "QoL", "spec.endpoint"),
     (("population", "require"), ["not_a_mechanism"], "spec.population.require[0]"),
@@ -145,7 +147,7 @@ def test_a_calibration_job_adds_a_calibration(client, tmp_path):
 
     f = tmp_path / "calibration.json"
     f.write_text(json.dumps(cal["detail"]))
-    with TestClient(create_app(calibration_files=[f])) as c:
+    with TestClient(create_app(calibration_files=[f]), base_url="http://localhost") as c:
         got = c.get("/api/calibrations/as-of-2011-01-01").json()
         assert got["params"] == cal["params"] and got["source"] == "file"
         r = c.post("/api/virtual-trials/simulate",

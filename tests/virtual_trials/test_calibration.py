@@ -125,7 +125,7 @@ def test_the_cli_the_api_and_the_report_predict_alike_from_one_calibration(tmp_p
                                    str(path), "--format", "json"])
     assert res.exit_code == 0, res.output
     by_cli = json.loads(res.stdout)
-    with TestClient(create_app(calibration_files=[path])) as client:
+    with TestClient(create_app(calibration_files=[path]), base_url="http://127.0.0.1") as client:
         r = client.post("/api/virtual-trials/predict",
                         json={"spec": pred.spec, "calibration": f"as-of-{as_of}"})
         assert r.status_code == 200, r.text

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 import her2lab
-from her2lab.api.errors import ErrorOut, install_handlers
+from her2lab.api.errors import ApiError, ErrorOut, install_handlers
+from her2lab.api.guard import LOOPBACK_HOSTS, Guard
 from her2lab.api.jobs import JobPool, Slots
 from her2lab.api.routes import kb, pathway, trials
 from her2lab.api.routes.pathway import JobOut
@@ -38,10 +38,19 @@ PAGES = {
 }
 
 
+class Limits(BaseModel):
+    """The bounds the API enforces, for forms to state."""
+
+    arm_patients: int = Field(description="Patients per arm, in predict and in a design.")
+    arms: int = Field(description="Arms of a specification.")
+    body_bytes: int = Field(description="Largest request body.")
+
+
 class Meta(BaseModel):
     name: str
     version: str
     features: dict[str, bool]
+    limits: Limits
     notice: str
 
 
@@ -65,9 +74,11 @@ def _features() -> dict[str, bool]:
 
 
 jobs_router = APIRouter(tags=["jobs"])
+listing_router = APIRouter(tags=["jobs"])
+"""``GET /api/jobs``: mounted only when the server is started with ``--list-jobs``."""
 
 
-@jobs_router.get("/api/jobs", response_model=list[JobOut])
+@listing_router.get("/api/jobs", response_model=list[JobOut])
 def list_jobs(request: Request) -> list[JobOut]:
     """Every job kept (queued, running, and the most recent finished ones)."""
     return [JobOut(**j.to_dict()) for j in request.app.state.jobs.list()]
@@ -77,17 +88,21 @@ def list_jobs(request: Request) -> list[JobOut]:
 def get_job(job_id: str, request: Request) -> JobOut:
     """A job's status and progress; its result once ``status`` is ``done``."""
     job = request.app.state.jobs.get(job_id)
-    if job is None:
-        from her2lab.errors import UnknownIdError
-
-        raise UnknownIdError("job", job_id, [j.id for j in request.app.state.jobs.list()])
+    if job is None:  # no list of the jobs there are: their IDs are what keeps them private
+        raise ApiError(404, f"no job {job_id!r}: an ID is given when a job starts, and only "
+                       f"the newest {request.app.state.jobs.keep} finished jobs are kept",
+                       error="UnknownIdError")
     return JobOut(**job.to_dict())
 
 
 @jobs_router.get("/api/meta", response_model=Meta)
 def meta() -> Meta:
-    """Version, and which optional parts (synthesis, report) this installation has."""
+    """Version, which optional parts (synthesis, report) this installation has, and the bounds
+    the API enforces."""
+    from her2lab.api.routes.trials import MAX_ARM_N, MAX_ARMS
+
     return Meta(name="her2lab", version=her2lab.__version__, features=_features(),
+                limits=Limits(arm_patients=MAX_ARM_N, arms=MAX_ARMS, body_bytes=MAX_BODY_BYTES),
                 notice="Research use: simulated and curated results, not medical advice.")
 
 
@@ -97,18 +112,28 @@ def create_app(
     workers: int = 1,
     max_jobs: int = 4,
     slots: int = 2,
-    slot_wait_s: float = 30.0,
+    queue: int = 4,
+    allowed_hosts: Sequence[str] = (),
+    token: str | None = None,
+    list_jobs: bool = False,
 ) -> FastAPI:
     """The application. ``workers`` background jobs run at once, at most ``max_jobs`` are
-    queued or running (429 beyond); ``slots`` synchronous simulations run at once (a request
-    waits ``slot_wait_s`` for one, then 429). ``calibration_files`` are calibration JSON files
-    (``her2lab trials calibrate``) offered as named calibrations."""
+    queued or running (429 beyond); ``slots`` synchronous simulations run at once in their own
+    threads and at most ``queue`` more wait for one, without holding a thread (429 at once
+    beyond). ``calibration_files`` are calibration JSON files (``her2lab trials calibrate``)
+    offered as named calibrations.
+
+    Requests must name one of :data:`~her2lab.api.guard.LOOPBACK_HOSTS` or ``allowed_hosts``
+    in their ``Host`` header, and carry ``token`` where one is given (:mod:`her2lab.api.guard`);
+    ``GET /api/jobs`` lists every job only with ``list_jobs``."""
     pool = JobPool(workers=workers, max_active=max_jobs)
+    compute = Slots(slots, queue)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
         yield
         pool.shutdown()
+        compute.shutdown()
 
     app = FastAPI(
         title="her2lab",
@@ -117,29 +142,26 @@ def create_app(
         "knowledge base, the HER2 pathway model, virtual trials. Research use: simulated and "
         "curated results, not medical advice.",
         lifespan=lifespan,
-        responses={400: {"model": ErrorOut}, 404: {"model": ErrorOut},
-                   422: {"model": ErrorOut}, 429: {"model": ErrorOut}},
+        responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut},
+                   413: {"model": ErrorOut}, 422: {"model": ErrorOut},
+                   429: {"model": ErrorOut}},
     )
     app.state.jobs = pool
-    app.state.slots = Slots(slots, slot_wait_s)
+    app.state.slots = compute
     app.state.calibrations = trials.Calibrations()
     for f in calibration_files:
         app.state.calibrations.add_file(Path(f))
     install_handlers(app)
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next: Any):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            body = ErrorOut(error="TooLarge", message=f"a request body is at most "
-                            f"{MAX_BODY_BYTES} bytes; got {length}")
-            return JSONResponse(status_code=413, content=body.model_dump())
-        return await call_next(request)
+    app.add_middleware(Guard, allowed_hosts=[*LOOPBACK_HOSTS, *allowed_hosts], token=token,
+                       max_body=MAX_BODY_BYTES)
 
     app.include_router(kb.router)
     app.include_router(pathway.router)
     app.include_router(trials.router)
     app.include_router(jobs_router)
+    if list_jobs:
+        app.include_router(listing_router)
     _optional_routers(app)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

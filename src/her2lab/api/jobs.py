@@ -3,29 +3,37 @@
 A :class:`JobPool` runs at most ``workers`` jobs at once in threads and accepts at most
 ``max_active`` jobs queued or running; one more is refused with 429 (:class:`~.errors.ApiError`)
 rather than queued without end. Finished jobs are kept (the newest ``keep``) so their results
-can be read; each reports ``progress`` as ``done`` of ``total`` in a named ``stage``.
+can be read; each reports ``progress`` as ``done`` of ``total`` in a named ``stage`` (the steps
+known so far), and a finished job is at its total in the stage ``done``.
 
-Compute slots (:class:`Slots`) bound the synchronous endpoints that simulate: a request waits a
-little for a free slot and is refused with 429 when none frees up.
+Compute slots (:class:`Slots`) bound the synchronous endpoints that simulate: at most ``n``
+run at once, in the slots' own threads, and at most ``queue`` more wait for one; a request
+beyond that is refused with 429 at once. A waiting request holds no thread, so the threads
+that answer every other endpoint are never taken by simulations waiting their turn.
+
+A job's ID is :func:`secrets.token_urlsafe` of 24 bytes (192 bits): knowing it is what lets
+one read the job's result, and there is no list of them unless the server is started so.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+import secrets
 import threading
-import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from her2lab.api.errors import ApiError, ErrorOut, clean_json, her2lab_error_response
 from her2lab.errors import Her2labError
 
 __all__ = ["Job", "JobPool", "Progress", "Slots"]
+
+T = TypeVar("T")
 
 Status = Literal["queued", "running", "done", "failed"]
 
@@ -88,7 +96,7 @@ class JobPool:
             if self.active() >= self.max_active:
                 raise ApiError(429, f"the job pool is full ({self.max_active} jobs queued or "
                                     "running); try again when one has finished", error="Busy")
-            job = Job(id=uuid.uuid4().hex[:12], kind=kind)
+            job = Job(id=secrets.token_urlsafe(24), kind=kind)
             self._jobs[job.id] = job
             self._evict()
         self._executor.submit(self._run, job, fn, on_done)
@@ -104,6 +112,10 @@ class JobPool:
         job.started = _now()
         try:
             job.result = clean_json(fn(job))
+            # a finished job is at its total (an optimiser that converges before its
+            # iteration limit reported steps of an upper bound)
+            total = max(job.progress.total, job.progress.done, 1)
+            job.progress = Progress("done", total, total)
             job.status = "done"
             if on_done is not None:
                 on_done(job)
@@ -127,19 +139,50 @@ class JobPool:
 
 
 class Slots:
-    """At most ``n`` synchronous simulations at once; a request waits ``wait_s`` for a slot."""
+    """At most ``n`` synchronous simulations at once, at most ``queue`` more waiting."""
 
-    def __init__(self, n: int = 2, wait_s: float = 30.0) -> None:
+    def __init__(self, n: int = 2, queue: int = 4) -> None:
         self.n = n
-        self.wait_s = wait_s
-        self._sem = threading.BoundedSemaphore(n)
+        self.queue = queue
+        self._executor: ThreadPoolExecutor | None = None
+        self._admitted = 0
+        self._lock = threading.Lock()
 
-    @contextmanager
-    def acquire(self) -> Iterator[None]:
-        if not self._sem.acquire(timeout=self.wait_s):
-            raise ApiError(429, f"all {self.n} simulation slots are busy; try again shortly",
-                           error="Busy")
+    def _admit(self) -> None:
+        with self._lock:
+            if self._admitted >= self.n + self.queue:
+                raise ApiError(429, f"all {self.n} simulation slots are busy and {self.queue} "
+                               "more requests wait for one; try again shortly, or start it as "
+                               "a job", error="Busy")
+            self._admitted += 1
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """The slots' threads, started on first use (and again after a shutdown: an
+        application's lifespan may run more than once, as under a test client)."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=max(1, self.n),
+                                                    thread_name_prefix="her2lab-compute")
+            return self._executor
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """``fn()`` in a slot's thread; 429 at once when every slot and queue place is taken.
+        The place is given back when ``fn`` has finished (or was cancelled before it began)."""
+        self._admit()
         try:
-            yield
-        finally:
-            self._sem.release()
+            future = self._threads().submit(fn)
+        except BaseException:
+            self._leave()
+            raise
+        future.add_done_callback(lambda _: self._leave())
+        return await asyncio.wrap_future(future)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)

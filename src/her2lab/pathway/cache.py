@@ -7,19 +7,28 @@ and simulated time), and the backend. Change any of them and the key changes, so
 is never returned.
 
 The database lives in ``$HER2LAB_CACHE`` (default ``~/.cache/her2lab``) as ``pathway.sqlite``.
+Its size is capped: when the rows stored pass ``max_bytes`` (``$HER2LAB_CACHE_MAX_MB``
+megabytes, default :data:`DEFAULT_MAX_MB`; ``her2lab serve --cache-max-mb``), the oldest
+written rows are deleted until they take at most 90% of it. The file does not shrink, but the
+pages freed are reused, so it stays near the cap. Every user of the cache (the CLI, the API,
+the virtual trials) shares it and its cap.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ResultCache", "cache_dir", "cache_key"]
+__all__ = ["DEFAULT_MAX_MB", "ResultCache", "cache_dir", "cache_key", "cache_max_bytes"]
+
+DEFAULT_MAX_MB = 256.0
+"""Default cap of the cache, in megabytes (10**6 bytes): some 50,000 results."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -39,6 +48,23 @@ def cache_dir() -> Path:
     """The cache directory: ``$HER2LAB_CACHE`` or ``~/.cache/her2lab``."""
     env = os.environ.get("HER2LAB_CACHE")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "her2lab"
+
+
+def cache_max_bytes() -> int:
+    """The cap: ``$HER2LAB_CACHE_MAX_MB`` megabytes, or :data:`DEFAULT_MAX_MB`."""
+    from her2lab.errors import DataError
+
+    env = os.environ.get("HER2LAB_CACHE_MAX_MB")
+    if env is None or not env.strip():
+        return int(DEFAULT_MAX_MB * 1e6)
+    try:
+        mb = float(env)
+    except ValueError:
+        mb = float("nan")
+    if not (mb > 0 and mb < 1e7):
+        raise DataError(f"HER2LAB_CACHE_MAX_MB: expected a positive number of megabytes "
+                        f"(below 10,000,000); got {env!r}")
+    return int(mb * 1e6)
 
 
 def cache_key(*parts: str) -> str:
@@ -65,11 +91,16 @@ def engine_fingerprint() -> str:
 
 
 class ResultCache:
-    """Final node probabilities keyed by :func:`cache_key`; safe across processes."""
+    """Final node probabilities keyed by :func:`cache_key`; safe across processes. At most
+    ``max_bytes`` of rows (default :func:`cache_max_bytes`), the oldest written evicted first."""
 
-    def __init__(self, directory: Path | str | None = None) -> None:
+    def __init__(self, directory: Path | str | None = None, *,
+                 max_bytes: int | None = None) -> None:
         self.path = Path(directory) if directory is not None else cache_dir()
         self.file = self.path / "pathway.sqlite"
+        self.max_bytes = cache_max_bytes() if max_bytes is None else int(max_bytes)
+        if self.max_bytes <= 0:
+            raise ValueError(f"max_bytes must be positive; got {max_bytes!r}")
 
     def _connect(self) -> sqlite3.Connection:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -103,8 +134,42 @@ class ResultCache:
                     " nodes) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (key, profile, regimen, samples, seed, backend, json.dumps(nodes)),
                 )
+                self._evict(con)
         except (sqlite3.Error, OSError):  # a read-only cache must not stop a simulation
             return
+
+    def size(self) -> int:
+        """Bytes the rows take (the file's pages in use)."""
+        try:
+            if not self.file.is_file():
+                return 0
+            with closing(self._connect()) as con:
+                return self._used(con)
+        except (sqlite3.Error, OSError):
+            return 0
+
+    @staticmethod
+    def _used(con: sqlite3.Connection) -> int:
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        free = con.execute("PRAGMA freelist_count").fetchone()[0]
+        return int((pages - free) * con.execute("PRAGMA page_size").fetchone()[0])
+
+    def _evict(self, con: sqlite3.Connection) -> None:
+        """Delete the oldest written rows until they take at most 90% of the cap."""
+        used = self._used(con)
+        if used <= self.max_bytes:
+            return
+        rows = int(con.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+        while used > 0.9 * self.max_bytes and rows > 0:
+            per_row = used / rows
+            n = max(1, min(rows, math.ceil((used - 0.9 * self.max_bytes) / per_row)))
+            con.execute("DELETE FROM results WHERE rowid IN "
+                        "(SELECT rowid FROM results ORDER BY rowid LIMIT ?)", (n,))
+            rows -= n
+            after = self._used(con)
+            if after >= used:  # pages not yet freed (one row per page): stop, next put goes on
+                break
+            used = after
 
     def __len__(self) -> int:
         try:

@@ -21,7 +21,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -632,6 +632,7 @@ def strategy_report(
     n_per_arm: int = 200,
     kb: KnowledgeBase | None = None,
     in_silico: bool = True,
+    progress: Callable[[str, int, int], Any] | None = None,
 ) -> StrategyReport:
     """Rank regimens for ``profile`` in ``setting`` (see :data:`RANKING_RULE`).
 
@@ -639,6 +640,7 @@ def strategy_report(
     Carlo settings of the pathway runs and the virtual trials (default: the calibration's, so
     the report predicts as ``her2lab trials predict`` does); ``n_per_arm``: the virtual trials'
     size. ``in_silico=False`` leaves the model out (evidence only).
+    ``progress(stage, done, total)`` as each regimen is finished (for a progress bar).
     """
     from her2lab.knowledge import load
     from her2lab.knowledge.audit import run_audit
@@ -728,6 +730,8 @@ def strategy_report(
         sims.prefetch(pair for r in entries
                       for pair in _rationale_pairs(prof, r.regimen, plans[r.regimen][3]))
     ranked: list[RankedRegimen] = []
+    if progress:
+        progress("regimens ranked and simulated", 0, len(entries))
     for i, r in enumerate(entries, start=1):
         ties = tuple(
             j for j, o in enumerate(entries, start=1)
@@ -746,6 +750,8 @@ def strategy_report(
         ranked.append(dataclasses.replace(r, rank=i, not_separated_from=ties,
                                           rationale=rationale, prediction=prediction,
                                           notes=tuple(notes)))
+        if progress:
+            progress("regimens ranked and simulated", i, len(entries))
     cited_trials = {t for r in ranked for t in r.trials}
     cited = {e.uid for r in ranked for e in r.clinical_items}
     conflicts = tuple(

@@ -334,9 +334,13 @@ def sample_size_by_simulation(
     n_start: int = 16,
     n_max: int = 1_000_000,
     rel_tol: float = 0.02,
+    progress: Callable[[str, int, int], Any] | None = None,
 ) -> SampleSizeEstimate:
     """Smallest ``n_per_arm`` whose simulated power reaches ``target_power`` (see the module
-    docstring for the search). Raises :class:`SimulationError` if ``n_max`` is not enough."""
+    docstring for the search). Raises :class:`SimulationError` if ``n_max`` is not enough.
+
+    ``progress(stage, done, total)`` after each simulated trial: the stage names the size
+    being tried and its place in the search, ``done`` of ``total`` counts its replicates."""
     if not 0 < target_power < 1:
         raise SimulationError(
             f"The 'target_power' parameter must lie in (0, 1). Got {target_power!r}.")
@@ -349,7 +353,18 @@ def sample_size_by_simulation(
 
     def power_at(n: int) -> float:
         if n not in evals:
-            evals[n] = _power_with_seeds(simulate, n, seeds, alpha, control)
+            sim = simulate
+            if progress is not None:
+                stage = f"simulated power at {n} patients per arm (size {len(evals) + 1})"
+                done = [0]
+
+                def sim(rng: np.random.Generator, m: int) -> tuple[np.ndarray, ...]:
+                    out = simulate(rng, m)
+                    done[0] += 1
+                    progress(stage, done[0], int(seeds.size))
+                    return out
+
+            evals[n] = _power_with_seeds(sim, n, seeds, alpha, control)
         return evals[n].power
 
     lo, hi = 0, n_start

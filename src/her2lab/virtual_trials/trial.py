@@ -505,6 +505,7 @@ def design_trial(
     plan: TrialPlan, calibration: Calibration | None = None, *, power: float = 0.8,
     alpha: float = 0.05, replicates: int = 400, settings: RunSettings | None = None,
     model: TrialModel | None = None, kb: KnowledgeBase | None = None,
+    n_max: int = 1_000_000, progress: Callable[[str, int, int], Any] | None = None,
 ) -> DesignResult:
     """Patients per arm for ``power`` by simulating the model-driven two-arm trial, beside the
     closed-form answer for the model's expected effect (Schoenfeld for time to event, the
@@ -524,6 +525,10 @@ def design_trial(
         Pathway trajectories, panel and seed (default: the calibration's).
     model, kb
         As for :func:`run_trial`.
+    n_max : int
+        The largest size searched (:func:`~.design.sample_size_by_simulation`).
+    progress : callable, optional
+        ``progress(stage, done, total)`` as the search advances.
     """
     from her2lab.virtual_trials.design import (
         sample_size_by_simulation,
@@ -546,7 +551,7 @@ def design_trial(
 
     sim = sample_size_by_simulation(
         simulate, power, replicates=replicates, alpha=alpha, rng=np.random.default_rng(seed),
-        control=plan.control)
+        control=plan.control, n_max=n_max, progress=progress)
     if plan.endpoint in TIME_TO_EVENT:
         e = next(x for x in effects if x.measure == "HR")
         ctrl = prep.outcomes[plan.control].curves.median() or plan.anchor.value

@@ -191,6 +191,36 @@ def _summaries(drug: str | None, setting: str | None, mechanism: str | None,
     return tuple(_summary(t) for t in _filtered(drug, setting, mechanism, as_of))
 
 
+def _keys(record: Any) -> set[str]:
+    """The names a record answers to: its IDs, name, symbol, NCT number, number and aliases."""
+    keys = {str(v) for a in ("id", "uid", "name", "symbol", "nct", "number")
+            if (v := getattr(record, a, None)) is not None}
+    keys |= {str(a) for a in getattr(record, "aliases", None) or ()}
+    if getattr(record, "nct", None):
+        keys.add(f"trial:{record.nct}")
+    return {k.strip().casefold() for k in keys}
+
+
+def exact(kind: str, name: str) -> Any:
+    """The record of ``kind`` whose ID, name or alias is ``name`` (case-insensitive, nothing
+    else ignored: ``-1`` is not reference 1). The library's look-up also ignores punctuation,
+    which suits a command line; an address names one record exactly."""
+    from her2lab.errors import UnknownIdError
+
+    k = kb()
+    record = getattr(k, kind)(name)
+    if name.strip().casefold() not in _keys(record):
+        raise UnknownIdError(kind, name, [str(getattr(r, "symbol", None) or r.id)
+                                          for r in _records(k, kind)])
+    return record
+
+
+def _records(k: KnowledgeBase, kind: str) -> list[Any]:
+    return list(getattr(k, {"reference": "references", "drug": "drugs", "trial": "trials",
+                            "target": "targets", "mechanism": "mechanisms",
+                            "biomarker": "biomarkers"}[kind]))
+
+
 @router.get("/summary", response_model=Summary)
 def summary() -> Summary:
     """Counts of every kind of record, and the date of the seed review."""
@@ -213,7 +243,7 @@ def drug(name: str) -> DrugDetail:
     """One drug by ID, name or alias (``Herceptin``, ``T-DM1``), with its targets, the
     mechanisms it counteracts and the trials that use it."""
     k = kb()
-    d = k.drug(name)
+    d = exact("drug", name)
     targets = [g for g in k.targets if g.symbol in d.targets]
     return DrugDetail(drug=d, targets=targets,
                       counteracts=[m.id for m in k.mechanisms if d.id in m.counteracted_by],
@@ -227,7 +257,7 @@ def targets() -> list[Target]:
 
 @router.get("/targets/{symbol}", response_model=Target)
 def target(symbol: str) -> Target:
-    return kb().target(symbol)
+    return exact("target", symbol)
 
 
 @router.get("/mechanisms", response_model=list[Mechanism])
@@ -238,7 +268,7 @@ def mechanisms() -> list[Mechanism]:
 @router.get("/mechanisms/{name}", response_model=MechanismDetail)
 def mechanism(name: str) -> MechanismDetail:
     k = kb()
-    m = k.mechanism(name)
+    m = exact("mechanism", name)
     return MechanismDetail(mechanism=m, biomarkers=[b for b in k.biomarkers if b.mechanism == m.id],
                            trials=[_summary(t) for t in filtered_trials(mechanism=m.id)])
 
@@ -250,7 +280,7 @@ def biomarkers() -> list[Biomarker]:
 
 @router.get("/biomarkers/{name}", response_model=Biomarker)
 def biomarker(name: str) -> Biomarker:
-    return kb().biomarker(name)
+    return exact("biomarker", name)
 
 
 @router.get("/references", response_model=list[Reference])
@@ -260,7 +290,7 @@ def references() -> list[Reference]:
 
 @router.get("/references/{number}", response_model=Reference)
 def reference(number: str) -> Reference:
-    return kb().reference(number)
+    return exact("reference", number)
 
 
 @router.get("/conflicts", response_model=list[Conflict])
@@ -289,7 +319,7 @@ def trials(drug: DrugQ = None, setting: SettingQ = None, mechanism: MechanismQ =
 @router.get("/trials/{name}", response_model=Trial)
 def trial(name: str, as_of: AsOfQ = None) -> Trial:
     """One trial by ID, name, alias or NCT number, with its arms, outcomes and provenance."""
-    t = kb().trial(name)
+    t = exact("trial", name)
     kept = _as_of([t], as_of)
     if not kept:
         from her2lab.api.errors import ApiError, problem
@@ -304,7 +334,7 @@ def trial(name: str, as_of: AsOfQ = None) -> Trial:
 def trial_detail(name: str) -> TrialDetail:
     """A trial with its references, the conflicts recorded about it and its audit findings."""
     k = kb()
-    t = k.trial(name)
+    t = exact("trial", name)
     refs = sorted({r for o in t.outcomes for r in o.provenance.refs} | set(t.provenance.refs))
     outcome_keys = {f"{t.id}/{o.id}" for o in t.outcomes}
     conf = [c for c in k.conflicts

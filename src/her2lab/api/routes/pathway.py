@@ -25,14 +25,17 @@ MAX_SCREEN_CELLS = 2_000
 MAX_SCREEN_SAMPLES = 2_000
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
-Degree = Annotated[float, Field(ge=0.0, le=1.0)]
+Degree = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Profile = Annotated[list[Name], Field(max_length=32)] | Annotated[
     dict[Name, Degree], Field(max_length=32)]
 Regimen = Annotated[list[Name], Field(max_length=16)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict: a number must be a JSON number (``true`` is not 1), a bool a JSON bool ("yes" is
+    not true), and no field the model does not name."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SimulateIn(_Body):
@@ -213,9 +216,28 @@ def options() -> OptionsOut:
     )
 
 
+def _check_potency(regimen: list[str], potency: dict[str, float]) -> dict[str, float]:
+    """Potency overrides by drug ID; each drug must be in the regimen (else it does nothing)."""
+    from her2lab.pathway.drugs import normalise_regimen, resolve_drug
+
+    drugs = set(normalise_regimen(regimen))
+    out: dict[str, float] = {}
+    for name, value in potency.items():
+        did = resolve_drug(name)
+        if did not in drugs:
+            given = ", ".join(sorted(drugs)) or "none"
+            raise ApiError(422, f"potency: {name!r} is not in the regimen, so its potency would "
+                           "change nothing", [problem(f"potency.{name}", f"a drug of the regimen "
+                                                     f"({given})", name)],
+                           error="ValidationError")
+        out[did] = value
+    return out
+
+
 @router.post("/simulate", response_model=SimulationOut)
-def simulate(body: SimulateIn, request: Request) -> SimulationOut:
-    """Simulate one regimen on one tumor profile: phenotypes, response (and rates)."""
+async def simulate(body: SimulateIn, request: Request) -> SimulationOut:
+    """Simulate one regimen on one tumor profile: phenotypes, response (and rates). Runs in one
+    of the server's simulation slots; 429 at once when they and their queue are full."""
     import inspect
 
     from her2lab.pathway import simulate as run
@@ -227,9 +249,10 @@ def simulate(body: SimulateIn, request: Request) -> SimulationOut:
                            "hormone-receptor status", [problem("hr_positive", "null",
                                                                 body.hr_positive)])
         extra["hr_positive"] = body.hr_positive
-    with _slots(request).acquire():
-        res = run(_profile_arg(body.profile), list(body.regimen), samples=body.samples,
-                  seed=body.seed, potency=dict(body.potency) or None, **extra)
+    potency = _check_potency(list(body.regimen), dict(body.potency))
+    res = await _slots(request).run(lambda: run(
+        _profile_arg(body.profile), list(body.regimen), samples=body.samples, seed=body.seed,
+        potency=potency or None, **extra))
     return result_out(res)
 
 
@@ -248,13 +271,14 @@ def model(
         max_length=1000, description="Mechanisms, comma-separated, optionally with a degree "
         "(pten_loss:0.6,p95her2).")] = None,
     regimen: Annotated[str | None, Query(
-        max_length=1000, description="Drugs joined by '+' (trastuzumab+everolimus).")] = None,
+        max_length=1000, description="Drugs joined by '+' (trastuzumab+everolimus; a '+' "
+        "left unescaped in the address arrives as a space, and is read as '+').")] = None,
 ) -> Response:
     """The HER2 model, set for a profile and a regimen, as files to run in another tool."""
     from her2lab.boolnet import format_bnet, format_sbmlqual, parse_maboss
     from her2lab.pathway import model_files
 
-    reg = [r for r in (regimen or "").split("+") if r.strip()]
+    reg = regimen_text(regimen)
     bnd, cfg = model_files(parse_profile_text(profile), reg)
     stem = "her2"
     if format == "bnd":
@@ -273,6 +297,27 @@ def model(
     if format == "bnet":
         return _download(format_bnet(parsed), f"{stem}.bnet", "text/plain")
     return _download(format_sbmlqual(parsed), f"{stem}.sbml", "application/xml")
+
+
+def regimen_text(text: str | None) -> list[str]:
+    """Drug IDs from ``A+B``. In a query string an unescaped ``+`` means a space, so
+    ``?regimen=trastuzumab+everolimus`` arrives as ``trastuzumab everolimus``: a part that is
+    not a drug name as a whole is split at its spaces (a name with a space still resolves)."""
+    from her2lab.errors import UnknownIdError
+    from her2lab.pathway.drugs import resolve_drug
+
+    out: list[str] = []
+    for part in (p.strip() for p in (text or "").split("+")):
+        if not part or part.lower() == "none":
+            continue
+        try:
+            out.append(resolve_drug(part))
+        except UnknownIdError:
+            words = part.split()
+            if len(words) < 2:
+                raise
+            out.extend(resolve_drug(w) for w in words if w.lower() != "none")
+    return out
 
 
 def _download(text: str, filename: str, media: str) -> Response:

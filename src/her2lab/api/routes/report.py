@@ -32,7 +32,7 @@ Name = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class ReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     profile: Annotated[str, Field(max_length=500, pattern=r"^[A-Za-z0-9_,:=. +-]*$")] | Annotated[
         dict[Name, bool | Annotated[float, Field(ge=0, le=1)]], Field(max_length=32)] = Field(
@@ -40,7 +40,8 @@ class ReportIn(BaseModel):
         "trastuzumab_pretreated) or a mapping name -> true/false/degree.",
         examples=["pten_loss,trastuzumab_pretreated"])
     setting: Name = Field(examples=["metastatic_pretreated"])
-    as_of: dt.date | None = Field(default=None, description="Only evidence published by then.")
+    as_of: dt.date | None = Field(default=None, description="Only evidence published by then.",
+                                  strict=False)
     calibration: str = Field(default="default", max_length=100)
     in_silico: bool = Field(default=True, description="Add the pathway model's rationale and "
                             "virtual-trial predictions (never part of the rank).")
@@ -84,10 +85,10 @@ class Reports:
 
     def get(self, key: str) -> Any:
         with self._lock:
-            if key not in self._items:
-                from her2lab.errors import UnknownIdError
-
-                raise UnknownIdError("report", key, list(self._items))
+            if key not in self._items:  # no list of the reports there are: see jobs
+                raise ApiError(404, f"no report {key!r}: its ID is the job's that built it, "
+                               f"and only the newest {KEEP} reports are kept",
+                               error="UnknownIdError")
             return self._items[key]
 
     def pdf(self, key: str) -> bytes:
@@ -135,12 +136,12 @@ def create(body: ReportIn, request: Request) -> JobOut:
     store = _store(request)
 
     def work(job) -> dict[str, Any]:
-        job.report("ranking regimens", 0, 1)
+        job.report("pathway simulations of the candidate regimens", 0, 1)
         rep = strategy_report(body.profile, body.setting, as_of=body.as_of,
                               calibration=None if info.source == "prior" else cal,
-                              settings=settings, in_silico=body.in_silico)
+                              settings=settings, in_silico=body.in_silico,
+                              progress=job.report)
         store.add(job.id, rep)
-        job.report("ranking regimens", 1, 1)
         return _out(job.id, rep).model_dump()
 
     return JobOut(**request.app.state.jobs.submit("report", work).to_dict())
@@ -166,11 +167,10 @@ def html(report_id: str, request: Request) -> HTMLResponse:
             responses={200: {"content": {"application/pdf": {
                 "schema": {"type": "string", "format": "binary"}}},
                 "description": "The report as PDF."}, **_JSON_404})
-def pdf(report_id: str, request: Request) -> Response:
-    """The report as PDF (rendered once, then kept with the report)."""
+async def pdf(report_id: str, request: Request) -> Response:
+    """The report as PDF (rendered once, in a simulation slot, then kept with the report)."""
     store = _store(request)
     store.get(report_id)
-    with request.app.state.slots.acquire():
-        data = store.pdf(report_id)
+    data = await request.app.state.slots.run(lambda: store.pdf(report_id))
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="her2lab-report-{report_id}.pdf"'})

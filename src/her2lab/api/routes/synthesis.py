@@ -11,11 +11,12 @@ plot. ``POST /api/synthesis/meta-analysis`` pools studies given as estimates wit
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from her2lab.api.errors import ApiError, clean_json, problem
 
@@ -62,22 +63,46 @@ class PooledOut(BaseModel):
 
 
 class StudyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """One study: its estimate inside its own confidence interval."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     label: str = Field(min_length=1, max_length=200)
     estimate: float = Field(allow_inf_nan=False, ge=-1e6, le=1e6)
     ci_low: float = Field(allow_inf_nan=False, ge=-1e6, le=1e6)
     ci_high: float = Field(allow_inf_nan=False, ge=-1e6, le=1e6)
 
+    @model_validator(mode="after")
+    def _inside(self) -> StudyIn:
+        if not self.ci_low < self.ci_high:
+            raise ValueError(f"ci_low must be below ci_high; got {self.ci_low} and "
+                             f"{self.ci_high}")
+        if not self.ci_low <= self.estimate <= self.ci_high:
+            raise ValueError(f"the estimate {self.estimate} lies outside its own interval "
+                             f"[{self.ci_low}, {self.ci_high}]")
+        return self
+
+
+RATIOS = ("HR", "OR", "RR")
+
 
 class MetaIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     studies: list[StudyIn] = Field(min_length=1, max_length=MAX_STUDIES)
     measure: Literal["HR", "OR", "RR", "RD", "MD"] = "HR"
     method: Method = "REML"
     hksj: bool = False
     level: float = Field(default=0.95, gt=0.5, lt=1)
+
+    @model_validator(mode="after")
+    def _positive_ratios(self) -> MetaIn:
+        if self.measure in RATIOS:
+            bad = [s.label for s in self.studies if s.ci_low <= 0]
+            if bad:
+                raise ValueError(f"a {self.measure} and its interval are positive; not in "
+                                 f"{', '.join(bad[:5])}")
+        return self
 
 
 class MetaOut(BaseModel):
@@ -164,18 +189,26 @@ def meta(body: MetaIn) -> MetaOut:
     from her2lab.synthesis import meta_analysis
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", RuntimeWarning)
+        # numpy's warnings on the way (identical studies: a heterogeneity of 0/0) are harmless
+        # where the result is finite, as on the command line; a result that is not is refused
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
             res = meta_analysis(
                 [s.label for s in body.studies], [s.estimate for s in body.studies],
                 [s.ci_low for s in body.studies], [s.ci_high for s in body.studies],
                 measure=body.measure, method=body.method, hksj=body.hksj, level=body.level)
-    except (ArithmeticError, ValueError, RuntimeWarning) as exc:
-        # numbers the estimators cannot handle (zero-width intervals, overflow): the input's
-        # fault, reported as such rather than as a server error
+        pooled = res.to_dict()
+        bad = [k for k in ("estimate", "ci_low", "ci_high")
+               if not isinstance(pooled.get(k), int | float) or not math.isfinite(pooled[k])]
+        if bad:
+            why = "; ".join(sorted({str(w.message) for w in caught})) or "not finite"
+            raise ArithmeticError(f"the pooled {', '.join(bad)} is not a finite number ({why})")
+    except (ArithmeticError, ValueError) as exc:
+        # numbers the estimators cannot handle (overflow): the input's fault, reported as such
+        # rather than as a server error
         raise ApiError(422, f"these studies cannot be pooled: {exc}",
-                       [problem("studies", "estimates with intervals of positive width that "
-                                "the estimators can handle", f"{type(exc).__name__}: {exc}")],
+                       [problem("studies", "estimates with intervals that the estimators can "
+                                "handle", f"{type(exc).__name__}: {exc}")],
                        error="ValidationError") from None
     try:
         from her2lab.synthesis.forest import forest_rows
@@ -183,4 +216,4 @@ def meta(body: MetaIn) -> MetaOut:
         forest = None
     else:
         forest = clean_json(forest_rows(res))
-    return MetaOut(**{**clean_json(res.to_dict()), "forest": forest})
+    return MetaOut(**{**clean_json(pooled), "forest": forest})

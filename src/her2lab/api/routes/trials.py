@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import math
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from her2lab.api.errors import ApiError, clean_json, problem
 from her2lab.api.routes.pathway import JobOut
-from her2lab.errors import DataError
+from her2lab.errors import DataError, SimulationError
 from her2lab.virtual_trials import TrialSpec
 from her2lab.virtual_trials.calibration import Calibration
 from her2lab.virtual_trials.defaults import (
@@ -39,12 +42,47 @@ from her2lab.virtual_trials.trial import (
 router = APIRouter(tags=["virtual trials"])
 
 NOTICE = "Research tool: simulated results, not medical advice."
-MAX_ARM_N = 2_000
+MAX_ARM_N = 10_000
+"""Patients per arm, in a prediction and in a design's search alike (the largest adjuvant
+trials randomised about 2,400 per arm; a simulated replicate of 10,000 per arm takes well
+under a second)."""
 MAX_ARMS = 6
+MAX_MONTHS = 600.0
+"""Longest duration (months) a specification may give: 50 years."""
+MAX_CYCLES = 1_000
+
+
+def _strict_spec(value: Any) -> Any:
+    """A specification validated strictly, as JSON: ``true`` is not a number, ``"12"`` not 12,
+    and a number must be finite."""
+    if isinstance(value, TrialSpec):
+        return value
+    bad = _not_finite(value)
+    if bad:
+        raise ValueError(f"{bad}: a number must be finite (not NaN or Infinity)")
+    return TrialSpec.model_validate_json(json.dumps(value), strict=True)
+
+
+def _not_finite(value: Any, at: str = "spec") -> str | None:
+    """Where the first NaN or infinity in ``value`` is (``spec.control_median_months``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return at
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
+        value, list) else ()
+    for k, v in items:
+        found = _not_finite(v, f"{at}[{k}]" if isinstance(k, int) else f"{at}.{k}")
+        if found:
+            return found
+    return None
+
+
+StrictSpec = Annotated[TrialSpec, BeforeValidator(_strict_spec)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict: a number must be a JSON number (``true`` is not 1), and no unnamed field."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 INTERACTIVE_CAP = RunSettings(samples=1000, panel_size=16, replicates=20, seed=0)
@@ -73,14 +111,15 @@ class SimulateTrialIn(_RunSettings):
 
 
 class PredictIn(_RunSettings):
-    spec: TrialSpec
+    spec: StrictSpec
 
 
 class DesignIn(_Body):
-    spec: TrialSpec
+    spec: StrictSpec
     calibration: str = Field(default="default", max_length=100)
-    power: float = Field(default=0.8, gt=0, lt=1)
-    alpha: float = Field(default=0.05, gt=0, lt=1)
+    power: float = Field(default=0.8, ge=0.5, le=0.99, description="Target power.")
+    alpha: float = Field(default=0.05, ge=1e-4, le=0.2,
+                         description="Two-sided significance level.")
     replicates: int = Field(default=100, ge=20, le=400, description="Simulated trials per size.")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
     samples: int | None = Field(default=None, ge=50, le=INTERACTIVE_CAP.samples)
@@ -89,7 +128,7 @@ class DesignIn(_Body):
 
 class CalibrateIn(_Body):
     as_of: dt.date = Field(description="Fit to results published on or before this date.",
-                           examples=["2014-08-12"])
+                           examples=["2014-08-12"], strict=False)
     name: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,60}$")
     seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**31 - 1)
     panel: int = Field(default=PANEL_SIZE, ge=4, le=PANEL_SIZE)
@@ -232,6 +271,18 @@ def _check_spec(spec: TrialSpec, field: str = "spec") -> TrialSpec:
         if a.n > MAX_ARM_N:
             raise ApiError(422, f"an arm has at most {MAX_ARM_N} patients; got {a.n}",
                            [problem(f"{field}.arms[{i}].n", f"at most {MAX_ARM_N}", a.n)])
+        for j, ph in enumerate(a.schedule or ()):
+            if ph.cycles is not None and ph.cycles > MAX_CYCLES:
+                raise ApiError(422, f"a phase has at most {MAX_CYCLES} cycles; got {ph.cycles}",
+                               [problem(f"{field}.arms[{i}].schedule[{j}].cycles",
+                                        f"at most {MAX_CYCLES}", ph.cycles)])
+    for name in ("follow_up_months", "landmark_months", "accrual_months",
+                 "control_median_months", "control_pfs_median_months"):
+        v = getattr(spec, name, None)
+        if v is not None and not (math.isfinite(v) and v <= MAX_MONTHS):
+            raise ApiError(422, f"{name}: at most {MAX_MONTHS:g} months; got {v!r}",
+                           [problem(f"{field}.{name}", f"a duration of at most {MAX_MONTHS:g} "
+                                    "months", v)])
     return resolve_spec(spec)
 
 
@@ -242,26 +293,32 @@ def _trial_out(res: TrialResult, calibration: str, note: str | None) -> VirtualT
                               "notice": NOTICE})
 
 
-def _run(plan: TrialPlan, request: Request, body: _RunSettings) -> VirtualTrialOut:
+async def _run(make_plan: Callable[[Calibration], TrialPlan], request: Request,
+               body: _RunSettings) -> VirtualTrialOut:
+    """The trial in a simulation slot (429 at once when every slot and its queue are full);
+    ``make_plan(calibration)`` builds the plan there (baselines as of the calibration's date)."""
     cal = _calibration(request, body.calibration)
     settings, note = _settings(cal, body)
-    with request.app.state.slots.acquire():
-        res = run_trial(plan, cal, settings=settings)
-    return _trial_out(res, body.calibration, note)
+
+    def work() -> TrialResult:
+        return run_trial(make_plan(cal), cal, settings=settings)
+
+    return _trial_out(await request.app.state.slots.run(work), body.calibration, note)
 
 
 @router.post("/api/virtual-trials/simulate", response_model=VirtualTrialOut)
-def simulate_trial(body: SimulateTrialIn, request: Request) -> VirtualTrialOut:
+async def simulate_trial(body: SimulateTrialIn, request: Request) -> VirtualTrialOut:
     """Simulate a trial of the knowledge base from the pathway model."""
-    cal = _calibration(request, body.calibration)
-    return _run(TrialPlan.from_kb(body.trial, as_of=cal.as_of), request, body)
+    return await _run(lambda cal: TrialPlan.from_kb(body.trial, as_of=cal.as_of), request,
+                      body)
 
 
 @router.post("/api/virtual-trials/predict", response_model=VirtualTrialOut)
-def predict(body: PredictIn, request: Request) -> VirtualTrialOut:
-    """Predict a new trial from its specification (setting, population, arms, endpoint)."""
-    cal = _calibration(request, body.calibration)
-    return _run(plan_of_spec(_check_spec(body.spec), cal), request, body)
+async def predict(body: PredictIn, request: Request) -> VirtualTrialOut:
+    """Predict a new trial from its specification (setting, population, arms, endpoint); at
+    most :data:`MAX_ARM_N` patients per arm, as in a design."""
+    spec = _check_spec(body.spec)  # a bad specification is refused before it takes a slot
+    return await _run(lambda cal: plan_of_spec(spec, cal), request, body)
 
 
 @router.post("/api/virtual-trials/design", response_model=JobOut, status_code=202)
@@ -277,10 +334,18 @@ def design(body: DesignIn, request: Request) -> JobOut:
     settings, note = _settings(cal, body)
 
     def work(job) -> dict[str, Any]:
-        job.report("simulating trials of increasing size", 0, 1)
-        res = design_trial(plan, cal, power=body.power, alpha=body.alpha,
-                           replicates=body.replicates, settings=settings).to_dict()
-        job.report("simulating trials of increasing size", 1, 1)
+        job.report("pathway simulations of the arms", 0, 1)
+        try:
+            res = design_trial(plan, cal, power=body.power, alpha=body.alpha,
+                               replicates=body.replicates, settings=settings,
+                               n_max=MAX_ARM_N, progress=job.report).to_dict()
+        except SimulationError as exc:
+            if f"n_max={MAX_ARM_N}" not in str(exc):
+                raise
+            raise SimulationError(
+                f"no size up to {MAX_ARM_N} patients per arm (the bound of predict and design "
+                f"alike) reaches the power {body.power}: {exc}".replace(
+                    ", or raise n_max", "")) from None
         return {**res, "calibration": body.calibration, "settings_note": note,
                 "notice": NOTICE}
 
