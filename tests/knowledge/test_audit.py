@@ -44,7 +44,8 @@ def test_bolero3_p_agrees_with_its_ci_only_one_sided(findings):
 
 def test_table_and_text_disagreements_are_reported_as_recorded(findings):
     tvt = [f for f in findings if f.kind == "table_vs_text"]
-    assert {f.trial for f in tvt} == {"nsabp_b41", "geyer_egf100151"}
+    # the seed's two, and PATINA's congress and journal hazard ratios (conflict patina_pfs_hr)
+    assert {f.trial for f in tvt} == {"nsabp_b41", "geyer_egf100151", "patina"}
     assert all(f.severity == "info" and "recorded" in f.message for f in tvt)
 
 
@@ -78,6 +79,7 @@ def _trial(outcomes, arms=None):
         "id": "synthetic", "name": "SYNTHETIC", "phase": "III", "randomized": True,
         "setting": "metastatic_first_line", "population": {"description": "test"},
         "design": "test", "arms": arms, "outcomes": outcomes,
+        "published": "2020-01-01", "published_source": "test fixture",
         "provenance": {"locator": "test fixture"},
     }
 
