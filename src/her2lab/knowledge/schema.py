@@ -672,6 +672,8 @@ class KnowledgeBase(Record):
             stmts = [s for s, orig in zip(stmts, b.statements, strict=True)
                      if s.outcomes or not orig.outcomes]
             biomarkers.append(b.model_copy(update={"statements": stmts}))
-        return self.model_copy(update={"trials": trials, "conflicts": conflicts,
+        view = self.model_copy(update={"trials": trials, "conflicts": conflicts,
                                        "biomarkers": biomarkers})
+        view._indexes = {}  # model_copy shares the look-up caches, which point at the originals
+        return view
 
