@@ -226,3 +226,13 @@ def test_kb_trials_refuses_a_date_it_cannot_read(capsys):
         main(["kb", "trials", "--as-of", "12/08/2014"])
     assert info.value.code != 0
     assert "--as-of must be a date YYYY-MM-DD; got '12/08/2014'" in capsys.readouterr().err
+
+
+def test_the_python_example_of_the_knowledge_docs_runs():
+    import re
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "knowledge.md"
+    (block, *_) = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
+    namespace: dict = {}
+    exec(compile(block, str(doc), "exec"), namespace)
+    assert namespace["seed"].trial("aphinity").status == "ongoing"
