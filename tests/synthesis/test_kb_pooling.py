@@ -6,6 +6,7 @@ formula (log HRs add along a path of independent trials, so do their variances).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -161,3 +162,22 @@ def test_the_seeds_network_as_of_the_seed_is_unchanged_by_the_later_trials():
     assert [s.trial for s in early.studies] == [s.trial for s in late.studies]
     assert [s.effect for s in early.studies] == [s.effect for s in late.studies]
 
+
+
+def test_a_question_is_listed_from_the_first_report_of_its_earliest_later_trial():
+    from her2lab.knowledge import load
+
+    kb = load()
+    assert [q.id for q in kb_questions("2014-08-12")] == [
+        "dual_vs_single_neoadjuvant_pcr", "lapatinib_vs_trastuzumab_neoadjuvant_pcr",
+        "metastatic_pfs_network"]
+    for q in kb_questions():
+        later = [kb.trial(c.trial) for c in q.comparisons
+                 if kb.trial(c.trial).provenance.source == "external"]
+        if not later:
+            assert q.since is None, q.id
+            continue
+        first = min(kb.published(t, o) for t in later for o in t.outcomes)
+        assert q.since == first, q.id
+        assert q.id not in {x.id for x in kb_questions(first - dt.timedelta(days=1))}
+        assert q.id in {x.id for x in kb_questions(first)}
