@@ -44,7 +44,8 @@ def test_bolero3_p_agrees_with_its_ci_only_one_sided(findings):
 
 def test_table_and_text_disagreements_are_reported_as_recorded(findings):
     tvt = [f for f in findings if f.kind == "table_vs_text"]
-    assert {f.trial for f in tvt} == {"nsabp_b41", "geyer_egf100151"}
+    # the seed's two, and PATINA's congress and journal hazard ratios (conflict patina_pfs_hr)
+    assert {f.trial for f in tvt} == {"nsabp_b41", "geyer_egf100151", "patina"}
     assert all(f.severity == "info" and "recorded" in f.message for f in tvt)
 
 
@@ -78,6 +79,7 @@ def _trial(outcomes, arms=None):
         "id": "synthetic", "name": "SYNTHETIC", "phase": "III", "randomized": True,
         "setting": "metastatic_first_line", "population": {"description": "test"},
         "design": "test", "arms": arms, "outcomes": outcomes,
+        "published": "2020-01-01", "published_source": "test fixture",
         "provenance": {"locator": "test fixture"},
     }
 
@@ -221,3 +223,43 @@ def test_decimals_counts_the_digits_as_written(x, d):
 
 def test_half_unit_takes_the_finest_precision():
     assert half_unit(0.7, 1.02) == pytest.approx(0.005)
+
+
+def _sized(trial_n, arm_n=(200, 200), outcomes=()):
+    t = _trial(list(outcomes), arms=[
+        {"id": "e", "label": "E", "regimen": ["trastuzumab", "pertuzumab"], "n": arm_n[0]},
+        {"id": "c", "label": "C", "regimen": ["trastuzumab"], "n": arm_n[1]},
+    ])
+    return run_audit(_kb_with({**t, "n": trial_n}))
+
+
+def _arms_total(findings):
+    return [f for f in findings if f.kind == "arms_vs_total"]
+
+
+def test_arms_that_add_up_to_the_trial_raise_nothing():
+    assert _arms_total(_sized(400)) == []
+
+
+def test_arms_that_add_up_to_more_than_the_trial_are_an_error_and_fewer_a_warning():
+    (more,) = _arms_total(_sized(380))
+    assert more.severity == "error" and "add up to 400" in more.message
+    (fewer,) = _arms_total(_sized(420))
+    assert fewer.severity == "warning" and "420" in fewer.message
+
+
+def test_an_analysis_population_larger_than_its_arms_is_an_error():
+    hr = {**_hr(0.8, 0.7, 0.92, 0.002), "n": 480}  # HER2CLIMB's 480 of 612, here of 400
+    (f,) = _arms_total(_sized(400, outcomes=[hr]))
+    assert f.severity == "error" and "480" in f.message
+    assert _arms_total(_sized(400, outcomes=[{**hr, "n": 380}])) == []
+
+
+def test_a_p_value_the_source_gives_as_one_sided_is_not_flagged():
+    # PATINA (SABCS 2024): HR 0.74 (0.58-0.94), one-sided P = 0.0074; the CI implies a
+    # two-sided P of 2 * Phi(ln 0.74 / ((ln 0.94 - ln 0.58) / 3.92)) = 0.0147, one-sided 0.0074
+    one = {**_hr(0.74, 0.58, 0.94, 0.0074), "p": {"value": 0.0074, "sided": 1}}
+    assert not [f for f in _audit_one([one]) if f.kind == "p_vs_ci"]
+    unsaid = _hr(0.74, 0.58, 0.94, 0.0074)
+    (f,) = [f for f in _audit_one([unsaid]) if f.kind == "p_vs_ci"]
+    assert "one-sided" in f.message

@@ -6,6 +6,7 @@ formula (log HRs add along a path of independent trials, so do their variances).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -25,10 +26,12 @@ def network():
     return pool_kb("metastatic_pfs_network")
 
 
-def test_the_three_questions_of_the_seed_are_there():
+def test_the_seeds_three_questions_and_todays_four_are_there():
     assert [q.id for q in kb_questions()] == [
         "dual_vs_single_neoadjuvant_pcr", "lapatinib_vs_trastuzumab_neoadjuvant_pcr",
-        "metastatic_pfs_network"]
+        "metastatic_pfs_network", "tdxd_vs_tdm1_pretreated_pfs",
+        "tucatinib_added_to_trastuzumab_capecitabine_pfs",
+        "irreversible_tki_vs_lapatinib_capecitabine_pfs", "pretreated_metastatic_pfs_network"]
 
 
 def test_counts_are_derived_from_rates_and_arm_sizes(dual):
@@ -100,3 +103,81 @@ def test_the_json_says_it_is_research_use_only(dual):
     d = dual.to_dict()
     assert "not medical advice" in d["disclaimer"]
     assert {c["conflict"] for c in d["conflicts"]} >= {"b41_pcr_trastuzumab"}
+
+
+# --------------------------------------------------------------------------- after the seed
+
+TODAY = ["tdxd_vs_tdm1_pretreated_pfs", "tucatinib_added_to_trastuzumab_capecitabine_pfs",
+         "irreversible_tki_vs_lapatinib_capecitabine_pfs"]
+
+
+@pytest.mark.parametrize("qid", TODAY)
+def test_as_of_the_seed_todays_questions_have_no_study_and_say_when_each_came(qid):
+    pa = pool_kb(qid, as_of="2014-08-12")
+    assert pa.studies == () and pa.notes == ("no study qualifies",)
+    assert pa.excluded and all("after as_of 2014-08-12" in e for e in pa.excluded)
+
+
+def _log_se(hr, lo, hi):
+    return math.log(hr), (math.log(hi) - math.log(lo)) / (2 * 1.959963984540054)
+
+
+def test_neratinib_or_pyrotinib_pooled_is_the_inverse_variance_mean_of_nala_and_phoebe():
+    pa = pool_kb("irreversible_tki_vs_lapatinib_capecitabine_pfs")
+    assert [s.trial for s in pa.studies] == ["nala", "phoebe"]
+    # NALA HR 0.76 (0.63-0.93), PHOEBE 0.39 (0.27-0.56), as reported (knowledge/data/trials)
+    (y1, s1), (y2, s2) = _log_se(0.76, 0.63, 0.93), _log_se(0.39, 0.27, 0.56)
+    w1, w2 = 1 / s1**2, 1 / s2**2
+    assert abs(pa.result.fixed.log_estimate - (w1 * y1 + w2 * y2) / (w1 + w2)) < 1e-10
+    assert abs(pa.result.fixed.se - (w1 + w2) ** -0.5) < 1e-10
+    # the two trials disagree beyond chance (Cochran's Q on one degree of freedom)
+    assert abs(pa.result.q - (y1 - y2) ** 2 / (s1**2 + s2**2)) < 1e-9 and pa.result.q_p < 0.01
+
+
+def test_one_trial_questions_give_back_the_trials_own_hazard_ratio():
+    for qid, hr in (("tdxd_vs_tdm1_pretreated_pfs", 0.28),
+                    ("tucatinib_added_to_trastuzumab_capecitabine_pfs", 0.54)):
+        pa = pool_kb(qid)
+        assert pa.result.k == 1 and abs(math.exp(pa.result.random.log_estimate) - hr) < 1e-12
+
+
+def test_the_pretreated_network_reaches_t_dxd_against_lapatinib_capecitabine_through_t_dm1():
+    pa = pool_kb("pretreated_metastatic_pfs_network")
+    assert any("KATE2" in e and "no confidence interval" in e for e in pa.excluded)
+    net = next(n for n in pa.networks if "Trastuzumab deruxtecan" in n.treatments)
+    by = {s.trial: s.effect for s in pa.studies}
+    # no loop joins T-DXd and lapatinib + capecitabine: the estimate is Bucher's along
+    # DESTINY-Breast03 (T-DXd vs T-DM1) and EMILIA (T-DM1 vs lapatinib + capecitabine)
+    te, se, _, _ = net.random.estimate("Trastuzumab deruxtecan", "Capecitabine + Lapatinib")
+    db03, emilia = by["destiny_breast03"], by["emilia"]
+    assert abs(te - (db03.yi + emilia.yi)) < 1e-10
+    assert abs(se - math.hypot(db03.se, emilia.se)) < 1e-10
+    assert {"Capecitabine + Trastuzumab + Tucatinib", "Capecitabine + Pyrotinib",
+            "Capecitabine + Neratinib"} <= set(net.treatments)
+
+
+def test_the_seeds_network_as_of_the_seed_is_unchanged_by_the_later_trials():
+    early, late = pool_kb("metastatic_pfs_network", as_of="2014-08-12"), pool_kb(
+        "metastatic_pfs_network")
+    assert [s.trial for s in early.studies] == [s.trial for s in late.studies]
+    assert [s.effect for s in early.studies] == [s.effect for s in late.studies]
+
+
+
+def test_a_question_is_listed_from_the_first_report_of_its_earliest_later_trial():
+    from her2lab.knowledge import load
+
+    kb = load()
+    assert [q.id for q in kb_questions("2014-08-12")] == [
+        "dual_vs_single_neoadjuvant_pcr", "lapatinib_vs_trastuzumab_neoadjuvant_pcr",
+        "metastatic_pfs_network"]
+    for q in kb_questions():
+        later = [kb.trial(c.trial) for c in q.comparisons
+                 if kb.trial(c.trial).provenance.source == "external"]
+        if not later:
+            assert q.since is None, q.id
+            continue
+        first = min(kb.published(t, o) for t in later for o in t.outcomes)
+        assert q.since == first, q.id
+        assert q.id not in {x.id for x in kb_questions(first - dt.timedelta(days=1))}
+        assert q.id in {x.id for x in kb_questions(first)}

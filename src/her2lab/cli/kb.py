@@ -22,6 +22,7 @@ from pathlib import Path
 import typer
 
 from her2lab.cli._io import (
+    as_of_date,
     check_output_file,
     console,
     echo,
@@ -118,13 +119,17 @@ def trials(
         None, "--setting", help="Setting (neoadjuvant, metastatic_first_line, ...) or a prefix."
     ),
     mechanism: str | None = typer.Option(None, "--mechanism", help="Resistance mechanism ID."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="The knowledge base as of this date (YYYY-MM-DD): later results "
+        "left out."),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Trials that use a drug, in a setting, or addressing a resistance mechanism."""
     from her2lab.knowledge import query
 
     found = query.trials(drug=drug, setting=setting, mechanism=mechanism,
-                         data_dir=_state["data_dir"])
+                         data_dir=_state["data_dir"],
+                         as_of=None if as_of is None else as_of_date(as_of))
     if fmt == "json":
         write_json([t.model_dump(mode="json") for t in found])
         return
@@ -171,7 +176,9 @@ def drug(name: str = typer.Argument(..., help="Drug ID, name or alias.")) -> Non
         ("identifiers", ", ".join(f"{k}:{v}" for k, v in d.identifiers.items()) or "-"),
         ("counteracts", ", ".join(counters) or "-"),
         ("trials", ", ".join(f"{t.id} ({t.name})" for t in used) or "-"),
-        ("source", f"{d.provenance.locator}; refs {', '.join(map(str, d.provenance.refs)) or '-'}"),
+        ("source", f"{d.provenance.locator}; "
+                   + (f"{d.provenance.citation}" if d.provenance.citation
+                      else f"refs {', '.join(map(str, d.provenance.refs)) or '-'}")),
     ]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")

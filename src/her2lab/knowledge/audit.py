@@ -26,6 +26,10 @@ last digit, so every check is made over that box of values, not at its centre):
     a clinical benefit rate is the sum of the response and stable-disease rates it is made of.
 ``percent_range`` and ``unit_mismatch``
     percentages lie in 0-100; medians of one endpoint share a unit across arms.
+``arms_vs_total``
+    the arms' sizes add up to the trial's: more patients in the arms than in the trial is an
+    error, fewer a warning (an arm without a size is not counted); an outcome's own ``n``
+    (an analysis population) is at most the sum of the arms it concerns.
 ``table_vs_text``
     two records of the same figure that disagree; an error unless a conflict records it.
 ``recorded_conflict``
@@ -191,8 +195,8 @@ def _check_p_vs_ci(t: Trial, o: Outcome) -> list[Finding]:
     lo_rep, hi_rep = max(rep - h, 0.0), rep + h
     agrees_two = lo_rep <= pmax and hi_rep >= pmin
     agrees_one = lo_rep <= pmax / 2 and hi_rep >= pmin / 2
-    if agrees_two:
-        pass
+    if agrees_two or (agrees_one and o.p.sided == 1):
+        pass  # a p-value the source gives as one-sided agrees with half the two-sided one
     elif agrees_one and o.p.sided != 2:
         out.append(
             _finding(
@@ -486,6 +490,30 @@ def _check_percent_and_units(t: Trial) -> list[Finding]:
     return out
 
 
+def _check_arms_vs_total(t: Trial) -> list[Finding]:
+    out = []
+    sizes = [a.n for a in t.arms]
+    if t.n is not None and sizes and all(n is not None for n in sizes):
+        total = sum(sizes)
+        if total != t.n:
+            arms = " + ".join(f"{a.id} {a.n}" for a in t.arms)
+            out.append(_finding(
+                "arms_vs_total", "error" if total > t.n else "warning", t, None,
+                f"the arms add up to {total} ({arms}) but the trial's n is {t.n}"))
+    by_id = {a.id: a.n for a in t.arms}
+    for o in t.outcomes:
+        if o.n is None:
+            continue
+        arms = o.arms or ([o.arm] if o.arm else [])
+        if arms and all(by_id.get(a) is not None for a in arms):
+            cap = sum(by_id[a] for a in arms)
+            if o.n > cap:
+                out.append(_finding(
+                    "arms_vs_total", "error", t, o,
+                    f"n = {o.n} exceeds the {cap} patients of arm(s) {', '.join(arms)}"))
+    return out
+
+
 def _figure_key(o: Outcome) -> tuple:
     return (
         o.endpoint.value,
@@ -613,6 +641,7 @@ def run_audit(kb: KnowledgeBase) -> list[Finding]:
                 findings.extend(check(t, o))
         findings.extend(_check_rate_components(t))
         findings.extend(_check_percent_and_units(t))
+        findings.extend(_check_arms_vs_total(t))
         findings.extend(_check_duplicates(kb, t))
     findings.extend(_recorded_conflicts(kb))
     order = {s: i for i, s in enumerate(SEVERITIES)}

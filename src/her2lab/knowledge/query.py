@@ -12,6 +12,7 @@ Every function takes ``data_dir`` (default: the shipped data), loads the knowled
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import signal
 import sqlite3
@@ -116,8 +117,13 @@ def trials(
     setting: str | None = None,
     mechanism: str | None = None,
     data_dir: str | Path | None = None,
+    as_of: dt.date | None = None,
 ) -> list[Trial]:
     """Trials matching every filter given, in the order of the knowledge base.
+
+    ``as_of``: the knowledge base as it stood on that date (:meth:`KnowledgeBase.as_of`):
+    trials not yet known are left out, results published later are dropped, and a trial
+    known then whose results came later is ``ongoing``.
 
     ``drug``: an ID, name or alias (``Herceptin``, ``T-DM1``); a trial matches when the drug is
     in any arm or among the drugs it tests. ``setting``: a :class:`Setting` value, or a prefix
@@ -143,7 +149,7 @@ def trials(
             keep &= _mechanism_trial_ids(con, kb.mechanism(mechanism).id)
     finally:
         con.close()
-    return [t for t in kb.trials if t.id in keep]
+    return [t for t in kb.as_of(as_of).trials if t.id in keep]
 
 
 def trials_using(drug: str, *, data_dir: str | Path | None = None) -> list[Trial]:

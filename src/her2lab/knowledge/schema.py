@@ -122,6 +122,9 @@ class DrugClass(StrEnum):
     pi3k_inhibitor = "pi3k_inhibitor"
     hsp90_inhibitor = "hsp90_inhibitor"
     checkpoint_inhibitor = "checkpoint_inhibitor"
+    cdk4_6_inhibitor = "cdk4_6_inhibitor"
+    bispecific_antibody = "bispecific_antibody"
+    endocrine_therapy = "endocrine_therapy"
     chemotherapy = "chemotherapy"
     chemotherapy_regimen = "chemotherapy_regimen"
 
@@ -420,11 +423,36 @@ class Trial(Record):
     drugs_tested: list[Slug] = Field(default_factory=list)
     arms: list[Arm] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(default_factory=list)
+    published: dt.date | None = None
+    published_source: str | None = None
+    hr_positive_share: float | None = Field(default=None, ge=0, le=1)
+    hr_positive_source: str | None = None
     provenance: Provenance
 
     @property
     def uid(self) -> str:
         return f"trial:{self.id}"
+
+    @model_validator(mode="after")
+    def _dated_and_sourced(self) -> Trial:
+        """``published`` (the day the trial's primary result became public: the journal's
+        online date or the congress at which it was first presented, ``published_source``
+        saying which) dates every outcome that has no ``published`` of its own; a trial
+        without seed references must carry it, so that no result is dated by default."""
+        if self.published is not None and not self.published_source:
+            raise field_error("published_source", "where the publication date comes from "
+                              "(journal online date, congress)", "nothing")
+        if self.hr_positive_share is not None and not self.hr_positive_source:
+            raise field_error("hr_positive_source", "the publication and table giving the "
+                              "hormone-receptor-positive share", "nothing")
+        if self.published is None and not self.provenance.refs:
+            for i, o in enumerate(self.outcomes):
+                if o.published is None and not o.provenance.refs:
+                    raise field_error(("outcomes", i, "published"),
+                                      "a publication date (on the outcome or the trial's "
+                                      "'published') or seed references that date it",
+                                      "nothing")
+        return self
 
     @model_validator(mode="after")
     def _arms_and_outcomes(self) -> Trial:
@@ -581,11 +609,71 @@ class KnowledgeBase(Record):
         return self._get("reference", str(number), [r.id for r in self.references])
 
     def published(self, trial: Trial, outcome: Outcome) -> dt.date:
-        """The date by which an outcome was public: its own ``published``, else the latest
-        possible date of the latest reference it cites (conservative for ``as_of`` filters)."""
+        """The date by which an outcome was public: its own ``published``, else its trial's,
+        else the latest possible date of the latest reference it cites (conservative for
+        ``as_of`` filters)."""
         if outcome.published is not None:
             return outcome.published
+        if trial.published is not None:
+            return trial.published
         refs = outcome.provenance.refs or trial.provenance.refs
         if not refs:
             return self.cited_on
         return max(self.reference(r).latest_date(self.cited_on) for r in refs)
+
+    def known_on(self, trial: Trial) -> dt.date:
+        """The date by which a trial was known: the seed's date for the seed's trials, else
+        the trial's ``published`` (or its earliest result)."""
+        if trial.provenance.source == "seed":
+            return self.cited_on
+        dates = [self.published(trial, o) for o in trial.outcomes]
+        if trial.published is not None:
+            dates.append(trial.published)
+        return min(dates) if dates else self.cited_on
+
+    def as_of(self, when: dt.date | None) -> KnowledgeBase:
+        """The knowledge base as it stood on ``when``: only results published on or before it;
+        a trial known by then whose results came later is ``ongoing`` with none; a trial not
+        yet known is left out, and so are conflicts and biomarker statements about results
+        left out. ``None`` is the whole knowledge base."""
+        if when is None:
+            return self
+        trials: list[Trial] = []
+        kept: set[str] = set()
+        for t in self.trials:
+            outs = [o for o in t.outcomes if self.published(t, o) <= when]
+            if not outs and self.known_on(t) > when:
+                continue
+            kept |= {f"{t.id}/{o.id}" for o in outs}
+            if len(outs) == len(t.outcomes):
+                trials.append(t)
+            else:
+                trials.append(t.model_copy(update={
+                    "outcomes": outs, "status": t.status if outs else "ongoing"}))
+        ids = {t.id for t in trials}
+
+        def outcome_kept(ref: str) -> bool:
+            return ref in kept
+
+        conflicts = []
+        for c in self.conflicts:
+            outs = [v.outcome for v in c.values if v.outcome]
+            subject = c.subject.split(":", 1)
+            if outs and not all(outcome_kept(x) for x in outs):
+                continue
+            if subject[0] == "trial" and not outs and subject[1] not in ids:
+                continue
+            conflicts.append(c)
+        biomarkers = []
+        for b in self.biomarkers:
+            stmts = [s.model_copy(update={"outcomes": [x for x in s.outcomes
+                                                       if outcome_kept(x)]})
+                     if s.outcomes else s for s in b.statements]
+            stmts = [s for s, orig in zip(stmts, b.statements, strict=True)
+                     if s.outcomes or not orig.outcomes]
+            biomarkers.append(b.model_copy(update={"statements": stmts}))
+        view = self.model_copy(update={"trials": trials, "conflicts": conflicts,
+                                       "biomarkers": biomarkers})
+        view._indexes = {}  # model_copy shares the look-up caches, which point at the originals
+        return view
+

@@ -59,6 +59,7 @@ class DrugSpec(_Strict):
     potency_source: str = Field(min_length=3)
     why: str = Field(min_length=3)
     refs: list[int] = Field(default_factory=list)
+    source: str | None = Field(default=None, min_length=3)
     effects: list[EffectSpec] = Field(min_length=1)
 
 

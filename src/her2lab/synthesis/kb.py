@@ -72,6 +72,7 @@ class KBQuestion(BaseModel):
     endpoints: list[str] = Field(min_length=1)
     larger_is_better: bool
     locator: str
+    since: dt.date | None = None
     comparisons: list[_Comparison] = Field(min_length=1)
 
 
@@ -90,9 +91,13 @@ def _load_questions() -> tuple[KBQuestion, ...]:
     return tuple(out)
 
 
-def kb_questions() -> list[KBQuestion]:
-    """The questions ``pool_kb`` answers, in the order of the data file."""
-    return list(_load_questions())
+def kb_questions(as_of: dt.date | str | None = None) -> list[KBQuestion]:
+    """The questions ``pool_kb`` answers, in the order of the data file; with ``as_of``, only
+    those that could be asked by then (``since``: the first report of the earliest trial that
+    prompted the question; the seed's questions have none)."""
+    when = _as_date(as_of)
+    return [q for q in _load_questions()
+            if when is None or q.since is None or q.since <= when]
 
 
 @dataclass(frozen=True)
