@@ -24,7 +24,7 @@ def test_every_pdf_page_says_research_output_not_medical_advice(pten_pdf):
 def test_the_pdf_names_the_regimens_trials_and_predicted_effects(pten_pdf):
     text = " ".join(_pages(pten_pdf))
     for word in ("Everolimus", "Trastuzumab emtansine", "BOLERO-3", "EMILIA", "TH3RESA",
-                 "subgroup pten_low", "ESCAT", "Mateo", "In silico", "Virtual trial",
+                 "subgroup: PTEN loss", "ESCAT", "Mateo", "In silico", "Virtual trial",
                  "Conflicts and audit findings"):
         assert word in text, word
     assert re.search(r"HR \d\.\d\d \(95% [a-z ]+ \d\.\d\d-\d\.\d\d\)", text)

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,8 @@ as antitumour activity: 10%, the uninteresting rate phase II trials after trastu
 commonly designed to reject (a stated choice; pCR from single arms and CBR are not graded)."""
 
 HER2_ALTERATION = "HER2 amplification"
+
+NO_REFERENCE = "no publication cited for this result in the knowledge base"
 
 ENDPOINT_NAMES = {
     "PFS": "progression-free survival", "TTP": "time to progression", "OS": "overall survival",
@@ -419,8 +422,8 @@ def resolved_units(kb: KnowledgeBase) -> dict[tuple[str, str], str]:
     for c in kb.conflicts:
         if c.kind != "units" or not c.resolution:
             continue
-        unit = next((u for u in ("weeks", "months", "years") if u in c.resolution.split()),
-                    None)
+        words = set(re.findall(r"[a-z]+", c.resolution.lower()))
+        unit = next((u for u in ("weeks", "months", "years") if u in words), None)
         ep = c.field.split()[0] if c.field else ""
         if unit is not None and ep:
             out[(c.subject.removeprefix("trial:"), ep)] = unit
@@ -516,7 +519,7 @@ def outcome_items(
             primary=t.primary_endpoint is not None and t.primary_endpoint == o.endpoint,
             population=t.population.description,
             year=max(years) if years else published.year,
-            references=reference_texts(kb, refs), notes=tuple(item_notes),
+            references=reference_texts(kb, refs) or (NO_REFERENCE,), notes=tuple(item_notes),
             comparator_regimen=ctrl_reg,
         ))
     return items, notes

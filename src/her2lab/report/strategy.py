@@ -56,8 +56,8 @@ RANKING_RULE = (
     "Lines with graded evidence in this setting first; then lines whose randomised evidence "
     "in this setting supports the regimen without grading an alteration-drug match; then "
     "lines graded only in another setting (shown as such: they never rank above a line with "
-    "evidence in this setting); then lines without a result; lines whose randomised evidence "
-    "in this setting harms last.",
+    "evidence in this setting); then lines without a result; then lines whose randomised "
+    "evidence in this setting does not support the regimen; lines it harms last.",
     "Within a group: the best ESCAT tier of the line's alteration-drug matches (I-A first).",
     "Then head-to-head evidence: a regimen that beat another in a randomised trial of this "
     "setting ranks above it (EMILIA: trastuzumab emtansine above lapatinib + capecitabine).",
@@ -70,7 +70,8 @@ RANKING_RULE = (
 )
 
 GROUPS = ("graded in this setting", "supported in this setting, not graded",
-          "graded only in another setting", "no graded result", "harms in this setting")
+          "graded only in another setting", "no graded result",
+          "not supported in this setting", "harms in this setting")
 """The ranking groups, in order (:data:`RANKING_RULE` 1)."""
 
 SETTING_ENDPOINT = {
@@ -249,6 +250,15 @@ class StrategyReport:
     kb_pooled: tuple[dict[str, Any], ...] = ()
     """The knowledge base's pooled questions (her2lab.synthesis) that use a cited trial."""
 
+    cannot_know: tuple[str, ...] = ()
+    """What the report cannot know, in one place (trials not in the knowledge base, settings
+    without evidence, the model's stated limits)."""
+    references: tuple[str, ...] = ()
+    """The publications the cited results come from, with PMIDs or DOIs where known."""
+    newer_than_calibration: tuple[str, ...] = ()
+    """Cited results published after the calibration's as-of date (the model has not seen
+    them)."""
+
     disclaimer: str = DISCLAIMER
     ranking_rule: tuple[str, ...] = RANKING_RULE
     escat_citation: str = ESCAT_CITATION
@@ -264,6 +274,8 @@ class StrategyReport:
             "left_out": list(self.left_out), "settings": self.settings,
             "profile_notes": list(self.profile_notes),
             "kb_pooled": list(self.kb_pooled),
+            "cannot_know": list(self.cannot_know), "references": list(self.references),
+            "newer_than_calibration": list(self.newer_than_calibration),
         }
 
     def to_html(self) -> str:
@@ -514,7 +526,12 @@ def _prediction(
     if degrees:
         note += ("; the virtual trials take mechanisms as present or absent: degree >= 0.5 "
                  f"counted present ({', '.join(sorted(degrees))})")
-    control_label = _regimen_label(kb, control) if control else "no treatment"
+    control_label = (_regimen_label(kb, control) if control else
+                     "untreated virtual patients (no trial comparator)")
+    if profile.hr_positive:
+        # needs issue 23's PopulationSpec.hr_positive (branch vt3); until it lands the
+        # virtual trials do not model hormone-receptor status, and the note says so
+        note += "; hormone-receptor status not modelled by this version of the virtual trials"
     res = predict(trial_spec, cal, kb=kb, settings=settings)
     eff = res.effect
     rep = eff.replicates
@@ -573,6 +590,57 @@ def _profile_notes(kb: KnowledgeBase, prof: Profile, setting: str) -> list[str]:
             notes.append(f"note: a trastuzumab-pretreated profile in the {setting} setting; "
                          "the setting's trials enrolled mostly trastuzumab-naive patients")
     return notes
+
+
+def _cannot_know(kb: KnowledgeBase, prof: Profile, setting: str,
+                 ranked: list[RankedRegimen], cal: Calibration, in_silico: bool,
+                 newer: tuple[str, ...]) -> list[str]:
+    """What the report cannot know: one list, shown in one section."""
+    from her2lab.report.evidence import _in_setting
+
+    out = [f"Trials not in the knowledge base: the report knows only the {len(kb.trials)} "
+           "curated trials (from the seed review and the publications it cites, plus any "
+           "added since); a trial missing there is missing here."]
+    here = [t for t in kb.trials if _in_setting(t, setting) and t.status == "reported"]
+    if not here:
+        out.append(f"No reported trial in the {setting} setting: nothing here is graded in it.")
+    if not any("trastuzumab" in t.drugs_tested for t in here):
+        out.append(f"The knowledge base holds no trial that tested trastuzumab itself in the "
+                   f"{setting} setting (trastuzumab appears only as a backbone or control): "
+                   "the evidence for trastuzumab here is not in this report.")
+    cited = {t for r in ranked for t in r.trials}
+    unresolved = sorted({f"{kb.trial(c.subject.removeprefix('trial:')).name}: {c.field}"
+                         for c in kb.conflicts if c.preferred is None and not c.resolution
+                         and c.subject.removeprefix("trial:") in cited})
+    if unresolved:
+        out.append("Unresolved recorded conflicts on cited trials (their results are not "
+                   "graded): " + "; ".join(unresolved) + ".")
+    if any(not any(m["tier"] != "X" for m in r.matches[1:]) for r in ranked[:3]) and (
+            prof.mechanisms or prof.biomarkers):
+        out.append("For the profile's own alterations most lines have no trial evidence: the "
+                   "trials selected HER2-positive tumours and reported few biomarker subgroups.")
+    out.append("ESCAT's 'clinically meaningful' benefit (ESMO-MCBS) is not judged: a "
+               "significant benefit on the primary end point counts.")
+    out.append("Subgroup analyses are taken as exploratory (ESCAT II-B at best): the knowledge "
+               "base does not record which were pre-specified with an interaction test.")
+    no_id = sorted({x for r in ranked for e in r.clinical_items for x in e.references
+                    if "no PMID or DOI" in x})
+    if no_id:
+        out.append(f"{len(no_id)} cited publication(s) have no PMID or DOI in the knowledge "
+                   "base (listed under References).")
+    if in_silico:
+        cal_txt = ("uncalibrated priors" if cal.as_of is None
+                   else f"calibrated on results published by {cal.as_of.isoformat()}")
+        out.append("In-silico results come from a model (pathway model and virtual trials, "
+                   f"{cal_txt}); they are hypotheses, not evidence, and never set a tier or a "
+                   "rank. The virtual trials take mechanisms as present or absent and do not "
+                   "model hormone-receptor status (docs/virtual_trials.md states the model's "
+                   "limits).")
+        if newer:
+            out.append(f"{len(newer)} cited result(s) are newer than the calibration: the "
+                       "model has not seen them (" + "; ".join(newer[:6])
+                       + ("; ..." if len(newer) > 6 else "") + ").")
+    return out
 
 
 def _BIOMARKER_MECHANISM() -> dict[str, str]:
@@ -746,6 +814,9 @@ def strategy_report(
             as_of = dt.date.fromisoformat(as_of)
         except ValueError:
             raise DataError(f"--as-of: expected a date YYYY-MM-DD; got {as_of!r}") from None
+    # evidence as of the date asked, by default today: every result the knowledge base
+    # holds that was published by then (the date is printed on page 1)
+    as_of = as_of or dt.date.today()
     kb = kb or load()
     cal, calib = _calibration(calibration)
     run = settings if settings is not None else cal.settings
@@ -772,8 +843,9 @@ def strategy_report(
         harms = [e for e in overall_here if e.direction == "harms"]
         supports = [e for e in overall_here if e.direction == "supports"]
         matches = _matches(kb, prof, reg, here)
+        negative = [e for e in overall_here if e.direction == "does not support"]
         if harms:
-            group, e = 4, harms[0]
+            group, e = 5, harms[0]
             tier, alteration = "X", e.match
             reason = (f"{e.trial_name} {e.year}: {e.endpoint} {e.result_text()} — harms: "
                       f"{e.tier_reason}")
@@ -787,6 +859,14 @@ def strategy_report(
             tier, alteration = "X", next((m["alteration"] for m in matches), e.match)
             reason = (f"{e.trial_name} {e.year}: {e.endpoint} {e.result_text()} supports the "
                       f"regimen, but is not graded: {e.tier_reason}")
+        elif negative:
+            group, e = 4, negative[0]
+            tier, alteration = "X", e.match
+            reason = (f"{e.trial_name} {e.year}: {e.endpoint} {e.result_text()} does not support "
+                      f"the regimen in this setting"
+                      + (f"; the benefit shown in another setting ({graded_other[0].trial_name}"
+                         f", {graded_other[0].setting}) does not carry over"
+                         if graded_other else ""))
         elif graded_other:
             group = 2
             e = min(graded_other, key=lambda x: (tier_rank(x.tier), -benefit_bound(x)))
@@ -887,8 +967,16 @@ def strategy_report(
         for d, ms in sorted(counter.items())
         if not any(d in reg for reg in cands)
     )
+    cal_date = cal.as_of
+    newer = tuple(sorted({
+        f"{e.trial_name} {e.endpoint} (published {e.published.isoformat()})"
+        for r in ranked for e in r.clinical_items
+        if cal_date is not None and e.published > cal_date}))
+    refs = sorted({x for r in ranked for e in r.clinical_items for x in e.references})
     return StrategyReport(
         profile=prof, setting=setting, as_of=as_of, calibration=calib, ranked=tuple(ranked),
+        cannot_know=tuple(_cannot_know(kb, prof, setting, ranked, cal, in_silico, newer)),
+        references=tuple(refs), newer_than_calibration=newer,
         untested=untested, conflicts=conflicts, findings=findings,
         left_out=tuple(sorted(set(left_out))),
         settings={**run.to_dict(), "n_per_arm": n_per_arm, "in_silico": in_silico,
