@@ -65,7 +65,7 @@ def test_every_rendered_page_shows_the_red_disclaimer_in_its_top_margin(pten_pdf
 def test_html_pdf_and_json_carry_each_in_silico_effects_comparator_interval_settings_and_date(
         pten_report, pten_pdf):
     # conftest's dated calibration (CALIBRATION_DATE)
-    CALIBRATION_DATE = "2013-01-01"  # noqa: N806
+    CALIBRATION_DATE = "2013-01-01"
     assert pten_report.settings["calibration_as_of"] == CALIBRATION_DATE
     d = pten_report.to_dict()
     import html as htmllib
