@@ -62,7 +62,7 @@ def evidence_svg(report: StrategyReport, top: int = 8) -> str | None:
         for e in r.evidence:
             if e.measure == "HR" and e.ci_low and e.ci_high and (
                     e.subgroup is None or e.subgroup in report.profile.biomarkers):
-                sub = f" [{e.subgroup}]" if e.subgroup else ""
+                sub = f" [{e.match}]" if e.subgroup else ""
                 rows.append((f"#{r.rank} {e.trial_name} {e.endpoint}{sub}", e.value, e.ci_low,
                              e.ci_high, e.tier))
         for p in r.pooled:
@@ -90,7 +90,7 @@ def evidence_svg(report: StrategyReport, top: int = 8) -> str | None:
     ax.set_xlim(*xlim)
     _log_ticks(ax, *xlim)
     ax.set_xlabel("hazard ratio (log scale; < 1 favours the regimen)")
-    ax.set_title("Clinical evidence: hazard ratios with 95% CI (ESCAT tier)", fontsize=9)
+    ax.set_title("Clinical evidence: hazard ratios with their CIs (ESCAT tier)", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
