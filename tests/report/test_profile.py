@@ -87,3 +87,21 @@ def test_a_yaml_file_that_is_not_a_mapping_or_list_and_a_missing_file_are_errors
         parse_profile(f)
     with pytest.raises(ValidationError, match="no such file"):
         parse_profile(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("her2_status:no", "a HER2-positive tumor"),
+    ("", "at least one mechanism"),
+    (" , ", "at least one mechanism"),
+    ("pten_low:no,pten_loss", "no contradiction"),
+    ("pten_loss:0,pten_low", "no contradiction"),
+])
+def test_contradictory_empty_and_out_of_scope_profiles_are_refused(spec, expected):
+    with pytest.raises(ValidationError) as exc:
+        parse_profile(spec)
+    assert expected in str(exc.value)
+
+
+def test_her2_positive_given_explicitly_is_the_scope_itself():
+    a, b = parse_profile("her2_status,pten_loss"), parse_profile("pten_loss")
+    assert a.to_dict() == b.to_dict()

@@ -24,7 +24,7 @@ def test_every_pdf_page_says_research_output_not_medical_advice(pten_pdf):
 def test_the_pdf_names_the_regimens_trials_and_predicted_effects(pten_pdf):
     text = " ".join(_pages(pten_pdf))
     for word in ("Everolimus", "Trastuzumab emtansine", "BOLERO-3", "EMILIA", "TH3RESA",
-                 "subgroup pten_low", "ESCAT", "Mateo", "In silico", "Virtual trial",
+                 "subgroup: PTEN loss", "ESCAT", "Mateo", "In silico", "Virtual trial",
                  "Conflicts and audit findings"):
         assert word in text, word
     assert re.search(r"HR \d\.\d\d \(95% [a-z ]+ \d\.\d\d-\d\.\d\d\)", text)
@@ -60,3 +60,35 @@ def test_every_rendered_page_shows_the_red_disclaimer_in_its_top_margin(pten_pdf
             assert (body < 128).all(axis=-1).any(), f"page {i + 1} has no text"
     finally:
         pdf.close()
+
+
+def test_html_pdf_and_json_carry_each_in_silico_effects_comparator_interval_settings_and_date(
+        pten_report, pten_pdf):
+    # conftest's dated calibration (CALIBRATION_DATE)
+    CALIBRATION_DATE = "2013-01-01"
+    assert pten_report.settings["calibration_as_of"] == CALIBRATION_DATE
+    d = pten_report.to_dict()
+    import html as htmllib
+
+    html = " ".join(htmllib.unescape(pten_report.to_html()).split())
+    pdf = " ".join(" ".join(_pages(pten_pdf)).split())
+    s = pten_report.settings
+    settings_txt = (f"{s['samples']} trajectories, panel {s['panel_size']}, "
+                    f"{s['replicates']} replicates, seed {s['seed']}")
+    shown = 0
+    for r, rd in zip(pten_report.ranked, d["ranked"], strict=True):
+        p = r.prediction
+        assert p is not None
+        pj = rd["in_silico"]["prediction"]
+        assert pj["control"] == p.control and pj["calibration_as_of"] == CALIBRATION_DATE
+        assert pj["settings"] == {k: s[k] for k in ("samples", "panel_size", "replicates",
+                                                     "seed")}
+        assert pj["low"] <= pj["estimate"] <= pj["high"] and pj["kind"].startswith("in silico")
+        cell = f"{p.result_text()} vs {p.control}"
+        assert cell in html
+        if r.rank <= 6:  # the summary's lines: with their settings and calibration date
+            row = f"{cell}; {settings_txt}; calibration {CALIBRATION_DATE}"
+            assert row in html and row in pdf, r.label
+            shown += 1
+    assert shown == min(6, len(pten_report.ranked))
+    assert "prediction interval" in pdf and "in silico" in pdf.lower()

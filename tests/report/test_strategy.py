@@ -36,22 +36,24 @@ def test_pten_loss_pretreated_lists_everolimus_and_tdm1_with_their_trials(pten_r
     assert {"emilia", "th3resa"} <= {e.trial for e in t.evidence}
 
 
-def test_the_pten_low_subgroup_is_cited_as_curated_and_graded_ii_a(pten_report):
+def test_the_pten_low_subgroup_is_cited_as_curated_and_graded_ii_b_for_pten_loss(pten_report):
+    # ESCAT II-B at best: BOLERO-3's PTEN-low benefit is an exploratory biomarker subgroup of a
+    # randomised trial, not a pre-specified analysis showing more benefit (II-A)
     bolero = next(r for r in pten_report.ranked if "bolero3" in r.trials)
     sub = next(e for e in bolero.evidence if e.outcome == "pfs_hr_pten_low")
     kb = _kb_outcome("bolero3", "pfs_hr_pten_low")
     assert (sub.value, sub.ci_low, sub.ci_high) == (kb.value, kb.ci.low, kb.ci.high)
-    assert sub.subgroup == "pten_low" and sub.tier == "II-A"
+    assert sub.subgroup == "pten_low" and sub.tier == "II-B" and sub.match == "PTEN loss"
     assert "Table 1" in next(e for e in bolero.evidence if e.outcome == "pfs_hr").locator
-    assert bolero.tier == "I-A" and bolero.profile_matches == ("pten_low",)
+    assert (bolero.tier, bolero.alteration) == ("II-B", "PTEN loss")
+    assert bolero.profile_matches == ("pten_low",)
 
 
-def test_the_pten_low_match_ranks_the_everolimus_regimen_above_tdm1(pten_report):
-    # ranking rule 2: both are tier I-A; only BOLERO-3 has a subgroup of the profile
+def test_her2_amplification_and_tdm1_rank_above_the_exploratory_pten_match(pten_report):
+    # ranking rule 2: T-DM1's I-A (HER2 amplification) comes before BOLERO-3's II-B (PTEN loss)
     ranks = {r.regimen: r.rank for r in pten_report.ranked}
     bolero = next(r for r in pten_report.ranked if "bolero3" in r.trials)
-    assert bolero.rank == 1
-    assert ranks[("trastuzumab_emtansine",)] > bolero.rank
+    assert ranks[("trastuzumab_emtansine",)] < bolero.rank
 
 
 def test_without_the_profile_biomarker_the_subgroup_is_not_graded():
@@ -163,15 +165,18 @@ def test_the_report_stage_runs_after_the_virtual_trials_stage():
     assert names.index("virtual_trials") < names.index("report")
 
 
-def test_a_negative_randomised_trial_in_the_setting_overrides_benefit_elsewhere():
+def test_a_negative_randomised_trial_in_the_setting_is_not_outranked_by_benefit_elsewhere():
     # ALTTO (adjuvant): trastuzumab + lapatinib without a significant DFS benefit; the
-    # metastatic EGF104900 benefit (III-A elsewhere) must not rank it as evidence-backed
+    # metastatic EGF104900 benefit is shown as another setting's and graded nothing here
     rep = strategy_report("none", "adjuvant", in_silico=False)
     (tl,) = [r for r in rep.ranked if r.regimen == ("trastuzumab", "lapatinib")]
     altto = next(e for e in tl.evidence if e.trial == "altto" and e.outcome == "dfs_hr")
     kb = _kb_outcome("altto", "dfs_hr")
     assert kb.ci.high >= 1  # the curated CI includes no effect
-    assert altto.tier == "X" and tl.tier == "X" and "does not carry over" in tl.tier_reason
+    assert altto.tier == "X" and altto.direction == "does not support" and tl.tier == "X"
+    assert all(not e.in_setting for e in tl.other_evidence)
+    assert tl.group == "not supported in this setting" and "does not carry over" in tl.tier_reason
+    assert rep.ranked[0].regimen != ("trastuzumab", "lapatinib")
 
 
 def test_the_pooled_effect_is_synthesis_reml_of_the_curated_hrs(pten_report):

@@ -63,7 +63,7 @@ def report(
     else:
         rep.write_html(out)
     for r in rep.ranked[:5]:
-        echo(f"{r.rank}. {r.label} [ESCAT {r.tier}] {r.key_evidence()}")
+        echo(f"{r.rank}. {r.label} [ESCAT {r.tier_text()}] {r.key_evidence()}")
     echo(f"{len(rep.ranked)} regimens ranked; the rest, the evidence and the in-silico results "
          "are in the report")
     note(f"wrote {out}")

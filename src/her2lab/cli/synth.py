@@ -71,13 +71,25 @@ def meta(
     method: str = typer.Option("REML", "--method", callback=_method,
                                help="τ² estimator: DL, PM or REML."),
     hksj: bool = typer.Option(False, "--hksj", help="Hartung-Knapp-Sidik-Jonkman intervals."),
+    drop_double_zero: bool = typer.Option(
+        True, "--drop-double-zero/--keep-double-zero",
+        help="Counts: leave out studies with no events (or only events) in both arms (the "
+             "default), or keep them with 1/2 added to every cell as metafor does."),
+    rd_add_half: bool = typer.Option(
+        False, "--rd-add-half", help="RD from counts: add 1/2 to every cell of a zero-cell "
+                                     "study, as metafor does (default: no correction)."),
     fmt: str = format_option("table", "json"),
 ) -> None:
     """Pairwise meta-analysis of the studies in FILE (random effects beside common effect)."""
-    from her2lab.synthesis import meta_analysis, read_effects_csv
+    from her2lab.synthesis import meta_analysis
+    from her2lab.synthesis.effects import read_effects_table
 
-    res = meta_analysis(read_effects_csv(file, measure=measure), method=method, hksj=hksj)
+    effects, conventions = read_effects_table(
+        file, measure=measure, double_zero="drop" if drop_double_zero else "add",
+        rd_add=0.5 if rd_add_half else 0.0)
+    res = meta_analysis(effects, method=method, hksj=hksj)
     d = res.to_dict()
+    d["conventions"] = conventions
     if fmt == "json":
         write_json(d)
         return
@@ -86,6 +98,8 @@ def meta(
     i2 = _i2(d)
     con.print(f"k = {d['k']}; tau2 = {_f(d['tau2'], 4)}; I2 = {i2}; Q = {_f(d['q'], 2)} on "
               f"{d['q_df']} df", markup=False, highlight=False)
+    for line in conventions:
+        con.print(f"note: {line}", markup=False, highlight=False)
 
 
 @app.command()

@@ -1,46 +1,56 @@
 """Clinical evidence for a regimen from the knowledge base, graded on the ESCAT scale.
 
 The scale is the ESMO Scale for Clinical Actionability of molecular Targets (ESCAT; Mateo J et
-al., Ann Oncol 2018;29:1895-1902, doi:10.1093/annonc/mdy263). ESCAT grades an
-*alteration-drug match* by the clinical evidence behind it. In a HER2-positive knowledge base
-every trial selected its patients for one alteration, ERBB2 amplification/overexpression; a
-profile adds others (PTEN loss, PIK3CA mutation, ...) that matter where a trial reported a
-subgroup for their biomarker. her2lab applies the ESCAT definitions to the curated results with
-these rules, each result graded on its own, a regimen taking the best tier of its results:
+al., Ann Oncol 2018;29:1895-1902, doi:10.1093/annonc/mdy263, PMID 30137196). ESCAT grades an
+*alteration-drug match*, not a regimen: each result is graded for one alteration (named on
+every line) and the drug the trial tested. In a HER2-positive knowledge base every trial
+selected ERBB2 amplification/overexpression; a profile adds alterations (PTEN loss, p95HER2,
+...) that a result speaks to only where the trial reported a subgroup for their biomarker.
 
-``I-A``    a randomised trial in the report's setting shows the regimen better than its
-           control on a time-to-event end point (PFS, TTP, OS, DFS, iDFS, EFS, RFI): HR with a
-           95% CI below 1 (or, without a CI, p < 0.05 with the better median). Match: ERBB2
-           amplification, the trial's selection. ESCAT asks for a *clinically meaningful*
-           improvement; the knowledge base cannot judge that (no ESMO-MCBS score), so a
-           significant one counts, and the report says so.
-``II-A``   a subgroup of a randomised trial defined by a biomarker of the profile shows more
-           benefit: subgroup HR with its 95% CI below 1 and below the whole population's HR.
-           Match: that biomarker (BOLERO-3's PTEN-low subgroup for PTEN loss). ESCAT II-A is
-           "retrospective studies"; biomarker subgroups of a trial are such analyses.
-``II-B``   a prospective trial shows antitumour activity without survival data: a significant
-           gain in a response end point (pCR, ORR) in a randomised trial, or a response or
-           clinical-benefit rate reported by a non-randomised trial.
-``III-A``  a result graded I or II above, but in another setting of HER2-positive disease (or
-           in other tumours): ESCAT III-A is "benefit in another tumour type"; her2lab extends
-           it to another clinical setting and says so.
-``X``      no graded result: an ongoing trial, a randomised comparison without a significant
-           benefit, or no trial of the regimen at all.
+``I-A``    *HER2 amplification* + a tested drug that targets ERBB2: a randomised trial in the
+           report's setting shows the experimental arm better than its control on the trial's
+           **primary** end point, a time-to-event one (PFS, TTP, OS, DFS, iDFS, EFS, RFI): HR
+           with its CI below 1 (or, without a CI, p < 0.05 with the better median), and no
+           **unresolved** recorded conflict on that result (AVEREL's PFS: the seed's 0.72 is
+           the independent review; the primary, investigator-assessed analysis failed).
+           ESCAT asks for a *clinically meaningful* improvement; the knowledge base has no
+           ESMO-MCBS score, so a significant one counts, and the report says so.
+``II-A``   a retrospective analysis of randomised trials showing that patients with the
+           alteration derive more benefit (ESCAT II-A): only where the knowledge base records
+           a pre-specified biomarker analysis with an interaction test. None does today.
+``II-B``   prospective trials show increased responses without survival data: a significant
+           gain in a response end point (pCR, ORR) in a randomised comparison; a non-randomised
+           trial's objective response rate whose exact 95% CI lies above the stated threshold
+           (:data:`RESPONSE_THRESHOLD`; clinical-benefit rates, which count stable disease, are
+           not responses); or an *exploratory biomarker subgroup* of a randomised trial with
+           its CI below 1 (BOLERO-3's PTEN-low subgroup: II-B at best, for PTEN loss).
+``X``      no graded result: a randomised comparison that does not support the drug (or
+           harms), a descriptive result, an ongoing trial, a secondary end point, a result
+           with an unresolved conflict, or no trial of the drug for the alteration.
 
-Tier IV (preclinical) and anything from the pathway model or the virtual trials are *never*
-assigned here: in-silico predictions are reported beside the tiers, labelled as such.
+A result from another setting keeps its grade but is marked as such (``in_setting`` False):
+the report never ranks a line on it above a line with evidence in its own setting (ESCAT's
+III-A is another *tumour type*, which a HER2-positive breast knowledge base never holds).
+Each result also has a *direction* (:data:`DIRECTIONS`): the comparison supports the drug,
+does not support it, or harms (the experimental arm significantly worse: GeparQuinto's pCR
+OR 0.68 for lapatinib against trastuzumab). Tier IV (preclinical) and anything from the
+pathway model or the virtual trials are never assigned here: in-silico predictions are
+reported beside the tiers, labelled as such.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from her2lab.errors import UnknownIdError
 from her2lab.knowledge import KnowledgeBase, Outcome, Trial
 
 __all__ = [
+    "DIRECTIONS",
     "ESCAT_CITATION",
     "ESCAT_ORDER",
     "EvidenceItem",
@@ -53,11 +63,33 @@ __all__ = [
 ESCAT_CITATION = (
     "Mateo J, Chakravarty D, Dienstmann R, et al. A framework to rank genomic alterations as "
     "targets for cancer precision medicine: the ESMO Scale for Clinical Actionability of "
-    "molecular Targets (ESCAT). Ann Oncol 2018;29:1895-1902. doi:10.1093/annonc/mdy263"
+    "molecular Targets (ESCAT). Ann Oncol 2018;29:1895-1902. doi:10.1093/annonc/mdy263, "
+    "PMID 30137196"
 )
 
 ESCAT_ORDER = ("I-A", "I-B", "I-C", "II-A", "II-B", "III-A", "III-B", "IV", "V", "X")
 """ESCAT tiers, strongest first (the report assigns I-A, II-A, II-B, III-A and X)."""
+
+DIRECTIONS = ("supports", "does not support", "harms", "descriptive")
+"""What a result says of the experimental arm: better (supports), no significant difference
+(does not support), significantly worse (harms), or no comparison (descriptive)."""
+
+RESPONSE_THRESHOLD = {"ORR": 0.10, "PR": 0.10}
+"""The objective response rate a non-randomised trial's exact 95% CI must lie above to count
+as antitumour activity: 10%, the uninteresting rate phase II trials after trastuzumab are
+commonly designed to reject (a stated choice; pCR from single arms and CBR are not graded)."""
+
+HER2_ALTERATION = "HER2 amplification"
+
+NO_REFERENCE = "no publication cited for this result in the knowledge base"
+
+ENDPOINT_NAMES = {
+    "PFS": "progression-free survival", "TTP": "time to progression", "OS": "overall survival",
+    "DFS": "disease-free survival", "iDFS": "invasive disease-free survival",
+    "EFS": "event-free survival", "RFI": "recurrence-free interval",
+    "pCR": "pathological complete response", "ORR": "objective response rate",
+    "CBR": "clinical benefit rate", "PR": "partial response rate",
+}
 
 TIME_TO_EVENT = frozenset({"PFS", "TTP", "OS", "DFS", "iDFS", "EFS", "RFI"})
 RESPONSE = frozenset({"pCR", "ORR", "CBR", "PR"})
@@ -100,6 +132,20 @@ class EvidenceItem:
     tier: str
     tier_reason: str
     match: str
+    """The alteration the tier is for (``HER2 amplification``, ``PTEN loss``, ...)."""
+    direction: str = "descriptive"
+    drugs: tuple[str, ...] = ()
+    """The drugs the trial tested (names), those the alteration-drug match is for."""
+    primary: bool = False
+    """Whether the end point is the trial's primary end point."""
+    population: str = ""
+    year: int | None = None
+    references: tuple[str, ...] = ()
+    """The cited publications, each with its PMID or DOI where the knowledge base has it."""
+    comparator_regimen: tuple[str, ...] = ()
+    """The control arm's drug IDs (sorted), for head-to-head ranking."""
+    obtained: str = "reported"
+    """How the number was obtained: reported (as published); the report derives none."""
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -116,8 +162,8 @@ class EvidenceItem:
         if self.kind == "effect":
             txt = f"{self.measure} {_num(v)}"
             if self.ci_low is not None and self.ci_high is not None:
-                lvl = round(100 * (self.ci_level or 0.95))
-                txt += f" ({lvl}% CI {_num(self.ci_low)}-{_num(self.ci_high)})"
+                lvl = ci_level_text(self.ci_level)
+                txt += f" ({lvl} CI {_num(self.ci_low)}-{_num(self.ci_high)})"
             if self.measure == "difference" and self.unit:
                 txt += f" {self.unit}"
         elif self.kind == "median":
@@ -139,6 +185,9 @@ class EvidenceItem:
         d = dict(self.__dict__)
         d["published"] = self.published.isoformat()
         d["refs"] = list(self.refs)
+        d["references"] = list(self.references)
+        d["drugs"] = list(self.drugs)
+        d["comparator_regimen"] = list(self.comparator_regimen)
         d["notes"] = list(self.notes)
         d["result"] = self.result_text()
         return d
@@ -174,6 +223,11 @@ class MetaPooled:
         return d
 
 
+def ci_level_text(level: float | None) -> str:
+    """``95%``, ``97.5%``: a CI's level as published (never rounded to a whole per cent)."""
+    return f"{100 * (level or 0.95):.4g}%"
+
+
 def _num(x: float | None) -> str:
     if x is None:
         return "n/a"
@@ -196,23 +250,38 @@ def _arm_label(t: Trial, arm_id: str | None) -> str:
     return arm_id or ""
 
 
-def _significant_benefit(o: Outcome) -> bool | None:
-    """Whether a comparison shows the first arm better; None when it cannot be told."""
+def _significant(o: Outcome) -> str | None:
+    """``benefit``, ``harm`` or ``none`` for a comparison of the first arm against the second;
+    None when it cannot be told."""
     if o.kind == "effect":
         lo, hi = (o.ci.low, o.ci.high) if o.ci else (None, None)
-        if o.measure == "HR":
-            if hi is not None:
-                return hi < 1.0
-        elif o.measure == "OR":
-            if lo is not None:
-                return lo > 1.0
-        elif o.measure == "difference" and lo is not None:
-            return lo > 0.0
+        if lo is not None and hi is not None:
+            if o.measure == "HR":
+                return "benefit" if hi < 1.0 else ("harm" if lo > 1.0 else "none")
+            if o.measure == "OR":
+                return "benefit" if lo > 1.0 else ("harm" if hi < 1.0 else "none")
+            if o.measure == "difference":
+                return "benefit" if lo > 0.0 else ("harm" if hi < 0.0 else "none")
         if o.p is not None and o.value is not None:
-            better = o.value < 1 if o.measure == "HR" else o.value > (1 if o.measure == "OR"
-                                                                      else 0)
-            return better and (o.p.value < 0.05 or (o.p.relation == "<" and o.p.value <= 0.05))
+            sig = o.p.value < 0.05 or (o.p.relation == "<" and o.p.value <= 0.05)
+            better = o.value < 1 if o.measure == "HR" else o.value > (
+                1 if o.measure == "OR" else 0)
+            return "none" if not sig else ("benefit" if better else "harm")
     return None
+
+
+def _p_only_direction(t: Trial, o: Outcome, medians: dict[str, float]) -> str | None:
+    """A p-only comparison's direction from the arms' medians or rates where the knowledge
+    base has them (the arm with the longer median or the higher rate is the better one)."""
+    if o.p is None:
+        return None
+    sig = o.p.value < 0.05 or (o.p.relation == "<" and o.p.value <= 0.05)
+    if not sig:
+        return "none"
+    a, b = (medians.get(x) for x in o.arms[:2])
+    if a is None or b is None:
+        return None
+    return "benefit" if a > b else "harm"
 
 
 def _in_setting(t: Trial, setting: str) -> bool:
@@ -220,66 +289,164 @@ def _in_setting(t: Trial, setting: str) -> bool:
     return s == setting or (s == METASTATIC_ANY and setting.startswith("metastatic"))
 
 
-def _overall_hr(t: Trial, o: Outcome) -> float | None:
-    for x in t.outcomes:
-        if (x.kind == "effect" and x.measure == o.measure and x.endpoint == o.endpoint
-                and x.subgroup is None and list(x.arms) == list(o.arms)):
-            return x.value
+def _targets_her2(kb: KnowledgeBase, drugs: list[str]) -> bool:
+    return any("ERBB2" in kb.drug(d).targets for d in drugs)
+
+
+def _arm_n(t: Trial, o: Outcome) -> int | None:
+    if o.n:
+        return o.n
+    for a in t.arms:
+        if a.id == o.arm and a.n:
+            return a.n
+    if len(t.arms) == 1 and t.n:
+        return t.n
     return None
 
 
+def clopper_pearson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """The exact binomial CI of ``x`` responses in ``n`` (scipy's beta quantiles)."""
+    from scipy import stats
+
+    a = (1 - level) / 2
+    lo = 0.0 if x == 0 else float(stats.beta.ppf(a, x, n - x + 1))
+    hi = 1.0 if x == n else float(stats.beta.ppf(1 - a, x + 1, n - x))
+    return lo, hi
+
+
 def grade(
-    t: Trial, o: Outcome, setting: str, profile_biomarkers: tuple[str, ...],
-) -> tuple[str, str, str]:
-    """``(tier, reason, match)`` of one result for the report's setting and profile."""
-    here = _in_setting(t, setting)
+    t: Trial, o: Outcome, setting: str, profile_biomarkers: tuple[str, ...], *,
+    kb: KnowledgeBase, unresolved: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+) -> tuple[str, str, str, str]:
+    """``(tier, reason, alteration, direction)`` of one result for the setting and profile.
+
+    ``unresolved``: outcome uid -> ID of an unresolved recorded conflict on it; ``names``:
+    biomarker ID -> the alteration's name.
+    """
+    unresolved = unresolved or {}
+    names = names or {}
+    uid = f"{t.id}/{o.id}"
     ep = o.endpoint.value
-    her2 = "ERBB2 amplification (the trial's HER2-positive selection)"
-    tier, reason, match = "X", "", her2
+    drugs = ", ".join(kb.drug(d).name for d in t.drugs_tested) or "the regimen"
+    medians = {x.arm: x.value for x in t.outcomes if x.kind in ("median", "rate")
+               and x.endpoint == o.endpoint and x.subgroup is None and x.value is not None
+               and x.arm}
+    comparison = o.kind in ("effect", "p_only") and len(o.arms) == 2
+    sig = (_significant(o) if o.kind == "effect" else _p_only_direction(t, o, medians)
+           ) if comparison else None
+    direction = {"benefit": "supports", "harm": "harms", "none": "does not support"}.get(
+        sig or "", "descriptive" if not comparison else "does not support")
+    if comparison and sig is None:
+        direction = "descriptive"
     if o.subgroup is not None:
         bm = o.subgroup
-        match = f"biomarker {bm}"
+        alt = names.get(bm, bm)
         if bm not in profile_biomarkers:
-            return "X", f"subgroup {bm} is not part of this profile", match
-        overall = _overall_hr(t, o)
-        sig = _significant_benefit(o)
-        if (o.kind == "effect" and t.randomized and sig and overall is not None
-                and o.value is not None and o.value < overall):
-            tier = "II-A"
-            reason = (f"randomised-trial subgroup {bm}: {o.measure} {_num(o.value)} with its CI "
-                      f"excluding no effect, below the whole population's {_num(overall)}")
-        elif o.kind == "difference_in_median" and t.randomized:
-            tier = "X"
-            reason = "a median gain in a subgroup, without a CI; shown beside the subgroup HR"
-        else:
-            reason = f"subgroup {bm} result without a significant difference"
-    elif o.kind in ("effect", "p_only") and t.randomized and len(o.arms) == 2:
-        sig = _significant_benefit(o)
-        if o.kind == "p_only" and o.p is not None:
-            sig = o.p.value < 0.05 or (o.p.relation == "<" and o.p.value <= 0.05)
-        if sig and ep in TIME_TO_EVENT:
-            tier = "I-A"
-            reason = (f"randomised phase {t.phase} trial: {ep} better than control with the 95% "
-                      "CI excluding no effect (significance stands in for ESCAT's 'clinically "
-                      "meaningful', which the knowledge base cannot judge)")
-        elif sig and ep in RESPONSE:
-            tier = "II-B"
-            reason = f"randomised trial: a significant gain in {ep}, no survival end point"
-        elif sig is False:
-            reason = f"randomised comparison of {ep} without a significant benefit"
-        else:
-            reason = f"randomised comparison of {ep} whose significance cannot be told"
-    elif o.kind == "rate" and ep in RESPONSE and not t.randomized and (o.value or 0) > 0:
-        tier = "II-B"
-        reason = (f"non-randomised phase {t.phase} trial: {ep} {_num(o.value)}% (antitumour "
-                  "activity, no survival data)")
-    else:
-        reason = "descriptive result (graded through the trial's comparison, if any)"
-    if tier != "X" and not here:
-        reason = (f"{reason}; but in another setting ({t.setting.value}): tier III-A by "
-                  "extension of ESCAT's 'benefit in another tumour type'")
-        tier = "III-A"
-    return tier, reason, match
+            return "X", f"subgroup {alt}: not part of this profile", alt, direction
+        if o.kind == "effect" and t.randomized and sig == "benefit":
+            return ("II-B", f"exploratory {alt} subgroup of a randomised trial "
+                    f"({o.measure} {_num(o.value)} with its CI below 1): ESCAT II-B at best "
+                    "(II-A needs a retrospective biomarker analysis showing more benefit with "
+                    "the alteration than without, which the knowledge base does not record)",
+                    alt, direction)
+        return "X", f"{alt} subgroup result without a significant difference", alt, direction
+    her2 = _targets_her2(kb, t.drugs_tested)
+    alt = HER2_ALTERATION if her2 else "no alteration (all HER2-positive patients)"
+    if comparison and t.randomized:
+        primary = t.primary_endpoint is not None and t.primary_endpoint == o.endpoint
+        if uid in unresolved:
+            return ("X", f"an unresolved recorded conflict ({unresolved[uid]}) on this result: "
+                    "never graded I-A or II", alt, direction)
+        if sig == "harm":
+            return ("X", f"randomised comparison: {drugs} significantly worse than the control "
+                    f"on {ep}", alt, direction)
+        if sig != "benefit":
+            return ("X", f"randomised comparison of {ep} that does not show a benefit of "
+                    f"{drugs}", alt, direction)
+        if not her2:
+            return ("X", f"{drugs} targets no alteration of the trial's selection (it enrolled "
+                    "all HER2-positive patients): a benefit of the regimen, not an "
+                    "alteration-drug match", alt, direction)
+        if ep in TIME_TO_EVENT and not primary and t.primary_endpoint is not None:
+            return ("X", f"{ep} is a secondary end point (primary: "
+                    f"{t.primary_endpoint.value}); shown, not graded", alt, direction)
+        if ep in TIME_TO_EVENT:
+            return ("I-A", f"randomised phase {t.phase} trial: primary end point {ep} better "
+                    f"with {drugs} than the control, its CI excluding no effect (significance "
+                    "stands in for ESCAT's 'clinically meaningful', which the knowledge base "
+                    "cannot judge)", alt, direction)
+        if ep in RESPONSE:
+            return ("II-B", f"randomised comparison: a significant gain in {ep} with {drugs}, "
+                    "no survival end point", alt, direction)
+        return "X", f"{ep}: not an efficacy end point ESCAT grades", alt, direction
+    if o.kind == "rate" and ep in RESPONSE_THRESHOLD and not t.randomized and her2:
+        p0 = RESPONSE_THRESHOLD[ep]
+        n = _arm_n(t, o)
+        if n is None or o.value is None:
+            return ("X", f"non-randomised {ep} {_num(o.value)}% without an arm size in the "
+                    f"knowledge base: whether it exceeds {100 * p0:g}% cannot be told", alt,
+                    "descriptive")
+        x = round(o.value / 100 * n)
+        lo, _ = clopper_pearson(x, n)
+        if lo > p0:
+            return ("II-B", f"non-randomised phase {t.phase} trial: {ep} {_num(o.value)}% "
+                    f"({x}/{n}; exact 95% CI from {100 * lo:.1f}%) above the {100 * p0:g}% "
+                    "threshold (antitumour activity, no survival data)", alt, "supports")
+        return ("X", f"non-randomised {ep} {_num(o.value)}% ({x}/{n}): its exact 95% CI "
+                f"reaches below the {100 * p0:g}% threshold", alt, "does not support")
+    if o.kind == "rate" and ep == "CBR":
+        return ("X", "a clinical-benefit rate counts stable disease: not a response end point",
+                alt, "descriptive")
+    return ("X", "descriptive result (graded through the trial's comparison, if any)", alt,
+            "descriptive")
+
+
+def unresolved_conflicts(kb: KnowledgeBase) -> dict[str, str]:
+    """Outcome uid -> ID of a recorded conflict on it with neither a preferred value nor a
+    resolution."""
+    out: dict[str, str] = {}
+    for c in kb.conflicts:
+        if c.preferred is None and not c.resolution:
+            for v in c.values:
+                if v.outcome:
+                    out.setdefault(v.outcome, c.id)
+    return out
+
+
+def resolved_units(kb: KnowledgeBase) -> dict[tuple[str, str], str]:
+    """(trial ID, end point) -> the unit a resolved ``units`` conflict gives its medians
+    (EGF104900: the seed's months resolved to weeks). The unit is the one the resolution
+    names; the conflict's field names the end point."""
+    out: dict[tuple[str, str], str] = {}
+    for c in kb.conflicts:
+        if c.kind != "units" or not c.resolution:
+            continue
+        words = set(re.findall(r"[a-z]+", c.resolution.lower()))
+        unit = next((u for u in ("weeks", "months", "years") if u in words), None)
+        ep = c.field.split()[0] if c.field else ""
+        if unit is not None and ep:
+            out[(c.subject.removeprefix("trial:"), ep)] = unit
+    return out
+
+
+def reference_texts(kb: KnowledgeBase, refs: tuple[int, ...]) -> tuple[str, ...]:
+    """``Blackwell KL et al. J Clin Oncol 2012;30:2585-2592. PMID ...`` for each reference."""
+    out = []
+    for n in refs:
+        try:
+            r = kb.reference(n)
+        except UnknownIdError:  # a reference number the knowledge base lacks
+            out.append(f"seed ref {n} (not in the reference list)")
+            continue
+        first = r.authors[0] + (" et al." if len(r.authors) > 1 or r.et_al else "")
+        vol = f";{r.volume}" if r.volume else ""
+        pages = f":{r.pages}" if r.pages else ""
+        ids = [f"PMID {r.pmid}" if r.pmid else "", f"doi:{r.doi}" if r.doi else ""]
+        ids_txt = ", ".join(x for x in ids if x) or "no PMID or DOI in the knowledge base"
+        out.append(f"{first} {r.title}. {r.journal} {r.year}{vol}{pages}. {ids_txt} "
+                   f"(seed ref {n})")
+    return tuple(out)
 
 
 def _dropped_by_conflicts(kb: KnowledgeBase) -> dict[str, str]:
@@ -300,6 +467,11 @@ def outcome_items(
 ) -> tuple[list[EvidenceItem], list[str]]:
     """Evidence items of a trial for the arms ``arm_ids``; also notes on what was left out."""
     dropped = _dropped_by_conflicts(kb)
+    unresolved = unresolved_conflicts(kb)
+    units = resolved_units(kb)
+    names = {b.id: b.name for b in kb.biomarkers}
+    names.update({b: kb.mechanism(m).name for b, m in _biomarker_mechanism().items()
+                  if b in names})
     items: list[EvidenceItem] = []
     notes: list[str] = []
     for o in t.outcomes:
@@ -317,22 +489,54 @@ def outcome_items(
             continue
         if o.endpoint.value in ("AE", "cardiac_safety", "safety", "MTD"):
             continue
-        tier, reason, match = grade(t, o, setting, profile_biomarkers)
+        tier, reason, match, direction = grade(t, o, setting, profile_biomarkers, kb=kb,
+                                               unresolved=unresolved, names=names)
         comparator = _arm_label(t, o.arms[1]) if len(o.arms) == 2 else None
+        ctrl_reg = next((tuple(sorted(a.regimen)) for a in t.arms
+                         if len(o.arms) == 2 and a.id == o.arms[1]), ())
         ci = o.ci
+        unit = o.unit
+        item_notes: list[str] = []
+        res_unit = units.get((t.id, o.endpoint.value))
+        if o.kind == "median" and res_unit and unit != res_unit:
+            item_notes.append(f"unit {res_unit}, as the knowledge base's conflict resolution "
+                              f"says (the seed prints {unit})")
+            unit = res_unit
+        refs = tuple(o.provenance.refs or t.provenance.refs)
+        years = [kb.reference(r).year for r in refs if _has_ref(kb, r)]
         items.append(EvidenceItem(
             trial=t.id, trial_name=t.name, nct=t.nct, phase=t.phase, randomized=t.randomized,
             setting=t.setting.value, in_setting=_in_setting(t, setting), outcome=o.id,
             endpoint=o.endpoint.value, kind=o.kind, measure=o.measure, value=o.value,
             ci_low=ci.low if ci else None, ci_high=ci.high if ci else None,
-            ci_level=ci.level if ci else None, p=_p_text(o), unit=o.unit,
+            ci_level=ci.level if ci else None, p=_p_text(o), unit=unit,
             arm=_arm_label(t, arm), comparator=comparator, subgroup=o.subgroup,
             analysis=o.analysis, locator=o.provenance.locator,
             refs=tuple(o.provenance.refs or t.provenance.refs),
             citation=o.provenance.citation, published=published, tier=tier,
-            tier_reason=reason, match=match,
+            tier_reason=reason, match=match, direction=direction,
+            drugs=tuple(kb.drug(d).name for d in t.drugs_tested),
+            primary=t.primary_endpoint is not None and t.primary_endpoint == o.endpoint,
+            population=t.population.description,
+            year=max(years) if years else published.year,
+            references=reference_texts(kb, refs) or (NO_REFERENCE,), notes=tuple(item_notes),
+            comparator_regimen=ctrl_reg,
         ))
     return items, notes
+
+
+def _has_ref(kb: KnowledgeBase, n: int) -> bool:
+    try:
+        kb.reference(n)
+    except UnknownIdError:
+        return False
+    return True
+
+
+def _biomarker_mechanism() -> dict[str, str]:
+    from her2lab.report.profile import BIOMARKER_MECHANISM
+
+    return BIOMARKER_MECHANISM
 
 
 def benefit_bound(item: EvidenceItem) -> float:

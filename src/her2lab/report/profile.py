@@ -34,7 +34,7 @@ from typing import Any
 
 from her2lab.errors import Problem, UnknownIdError, ValidationError
 
-__all__ = ["ATTRIBUTES", "BIOMARKER_MECHANISM", "Profile", "parse_profile"]
+__all__ = ["ATTRIBUTES", "BIOMARKER_MECHANISM", "HER2_BIOMARKER", "Profile", "parse_profile"]
 
 ATTRIBUTES = {
     "hr_positive": "degree",
@@ -51,6 +51,9 @@ BIOMARKER_MECHANISM = {
 
 ``tils_high`` is kept out on purpose: it measures ``immune_cold`` but its positive result is
 the mechanism's absence."""
+
+HER2_BIOMARKER = "her2_status"
+"""The knowledge base's HER2 biomarker: the report's scope. Giving it as absent is refused."""
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
@@ -154,6 +157,7 @@ def _build(items: list[tuple[str, Any, str, int | None]], source: str) -> Profil
     problems: list[Problem] = []
     mechanisms: dict[str, float] = {}
     biomarkers: set[str] = set()
+    negative: dict[str, tuple[str, str, int | None]] = {}
     attrs: dict[str, Any] = {}
     seen: dict[str, str] = {}
     for name, raw, file, line in items:
@@ -182,10 +186,20 @@ def _build(items: list[tuple[str, Any, str, int | None]], source: str) -> Profil
                 file, str(name), f"yes or no ({kind} {cid!r} is present or absent and takes no "
                 "degree)", repr(raw), line))
             continue
+        if cid == HER2_BIOMARKER and deg == 0:
+            problems.append(Problem(
+                file, str(name), "a HER2-positive tumor (the report's scope: every trial of "
+                "the knowledge base selected HER2-overexpressing or -amplified tumors); leave "
+                f"{name!r} out or give it as yes", repr(raw), line))
+            continue
+        if deg == 0:
+            negative[cid] = (str(name), file, line)
         if kind == "mechanism":
             if deg > 0:
                 mechanisms[cid] = deg
         elif kind == "biomarker":
+            if cid == HER2_BIOMARKER:
+                continue  # the scope itself: every profile is HER2-positive
             if deg > 0:
                 biomarkers.add(cid)
                 m = BIOMARKER_MECHANISM.get(cid)
@@ -193,6 +207,14 @@ def _build(items: list[tuple[str, Any, str, int | None]], source: str) -> Profil
                     mechanisms[m] = max(mechanisms.get(m, 0.0), 1.0)
         else:
             attrs[cid] = deg
+    # a biomarker said absent and its mechanism present (or the other way round)
+    for b, m in BIOMARKER_MECHANISM.items():
+        for off, on in ((b, m), (m, b)):
+            if off in negative and (on in mechanisms or on in biomarkers):
+                name, file, line = negative[off]
+                problems.append(Problem(
+                    file, name, f"no contradiction: {b!r} measures the mechanism {m!r}, so "
+                    "one cannot be absent while the other is present", "both given", line))
     if problems:
         raise ValidationError(problems, f"the profile {source!r} is not valid")
     biomarkers |= _implied_by(mechanisms)
@@ -264,6 +286,11 @@ def parse_profile(spec: str | Path | Mapping[str, Any] | Profile | None) -> Prof
         return spec
     if spec is None:
         return _build([], "none")
+    if isinstance(spec, str) and not spec.strip(" ,"):
+        raise ValidationError([Problem("--profile", "(profile)", "at least one mechanism, "
+                                       "biomarker or attribute, or 'none' for a "
+                                       "trastuzumab-sensitive HER2-positive tumor",
+                                       repr(spec))], "the profile is empty")
     if isinstance(spec, Mapping):
         return _build([(str(k), v, "profile", None) for k, v in spec.items()], "mapping")
     path = Path(spec)

@@ -17,6 +17,18 @@ if TYPE_CHECKING:
 
 __all__ = ["evidence_svg", "in_silico_svg", "render_html", "write_atomic", "write_pdf"]
 
+SUMMARY_LINES = 6
+"""Lines in the one-page summary (the rest are in appendix A)."""
+
+SETTING_NAMES = {
+    "neoadjuvant": "neoadjuvant (before surgery)", "adjuvant": "adjuvant (after surgery)",
+    "post_neoadjuvant": "post-neoadjuvant", "extended_adjuvant": "extended adjuvant",
+    "metastatic_first_line": "metastatic, first line",
+    "metastatic_pretreated": "metastatic, after trastuzumab",
+    "metastatic_any_line": "metastatic, any line",
+    "advanced_solid_tumors": "advanced solid tumours",
+}
+
 TIER_COLOURS = {"I-A": "#1b7837", "II-A": "#4d9221", "II-B": "#7f9a2e", "III-A": "#8c6bb1",
                 "X": "#808080"}
 
@@ -50,7 +62,7 @@ def evidence_svg(report: StrategyReport, top: int = 8) -> str | None:
         for e in r.evidence:
             if e.measure == "HR" and e.ci_low and e.ci_high and (
                     e.subgroup is None or e.subgroup in report.profile.biomarkers):
-                sub = f" [{e.subgroup}]" if e.subgroup else ""
+                sub = f" [{e.match}]" if e.subgroup else ""
                 rows.append((f"#{r.rank} {e.trial_name} {e.endpoint}{sub}", e.value, e.ci_low,
                              e.ci_high, e.tier))
         for p in r.pooled:
@@ -78,7 +90,7 @@ def evidence_svg(report: StrategyReport, top: int = 8) -> str | None:
     ax.set_xlim(*xlim)
     _log_ticks(ax, *xlim)
     ax.set_xlabel("hazard ratio (log scale; < 1 favours the regimen)")
-    ax.set_title("Clinical evidence: hazard ratios with 95% CI (ESCAT tier)", fontsize=9)
+    ax.set_title("Clinical evidence: hazard ratios with their CIs (ESCAT tier)", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
@@ -149,10 +161,19 @@ def _env():
 
 def render_html(report: StrategyReport) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG)."""
+    import datetime as dt
+
     import markupsafe
 
     import her2lab
+    from her2lab.knowledge import load
+    from her2lab.report.evidence import ENDPOINT_NAMES
 
+    kb = load()
+    cal = report.settings.get("calibration_as_of")
+    cal_date = dt.date.fromisoformat(cal) if cal else None
+    newer_uids = {e.uid for x in report.ranked for e in x.clinical_items
+                  if cal_date is not None and e.published > cal_date}
     tmpl = _env().get_template("report.html.j2")
     ev = evidence_svg(report)
     sil = in_silico_svg(report)
@@ -160,7 +181,12 @@ def render_html(report: StrategyReport) -> str:
         r=report, version=her2lab.__version__,
         evidence_svg=markupsafe.Markup(ev) if ev else None,
         in_silico_svg=markupsafe.Markup(sil) if sil else None,
-        tier_colours=TIER_COLOURS,
+        tier_colours=TIER_COLOURS, setting_name=SETTING_NAMES.get(report.setting,
+                                                                  report.setting),
+        setting_names=SETTING_NAMES, endpoint_names=ENDPOINT_NAMES,
+        mech_names={m.id: m.name for m in kb.mechanisms},
+        trial_names={t.id: t.name for t in kb.trials}, newer_uids=newer_uids,
+        summary_lines=SUMMARY_LINES,
     )
 
 

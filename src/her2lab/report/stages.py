@@ -42,5 +42,5 @@ def report_stage(ctx: Context) -> StageResult:
                   rep.write_json(out / f"{name}.json")]
         first = rep.ranked[0] if rep.ranked else None
         summary.append((f"{name} ({setting}): first",
-                        f"{first.label} [ESCAT {first.tier}]" if first else "none"))
+                        f"{first.label} [ESCAT {first.tier_text()}]" if first else "none"))
     return StageResult(summary=summary, files=files)

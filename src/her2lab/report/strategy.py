@@ -53,19 +53,26 @@ __all__ = [
 DISCLAIMER = "Research output, not medical advice"
 
 RANKING_RULE = (
-    "The best ESCAT tier of the regimen's clinical evidence in this setting (I-A first; "
-    "evidence from other settings gives at most III-A, and none where a randomised trial in "
-    "this setting showed no significant benefit; no graded evidence is X).",
-    "Within a tier: the number of the profile's biomarkers for which a trial subgroup shows "
-    "more benefit from the regimen (tier II-A results), more first.",
+    "Lines with graded evidence in this setting first; then lines whose randomised evidence "
+    "in this setting supports the regimen without grading an alteration-drug match; then "
+    "lines graded only in another setting (shown as such: they never rank above a line with "
+    "evidence in this setting); then lines without a result; then lines whose randomised "
+    "evidence in this setting does not support the regimen; lines it harms last.",
+    "Within a group: the best ESCAT tier of the line's alteration-drug matches (I-A first).",
+    "Then head-to-head evidence: a regimen that beat another in a randomised trial of this "
+    "setting ranks above it (EMILIA: trastuzumab emtansine above lapatinib + capecitabine).",
     "Then the conservative end of the regimen's best comparative effect in this setting "
-    "(the upper 95% limit of its HR, pooled over trials where several report it; for odds "
-    "ratios the lower limit), the more certain benefit first.",
-    "Regimens equal on 1 and 2 whose 95% intervals overlap are marked as not separated by "
-    "the evidence; regimens without a comparative effect follow in alphabetical order.",
+    "(the upper CI limit of its HR, pooled over trials where several report it; for odds "
+    "ratios the lower limit), the more certain benefit first; regimens whose intervals overlap "
+    "are marked as not separated by the evidence.",
     "In-silico results (pathway model, virtual trials) are shown beside each regimen and never "
     "change its tier or its rank.",
 )
+
+GROUPS = ("graded in this setting", "supported in this setting, not graded",
+          "graded only in another setting", "no graded result",
+          "not supported in this setting", "harms in this setting")
+"""The ranking groups, in order (:data:`RANKING_RULE` 1)."""
 
 SETTING_ENDPOINT = {
     "neoadjuvant": "pCR",
@@ -173,7 +180,18 @@ class RankedRegimen:
     prediction: Prediction | None
     not_separated_from: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    alteration: str = ""
+    """The alteration the line's tier is for (named on every line)."""
+    matches: tuple[dict[str, Any], ...] = ()
+    """One alteration-drug match per alteration (HER2 amplification where a drug targets it,
+    and each of the profile's): alteration, drugs, tier, basis, direction, evidence."""
+    group: str = ""
+    """The ranking group (:data:`GROUPS`)."""
     sort_key: tuple = field(default=(), repr=False, compare=False)
+
+    def tier_text(self) -> str:
+        """``I-A for HER2 amplification``: the tier with the alteration it is for."""
+        return f"{self.tier} for {self.alteration}" if self.alteration else self.tier
 
     @property
     def clinical_items(self) -> tuple[EvidenceItem, ...]:
@@ -188,8 +206,11 @@ class RankedRegimen:
         if not graded:
             return self.tier_reason
         e = min(graded, key=lambda x: (x.subgroup is not None, -benefit_bound(x)))
-        sub = f" ({e.subgroup})" if e.subgroup else ""
-        return f"{e.trial_name}{sub}: {e.result_text()}"
+        sub = f" ({e.match} subgroup)" if e.subgroup else ""
+        where = "" if e.in_setting else f" [another setting: {e.setting}]"
+        res = e.result_text()
+        ep = "" if res.startswith(e.endpoint) else f"{e.endpoint} "
+        return f"{e.trial_name} {e.year}{sub}: {ep}{res}{where}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -205,6 +226,8 @@ class RankedRegimen:
                 "prediction": self.prediction.to_dict() if self.prediction else None,
             },
             "not_separated_from": list(self.not_separated_from), "notes": list(self.notes),
+            "alteration": self.alteration, "tier_text": self.tier_text(),
+            "matches": [dict(m) for m in self.matches], "group": self.group,
         }
 
 
@@ -227,6 +250,15 @@ class StrategyReport:
     kb_pooled: tuple[dict[str, Any], ...] = ()
     """The knowledge base's pooled questions (her2lab.synthesis) that use a cited trial."""
 
+    cannot_know: tuple[str, ...] = ()
+    """What the report cannot know, in one place (trials not in the knowledge base, settings
+    without evidence, the model's stated limits)."""
+    references: tuple[str, ...] = ()
+    """The publications the cited results come from, with PMIDs or DOIs where known."""
+    newer_than_calibration: tuple[str, ...] = ()
+    """Cited results published after the calibration's as-of date (the model has not seen
+    them)."""
+
     disclaimer: str = DISCLAIMER
     ranking_rule: tuple[str, ...] = RANKING_RULE
     escat_citation: str = ESCAT_CITATION
@@ -242,6 +274,8 @@ class StrategyReport:
             "left_out": list(self.left_out), "settings": self.settings,
             "profile_notes": list(self.profile_notes),
             "kb_pooled": list(self.kb_pooled),
+            "cannot_know": list(self.cannot_know), "references": list(self.references),
+            "newer_than_calibration": list(self.newer_than_calibration),
         }
 
     def to_html(self) -> str:
@@ -492,7 +526,12 @@ def _prediction(
     if degrees:
         note += ("; the virtual trials take mechanisms as present or absent: degree >= 0.5 "
                  f"counted present ({', '.join(sorted(degrees))})")
-    control_label = _regimen_label(kb, control) if control else "no treatment"
+    control_label = (_regimen_label(kb, control) if control else
+                     "untreated virtual patients (no trial comparator)")
+    if profile.hr_positive:
+        # needs issue 23's PopulationSpec.hr_positive (branch vt3); until it lands the
+        # virtual trials do not model hormone-receptor status, and the note says so
+        note += "; hormone-receptor status not modelled by this version of the virtual trials"
     res = predict(trial_spec, cal, kb=kb, settings=settings)
     eff = res.effect
     rep = eff.replicates
@@ -551,6 +590,57 @@ def _profile_notes(kb: KnowledgeBase, prof: Profile, setting: str) -> list[str]:
             notes.append(f"note: a trastuzumab-pretreated profile in the {setting} setting; "
                          "the setting's trials enrolled mostly trastuzumab-naive patients")
     return notes
+
+
+def _cannot_know(kb: KnowledgeBase, prof: Profile, setting: str,
+                 ranked: list[RankedRegimen], cal: Calibration, in_silico: bool,
+                 newer: tuple[str, ...]) -> list[str]:
+    """What the report cannot know: one list, shown in one section."""
+    from her2lab.report.evidence import _in_setting
+
+    out = [f"Trials not in the knowledge base: the report knows only the {len(kb.trials)} "
+           "curated trials (from the seed review and the publications it cites, plus any "
+           "added since); a trial missing there is missing here."]
+    here = [t for t in kb.trials if _in_setting(t, setting) and t.status == "reported"]
+    if not here:
+        out.append(f"No reported trial in the {setting} setting: nothing here is graded in it.")
+    if not any("trastuzumab" in t.drugs_tested for t in here):
+        out.append(f"The knowledge base holds no trial that tested trastuzumab itself in the "
+                   f"{setting} setting (trastuzumab appears only as a backbone or control): "
+                   "the evidence for trastuzumab here is not in this report.")
+    cited = {t for r in ranked for t in r.trials}
+    unresolved = sorted({f"{kb.trial(c.subject.removeprefix('trial:')).name}: {c.field}"
+                         for c in kb.conflicts if c.preferred is None and not c.resolution
+                         and c.subject.removeprefix("trial:") in cited})
+    if unresolved:
+        out.append("Unresolved recorded conflicts on cited trials (their results are not "
+                   "graded): " + "; ".join(unresolved) + ".")
+    if any(not any(m["tier"] != "X" for m in r.matches[1:]) for r in ranked[:3]) and (
+            prof.mechanisms or prof.biomarkers):
+        out.append("For the profile's own alterations most lines have no trial evidence: the "
+                   "trials selected HER2-positive tumours and reported few biomarker subgroups.")
+    out.append("ESCAT's 'clinically meaningful' benefit (ESMO-MCBS) is not judged: a "
+               "significant benefit on the primary end point counts.")
+    out.append("Subgroup analyses are taken as exploratory (ESCAT II-B at best): the knowledge "
+               "base does not record which were pre-specified with an interaction test.")
+    no_id = sorted({x for r in ranked for e in r.clinical_items for x in e.references
+                    if "no PMID or DOI" in x})
+    if no_id:
+        out.append(f"{len(no_id)} cited publication(s) have no PMID or DOI in the knowledge "
+                   "base (listed under References).")
+    if in_silico:
+        cal_txt = ("uncalibrated priors" if cal.as_of is None
+                   else f"calibrated on results published by {cal.as_of.isoformat()}")
+        out.append("In-silico results come from a model (pathway model and virtual trials, "
+                   f"{cal_txt}); they are hypotheses, not evidence, and never set a tier or a "
+                   "rank. The virtual trials take mechanisms as present or absent and do not "
+                   "model hormone-receptor status (docs/virtual_trials.md states the model's "
+                   "limits).")
+        if newer:
+            out.append(f"{len(newer)} cited result(s) are newer than the calibration: the "
+                       "model has not seen them (" + "; ".join(newer[:6])
+                       + ("; ..." if len(newer) > 6 else "") + ").")
+    return out
 
 
 def _BIOMARKER_MECHANISM() -> dict[str, str]:
@@ -622,6 +712,80 @@ def _overlap(a: RankedRegimen, b: RankedRegimen) -> bool:
     return ia[0] <= ib[1] and ib[0] <= ia[1]
 
 
+def _profile_alterations(kb: KnowledgeBase, prof: Profile) -> list[tuple[str, set[str]]]:
+    """(alteration name, the drugs the knowledge base says act against it) per profile item."""
+    from her2lab.report.profile import BIOMARKER_MECHANISM
+
+    out = [(kb.mechanism(m).name, set(kb.mechanism(m).counteracted_by))
+           for m in prof.mechanism_ids]
+    for b in prof.biomarkers:
+        if BIOMARKER_MECHANISM.get(b) not in prof.mechanisms:
+            out.append((kb.biomarker(b).name, set()))
+    return out
+
+
+def _matches(kb: KnowledgeBase, prof: Profile, regimen: tuple[str, ...],
+             here: list[EvidenceItem]) -> list[dict[str, Any]]:
+    """The line's alteration-drug matches: HER2 amplification where a drug of the regimen
+    targets ERBB2, then each of the profile's alterations, each with its best in-setting
+    grade or X and why."""
+    from her2lab.report.evidence import HER2_ALTERATION
+
+    alts: list[tuple[str, set[str]]] = []
+    if any("ERBB2" in kb.drug(d).targets for d in regimen):
+        alts.append((HER2_ALTERATION, {d for d in regimen if "ERBB2" in kb.drug(d).targets}))
+    alts += _profile_alterations(kb, prof)
+    out = []
+    for alt, acting in alts:
+        its = [e for e in here if e.match == alt]
+        graded = [e for e in its if e.tier != "X"]
+        drugs = [kb.drug(d).name for d in regimen if d in acting]
+        if graded:
+            e = min(graded, key=lambda x: (tier_rank(x.tier), -benefit_bound(x)))
+            basis = f"{e.trial_name} {e.year}: {e.endpoint} {e.result_text()} ({e.tier_reason})"
+            out.append({"alteration": alt, "drugs": list(e.drugs), "tier": e.tier,
+                        "basis": basis, "direction": e.direction, "evidence": e.uid})
+            continue
+        if its:
+            e = its[0]
+            basis = f"{e.trial_name} {e.year}: {e.tier_reason}"
+        elif drugs:
+            basis = (f"no trial result of {', '.join(drugs)} for {alt} in the knowledge base "
+                     "(the seed's rationale that it acts against it is not clinical evidence)")
+        else:
+            basis = (f"no trial of this regimen selected or reported {alt}: its results say "
+                     f"nothing of {alt}")
+        out.append({"alteration": alt, "drugs": drugs, "tier": "X", "basis": basis,
+                    "direction": its[0].direction if its else "descriptive",
+                    "evidence": its[0].uid if its else None})
+    return out
+
+
+def _head_to_head(entries: list[RankedRegimen]) -> list[RankedRegimen]:
+    """Move a regimen above one it beat in a randomised comparison in this setting, within
+    the same ranking group (:data:`RANKING_RULE` 3). Each pass moves one winner; cycles
+    cannot arise from significant results of one direction, and passes are bounded."""
+    out = list(entries)
+    for _ in range(len(out) ** 2 + 1):
+        pos = {tuple(sorted(r.regimen)): i for i, r in enumerate(out)}
+        moved = False
+        for i, r in enumerate(out):
+            for e in r.evidence:
+                if not (e.randomized and e.subgroup is None and e.direction == "supports"
+                        and e.comparator_regimen):
+                    continue
+                j = pos.get(e.comparator_regimen)
+                if j is not None and j < i and out[j].group == r.group:
+                    out.insert(j, out.pop(i))
+                    moved = True
+                    break
+            if moved:
+                break
+        if not moved:
+            break
+    return out
+
+
 def strategy_report(
     profile: str | Path | Profile | dict[str, Any] | None,
     setting: str,
@@ -652,6 +816,9 @@ def strategy_report(
             as_of = dt.date.fromisoformat(as_of)
         except ValueError:
             raise DataError(f"--as-of: expected a date YYYY-MM-DD; got {as_of!r}") from None
+    # evidence as of the date asked, by default today: every result the knowledge base
+    # holds that was published by then (the date is printed on page 1)
+    as_of = as_of or dt.date.today()
     kb = kb or load()
     cal, calib = _calibration(calibration)
     run = settings if settings is not None else cal.settings
@@ -671,20 +838,47 @@ def strategy_report(
             left_out += notes
         here = [e for e in items if e.in_setting]
         other = [e for e in items if not e.in_setting]
-        graded = [e for e in items if e.tier != "X"]
-        negative = [e for e in here if e.randomized and e.subgroup is None and e.kind in (
-            "effect", "p_only") and "without a significant benefit" in e.tier_reason]
-        if graded:
-            best = min(graded, key=lambda e: (tier_rank(e.tier), -benefit_bound(e)))
-            tier, reason = best.tier, f"{best.trial_name} ({best.outcome}): {best.tier_reason}"
-            if best.tier == "III-A" and negative:
-                neg = negative[0]
-                tier = "X"
-                reason = (f"{neg.trial_name} ({neg.outcome}): a randomised comparison in this "
-                          f"setting without a significant benefit; the benefit shown in another "
-                          f"setting ({best.trial_name}, III-A) does not carry over")
+        graded_here = [e for e in here if e.tier != "X"]
+        graded_other = [e for e in other if e.tier != "X"]
+        overall_here = [e for e in here if e.randomized and e.subgroup is None
+                        and e.comparator is not None]
+        harms = [e for e in overall_here if e.direction == "harms"]
+        supports = [e for e in overall_here if e.direction == "supports"]
+        matches = _matches(kb, prof, reg, here)
+        negative = [e for e in overall_here if e.direction == "does not support"]
+        if harms:
+            group, e = 5, harms[0]
+            tier, alteration = "X", e.match
+            reason = (f"{e.trial_name} {e.year}: {e.endpoint} {e.result_text()} — harms: "
+                      f"{e.tier_reason}")
+        elif graded_here:
+            group = 0
+            e = min(graded_here, key=lambda x: (tier_rank(x.tier), -benefit_bound(x)))
+            tier, alteration = e.tier, e.match
+            reason = f"{e.trial_name} {e.year} ({e.endpoint}): {e.tier_reason}"
+        elif supports:
+            group, e = 1, max(supports, key=benefit_bound)
+            tier, alteration = "X", next((m["alteration"] for m in matches), e.match)
+            reason = (f"{e.trial_name} {e.year}: {e.endpoint} {e.result_text()} supports the "
+                      f"regimen, but is not graded: {e.tier_reason}")
+        elif negative:
+            group, e = 4, negative[0]
+            tier, alteration = "X", e.match
+            reason = (f"{e.trial_name} {e.year}: {e.endpoint} {e.result_text()} does not support "
+                      f"the regimen in this setting"
+                      + (f"; the benefit shown in another setting ({graded_other[0].trial_name}"
+                         f", {graded_other[0].setting}) does not carry over"
+                         if graded_other else ""))
+        elif graded_other:
+            group = 2
+            e = min(graded_other, key=lambda x: (tier_rank(x.tier), -benefit_bound(x)))
+            tier, alteration = "X", e.match
+            reason = (f"no graded result in this setting; in another setting ({e.setting}), "
+                      f"{e.trial_name} {e.year} gives ESCAT {e.tier} for {e.match} "
+                      f"({e.tier_reason}): shown as such, not ranked on")
         else:
-            tier = "X"
+            group, tier = 3, "X"
+            alteration = next((m["alteration"] for m in matches), "")
             trials = [kb.trial(t) for t in arm_ids_by_trial]
             if any(t.status == "ongoing" for t in trials) and not items:
                 reason = "ongoing trial(s), no results in the knowledge base"
@@ -693,7 +887,8 @@ def strategy_report(
                                                               else ""))
             else:
                 reason = "; ".join(sorted({e.tier_reason for e in items if e.tier_reason}))
-        matches = tuple(sorted({e.subgroup for e in here if e.tier == "II-A" and e.subgroup}))
+        subgroup_matches = tuple(sorted({e.subgroup for e in here
+                                         if e.tier != "X" and e.subgroup}))
         pooled: list[MetaPooled] = []
         overall = [e for e in here if e.comparative and e.subgroup is None]
         for key in sorted({(e.endpoint, e.measure) for e in overall}):
@@ -707,15 +902,17 @@ def strategy_report(
             bound = -math.log(p.ci_high) if p.measure == "HR" else math.log(p.ci_low)
         elif overall:
             bound = max(benefit_bound(e) for e in overall)
-        key = (tier_rank(tier), -len(matches), -bound if math.isfinite(bound) else math.inf,
-               _regimen_label(kb, reg).lower())
+        key = (group, tier_rank(tier), -len(subgroup_matches),
+               -bound if math.isfinite(bound) else math.inf, _regimen_label(kb, reg).lower())
         entries.append(RankedRegimen(
             rank=0, regimen=reg, label=_regimen_label(kb, reg), tier=tier, tier_reason=reason,
             evidence=tuple(here), other_evidence=tuple(other), pooled=tuple(pooled),
-            profile_matches=matches, statements=tuple(_statements(kb, prof, reg)),
+            profile_matches=subgroup_matches, statements=tuple(_statements(kb, prof, reg)),
             trials=tuple(arm_ids_by_trial), rationale=None, prediction=None, sort_key=key,
+            alteration=alteration, matches=tuple(matches), group=GROUPS[group],
         ))
     entries.sort(key=lambda r: r.sort_key)
+    entries = _head_to_head(entries)
     plans: dict[tuple[str, ...], tuple[Trial | None, str | None, tuple[str, ...],
                                       tuple[str, ...]]] = {}
     sims = _Simulations(run.samples, run.seed)
@@ -776,8 +973,16 @@ def strategy_report(
         for d, ms in sorted(counter.items())
         if not any(d in reg for reg in cands)
     )
+    cal_date = cal.as_of
+    newer = tuple(sorted({
+        f"{e.trial_name} {e.endpoint} (published {e.published.isoformat()})"
+        for r in ranked for e in r.clinical_items
+        if cal_date is not None and e.published > cal_date}))
+    refs = sorted({x for r in ranked for e in r.clinical_items for x in e.references})
     return StrategyReport(
         profile=prof, setting=setting, as_of=as_of, calibration=calib, ranked=tuple(ranked),
+        cannot_know=tuple(_cannot_know(kb, prof, setting, ranked, cal, in_silico, newer)),
+        references=tuple(refs), newer_than_calibration=newer,
         untested=untested, conflicts=conflicts, findings=findings,
         left_out=tuple(sorted(set(left_out))),
         settings={**run.to_dict(), "n_per_arm": n_per_arm, "in_silico": in_silico,

@@ -8,7 +8,17 @@ It is made from
   ``se = (g(high) - g(low)) / (2 z)``, ``g = log`` for ratios, ``z = Φ⁻¹((1 + level) / 2)``;
 - 2×2 counts (:func:`effect_from_counts`, OR, RR, RD) through statsmodels'
   ``effectsize_2proportions``; a study with a zero cell gets 0.5 added to every cell for OR
-  and RR (the usual correction, metafor's ``add=1/2, to="only0"``);
+  and RR (the usual correction, metafor's ``add=1/2, to="only0"``). Two conventions differ
+  from metafor's defaults and are stated wherever they apply (:func:`zero_cell_notes`):
+
+  * a *double-zero* study (no events, or only events, in both arms) says nothing of an OR or
+    RR; her2lab leaves it out by default (``double_zero="drop"``; ``her2lab synth meta``'s
+    ``--drop-double-zero``, on by default), while metafor's ``escalc`` keeps it with ½ added
+    to every cell (``drop00=FALSE``): ``double_zero="add"`` (``--keep-double-zero``) does that;
+  * an RD gets no ½ in a zero-cell study by default (the observed proportions are unbiased;
+    ``rd_add=0``), while metafor adds ½ for every measure: ``rd_add=0.5``
+    (``--rd-add-half``) does that. A double-zero study has an RD of 0 with variance 0 unless
+    ½ is added, so without it such a study is left out under RD too.
 - means, SDs and sizes (:func:`effect_from_means`, MD): ``yi = m_t - m_c``,
   ``vi = sd_t²/n_t + sd_c²/n_c``.
 
@@ -30,13 +40,17 @@ from scipy import stats
 from her2lab.errors import DataError, Problem, ValidationError
 
 __all__ = [
+    "DOUBLE_ZERO",
     "MEASURES",
     "RATIO_MEASURES",
+    "DoubleZeroStudy",
     "Effect",
     "effect_from_ci",
     "effect_from_counts",
     "effect_from_means",
     "read_effects_csv",
+    "read_effects_table",
+    "zero_cell_notes",
 ]
 
 RATIO_MEASURES = ("HR", "OR", "RR")
@@ -143,6 +157,20 @@ def effect_from_ci(
 _STATISTIC = {"OR": "odds-ratio", "RR": "risk-ratio", "RD": "diff"}
 
 
+DOUBLE_ZERO = ("drop", "add", "refuse")
+"""What :func:`effect_from_counts` does with a double-zero study: ``drop`` (her2lab's default
+in a table of studies: left out and said so), ``add`` (½ to every cell, metafor's default) or
+``refuse`` (an error: the default for one study on its own)."""
+
+
+class DoubleZeroStudy(DataError):
+    """A study with no events (or only events) in both arms, asked to be left out."""
+
+
+def is_double_zero(events_t: int, n_t: int, events_c: int, n_c: int) -> bool:
+    return (events_t == 0 and events_c == 0) or (events_t == n_t and events_c == n_c)
+
+
 def effect_from_counts(
     label: str,
     events_t: int,
@@ -152,8 +180,16 @@ def effect_from_counts(
     *,
     measure: str,
     source: str = "",
+    double_zero: str = "refuse",
+    rd_add: float = 0.0,
 ) -> Effect:
-    """An OR, RR or RD (treatment versus control) from 2×2 counts (statsmodels)."""
+    """An OR, RR or RD (treatment versus control) from 2×2 counts (statsmodels).
+
+    ``double_zero`` (:data:`DOUBLE_ZERO`): what a study with no events, or only events, in
+    both arms gets; ``drop`` raises :class:`DoubleZeroStudy` for the caller to leave it out.
+    ``rd_add``: what an RD's zero-cell study gets added to every cell (0, her2lab's
+    default, or 0.5, metafor's).
+    """
     from statsmodels.stats.meta_analysis import effectsize_2proportions
 
     measure = check_measure(measure)
@@ -162,21 +198,34 @@ def effect_from_counts(
             f"study {label!r}: counts give OR, RR or RD, not {measure} "
             "(an HR needs estimate,ci_low,ci_high; an MD needs means and SDs)"
         )
+    if double_zero not in DOUBLE_ZERO:
+        raise DataError(f"double_zero must be one of {', '.join(DOUBLE_ZERO)}; got "
+                        f"{double_zero!r}")
+    if rd_add not in (0.0, 0.5):
+        raise DataError(f"rd_add must be 0 or 0.5; got {rd_add!r}")
     for name, e, n in (("events_t", events_t, n_t), ("events_c", events_c, n_c)):
         if not (0 <= e <= n and n >= 1):
             raise DataError(
                 f"study {label!r}: {name} must lie between 0 and its arm size; got {e} of {n}"
             )
-    both = (events_t == 0 and events_c == 0) or (events_t == n_t and events_c == n_c)
-    if both and measure != "RD":
+    both = is_double_zero(events_t, n_t, events_c, n_c)
+    undefined = both and (measure != "RD" or rd_add == 0.0)
+    if undefined and double_zero == "drop":
+        raise DoubleZeroStudy(f"study {label!r}: double-zero study left out")
+    if undefined and not (double_zero == "add" and measure != "RD"):
+        what = (f"its {_MEASURE_NAMES[measure]} is undefined" if measure != "RD" else
+                "its risk difference is 0 with variance 0")
         raise DataError(
-            f"study {label!r}: no events (or only events) in both arms; its "
-            f"{_MEASURE_NAMES[measure]} is undefined: leave the study out or use RD"
+            f"study {label!r}: no events (or only events) in both arms; {what}: leave the "
+            "study out (her2lab synth meta --drop-double-zero, the default) or keep it with ½ "
+            "added to every cell as metafor does (--keep-double-zero"
+            + (", with --rd-add-half for RD)" if measure == "RD" else ")")
         )
     # statsmodels adds a float correction to the counts of every study, not only of those with a
     # zero cell; so it is asked for only where a cell is zero (this function sees one study)
     has_zero = events_t in (0, n_t) or events_c in (0, n_c)
-    zero = 0.5 if has_zero and measure != "RD" else None
+    add = rd_add if measure == "RD" else 0.5
+    zero = add if has_zero and add > 0 else None
     eff, var = effectsize_2proportions(
         np.array([events_t], float), np.array([n_t], float),
         np.array([events_c], float), np.array([n_c], float),
@@ -189,6 +238,25 @@ def effect_from_counts(
             "arms)"
         )
     return Effect(label, float(eff[0]), se, measure, source)
+
+
+def zero_cell_notes(measure: str, *, double_zero: str, rd_add: float,
+                    dropped: Sequence[str] = (), corrected: Sequence[str] = ()) -> list[str]:
+    """The zero-cell conventions of a table of counts, as the output states them."""
+    notes = []
+    if dropped:
+        notes.append(f"double-zero studies left out ({', '.join(dropped)}): no events (or only "
+                     "events) in both arms (--drop-double-zero, the default; metafor keeps "
+                     "them with ½ added: --keep-double-zero)")
+    if corrected:
+        how = ("½ added to every cell" if measure != "RD" else
+               f"{rd_add:g} added to every cell")
+        notes.append(f"zero-cell studies with {how}: {', '.join(corrected)}"
+                     + (" (metafor's add=1/2, to='only0')" if measure != "RD" or rd_add else ""))
+    if measure == "RD" and rd_add == 0.0:
+        notes.append("RD: no ½ added to zero-cell studies (her2lab's choice; metafor adds ½: "
+                     "--rd-add-half)")
+    return notes
 
 
 def effect_from_means(
@@ -313,16 +381,29 @@ def _layout(header: Sequence[str], file: str, measure: str) -> str:
     return usable[0]
 
 
-def read_effects_csv(path: str | Path, *, measure: str) -> list[Effect]:
-    """The studies of a ``synth meta`` CSV as :class:`Effect` objects.
+def read_effects_csv(path: str | Path, *, measure: str, double_zero: str = "drop",
+                     rd_add: float = 0.0) -> list[Effect]:
+    """The studies of a ``synth meta`` CSV as :class:`Effect` objects (double-zero studies
+    left out by default; :func:`read_effects_table` also says which)."""
+    return read_effects_table(path, measure=measure, double_zero=double_zero,
+                              rd_add=rd_add)[0]
+
+
+def read_effects_table(path: str | Path, *, measure: str, double_zero: str = "drop",
+                       rd_add: float = 0.0) -> tuple[list[Effect], list[str]]:
+    """The studies of a ``synth meta`` CSV as :class:`Effect` objects, and the notes that
+    state the zero-cell conventions applied (:func:`zero_cell_notes`).
 
     Columns: ``study``, then ``estimate,ci_low,ci_high[,ci_level]`` (any measure; ci_level a
     fraction such as 0.95, or a percentage such as 95; default 0.95), or
     ``events_t,n_t,events_c,n_c`` (OR, RR, RD), or ``mean_t,sd_t,n_t,mean_c,sd_c,n_c`` (MD).
-    Estimates are on the reporting scale (an HR of 0.7, not its log).
+    Estimates are on the reporting scale (an HR of 0.7, not its log). ``double_zero`` and
+    ``rd_add`` as in :func:`effect_from_counts`.
     """
     measure = check_measure(measure)
     file = str(path)
+    dropped: list[str] = []
+    corrected: list[str] = []
     header, rows = read_table(path)
     layout = _layout(header, file, measure)
     problems: list[Problem] = []
@@ -363,9 +444,18 @@ def read_effects_csv(path: str | Path, *, measure: str) -> list[Effect]:
                     raise DataError(f"the CI ({v['ci_low']}, {v['ci_high']}) does not contain "
                                     f"the estimate {v['estimate']}")
             elif layout == "counts":
-                eff = effect_from_counts(label, int(v["events_t"]), int(v["n_t"]),
-                                         int(v["events_c"]), int(v["n_c"]), measure=measure,
-                                         source=f"{file}:{line}")
+                cells = (int(v["events_t"]), int(v["n_t"]), int(v["events_c"]), int(v["n_c"]))
+                try:
+                    eff = effect_from_counts(label, *cells, measure=measure,
+                                             source=f"{file}:{line}", double_zero=double_zero,
+                                             rd_add=rd_add)
+                except DoubleZeroStudy:
+                    dropped.append(label)
+                    continue
+                et, nt, ec, nc = cells
+                add = rd_add if measure == "RD" else 0.5
+                if add and (et in (0, nt) or ec in (0, nc)):
+                    corrected.append(label)
             else:
                 eff = effect_from_means(label, v["mean_t"], v["sd_t"], int(v["n_t"]),
                                         v["mean_c"], v["sd_c"], int(v["n_c"]),
@@ -377,4 +467,11 @@ def read_effects_csv(path: str | Path, *, measure: str) -> list[Effect]:
         effects.append(eff)
     if problems:
         raise ValidationError(problems, f"{file}: {len(problems)} problem(s)")
-    return effects
+    if not effects:
+        raise DataError(f"{file}: every study is a double-zero study ({', '.join(dropped)}); "
+                        "nothing to pool (keep them with ½ added, as metafor does: "
+                        "--keep-double-zero)")
+    notes = (zero_cell_notes(measure, double_zero=double_zero, rd_add=rd_add,
+                             dropped=dropped, corrected=corrected)
+             if layout == "counts" else [])
+    return effects, notes

@@ -204,7 +204,8 @@ def _pm_root(y: np.ndarray, v: np.ndarray) -> float:
     hi = max(1.0, 10 * float(np.var(y, ddof=1)))
     while _qgen(y, v, hi) > k - 1:
         hi *= 10
-    return float(optimize.brentq(lambda t: _qgen(y, v, t) - (k - 1), 0.0, hi, xtol=1e-14))
+    return float(optimize.brentq(lambda t: _qgen(y, v, t) - (k - 1), 0.0, hi, xtol=1e-15,
+                                 rtol=4 * np.finfo(float).eps, maxiter=500))
 
 
 def _typical_v(v: np.ndarray) -> float:
@@ -289,17 +290,20 @@ def meta_analysis(
 
     if k >= 2:
         # statsmodels needs k >= 2 (it divides by k - 1)
-        if method == "PM":
-            sm = combine_effects(y, v, method_re="iterated", maxiter=500)
-        else:
+        # the common-effect mean and Q (the τ² of PM and REML are found below); statsmodels'
+        # random-effects side divides by Q - (k - 1) and takes square roots of what may be
+        # negative where Q <= k - 1 or Q = 0: those values are not used here
+        with np.errstate(divide="ignore", invalid="ignore"):
             sm = combine_effects(y, v, method_re="chi2")
         mu_fe, var_fe, q = float(sm.mean_effect_fe), float(sm.var_eff_w_fe), float(sm.q)
-        if method in ("DL", "PM"):
+        if method == "DL":
             tau2 = max(0.0, float(sm.tau2))
-            if method == "PM" and tau2 == 0.0 and q > q_df_of(k):
-                # statsmodels' PM iteration resets τ² to 0 when a step lands beyond the root;
-                # Q(τ²) is decreasing, so the root of Q(τ²) = k - 1 is bracketed and unique
-                tau2 = _pm_root(y, v)
+        elif method == "PM":
+            # statsmodels' PM iteration stops at a loose tolerance (up to ~4e-6 relative off
+            # the root) and resets τ² to 0 when a step lands beyond it; the generalised Q(τ²)
+            # is decreasing in τ², so the root of Q(τ²) = k - 1 is unique: it is always
+            # polished with Brent's method (τ² = 0 where Q(0) <= k - 1, as metafor's "PM")
+            tau2 = _pm_root(y, v) if q > q_df_of(k) else 0.0
         else:
             tau2 = _reml_tau2(y, v)
     else:
