@@ -50,6 +50,10 @@ def _definition(kb, e) -> str:
             return "I-A"
         if o.endpoint.value in ("pCR", "ORR") and o.kind == "p_only" and o.p.value < 0.05:
             return "II-B"  # the arms' rates (checked by the caller) say which arm is better
+        if (o.endpoint.value in ("pCR", "ORR") and o.kind == "effect" and o.ci
+                and o.ci.low is not None
+                and o.ci.low > (0.0 if o.measure == "difference" else 1.0)):
+            return "II-B"  # a significant gain: the interval excludes no difference
         return "X"
     if not t.randomized and o.kind == "rate" and o.endpoint.value in RESPONSE_THRESHOLD:
         n = next((a.n for a in t.arms if a.id == o.arm), None)
@@ -62,6 +66,8 @@ def _definition(kb, e) -> str:
 
 # the first three lines of each shipped example: (regimen, tier, alteration), by the scale's
 # definitions applied to the knowledge base by hand (trial in brackets)
+SEED_DATE = dt.date(2014, 8, 12)
+
 FIRST_THREE = {
     "trastuzumab_sensitive": [
         (("trastuzumab", "pertuzumab", "docetaxel"), "I-A", "HER2 amplification"),  # CLEOPATRA
@@ -98,7 +104,20 @@ def examples():
     from her2lab.report.stages import EXAMPLES
 
     assert set(EXAMPLES) == set(FIRST_THREE), "every shipped example has its pinned lines"
-    return {name: strategy_report(p, s, in_silico=False) for name, (p, s) in EXAMPLES.items()}
+    # as of the seed's date: the lines the issue names (BOLERO-3's PTEN-low subgroup, T-DM1 for
+    # p95HER2) stay first-three there whatever later trials the knowledge base gains
+    return {name: strategy_report(p, s, as_of=SEED_DATE, in_silico=False)
+            for name, (p, s) in EXAMPLES.items()}
+
+
+def test_today_the_pretreated_metastatic_report_ranks_on_todays_evidence():
+    """As of today, T-DXd (DESTINY-Breast03 against T-DM1, PFS HR 0.28) leads the
+    HER2-amplified pretreated metastatic ranking: the setting's end point (PFS) ranks, not the
+    first pooled end point in alphabetical order."""
+    rep = strategy_report("trastuzumab_pretreated", "metastatic_pretreated", in_silico=False)
+    first = rep.ranked[0]
+    assert (first.regimen, first.tier, first.alteration) == (
+        ("trastuzumab_deruxtecan",), "I-A", "HER2 amplification")
 
 
 @pytest.mark.parametrize("name", sorted(FIRST_THREE))

@@ -49,7 +49,7 @@ def kb_analyses(trials: set[str], as_of) -> list[dict]:
     from her2lab.synthesis import kb_questions, pool_kb
 
     out = []
-    for q in kb_questions():
+    for q in kb_questions(as_of):
         if not {c.trial for c in q.comparisons} & trials:
             continue
         pa = pool_kb(q.id, as_of)

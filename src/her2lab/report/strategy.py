@@ -786,6 +786,12 @@ def _head_to_head(entries: list[RankedRegimen]) -> list[RankedRegimen]:
     return out
 
 
+def _outcomes_as_of(kb: KnowledgeBase, trial_id: str) -> list[Any]:
+    """The outcomes of a trial in ``kb`` (none when the trial is not in it)."""
+    t = next((x for x in kb.trials if x.id == trial_id), None)
+    return [] if t is None else list(t.outcomes)
+
+
 def strategy_report(
     profile: str | Path | Profile | dict[str, Any] | None,
     setting: str,
@@ -819,12 +825,16 @@ def strategy_report(
     # evidence as of the date asked, by default today: every result the knowledge base
     # holds that was published by then (the date is printed on page 1)
     as_of = as_of or dt.date.today()
-    kb = kb or load()
+    full = kb or load()
+    kb = full.as_of(as_of)  # the evidence as it stood on the date asked
     cal, calib = _calibration(calibration)
     run = settings if settings is not None else cal.settings
     counter = _counteracting(kb, prof)
     cands = _candidates(kb, setting, prof, counter)
-    left_out: list[str] = []
+    left_out: list[str] = [
+        f"{t.id} ({t.name}): results published after the as-of date {as_of} left out"
+        for t in full.trials
+        if t.setting.value == setting and len(_outcomes_as_of(kb, t.id)) < len(t.outcomes)]
     entries: list[RankedRegimen] = []
     for reg, arms in cands.items():
         items: list[EvidenceItem] = []
@@ -898,7 +908,10 @@ def strategy_report(
                 pooled.append(p)
         bound = -math.inf
         if pooled:
-            p = pooled[0]
+            # the setting's own end point first (PFS in metastatic disease), not the first in
+            # alphabetical order (OS before PFS)
+            main = SETTING_ENDPOINT.get(setting)
+            p = next((q for q in pooled if q.endpoint == main), pooled[0])
             bound = -math.log(p.ci_high) if p.measure == "HR" else math.log(p.ci_low)
         elif overall:
             bound = max(benefit_bound(e) for e in overall)
