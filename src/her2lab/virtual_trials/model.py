@@ -237,7 +237,9 @@ class TrialModel:
         decayed = math.exp(-params.resistance * KINETICS["prior_exposure_months"].value)
         for raw, rest in phases:
             r = self._at_offset(raw, params.tki_offset)
-            growth.append(a * r[:, 0])
+            # a drug never adds growth: what its kill has lost to acquired resistance is
+            # lost, the tumor grows at most at its untreated rate
+            growth.append(np.minimum(a * r[:, 0], un))
             k = _kill(r.T, base_ti, w, c)
             if rest is not None:
                 k_new = _kill(self._at_offset(rest, params.tki_offset).T, base_ti, w, c)
