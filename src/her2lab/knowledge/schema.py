@@ -420,11 +420,20 @@ class Trial(Record):
     drugs_tested: list[Slug] = Field(default_factory=list)
     arms: list[Arm] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(default_factory=list)
+    hr_positive_share: float | None = Field(default=None, ge=0, le=1)
+    hr_positive_source: str | None = None
     provenance: Provenance
 
     @property
     def uid(self) -> str:
         return f"trial:{self.id}"
+
+    @model_validator(mode="after")
+    def _hr_share_sourced(self) -> Trial:
+        if self.hr_positive_share is not None and not self.hr_positive_source:
+            raise field_error("hr_positive_source", "the publication and table giving the "
+                              "hormone-receptor-positive share", "nothing")
+        return self
 
     @model_validator(mode="after")
     def _arms_and_outcomes(self) -> Trial:
