@@ -145,6 +145,21 @@ KINETICS: dict[str, Constant] = {
         -0.5, "assumption: log chemosensitivity of hormone-receptor-positive tumors relative to "
         "negative ones (less proliferative; their pCR is about half: NeoSphere THP-D 26% vs 63%, "
         "Gianni 2012)"),
+    "hr_escape_half": Constant(
+        0.2, "assumption: in hormone-receptor-positive tumors ER signalling offsets a share "
+        "kt / (kt + h) of the kill kt (targeted and immune) that anti-HER2 drugs add, and of "
+        "the growth they stop, beyond the pathway model's one ER node; h is this constant "
+        "times trastuzumab's kill on a tumor without resistance, so trastuzumab keeps a sixth "
+        "of its kill and a second anti-HER2 drug adds less still than in HR-negative tumors. "
+        "ER and ER-target genes are up-regulated within two weeks of anti-HER2 therapy in "
+        "HER2+/ER+ tumors, which keep proliferating (Giuliano M et al. Clin Cancer Res "
+        "2015;21:3995-4003); ER signalling is the escape of HER2+/ER+ xenografts from the "
+        "most complete HER2 blockade, whose complete regressions needed estrogen deprivation "
+        "(Arpino G et al. J Natl Cancer Inst 2007;99:694-705); lapatinib induces ER "
+        "signalling as its escape (Xia W et al. Proc Natl Acad Sci USA 2006;103:7795-7800). "
+        "0.2 is an assumption, not fitted (the knowledge base holds no result by HR status), "
+        "chosen knowing the size of the HR-subgroup differences the neoadjuvant trials "
+        "report, so the HR property is not an out-of-sample check"),
     "micromet_sd": Constant(
         3.0, "assumption: SD of the log micrometastatic burden between patients of one type "
         "(a factor of 20): it spans orders of magnitude, none detectable in most patients and "
