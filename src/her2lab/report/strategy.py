@@ -469,7 +469,9 @@ def _prediction(
         "name": f"virtual {'+'.join(regimen)} vs {'+'.join(control) or 'none'}",
         "setting": setting,
         "population": {"prior_trastuzumab": profile.trastuzumab_pretreated,
-                       "require": present, "exclude": absent},
+                       "require": present, "exclude": absent,
+                       # HR status as the mechanisms: present at a degree of 1/2 or more
+                       "hr_positive": 1.0 if profile.hr_positive >= 0.5 else 0.0},
         "arms": [{"name": "experimental", "regimen": list(regimen), "n": n_per_arm},
                  {"name": "control", "regimen": list(control), "n": n_per_arm}],
         "control": "control", "endpoint": endpoint,
