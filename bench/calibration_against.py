@@ -32,6 +32,7 @@ def _sources(rev: str, into: Path) -> Path:
     """The earlier commit's ``src`` tree, unpacked (read-only use of the repository)."""
     data = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev, "src"],
                           check=True, capture_output=True).stdout
+    into.mkdir(parents=True, exist_ok=True)
     tar = into / "src.tar"
     tar.write_bytes(data)
     with tarfile.open(tar) as t:

@@ -29,9 +29,9 @@ from her2lab.virtual_trials.schedule import Phase, Schedule  # noqa: E402
 
 # as tests/virtual_trials/test_hr_status.py: the calibration as of 2014-08-12
 CALIBRATED = LinkParams.from_dict({
-    "log_kill": 0.679, "log_targeted": 2.358, "log_resistance": -2.123, "tki_offset": -0.558,
-    "setting": {"early": -0.107, "metastatic_first_line": 0.152,
-                "metastatic_pretreated": -0.658}})
+    "log_kill": 0.678, "log_targeted": 2.370, "log_resistance": -2.107, "tki_offset": -0.565,
+    "setting": {"early": -0.096, "metastatic_first_line": 0.136,
+                "metastatic_pretreated": -0.656}})
 CHEMO = (Phase(("fec",), 3), Phase(("docetaxel", "trastuzumab"), 3))
 
 
