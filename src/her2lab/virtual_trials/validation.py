@@ -221,8 +221,8 @@ def leave_one_out(
     targets = list(targets) if targets is not None else targets_from_kb(kb, as_of)
     full = calibration.fit if calibration is not None and calibration.fit.curvature else fit(
         targets, model, progress=progress)
-    in_rows = (list(calibration.table) if calibration is not None and calibration.table
-               and len(calibration.table) == len(targets)
+    table = getattr(calibration, "table", None)
+    in_rows = (list(table) if table and len(table) == len(targets)
                else rows_for(targets, full.params, full.cov, model, seed=seed))
     trials = [t for t in dict.fromkeys(t.trial for t in targets)
               if trials is None or t in trials]
