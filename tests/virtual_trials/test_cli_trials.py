@@ -103,3 +103,36 @@ def test_the_fit_table_names_a_median_ratio_as_such():
     lines = console.export_text().splitlines()
     assert "HR (median ratio)" in next(x for x in lines if "os_p" in x)
     assert "median ratio" not in next(x for x in lines if "pfs_hr" in x)
+
+
+def test_nested_without_leave_one_out_is_a_usage_error():
+    res = runner.invoke(app, ["trials", "validate", "--as-of", "2014-08-12", "--nested"])
+    assert res.exit_code == 2
+    assert "--loo" in res.output
+
+
+def test_validate_labels_in_and_out_of_sample_with_the_null_beside_each(monkeypatch):
+    # the printing only: a validation's result stands in for the (minutes-long) computation
+    from her2lab.virtual_trials import validation
+
+    s = {"n_hr": 1, "n_rate": 0, "median_abs_error_log_hr": 0.1,
+         "median_abs_error_rate_points": None, "mean_z2": 1.5, "coverage": 1.0,
+         "direction_accuracy": 1.0, "inside_reported_ci": 1.0,
+         "null": {"median_abs_error_log_hr": 0.3, "median_abs_error_rate_points": None,
+                  "mean_z2": 8.0, "coverage": 0.0, "direction_accuracy": None}}
+    seen = {}
+
+    def fake(as_of, **kw):
+        seen.update(kw)
+        return {"method": "nested: the whole calibration repeated without the trial",
+                "sample": "out-of-sample", "rows": [], "summary": s,
+                "in_sample": {"sample": "in-sample (the full fit)", "summary": s}}
+
+    monkeypatch.setattr(validation, "leave_one_out", fake)
+    res = runner.invoke(app, ["trials", "validate", "--as-of", "2014-08-12", "--loo",
+                              "--nested"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert seen["nested"] is True
+    out = " ".join(res.output.split())
+    assert "out-of-sample" in out and "in-sample (the full fit)" in out
+    assert out.count("(null 8") == 2 and "nested" in out

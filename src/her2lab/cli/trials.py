@@ -123,6 +123,10 @@ def validate(
     refit: bool = typer.Option(False, "--refit",
                                help="With --loo: refit without each trial (slower) instead "
                                     "of one Newton step from the full fit."),
+    nested: bool = typer.Option(False, "--nested",
+                                help="With --loo: repeat the whole calibration without each "
+                                     "trial, from the priors (slowest; nothing fitted to the "
+                                     "trial enters its prediction)."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, max=2**32 - 1),
     panel: int = typer.Option(PANEL_SIZE, "--panel", min=1, max=100_000),
     samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000),
@@ -132,21 +136,25 @@ def validate(
     with the null model (HR = 1, OR = 1) beside each figure."""
     from her2lab.virtual_trials.validation import forward, leave_one_out, summary_line
 
-    if refit and not loo:
-        raise typer.BadParameter("--refit applies to leave-one-trial-out: add --loo",
-                                 param_hint="--refit")
+    for flag, on in (("--refit", refit), ("--nested", nested)):
+        if on and not loo:
+            raise typer.BadParameter(f"{flag} applies to leave-one-trial-out: add --loo",
+                                     param_hint=flag)
     with _progress() as prog:
         run = RunSettings(samples=samples, panel_size=panel, seed=seed)
         if loo:
-            res = leave_one_out(as_of_date(as_of), settings=run, progress=prog, refit=refit)
+            res = leave_one_out(as_of_date(as_of), settings=run, progress=prog, refit=refit,
+                                nested=nested)
         else:
             res = forward(as_of_date(as_of), settings=run, progress=prog)
     if fmt == "json":
         write_json(res)
         return
     kind = "leave-one-trial-out" if loo else f"forward from {as_of}"
-    console.print(_fit_table(res["rows"], f"Validation ({kind})"))
-    console.print(summary_line(res["summary"]))
+    console.print(_fit_table(res["rows"], f"Validation ({kind}; {res['method']})"))
+    console.print(f"{res['sample']} (model, null in brackets): " + summary_line(res["summary"]))
+    console.print(f"{res['in_sample']['sample']}: "
+                  + summary_line(res["in_sample"]["summary"]))
     console.print(DISCLAIMER)
 
 

@@ -407,21 +407,15 @@ class _Simulations:
         return self._done[self._key(profile, regimen)]
 
 
-def _pathway_profile(profile: Profile) -> Any:
-    """The profile in the form the pathway model takes: mechanism -> degree, and the
-    ``hr_positive`` attribute where the model has it."""
-    from her2lab.pathway import MECHANISMS
+def _pathway_profile(profile: Profile) -> dict[str, float]:
+    """The profile in the form the pathway model takes: mechanism -> degree, and its
+    ``hr_positive`` attribute (:data:`her2lab.pathway.ATTRIBUTES`)."""
+    from her2lab.pathway import ATTRIBUTES, MECHANISMS
 
     prof: dict[str, float] = profile.pathway_profile()
-    if profile.hr_positive and "hr_positive" in _pathway_attributes():
+    if profile.hr_positive:
         prof["hr_positive"] = profile.hr_positive
-    return {m: d for m, d in prof.items() if m in MECHANISMS or m == "hr_positive"}
-
-
-def _pathway_attributes() -> set[str]:
-    import her2lab.pathway as pw
-
-    return set(getattr(pw, "ATTRIBUTES", ()))
+    return {m: d for m, d in prof.items() if m in MECHANISMS or m in ATTRIBUTES}
 
 
 def _rates(res: Any) -> dict[str, Any] | None:
@@ -504,7 +498,9 @@ def _prediction(
         "name": f"virtual {'+'.join(regimen)} vs {'+'.join(control) or 'none'}",
         "setting": setting,
         "population": {"prior_trastuzumab": profile.trastuzumab_pretreated,
-                       "require": present, "exclude": absent},
+                       "require": present, "exclude": absent,
+                       # HR status as the mechanisms: present at a degree of 1/2 or more
+                       "hr_positive": 1.0 if profile.hr_positive >= 0.5 else 0.0},
         "arms": [{"name": "experimental", "regimen": list(regimen), "n": n_per_arm},
                  {"name": "control", "regimen": list(control), "n": n_per_arm}],
         "control": "control", "endpoint": endpoint,
@@ -528,10 +524,8 @@ def _prediction(
                  f"counted present ({', '.join(sorted(degrees))})")
     control_label = (_regimen_label(kb, control) if control else
                      "untreated virtual patients (no trial comparator)")
-    if profile.hr_positive:
-        # needs issue 23's PopulationSpec.hr_positive (branch vt3); until it lands the
-        # virtual trials do not model hormone-receptor status, and the note says so
-        note += "; hormone-receptor status not modelled by this version of the virtual trials"
+    note += ("; hormone-receptor status enrolled as "
+             + ("positive" if profile.hr_positive >= 0.5 else "negative"))
     res = predict(trial_spec, cal, kb=kb, settings=settings)
     eff = res.effect
     rep = eff.replicates
@@ -577,9 +571,7 @@ def _profile_notes(kb: KnowledgeBase, prof: Profile, setting: str) -> list[str]:
                      else "no trial subgroup for it in the knowledge base")
             notes.append(f"{b}: biomarker without a pathway-model setting; {where}")
     if prof.hr_positive:
-        model = ("pathway model at degree " + f"{prof.hr_positive:g}"
-                 if "hr_positive" in _pathway_attributes()
-                 else "not taken by this version of the pathway model")
+        model = "pathway model at degree " + f"{prof.hr_positive:g}"
         notes.append(f"hr_positive: {model}; no hormone-receptor subgroup in the knowledge "
                      "base, so the clinical evidence is that of all HER2-positive patients")
     if prof.trastuzumab_pretreated is not None:
@@ -633,9 +625,9 @@ def _cannot_know(kb: KnowledgeBase, prof: Profile, setting: str,
                    else f"calibrated on results published by {cal.as_of.isoformat()}")
         out.append("In-silico results come from a model (pathway model and virtual trials, "
                    f"{cal_txt}); they are hypotheses, not evidence, and never set a tier or a "
-                   "rank. The virtual trials take mechanisms as present or absent and do not "
-                   "model hormone-receptor status (docs/virtual_trials.md states the model's "
-                   "limits).")
+                   "rank. The virtual trials take mechanisms as present or absent (a degree of "
+                   "1/2 or more counts present) and hormone-receptor status as positive or "
+                   "negative (docs/virtual_trials.md states the model's limits).")
         if newer:
             out.append(f"{len(newer)} cited result(s) are newer than the calibration: the "
                        "model has not seen them (" + "; ".join(newer[:6])

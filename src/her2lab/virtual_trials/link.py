@@ -24,19 +24,32 @@ of a schedule (:mod:`.schedule`) the pathway model gives the tumor's growth and 
 The log tumor burden relative to the start is ``ln y(t) = int_0^t K_L - K_D exp(-lambda u) du``
 (phase by phase). From it, per type:
 
+* **follow-up over calendar time**: every arm is followed from randomisation through each
+  phase and after the last one (no drug: the untreated growth; a metastatic regimen runs
+  until progression), the same trajectory for every outcome (:func:`follow_up`). A cell's
+  lineage survives to ``t`` with probability ``1 / D(t)``, ``D(t) = 1 + int_0^t K_D e^{-lambda
+  u} / y(u) du`` (Kendall DG. Ann Math Stat 1948;19:1-15): ``D`` never falls, so a tumor cured
+  during treatment stays cured, a phase without drugs changes nothing, and a kill that has
+  decayed adds nothing (a drug never raises growth above the untreated rate,
+  :meth:`.model.TrialModel.kinetics`);
 * **pCR** (neoadjuvant): the probability that no clonogenic cell survives the schedule,
-  ``exp(-N0 y(D))`` (the Poisson tumor-control probability; Munro TR & Gilbert CW, Br J Radiol
-  1961;34:246-251), ``N0`` the clonogenic burden;
+  ``exp(-N0 / D(surgery))`` (the Poisson tumor-control probability; Munro TR & Gilbert CW, Br
+  J Radiol 1961;34:246-251), ``N0`` the clonogenic burden;
 * **progression** (metastatic PFS, TTP): the first time the burden has regrown to
   ``1.2**3`` times its nadir (RECIST 1.1's 20% increase in diameters; Eisenhauer EA et al.
   Eur J Cancer 2009;45:228-247); **ORR**: the nadir below ``0.7**3`` of the start;
 * **cure and recurrence** (adjuvant, early disease): micrometastatic burden ``N_m`` is cured
-  with probability ``exp(-N_m y(D))``; otherwise the residual regrows at the untreated rate
-  to the detection limit (about 1e9 cells, a cubic centimetre; Del Monte U, Cell Cycle
-  2009;8:505-506). ``N_m`` varies between patients of one type, log-normally with SD
-  ``micromet_sd`` (Gauss-Hermite nodes): many relapses then come from burdens no schedule
-  cures, which dilutes adjuvant hazard ratios. Angiogenesis does not drive micrometastatic
-  disease (:mod:`.rates`), so anti-angiogenic drugs act only on macroscopic tumors;
+  with probability ``exp(-N_m / D)`` at the end of the last phase that acts; otherwise the
+  burden of a patient not cured, ``N_m y / (1 - exp(-N_m / D))``, reaches the detection limit
+  (about 1e9 cells, a cubic centimetre; Del Monte U, Cell Cycle 2009;8:505-506) during
+  treatment (under a kill that has decayed) or after it at the untreated rate
+  (:func:`recurrence`). The benefit of a longer schedule flattens at the rate ``lambda`` at
+  which the kill decays (``log_resistance``, prior from Claret 2009): after ``1 / lambda``
+  months a drug adds ``1/e`` of its first kill. ``N_m`` varies between patients of one type,
+  log-normally with SD ``micromet_sd`` (Gauss-Hermite nodes): many relapses then come from
+  burdens no schedule cures, which dilutes adjuvant hazard ratios. Angiogenesis does not
+  drive micrometastatic disease (:mod:`.rates`), so anti-angiogenic drugs act only on
+  macroscopic tumors;
 * **OS** (metastatic): progression plus post-progression survival. After progression the
   tumor regrows from its burden at progression (the nadir times the progression volume) to a
   lethal burden (``lethal_log_ratio`` above the burden at the start), at the type's untreated
@@ -83,11 +96,13 @@ __all__ = [
     "Prior",
     "arm_curves",
     "chemo_nodes",
+    "follow_up",
     "limiting_cox_from_curves",
     "limiting_cox_log_hr",
     "log_burden_end",
     "log_burden_grid",
     "progression_times",
+    "recurrence",
 ]
 
 BINARY = frozenset({"pCR", "ORR"})
@@ -130,6 +145,21 @@ KINETICS: dict[str, Constant] = {
         -0.5, "assumption: log chemosensitivity of hormone-receptor-positive tumors relative to "
         "negative ones (less proliferative; their pCR is about half: NeoSphere THP-D 26% vs 63%, "
         "Gianni 2012)"),
+    "hr_escape_half": Constant(
+        0.2, "assumption: in hormone-receptor-positive tumors ER signalling offsets a share "
+        "kt / (kt + h) of the kill kt (targeted and immune) that anti-HER2 drugs add, and of "
+        "the growth they stop, beyond the pathway model's one ER node; h is this constant "
+        "times trastuzumab's kill on a tumor without resistance, so trastuzumab keeps a sixth "
+        "of its kill and a second anti-HER2 drug adds less still than in HR-negative tumors. "
+        "ER and ER-target genes are up-regulated within two weeks of anti-HER2 therapy in "
+        "HER2+/ER+ tumors, which keep proliferating (Giuliano M et al. Clin Cancer Res "
+        "2015;21:3995-4003); ER signalling is the escape of HER2+/ER+ xenografts from the "
+        "most complete HER2 blockade, whose complete regressions needed estrogen deprivation "
+        "(Arpino G et al. J Natl Cancer Inst 2007;99:694-705); lapatinib induces ER "
+        "signalling as its escape (Xia W et al. Proc Natl Acad Sci USA 2006;103:7795-7800). "
+        "0.2 is an assumption, not fitted (the knowledge base holds no result by HR status), "
+        "chosen knowing the size of the HR-subgroup differences the neoadjuvant trials "
+        "report, so the HR property is not an out-of-sample check"),
     "micromet_sd": Constant(
         3.0, "assumption: SD of the log micrometastatic burden between patients of one type "
         "(a factor of 20): it spans orders of magnitude, none detectable in most patients and "
@@ -355,6 +385,155 @@ def log_burden_grid(k: ArmKinetics, t: np.ndarray) -> np.ndarray:
         after = t > t0
         out[:, after] = base[:, None] + k.untreated[:, None] * (t[after] - t0)[None, :]
     return out
+
+
+# --------------------------------------------------------------------------- follow-up
+
+
+def effective_end(k: ArmKinetics) -> int:
+    """The number of leading phases that act on the tumor: trailing phases with no kill and the
+    untreated growth (an empty phase, ``drugs: []``) change nothing and are dropped."""
+    n = len(k.months)
+    while n > 0 and math.isfinite(k.months[n - 1]) and not np.any(k.kill[n - 1] > 0) and (
+            np.array_equal(np.minimum(k.growth[n - 1], k.untreated), k.untreated)):
+        n -= 1
+    return n
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One arm's burden over calendar time from randomisation, per type (rows), at the points
+    ``t`` (months; 0 first, the end of the last phase that acts last): ``log_y`` the mean log
+    burden relative to the start, ``log_den`` the log of the lineage denominator ``D(t)``.
+
+    A tumor cell's lineage under birth rate ``b(t)`` (the growth) and death rate ``d(t)`` (the
+    decaying kill) survives to ``t`` with probability ``1 / D(t)``, ``D(t) = 1 + int_0^t d(u) /
+    y(u) du`` (Kendall DG. Ann Math Stat 1948;19:1-15, the generalized birth-and-death
+    process): ``D`` never falls, so a tumor cured during treatment stays cured, and a phase
+    without kill leaves it as it is. ``N`` cells are all extinct with probability ``exp(-N /
+    D)`` (the Poisson tumor-control probability; Munro TR & Gilbert CW, Br J Radiol
+    1961;34:246-251, where ``1 / D`` replaces the surviving fraction ``y``, which it equals
+    when no cell divides)."""
+
+    t: np.ndarray
+    log_y: np.ndarray
+    log_den: np.ndarray
+
+    @property
+    def end(self) -> float:
+        return float(self.t[-1])
+
+
+FOLLOW_POINTS = 12
+"""Points per phase at which a trajectory is kept (where a recurrence during treatment is
+looked for; cure and the burden at the end are exact)."""
+
+_LARGE_V = 300.0
+
+
+def _log_gamma_integral(a: np.ndarray, v0: np.ndarray, v1: np.ndarray) -> np.ndarray:
+    """``log int_{v1}^{v0} v**(a-1) exp(-v) dv`` (``v1 <= v0``), ``-inf`` where it is 0."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        upper = v1 > a
+        diff = np.where(upper, special.gammaincc(a, v1) - special.gammaincc(a, v0),
+                        special.gammainc(a, v0) - special.gammainc(a, v1))
+        out = special.gammaln(a) + np.log(np.maximum(diff, 0.0))
+        # far in the upper tail the regularised functions underflow: the integral is then
+        # v1**(a-1) exp(-v1) (1 - exp(-(v0 - v1))) to a relative (a - 1) / v1
+        big = v1 > _LARGE_V
+        if np.any(big):
+            far = (a - 1) * np.log(np.maximum(v1, 1e-300)) - v1 + np.log(-np.expm1(v1 - v0))
+            out = np.where(big, far, out)
+        return np.where(v0 > v1, out, -np.inf)
+
+
+def _phase_points(lny0, lnden0, g, kd, lam, t0, tau):
+    """``ln y`` and ``ln D`` at the times ``tau`` (columns) of a phase starting at ``t0`` with
+    ``ln y0``, ``ln D0``, growth ``g`` and kill ``kd`` at the start of therapy (rows: types).
+
+    With ``v = kd / lam exp(-lam u)``, ``int kd e^{-lam u} / y(u) du`` is an incomplete gamma
+    integral: ``exp(-ln y0 + v0 - (a - 1) ln v0) int_{v}^{v0} x**(a-1) e^{-x} dx``,
+    ``a = 1 + g / lam``."""
+    g = np.maximum(g, 0.0)[:, None]
+    kd = np.maximum(kd, 0.0)[:, None]
+    v0 = kd / lam * math.exp(-lam * t0)
+    v = kd / lam * np.exp(-lam * tau)[None, :]
+    lny = lny0[:, None] + g * (tau - t0)[None, :] - (v0 - v)
+    a = 1.0 + g / lam
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = -lny0[:, None] + v0 - (a - 1.0) * np.log(v0)
+        inc = np.where(kd > 0, scale + _log_gamma_integral(a, np.broadcast_to(v0, v.shape), v),
+                       -np.inf)
+    return lny, np.logaddexp(lnden0[:, None], inc)
+
+
+def follow_up(k: ArmKinetics, points: int = FOLLOW_POINTS) -> Trajectory:
+    """The arm's :class:`Trajectory` from randomisation to the end of its last acting phase
+    (after it the tumor grows at its untreated rate and no cell dies: ``D`` stays)."""
+    n = effective_end(k)
+    lam = k.resistance
+    types = k.weights.size
+    lny, lnden = np.zeros(types), np.zeros(types)
+    ts, ys, ds = [np.zeros(1)], [lny[:, None]], [lnden[:, None]]
+    t0 = 0.0
+    for p in range(n):
+        d = k.months[p]
+        if not math.isfinite(d):
+            raise ValueError("a schedule with a phase until progression has no end")
+        tau = t0 + d * np.arange(1, points + 1) / points
+        y_p, d_p = _phase_points(lny, lnden, k.growth[p], k.kill[p], lam, t0, tau)
+        ts.append(tau)
+        ys.append(y_p)
+        ds.append(d_p)
+        lny, lnden = y_p[:, -1], d_p[:, -1]
+        t0 += d
+    return Trajectory(np.concatenate(ts), np.concatenate(ys, axis=1),
+                      np.concatenate(ds, axis=1))
+
+
+def _log1mexp(x: np.ndarray) -> np.ndarray:
+    """``log(1 - exp(-x))`` for ``x >= 0`` (``-inf`` at 0)."""
+    with np.errstate(divide="ignore"):
+        return np.where(x > 0.693, np.log1p(-np.exp(-x)), np.log(-np.expm1(-x)))
+
+
+def recurrence(traj: Trajectory, untreated: np.ndarray, log_n: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Cure probability and time to a detectable recurrence (months from randomisation) of
+    patients with log micrometastatic burden ``log_n`` (types x burden nodes).
+
+    Cure: every cell's lineage extinct, ``exp(-N / D)`` at the end (``D`` no longer changes).
+    Recurrence: the first time the burden of a patient not cured, ``N y / (1 - exp(-N / D))``
+    (at least one cell), reaches the detection limit: during treatment on the trajectory's
+    points (a recurrence under a therapy whose kill has decayed), else at the untreated rate
+    after it."""
+    det = KINETICS["detection_log_cells"].value
+    lnden_e, lny_e = traj.log_den[:, -1:], traj.log_y[:, -1:]
+    ns_e = np.exp(np.minimum(log_n - lnden_e, 50.0))
+    cure = np.exp(-ns_e)
+    level = np.maximum(log_n + lny_e - _log1mexp(ns_e), 0.0)
+    median = traj.end + np.maximum(det - level, 0.0) / np.maximum(untreated, 1e-6)[:, None]
+    if traj.t.size > 1:
+        # N y / (1 - e^{-N/D}) <= N y + y D: only a patient whose bound reaches the limit
+        # somewhere during treatment can recur during it
+        bound = np.logaddexp(log_n + traj.log_y.max(axis=1, keepdims=True),
+                             (traj.log_y + traj.log_den).max(axis=1, keepdims=True))
+        rows, cols = np.nonzero(bound >= det)
+        if rows.size:
+            ln = log_n[rows, cols][:, None]
+            ns = np.exp(np.minimum(ln - traj.log_den[rows], 50.0))
+            lv = np.maximum(ln + traj.log_y[rows] - _log1mexp(ns), 0.0)
+            up = lv >= det
+            hit = up.any(axis=1)
+            i = up.argmax(axis=1)
+            r, c, i, lv_h = rows[hit], cols[hit], i[hit], lv[hit]
+            j = np.arange(i.size)
+            t1 = traj.t[i]
+            t_0 = traj.t[np.maximum(i - 1, 0)]
+            l1, l0 = lv_h[j, i], lv_h[j, np.maximum(i - 1, 0)]
+            frac = np.where(l1 > l0, (det - l0) / np.maximum(l1 - l0, 1e-300), 1.0)
+            median[r, c] = np.maximum(t_0 + np.clip(frac, 0.0, 1.0) * (t1 - t_0), 1e-3)
+    return cure, median
 
 
 MICROMET_POINTS = 7
@@ -604,7 +783,8 @@ def arm_curves(
 ) -> dict[str, ArmOutcome]:
     """Per-arm outcome models for ``endpoint``, the baseline anchored on ``control``."""
     if endpoint == "pCR":
-        ly = {a: log_burden_end(k) for a, k in arms.items()}
+        # no clonogenic cell's lineage survives to surgery: exp(-N0 / D), D at the end
+        ly = {a: -follow_up(k).log_den[:, -1] for a, k in arms.items()}
         w = arms[control].weights
 
         def p(lnn0: float, a: str) -> np.ndarray:
@@ -649,20 +829,17 @@ def _target_time(anchor: Anchor) -> tuple[float, float]:
 
 
 def _early_curves(arms, control, anchor, t) -> dict[str, ArmOutcome]:
-    det = KINETICS["detection_log_cells"].value
-    ly = {a: log_burden_end(k) for a, k in arms.items()}
+    # every arm followed from randomisation over calendar time (its phases, then no drug)
+    traj = {a: follow_up(k) for a, k in arms.items()}
 
     # the micrometastatic burden varies between patients: Gauss-Hermite nodes on its log
     zs, wz = _chemo_nodes(MICROMET_POINTS)
     zs = KINETICS["micromet_sd"].value * zs
 
     def parts(lnm: float, a: str) -> tuple[np.ndarray, np.ndarray]:
-        k = arms[a]
-        log_res = (lnm + ly[a])[:, None] + zs[None, :]
-        cure = np.exp(-np.exp(np.minimum(log_res, 50.0)))
-        regrow = (np.maximum(det - np.maximum(log_res, 0.0), 0.0)
-                  / np.maximum(k.untreated, 1e-6)[:, None])
-        return (k.duration + regrow).ravel(), cure.ravel()
+        log_n = np.broadcast_to(lnm + zs[None, :], (arms[a].weights.size, zs.size))
+        cure, median = recurrence(traj[a], arms[a].untreated, log_n)
+        return median.ravel(), cure.ravel()
 
     def wts(a: str) -> np.ndarray:
         return np.outer(arms[a].weights, wz).ravel()

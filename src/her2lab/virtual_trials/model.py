@@ -44,7 +44,11 @@ from her2lab.virtual_trials.schedule import Schedule
 __all__ = ["REFERENCE_REGIMEN", "TKI_OFFSETS", "TrialModel"]
 
 TKI_OFFSETS = (-0.6, -0.45, -0.3, -0.15, 0.0, 0.15)
-"""Offsets of the TKI potency at which the pathway model runs; the calibration's bounds."""
+"""Offsets of the TKI potency at which the pathway model runs; the calibration's bounds.
+Rates between them are interpolated linearly. Three points with the quadratic through them
+(-0.6, -0.225, +0.15: half the TKI runs) were tried and not kept: the fitted TKI offset then
+moved by 0.38 of its SE across seeds (20140812, 1, 2), against a fifth allowed; the quadratic
+carries each point's Monte Carlo error to the offsets between them, with weights up to 1.1."""
 
 REFERENCE_REGIMEN = ("docetaxel", "trastuzumab")
 """The regimen whose log-kill per cycle the kill gain is expressed as (:data:`.link.PRIORS`)."""
@@ -63,12 +67,29 @@ def _without_prior(drugs: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(d for d in drugs if d not in PRIOR_EXPOSED)
 
 
-def _kill(r, untreated, w, c):
+def hr_share(hr_positive: float | None) -> float:
+    """The HR-positive share of a population: the plan's, else ``KINETICS["hr_positive"]``."""
+    return float(KINETICS["hr_positive"].value if hr_positive is None else hr_positive)
+
+
+def _kill(r, untreated, w, c, half=None):
     """The kill of rates ``r`` (growth, targeted, immune, cytotoxic, payload; first axis) in
     the pathway's units: the targeted and immune kill beyond the untreated tumor's own (part of
     its untreated growth: a drug's kill is what it adds), weighted by ``w``, plus the cytotoxic
-    and payload kill scaled by the chemosensitivity ``c``."""
-    return w * np.maximum(r[1] + r[2] - untreated, 0.0) + c * (r[3] + r[4])
+    and payload kill scaled by the chemosensitivity ``c``. ``half``: per type, the targeted
+    kill at which ER signalling offsets half of it (:func:`er_share`; ``inf``: HR-negative)."""
+    kt = np.maximum(r[1] + r[2] - untreated, 0.0)
+    if half is not None:
+        kt = kt * er_share(kt, half)
+    return w * kt + c * (r[3] + r[4])
+
+
+def er_share(kt, half):
+    """The share of a targeted kill ``kt`` left to an HR-positive tumor, ``1 / (1 + kt /
+    half)``: ER signalling takes over survival and proliferation the more completely HER2
+    signalling is blocked, so a second anti-HER2 drug adds less there than the first
+    (``KINETICS["hr_escape_half"]``); 1 where ``half`` is infinite (HR-negative)."""
+    return 1.0 / (1.0 + kt / half)
 
 
 @dataclass
@@ -108,18 +129,26 @@ class TrialModel:
             self._panels[key] = (profiles, sample.counts() / sample.n)
         return self._panels[key]
 
-    def type_weights(self, profile_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def type_weights(self, profile_w: np.ndarray, hr_positive: float | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
         """Weights of the types (profile x HR x chemo node) and each type's log
-        chemosensitivity."""
-        key = (self.chemo_points, profile_w.shape, profile_w.dtype.str, profile_w.tobytes())
+        chemosensitivity; ``hr_positive`` the HR-positive share (``None``: the default,
+        ``KINETICS["hr_positive"]``)."""
+        p_hr = hr_share(hr_positive)
+        key = (self.chemo_points, p_hr, profile_w.shape, profile_w.dtype.str,
+               profile_w.tobytes())
         hit = self._types.get(key)
         if hit is None:
-            hit = self._types[key] = self._type_weights(profile_w)
+            hit = self._types[key] = self._type_weights(profile_w, p_hr)
         return hit[0].copy(), hit[1].copy()
 
-    def _type_weights(self, profile_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def hr_status(self, n_profiles: int) -> np.ndarray:
+        """1 for each HR-positive type, 0 for each HR-negative one (the types' order)."""
+        return np.tile(np.repeat([0.0, 1.0], self.chemo_points), n_profiles)
+
+    def _type_weights(self, profile_w: np.ndarray, p_hr: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
         x, wq = chemo_nodes(self.chemo_points)
-        p_hr = KINETICS["hr_positive"].value
         shift = KINETICS["hr_chemo_shift"].value
         sd = KINETICS["chemo_sd"].value
         w, logc = [], []
@@ -152,7 +181,7 @@ class TrialModel:
     def _raw_rates(self, profiles, drugs: tuple[str, ...], micro: bool) -> np.ndarray:
         """Rates (growth, targeted, immune, cytotoxic, payload) per profile and hormone-receptor
         status (row ``2 j + h``: profile ``j``, HR-positive if ``h``), at each TKI offset:
-        shape (offsets, 2 profiles, 5)."""
+        shape (offsets, 2 profiles, 5), one offset for a drug set without a TKI."""
         key = (id(profiles), drugs, micro)
         if key in self._raw:
             return self._raw[key]
@@ -161,9 +190,7 @@ class TrialModel:
         for i, row, p, dr, pot, hr in requests:
             r = self.rates.rates(p, dr, pot, hr_positive=hr)
             out[i, row] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
-        if len(offsets) == 1:
-            out = np.repeat(out, len(TKI_OFFSETS), axis=0)
-        self._raw[key] = out
+        self._raw[key] = out  # one row of offsets for a drug set without a TKI
         return out
 
     def prefetch(self, plans: Sequence[TrialPlan]) -> None:
@@ -196,6 +223,8 @@ class TrialModel:
         self.rates.prefetch(requests)
 
     def _at_offset(self, raw: np.ndarray, offset: float) -> np.ndarray:
+        if raw.shape[0] == 1:  # no TKI: the rates do not depend on the offset
+            return raw[0]
         # scalar arithmetic (np.clip and np.searchsorted on scalars cost microseconds); the
         # same values as np.clip(searchsorted(...) - 1, 0, n - 2) with searchsorted's left side
         x = min(max(float(offset), TKI_OFFSETS[0]), TKI_OFFSETS[-1])
@@ -213,6 +242,12 @@ class TrialModel:
                                 0.0)[0]
             self._ref["ref"] = (a, r, ref)
         return self._ref["ref"]
+
+    def _reference_targeted(self) -> float:
+        """The targeted and immune kill trastuzumab + docetaxel adds on the reference tumor
+        (pathway units): the scale of ``KINETICS["hr_escape_half"]``."""
+        _, r, base = self._reference()
+        return max(float(r[1] + r[2] - base[1] - base[2]), 1e-9)
 
     def scales(self, params: LinkParams) -> tuple[float, float]:
         """``a`` (per-month units of growth) and the kill gain ``G``."""
@@ -234,19 +269,28 @@ class TrialModel:
     def kinetics(self, plan: TrialPlan, schedule: Schedule, params: LinkParams, *,
                  micro: bool) -> ArmKinetics:
         fixed = self._arm_fixed(plan, schedule, micro)
-        weights, c, group, phases, months, un, base_ti = fixed
+        weights, c, group, phases, months, un, base_ti, hr = fixed
         a, gain = self.scales(params)
         c = c * params.chemosensitivity(group)  # the setting group's chemosensitivity
         growth, kill = [], []
+        # ER signalling in HR-positive tumors sustains survival and proliferation under
+        # anti-HER2 therapy: it offsets a share of the targeted kill and of the growth a drug
+        # stops, the larger the deeper the HER2 blockade (er_share)
+        half = np.where(hr > 0, KINETICS["hr_escape_half"].value * self._reference_targeted(),
+                        np.inf)
         w = params.targeted_weight
         # the added kill of drugs received before has decayed since their first exposure
         decayed = math.exp(-params.resistance * KINETICS["prior_exposure_months"].value)
         for raw, rest in phases:
             r = self._at_offset(raw, params.tki_offset)
-            growth.append(a * r[:, 0])
-            k = _kill(r.T, base_ti, w, c)
+            # a drug never adds growth: what its kill has lost to acquired resistance is
+            # lost, the tumor grows at most at its untreated rate
+            g = np.minimum(a * r[:, 0], un)
+            keep = er_share(np.maximum(r[:, 1] + r[:, 2] - base_ti, 0.0), half)
+            growth.append(un - keep * (un - g))
+            k = _kill(r.T, base_ti, w, c, half)
             if rest is not None:
-                k_new = _kill(self._at_offset(rest, params.tki_offset).T, base_ti, w, c)
+                k_new = _kill(self._at_offset(rest, params.tki_offset).T, base_ti, w, c, half)
                 k = k_new + decayed * np.maximum(k - k_new, 0.0)
             kill.append(a * gain * k)
         return ArmKinetics(weights.copy(), np.array(growth), np.array(kill), months, un.copy(),
@@ -258,14 +302,14 @@ class TrialModel:
         over the chemosensitivity nodes; interpolating after repeating gives the same values),
         the phases' months and the untreated growth. Memoised per plan and schedule."""
         key = (plan.setting, plan.prior_trastuzumab, tuple(plan.require), tuple(plan.exclude),
-               plan.as_of, plan.early, micro,
+               plan.as_of, plan.early, micro, hr_share(plan.hr_positive),
                tuple((tuple(sorted(ph.drugs)), ph.months) for ph in schedule.phases))
         hit = self._arm.get(key)
         if hit is not None:
             return hit
         profiles, pw = self.panel(plan.setting, plan.prior_trastuzumab, plan.require,
                                   plan.exclude, plan.as_of)
-        weights, logc = self.type_weights(pw)
+        weights, logc = self.type_weights(pw, plan.hr_positive)
         n_rep = weights.size // (2 * len(profiles))  # rates are per (profile, HR status)
         group = group_of_setting(plan.setting, plan.prior_trastuzumab)
         a = self._reference()[0]
@@ -286,7 +330,8 @@ class TrialModel:
                               axis=0)
         un = untreated[:, 0] * a
         base_ti = untreated[:, 1] + untreated[:, 2]
-        out = (weights, c, group, tuple(phases), tuple(months), un, base_ti)
+        out = (weights, c, group, tuple(phases), tuple(months), un, base_ti,
+               self.hr_status(len(profiles)))
         self._arm[key] = out
         return out
 

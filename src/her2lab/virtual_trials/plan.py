@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from her2lab.errors import SimulationError
+from her2lab.errors import DataError, SimulationError
 from her2lab.knowledge import KnowledgeBase, Trial, load
 from her2lab.virtual_trials.baselines import baseline_for, months_of, timepoint_months
 from her2lab.virtual_trials.defaults import defaults_for
@@ -95,6 +95,13 @@ class TrialPlan:
     anchor: Anchor
     landmark_months: float | None = None
     as_of: dt.date | None = None
+    hr_positive: float | None = None
+    """The hormone-receptor-positive share (``None``: the setting's default)."""
+
+    def __post_init__(self) -> None:
+        if self.hr_positive is not None and not 0.0 <= self.hr_positive <= 1.0:
+            raise DataError(f"trial {self.name}: hr_positive must be a share in [0, 1]; got "
+                            f"{self.hr_positive}")
 
     @property
     def early(self) -> bool:
@@ -138,6 +145,7 @@ class TrialPlan:
             dropout_per_year=d.dropout_per_year,
             anchor=control_anchor(t, ep, control, kb=kb, as_of=as_of),
             landmark_months=landmark, as_of=as_of,
+            hr_positive=getattr(t, "hr_positive_share", None),
         )
 
     @classmethod
@@ -188,6 +196,7 @@ class TrialPlan:
             follow_up_months=given("follow_up_months", d.follow_up_months),
             dropout_per_year=given("dropout_per_year", d.dropout_per_year),
             anchor=anchor, landmark_months=landmark, as_of=as_of,
+            hr_positive=getattr(pop, "hr_positive", None),
         )
 
     def with_sizes(self, n_per_arm: int) -> TrialPlan:

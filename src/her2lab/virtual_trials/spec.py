@@ -6,7 +6,8 @@
     setting: metastatic_pretreated   # neoadjuvant | adjuvant | post_neoadjuvant |
                                      # extended_adjuvant | metastatic_first_line |
                                      # metastatic_pretreated
-    population: {prior_trastuzumab: true, require: [pd_l1_high], exclude: []}
+    population: {prior_trastuzumab: true, require: [pd_l1_high], exclude: [],
+                 hr_positive: 0.5}   # optional: the hormone-receptor-positive share, 0 to 1
     arms:
       - {name: experimental, regimen: [trastuzumab_emtansine, anti_pd_l1], n: 133}
       - {name: control, regimen: [trastuzumab_emtansine], n: 69}
@@ -114,11 +115,15 @@ class _Spec(BaseModel):
 
 
 class PopulationSpec(_Spec):
-    """Who is enrolled: prior trastuzumab (None: either), mechanisms required or excluded."""
+    """Who is enrolled: prior trastuzumab (None: either), mechanisms required or excluded, and
+    the share of hormone-receptor-positive tumors (``hr_positive``, 0 to 1; 0 enrols only
+    HR-negative tumors, 1 only HR-positive ones; absent: the setting's default,
+    ``link.KINETICS["hr_positive"]``)."""
 
     prior_trastuzumab: bool | None = None
     require: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    hr_positive: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _disjoint(self) -> PopulationSpec:
@@ -237,6 +242,8 @@ def _resolve(
             return getter(name).id
         except UnknownIdError as exc:
             what = "a drug ID or alias" if kind == "drug" else "a resistance mechanism ID"
+            if kind == "mechanism" and name == "hr_positive":
+                what += " (hormone-receptor status is a share: population: {hr_positive: 1})"
             problems.append(Problem(
                 file, _field(path), f"{what} of the knowledge base ({', '.join(exc.valid)})",
                 repr(name), line(path)))
