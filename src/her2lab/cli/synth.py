@@ -48,8 +48,13 @@ def _i2(d: dict) -> str:
 
 
 def _meta_table(d: dict) -> Table:
-    t = Table(title=f"{d['measure']} meta-analysis, {d['method']}"
-                    + (" with HKSJ" if d["hksj"] else ""))
+    if d.get("hksj_applied", d["hksj"]):
+        how = " with HKSJ"
+    elif d["hksj"]:
+        how = " (HKSJ not applied: it needs two studies; normal interval)"
+    else:
+        how = ""
+    t = Table(title=f"{d['measure']} meta-analysis, {d['method']}{how}")
     for c in ("study", d["measure"], "CI", "weight %"):
         t.add_column(c)
     for s in d["studies"]:
@@ -86,6 +91,8 @@ def meta(
     i2 = _i2(d)
     con.print(f"k = {d['k']}; tau2 = {_f(d['tau2'], 4)}; I2 = {i2}; Q = {_f(d['q'], 2)} on "
               f"{d['q_df']} df", markup=False, highlight=False)
+    for n in d.get("notes", []):
+        con.print(f"note: {n}")
 
 
 @app.command()

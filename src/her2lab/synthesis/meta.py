@@ -20,6 +20,7 @@ with a ``t`` on ``k - 1`` df, untruncated (metafor's ``test="knha"``).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -105,6 +106,8 @@ class MetaResult:
         """The JSON of ``her2lab synth meta`` (issue 13's keys, plus the intervals of τ² and
         I², p-values and the per-study rows)."""
         d = {"measure": self.measure, "method": self.method, "hksj": self.hksj,
+             # HKSJ needs two studies: asked for on one, the normal interval is used
+             "hksj_applied": bool(self.hksj and self.k >= 2),
              "ci_level": self.level, "k": self.k}
         d.update(self._block(self.random))
         d["fixed"] = {"measure": self.measure, "method": "common", "k": self.k,
@@ -289,11 +292,20 @@ def meta_analysis(
 
     if k >= 2:
         # statsmodels needs k >= 2 (it divides by k - 1)
-        if method == "PM":
-            sm = combine_effects(y, v, method_re="iterated", maxiter=500)
-        else:
-            sm = combine_effects(y, v, method_re="chi2")
+        # combine_effects also computes its own variants of the random-effects variance
+        # (a Hartung-Knapp-like sqrt of a quantity that can be negative, ...) that are not
+        # used here; their RuntimeWarnings say nothing about the figures taken from it, which
+        # are checked to be finite below
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if method == "PM":
+                sm = combine_effects(y, v, method_re="iterated", maxiter=500)
+            else:
+                sm = combine_effects(y, v, method_re="chi2")
         mu_fe, var_fe, q = float(sm.mean_effect_fe), float(sm.var_eff_w_fe), float(sm.q)
+        if not all(math.isfinite(x) for x in (mu_fe, var_fe, q, float(sm.tau2))):
+            raise DataError("the studies give no finite common-effect estimate (check the "
+                            "estimates and standard errors for zeros or extreme values)")
         if method in ("DL", "PM"):
             tau2 = max(0.0, float(sm.tau2))
             if method == "PM" and tau2 == 0.0 and q > q_df_of(k):
