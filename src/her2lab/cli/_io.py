@@ -42,6 +42,8 @@ __all__ = [
     "console",
     "echo",
     "format_option",
+    "input_file",
+    "kb_data_dir",
     "note",
     "printable",
     "write_csv",
@@ -273,6 +275,23 @@ def check_not_input(outputs: Iterable[Path | str], inputs: Iterable[Path | str |
                 raise OutputError(
                     f"{option} {out}: this is the input {inp}; writing it would destroy the "
                     "input. Choose another output path")
+
+
+def input_file(value: str | Path | None) -> Path | None:
+    """``value`` as a path when it names an existing file (an option that takes a file or
+    a word, such as ``--profile pten_loss`` or ``--profile profile.yaml``), else None."""
+    if value is None:
+        return None
+    p = Path(value)
+    return p if p.is_file() else None
+
+
+def kb_data_dir(data_dir: Path | None = None) -> Path:
+    """The knowledge base's data directory a command reads (``data_dir`` or the shipped
+    one), an input no output may be written into."""
+    from her2lab.knowledge.layout import DATA_DIR
+
+    return Path(data_dir) if data_dir is not None else DATA_DIR
 
 
 def _check_dir(path: Path, what: str) -> None:

@@ -22,21 +22,16 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from her2lab.cli._io import check_output_file, console, note
+from her2lab.cli._io import check_not_input, check_output_file, console, format_option, note
 
 app = typer.Typer(no_args_is_help=True)
 
 #: Most trajectories one command simulates (from an option or a .cfg's sample_count). The CLI
 #: keeps no per-trajectory state, so memory does not grow with it; the bound is on time.
 MAX_SAMPLES = 100_000_000
-
-
-class Format(StrEnum):
-    json = "json"
-    table = "table"
 
 
 class Update(StrEnum):
@@ -125,7 +120,7 @@ def simulate(
     output: list[str] = typer.Option(
         [], "--output", help="Output node whose states are tracked (repeatable)."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", help="json or table."),
+    fmt: str = format_option("table", "json"),
     undefined_as_input: bool = _UNDEFINED,
 ) -> None:
     """Continuous-time stochastic simulation with MaBoSS semantics."""
@@ -159,15 +154,15 @@ def simulate(
         discrete_time=bool(_setting(None, conf, "discrete_time", 0, int, 0, 1, where)),
     )
     run_seed = _setting(seed, conf, "seed_pseudorandom", 0, int, 0, 2**63 - 1, where)
-    what = f"simulating {sim.samples} trajectories of {escape(m.name)}"
+    what = Text(f"simulating {sim.samples} trajectories of {m.name}")
     with _console(stderr=True).status(what):
         result = sim.run(seed=run_seed)
-    if fmt is Format.json:
+    if fmt == "json":
         sys.stdout.write(json.dumps(result.to_dict(nodes=shown), indent=2) + "\n")
         _fast_exit()
         return
     con = _console()
-    table = Table(title=f"{escape(m.name)}: P(ON) in the last window, t = {result.times[-1]:g}"
+    table = Table(title=f"{m.name}: P(ON) in the last window, t = {result.times[-1]:g}"
                   f"-{result.max_time:g}, {result.samples} trajectories")
     table.add_column("node")
     table.add_column("P(ON)", justify="right")
@@ -219,8 +214,14 @@ def convert(
     from her2lab.boolnet import write_model
 
     check_output_file(target, option="OUT")
+    outputs = [target]
     if target.suffix.lower() == ".bnd":
         check_output_file(target.with_suffix(".cfg"), option="OUT")
+        outputs.append(target.with_suffix(".cfg"))
+    inputs = [source, cfg]
+    if source.suffix.lower() == ".bnd" and cfg is None:
+        inputs.append(source.with_suffix(".cfg"))
+    check_not_input(outputs, inputs, option="OUT")
     m = _load(source, cfg, undefined_as_input)
     written = write_model(m, target)
     note("wrote " + ", ".join(str(p) for p in written))
@@ -234,7 +235,7 @@ def attractors(
     method: Method = typer.Option(Method.auto, "--method", help="auto, exact or mpbn."),
     fix: list[str] = typer.Option([], "--fix", help="Hold a node: NODE=1 or NODE=0."),
     mutate: list[str] = typer.Option([], "--mutate", help="Force a node: NODE=ON|OFF."),
-    fmt: Format = typer.Option(Format.table, "--format", help="json or table."),
+    fmt: str = format_option("table", "json"),
     undefined_as_input: bool = _UNDEFINED,
 ) -> None:
     """Steady states and cyclic attractors (exact for small networks, mpbn for larger)."""
@@ -250,7 +251,7 @@ def attractors(
         from her2lab.boolnet.attractors import MAX_EXACT_NODES
 
         used = "exact" if n_free <= MAX_EXACT_NODES else "mpbn"
-    if fmt is Format.json:
+    if fmt == "json":
         doc = {
             "model": m.name,
             "update": update.value,
@@ -260,7 +261,7 @@ def attractors(
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    table = Table(title=f"{escape(m.name)}: {len(found)} attractor(s), {update.value}, {used}")
+    table = Table(title=f"{m.name}: {len(found)} attractor(s), {update.value}, {used}")
     table.add_column("#", justify="right")
     table.add_column("kind")
     table.add_column("states", justify="right")

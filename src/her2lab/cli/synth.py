@@ -10,7 +10,16 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from her2lab.cli._io import as_of_date, check_output_dir, console, format_option, note, write_json
+from her2lab.cli._io import (
+    as_of_date,
+    check_not_input,
+    check_output_dir,
+    console,
+    format_option,
+    kb_data_dir,
+    note,
+    write_json,
+)
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -160,6 +169,7 @@ def kb_cmd(
             raise UnknownIdError("synthesis question", qid, list(known))
     when = None if as_of is None else as_of_date(as_of)
     check_output_dir(out)
+    check_not_input([out], [kb_data_dir()])
     con = console()
     t = Table(title="Pooled analyses of the knowledge base" + (f" as of {when}" if when else ""))
     for c in ("question", "k", "pooled (random)", "CI", "I²", "conflicts used"):

@@ -13,7 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from her2lab.cli._io import LazyConsole, as_of_date, check_output_file, format_option, write_json
+from her2lab.cli._io import (
+    LazyConsole,
+    as_of_date,
+    check_not_input,
+    check_output_file,
+    format_option,
+    kb_data_dir,
+    write_json,
+)
 from her2lab.cli._io import console as make_console
 from her2lab.errors import DataError
 from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
@@ -86,6 +94,7 @@ def calibrate(
 
     day = as_of_date(as_of)
     check_output_file(out)
+    check_not_input([out], [kb_data_dir()])
     with _progress() as prog:
         cal = run(day, seed=seed, panel_size=panel, samples=samples, progress=prog,
                   workers=workers)

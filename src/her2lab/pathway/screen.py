@@ -181,6 +181,13 @@ def _coerce(spec: Any, by_name: Callable[[Any], list[Any]], one: Callable[[Any],
     return _unique([one(s) for s in spec])
 
 
+def output_paths(out_dir: Path | str, *, stem: str = "response") -> list[Path]:
+    """The files :func:`write_outputs` writes under ``out_dir``."""
+    out = Path(out_dir)
+    return [out / f"{stem}_{name}" for name in ("long.csv", "matrix.csv", "heatmap.png",
+                                                 "heatmap.html")]
+
+
 def write_outputs(
     result: ScreenResult, out_dir: Path | str, *, stem: str = "response"
 ) -> list[Path]:
