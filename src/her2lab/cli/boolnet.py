@@ -30,8 +30,18 @@ from her2lab.cli._io import check_not_input, check_output_file, console, format_
 app = typer.Typer(no_args_is_help=True)
 
 #: Most trajectories one command simulates (from an option or a .cfg's sample_count). The CLI
-#: keeps no per-trajectory state, so memory does not grow with it; the bound is on time.
-MAX_SAMPLES = 100_000_000
+#: keeps no per-trajectory state, so memory does not grow with the trajectories (MaBoSS users
+#: run millions): the bound is the largest count a float64 (the estimates' divisor) holds
+#: exactly. What does grow with memory (windows x tracked nodes x chunks) is checked against
+#: the memory available, see :func:`_check_memory`.
+MAX_SAMPLES = 2**53
+
+#: Share of the memory available that one run may plan to use.
+MEMORY_SHARE = 0.5
+
+#: Bytes per number of the JSON output while it is built (a Python float in a list, then its
+#: text with the indentation).
+JSON_BYTES_PER_VALUE = 96
 
 
 class Update(StrEnum):
@@ -105,11 +115,14 @@ _UNDEFINED = typer.Option(
 def simulate(
     model: Path = typer.Argument(..., help="Model file: .bnet, .bnd, .sbml or .xml."),
     cfg: Path | None = typer.Option(None, "--cfg", help="MaBoSS .cfg of a .bnd model."),
-    samples: int | None = typer.Option(None, "--samples", min=1, max=1_000_000,
-                                       help="Trajectories (default 1000)."),
-    max_time: float | None = typer.Option(None, "--max-time", min=0, max=1e9,
-                                          help="Simulated time (10)."),
-    time_tick: float | None = typer.Option(None, "--time-tick", min=1e-9, max=1e9,
+    samples: int | None = typer.Option(
+        None, "--samples", min=1, max=MAX_SAMPLES,
+        help="Trajectories (default 1000; memory does not grow with them)."),
+    max_time: float | None = typer.Option(
+        None, "--max-time", min=0,
+        help="Simulated time (10). Windows (max-time / time-tick) times tracked nodes must "
+        "fit in memory; checked before the run."),
+    time_tick: float | None = typer.Option(None, "--time-tick", min=0,
                                            help="Window width (0.5)."),
     seed: int | None = typer.Option(None, "--seed", min=0, max=2**32 - 1, help="Random seed (0)."),
     threads: int | None = typer.Option(None, "--threads", min=1, max=1024,
@@ -145,8 +158,8 @@ def simulate(
     sim = StochasticSimulator(
         m,
         samples=_setting(samples, conf, "sample_count", 1000, int, 1, MAX_SAMPLES, where),
-        max_time=_setting(max_time, conf, "max_time", 10.0, float, 0, 1e9, where),
-        time_tick=_setting(time_tick, conf, "time_tick", 0.5, float, 1e-9, 1e9, where),
+        max_time=_setting(max_time, conf, "max_time", 10.0, float, 0, None, where),
+        time_tick=_setting(time_tick, conf, "time_tick", 0.5, float, 0, None, where),
         threads=_setting(threads, conf, "thread_count", 1, int, 1, 1024, where),
         outputs=output or None,
         keep_final_states=False,
@@ -154,6 +167,7 @@ def simulate(
         discrete_time=bool(_setting(None, conf, "discrete_time", 0, int, 0, 1, where)),
     )
     run_seed = _setting(seed, conf, "seed_pseudorandom", 0, int, 0, 2**63 - 1, where)
+    _check_memory(sim, len(shown), fmt == "json")
     what = Text(f"simulating {sim.samples} trajectories of {m.name}")
     with _console(stderr=True).status(what):
         result = sim.run(seed=run_seed)
@@ -182,6 +196,63 @@ def simulate(
     elif "states" in result.settings:
         con.print(f"states {result.settings['states']}")
     _fast_exit()
+
+
+def available_memory() -> int:
+    """Bytes of memory this process can use now: the kernel's MemAvailable (or the free
+    physical pages), no more than an address-space limit (``ulimit -v``)."""
+    import os
+    import resource
+
+    avail = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            avail = 4 << 30
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        avail = min(avail, soft)
+    return int(avail)
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
+
+
+def _check_memory(sim, n_shown: int, json_out: bool) -> None:
+    """Refuse, before any work, a run whose arrays (and JSON output) cannot fit in
+    :data:`MEMORY_SHARE` of the memory available, saying the limit and how to stay within it."""
+    import math
+
+    from her2lab.errors import SimulationError
+
+    sim._check()  # max_time and time_tick > 0 (the simulator's own message)
+    need = sim.memory_bytes()
+    windows = math.floor(float(sim.max_time) / float(sim.time_tick) + 1e-9)
+    if json_out:
+        need += (windows + 1) * (n_shown + 1) * JSON_BYTES_PER_VALUE
+    budget = int(available_memory() * MEMORY_SHARE)
+    if need <= budget:
+        return
+    per_window = need / max(windows, 1)
+    most = max(1, int(budget / per_window))
+    raise SimulationError(
+        f"boolnet simulate: max_time {sim.max_time:g} / time_tick {sim.time_tick:g} gives "
+        f"{windows:,} averaging windows; with {n_shown} tracked node(s) and {sim._n_chunks()} "
+        f"chunk(s) the run needs about {_gib(need)}, more than the limit of {_gib(budget)} "
+        f"({MEMORY_SHARE:.0%} of the {_gib(budget / MEMORY_SHARE)} of memory available). "
+        f"Stay within about {most:,} windows: a --time-tick of at least "
+        f"{float(sim.max_time) / most:.3g}, a shorter --max-time, fewer --output nodes or "
+        "fewer --threads (memory does not depend on --samples).")
 
 
 def _console_script() -> bool:
