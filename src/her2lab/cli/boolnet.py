@@ -284,15 +284,15 @@ def convert(
     """Convert a model between bnet, MaBoSS (.bnd + .cfg) and SBML-qual."""
     from her2lab.boolnet import write_model
 
-    check_output_file(target, option="OUT")
     outputs = [target]
     if target.suffix.lower() == ".bnd":
-        check_output_file(target.with_suffix(".cfg"), option="OUT")
         outputs.append(target.with_suffix(".cfg"))
     inputs = [source, cfg]
     if source.suffix.lower() == ".bnd" and cfg is None:
         inputs.append(source.with_suffix(".cfg"))
-    check_not_input(outputs, inputs, option="OUT")
+    check_not_input(outputs, inputs, option="OUT")  # first: before any probe of a directory
+    for path in outputs:
+        check_output_file(path, option="OUT")
     m = _load(source, cfg, undefined_as_input)
     written = write_model(m, target)
     note("wrote " + ", ".join(str(p) for p in written))

@@ -107,8 +107,8 @@ def export(
     from her2lab.knowledge import query
 
     if out is not None:
-        check_output_file(out)
         check_not_input([out], [kb_data_dir(_state["data_dir"])])
+        check_output_file(out)
     if fmt == "json":
         write_json(query.export_json(_kb()), out)
     else:

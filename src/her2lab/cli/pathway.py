@@ -118,9 +118,9 @@ def screen(
     from her2lab.executor import executor
     from her2lab.pathway import screen as sc
 
-    check_output_dir(out)
     check_not_input([out, *sc.output_paths(out)],
                     [input_file(profiles), input_file(regimens), kb_data_dir()])
+    check_output_dir(out)
     profs = sc.resolve_profiles(profiles)
     regs = sc.resolve_regimens(regimens)
     console = make_console(stderr=True)

@@ -54,8 +54,8 @@ def report(
     if suffix not in _SUFFIXES:
         raise DataError(f"-o {out}: expected a file ending in {', '.join(_SUFFIXES)}; got "
                         f"{suffix or 'no suffix'!r}")
-    check_output_file(out)
     check_not_input([out], [calibration, input_file(profile), kb_data_dir()])
+    check_output_file(out)
     date = None if as_of is None else as_of_date(as_of)
     # the profile and the setting checked before the progress line: a mistake is one message
     from her2lab.report.profile import parse_profile

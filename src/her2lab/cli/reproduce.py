@@ -71,8 +71,8 @@ def reproduce(
     from rich.table import Table
     from rich.text import Text
 
-    check_output_dir(out)
     check_not_input([out], [kb_data_dir()])
+    check_output_dir(out)
     started = dt.datetime.now(dt.UTC)
     stages = load_stages()
     try:

@@ -168,8 +168,8 @@ def kb_cmd(
 
             raise UnknownIdError("synthesis question", qid, list(known))
     when = None if as_of is None else as_of_date(as_of)
-    check_output_dir(out)
     check_not_input([out], [kb_data_dir()])
+    check_output_dir(out)
     con = console()
     t = Table(title="Pooled analyses of the knowledge base" + (f" as of {when}" if when else ""))
     for c in ("question", "k", "pooled (random)", "CI", "I²", "conflicts used"):

@@ -93,8 +93,8 @@ def calibrate(
     from her2lab.virtual_trials.validation import summarise, summary_line
 
     day = as_of_date(as_of)
-    check_output_file(out)
     check_not_input([out], [kb_data_dir()])
+    check_output_file(out)
     with _progress() as prog:
         cal = run(day, seed=seed, panel_size=panel, samples=samples, progress=prog,
                   workers=workers)
