@@ -77,8 +77,8 @@ BNET = "targets, factors\nA, A\nB, !A\n"
 WRITERS = [
     ("kb_export_json", {}, ["kb", "export", "-o", "out/kb.json"], "out/kb.json"),
     ("kb_export_csv", {}, ["kb", "export", "-f", "csv", "-o", "out/kb.csv"], "out/kb.csv"),
-    ("convert_to_sbml", {"m.bnd": HER2_BND, "m.cfg": HER2_CFG}, ["boolnet", "convert", "m.bnd", "out/m.sbml"],
-     "out/m.sbml"),
+    ("convert_to_sbml", {"m.bnd": HER2_BND, "m.cfg": HER2_CFG},
+     ["boolnet", "convert", "m.bnd", "out/m.sbml"], "out/m.sbml"),
     ("convert_to_bnd_and_cfg", {"m.bnd": HER2_BND, "m.cfg": HER2_CFG},
      ["boolnet", "convert", "m.bnd", "out/x.bnd"], "out/x.bnd"),
     ("screen", {"p.txt": "none\n", "r.txt": "trastuzumab\n"},

@@ -157,6 +157,7 @@ MARKUP_SPEC = ('name: "\\e[31mred [/bold] [red]B"\nsetting: neoadjuvant\narms:\n
                '  - {name: "[/x]", regimen: [Tykerb, Herceptin, Taxol], n: 150}\n'
                '  - {name: "[red]B", regimen: [Herceptin, Taxol], n: 150}\n'
                'control: "[red]B"\nendpoint: pCR\ncontrol_rate: 0.3\n')
+PLAIN_COUNTS = "study,events_t,n_t,events_c,n_c\na,10,100,20,100\nb,15,120,25,118\nc,5,80,9,82\n"
 ZERO_CELLS = "study,events_t,n_t,events_c,n_c\na,0,100,20,100\nb,15,120,0,118\n"
 FAST = ["--samples", "10", "--panel", "2", "--replicates", "2"]
 RECURSIVE = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
@@ -454,8 +455,11 @@ CASES = [
          out=["HKSJ not applied", "needs at least two studies"], not_out=["with HKSJ"],
          files={"m.csv": "study,estimate,ci_low,ci_high\na,0.5,0.3,0.8\n"}),
     # ---------------------------------------------------------------- issue 25: ugly
+    Case("meta_plain_counts_no_warnings", "vague",
+         ["synth", "meta", "c.csv", "--measure", "OR"], OK, out=["OR", "random (REML)"],
+         files={"c.csv": PLAIN_COUNTS}),
     Case("meta_zero_cells_no_warnings", "vague",
-         ["synth", "meta", "z.csv", "--measure", "RR", "--method", "PM"], OK, out=["RR"],
+         ["synth", "meta", "z.csv", "--measure", "RR", "--method", "DL"], OK, out=["RR"],
          files={"z.csv": ZERO_CELLS}),
     Case("report_unknown_setting_one_line", "vague",
          ["report", "--profile", "none", "--setting", "nowhere", "-o", "r.html"], ERROR,
