@@ -287,7 +287,9 @@ CASES = [
          files={"cal.json": '{"params": {"log_kill": "3", "tki_offset": 0.0}}'}),
     Case("calibration_nan_parameter", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
-         ["cal.json", "params.tki_offset", "finite"],
+         # Calibration.read (the lead's reader) refuses the NaN as it parses the JSON
+         ["cal.json", "NaN is not a JSON number"] if _calibration_read_merged()
+         else ["cal.json", "params.tki_offset", "finite"],
          files={"cal.json": '{"params": {"log_kill": 3.0, "tki_offset": NaN}}'}),
     Case("calibration_not_json", "values",
          ["trials", "simulate", "emilia", "--calibration", "cal.json"], ERROR,
