@@ -232,3 +232,55 @@ def test_reproduce_marks_out_complete_only_when_every_stage_finished(capsys, tmp
     code, _, err = _main(capsys, "reproduce", "-o", str(out))
     assert code == 2 and "the second stage failed" in err
     assert not (out / "MANIFEST.json").exists()
+
+
+# --------------------------------------------------------------------------- issue 25
+
+
+def test_a_console_never_reads_markup_nor_writes_escapes_to_a_pipe(capsys):
+    """Names such as ``[/bold]`` or ``[red]B`` print as themselves (rich would raise a
+    MarkupError or drop the tag), and an ESC in a name shows as ``\\x1b`` on a pipe."""
+    from rich.table import Table
+
+    from her2lab.cli._io import console
+
+    t = Table(title="[/bold] title")
+    t.add_column("[red]B")
+    t.add_row("[/]", "\x1b[31mred :x:")
+    console().print(t)
+    console().print("[/x] plain")
+    out = capsys.readouterr().out
+    for word in ("[/bold] title", "[red]B", "[/]", "\\x1b[31mred :x:", "[/x] plain"):
+        assert word in out, out
+    assert "\x1b" not in out
+
+
+def test_json_output_has_no_infinity_or_nan(capsys):
+    from her2lab.cli._io import write_json
+
+    write_json({"a": float("inf"), "b": [float("nan"), 1.5], "c": -float("inf")})
+    assert json.loads(capsys.readouterr().out) == {"a": None, "b": [None, 1.5], "c": None}
+
+
+def test_the_memory_bound_of_boolnet_simulate_follows_the_windows(tmp_path):
+    """Twice the windows, about twice the memory; a run is refused exactly when the estimate
+    exceeds the share of the memory available, before any work."""
+    from her2lab.boolnet import StochasticSimulator
+    from her2lab.boolnet.formats import parse_bnet
+    from her2lab.cli import boolnet as cb
+
+    m = parse_bnet("targets, factors\nA, A\nB, !A\n")
+
+    def sim(max_time: float) -> StochasticSimulator:
+        return StochasticSimulator(m, samples=10, max_time=max_time, time_tick=0.5,
+                                   keep_final_states=False, nodes=["A", "B"])
+
+    small, big = sim(1e5).memory_bytes(), sim(2e5).memory_bytes()
+    assert 1.9 < (big - (1 << 20)) / (small - (1 << 20)) < 2.1
+    # samples cost nothing without final states
+    many = StochasticSimulator(m, samples=10**12, max_time=1e5, time_tick=0.5,
+                               keep_final_states=False, nodes=["A", "B"])
+    assert many.memory_bytes() == small
+    cb._check_memory(sim(1e5), 2, False)  # fits
+    with pytest.raises(SimulationError, match=r"averaging windows.*--time-tick of at least"):
+        cb._check_memory(sim(1e12), 2, False)

@@ -64,6 +64,9 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 30.0
     json_out: bool = False  # standard output must be JSON
+    links: dict[str, str] = field(default_factory=dict)  # symbolic links: name -> target
+    err_lines: int | None = None  # standard error has exactly this many lines
+    not_out: list[str] = field(default_factory=list)  # words standard output must not contain
 
     def prepare(self, root: Path) -> Path:
         d = root / self.id
@@ -77,6 +80,8 @@ class Case:
                 (d / rel).mkdir(parents=True)
             else:
                 _write(d / rel, content)
+        for rel, target in self.links.items():
+            (d / rel).symlink_to(target)
         return d
 
 
@@ -103,6 +108,47 @@ def _kb_file(rel: str, old: str, new: str) -> dict[str, str]:
 
 
 SPEC = _spec()
+
+
+def _kb_drugs(*after: tuple[str, str]) -> dict[str, str]:
+    """kb_minimal's drugs.yaml with each ``(line, added)``: ``added`` after that line."""
+    text = (MINIMAL_KB / "drugs.yaml").read_text(encoding="utf-8")
+    for line, added in after:
+        assert line in text, line
+        text = text.replace(line, line + added, 1)
+    return {"drugs.yaml": text}
+
+
+def _calibration(**change: object) -> str:
+    """A calibration JSON both readers accept (the priors' means, a diagonal covariance of
+    the priors' variances), with ``change`` applied: ``params.X``, ``cov`` (a 7 x 7 list)."""
+    params = {"log_kill": 0.834, "log_targeted": 0.0, "log_resistance": -1.609,
+              "tki_offset": 0.0, "setting": {}}
+    cov = [[(0.25 if i == j else 0.0) for j in range(7)] for i in range(7)]
+    for key, value in change.items():
+        if key == "cov":
+            cov = value  # type: ignore[assignment]
+        else:
+            params[key.removeprefix("params.")] = value
+    text = json.dumps({"as_of": "2014-08-12", "params": params, "fit": {"cov": cov}})
+    return text.replace('"__NaN__"', "NaN")
+
+
+_NAN_COV = [[("__NaN__" if (i, j) == (2, 2) else 0.25 if i == j else 0.0) for j in range(7)]
+            for i in range(7)]
+_NEGATIVE_COV = [[(-0.5 if (i, j) == (1, 1) else 0.25 if i == j else 0.0) for j in range(7)]
+                 for i in range(7)]
+MARKUP_META = ("study,estimate,ci_low,ci_high\n[/bold],0.7,0.5,0.9\n[red]B,0.8,0.6,1.1\n"
+               "[/],0.9,0.7,1.2\n")
+MARKUP_NMA = ("study,treatment1,treatment2,estimate,se\ns1,[/x],[red]B,-0.2,0.1\n"
+              "s2,[red]B,[/],0.1,0.12\ns3,[/x],[/],-0.1,0.15\n")
+MARKUP_SPEC = ('name: "\\e[31mred [/bold] [red]B"\nsetting: neoadjuvant\narms:\n'
+               '  - {name: "[/x]", regimen: [Tykerb, Herceptin, Taxol], n: 150}\n'
+               '  - {name: "[red]B", regimen: [Herceptin, Taxol], n: 150}\n'
+               'control: "[red]B"\nendpoint: pCR\ncontrol_rate: 0.3\n')
+PLAIN_COUNTS = "study,events_t,n_t,events_c,n_c\na,10,100,20,100\nb,15,120,25,118\nc,5,80,9,82\n"
+ZERO_CELLS = "study,events_t,n_t,events_c,n_c\na,0,100,20,100\nb,15,120,0,118\n"
+FAST = ["--samples", "10", "--panel", "2", "--replicates", "2"]
 RECURSIVE = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
              "SELECT count(*) FROM c")
 
@@ -156,7 +202,7 @@ CASES = [
          ERROR, ["'[/bold]'", "pten_loss"]),
     Case("model_name_with_brackets", "markup", ["boolnet", "simulate", "model[draft].bnet"],
          ERROR, ["model[draft].bnet:2"], files={"model[draft].bnet": "targets, factors\nA, A &\n"}),
-    Case("directory_with_markup", "markup", ["kb", "validate", "[red]nowhere"], PROBLEMS,
+    Case("directory_with_markup", "markup", ["kb", "validate", "[red]nowhere"], ERROR,
          ["[red]nowhere", "no such directory"]),
     Case("long_path_not_wrapped", "markup", ["boolnet", "simulate", f"{LONG}/m.bnet"], ERROR,
          [f"{LONG}/m.bnet"]),
@@ -286,6 +332,134 @@ CASES = [
          ["1 problem(s)", "kb/drugs.yaml", "empty"], kb={"drugs.yaml": "# none\n"}),
     Case("unknown_trial_lists_the_valid_ones", "vague", ["trials", "simulate", "nope"], ERROR,
          ["'nope'", "cleopatra"]),
+    # ---------------------------------------------------------------- issue 25: data loss
+    Case("export_over_a_kb_file", "outputs",
+         ["kb", "--data-dir", "kb", "export", "-o", "kb/drugs.yaml"], ERROR,
+         ["kb/drugs.yaml", "input directory"], kb={}),
+    Case("export_through_a_link_into_the_kb", "outputs",
+         ["kb", "--data-dir", "kb", "export", "-o", "link.yaml"], ERROR,
+         ["link.yaml", "input directory"], kb={}, links={"link.yaml": "kb/drugs.yaml"}),
+    Case("convert_onto_itself", "outputs", ["boolnet", "convert", "m.bnet", "m.bnet"], ERROR,
+         ["m.bnet", "the input"], files={"m.bnet": BNET}),
+    Case("convert_cfg_over_the_input_cfg", "outputs",
+         ["boolnet", "convert", "m.bnd", "--cfg", "x.cfg", "x.bnd"], ERROR,
+         ["x.cfg", "the input"], files={"m.bnd": BND, "x.cfg": CFG}),
+    Case("report_over_its_calibration", "outputs",
+         ["report", "--profile", "none", "--setting", "neoadjuvant", "--calibration",
+          "cal.json", "-o", "cal.json"], ERROR, ["cal.json", "the input"],
+         files={"cal.json": _calibration()}),
+    Case("report_over_its_calibration_by_a_link", "outputs",
+         ["report", "--profile", "none", "--setting", "neoadjuvant", "--calibration",
+          "cal.json", "-o", "out.json"], ERROR, ["out.json", "the input"],
+         files={"cal.json": _calibration()}, links={"out.json": "cal.json"}),
+    Case("screen_over_its_profile_list", "outputs",
+         ["screen", "--profiles", "out/response_long.csv", "-o", "out", "--samples", "10"],
+         ERROR, ["response_long.csv", "the input"],
+         files={"out/response_long.csv": "pten_loss\n"}),
+    Case("convert_into_a_missing_directory", "outputs",
+         ["boolnet", "convert", "m.bnet", "new/sub/m.sbml"], OK, files={"m.bnet": BNET}),
+    # ---------------------------------------------------------------- issue 25: markup
+    Case("meta_study_names_as_markup", "markup", ["synth", "meta", "m.csv", "--measure", "HR"],
+         OK, out=["[/bold]", "[red]B", "[/]"], files={"m.csv": MARKUP_META}),
+    Case("nma_treatments_as_markup", "markup", ["synth", "nma", "n.csv", "--measure", "HR"],
+         OK, out=["[/x]", "[red]B", "[/]"], files={"n.csv": MARKUP_NMA}),
+    Case("predict_names_as_markup_and_an_escape", "markup",
+         ["trials", "predict", "spec.yaml", *FAST], OK,
+         out=["[/bold]", "[red]B", "[/x]", "\\x1b[31mred"], files={"spec.yaml": MARKUP_SPEC},
+         timeout=60),
+    Case("simulate_calibration_named_as_markup", "markup",
+         ["trials", "simulate", "cleopatra", "--calibration", "c[red]x.json", *FAST], OK,
+         out=["c[red]x.json"], files={"c[red]x.json": _calibration()}, timeout=60),
+    # ---------------------------------------------------------------- issue 25: bounds
+    Case("boolnet_max_time_1e9", "resources", ["boolnet", "simulate", "m.bnet", "--max-time",
+                                               "1e9"], ERROR,
+         ["2,000,000,000 averaging windows", "GiB", "--time-tick of at least"],
+         files={"m.bnet": BNET}, err_lines=1),
+    Case("boolnet_time_tick_1e-9", "resources",
+         ["boolnet", "simulate", "m.bnet", "--time-tick", "1e-9"], ERROR,
+         ["10,000,000,000 averaging windows", "--time-tick of at least"],
+         files={"m.bnet": BNET}),
+    Case("cfg_max_time_huge", "resources", ["boolnet", "simulate", "m.bnd"], ERROR,
+         ["averaging windows", "GiB"],
+         files={"m.bnd": BND, "m.cfg": CFG.replace("max_time = 2", "max_time = 1e12")}),
+    Case("cfg_sample_count_huge", "resources", ["boolnet", "simulate", "m.bnd"], ERROR,
+         ["sample_count", str(2**53)],
+         files={"m.bnd": BND, "m.cfg": CFG + "sample_count = 1e20;\n"}),
+    Case("boolnet_samples_beyond_a_million", "resources",
+         ["boolnet", "simulate", "m.bnet", "--samples", "2000000", "--max-time", "1", "-f",
+          "json"], OK, out=['"final"'], files={"m.bnet": BNET}, json_out=True),
+    # ---------------------------------------------------------------- issue 25: calibrations
+    Case("calibration_nan_covariance", "values",
+         ["trials", "simulate", "cleopatra", "--calibration", "cal.json", *FAST], ERROR,
+         ["cal.json", "NaN"], files={"cal.json": _calibration(cov=_NAN_COV)}),
+    Case("calibration_huge_parameter", "values",
+         ["trials", "simulate", "cleopatra", "--calibration", "cal.json", *FAST], ERROR,
+         ["cal.json", "params.log_kill"], files={"cal.json": _calibration(log_kill=1e300)}),
+    Case("calibration_negative_eigenvalue", "values",
+         ["trials", "simulate", "cleopatra", "--calibration", "cal.json", *FAST], ERROR,
+         ["cal.json", "fit.cov", "negative eigenvalue"],
+         files={"cal.json": _calibration(cov=_NEGATIVE_COV)}),
+    # ---------------------------------------------------------------- issue 25: nonsense
+    Case("regimen_with_an_empty_drug", "ignored",
+         ["simulate", "--regimen", "trastuzumab++", "--samples", "10"], ERROR,
+         ["trastuzumab++", "empty drug name"]),
+    Case("regimen_empty", "ignored", ["simulate", "--regimen", "", "--samples", "10"], ERROR,
+         ["regimen", "empty string"]),
+    Case("profile_of_commas", "ignored", ["simulate", "--profile", ",,", "--samples", "10"],
+         ERROR, ["',,'", "empty item"]),
+    Case("report_profile_of_commas", "ignored",
+         ["report", "--profile", ",,", "--setting", "neoadjuvant", "-o", "r.html"], ERROR,
+         ["',,'", "empty item"]),
+    Case("mechanism_twice_two_degrees", "ignored",
+         ["simulate", "--profile", "pten_loss=0.3,pten_loss=0.6", "--samples", "10"], ERROR,
+         ["pten_loss", "twice", "0.3", "0.6"]),
+    Case("drug_option_as_a_value", "ignored", ["kb", "trials", "--drug", "--x"], ERROR,
+         ["'--x'", "trastuzumab"]),
+    Case("spec_control_median_infinite", "ignored",
+         ["trials", "predict", "spec.yaml", *FAST], ERROR,
+         ["spec.yaml:13", "control_median_months", "finite"],
+         files={"spec.yaml": _spec(**{"control_rate: 0.3": "control_rate: 0.3\n"
+                                                          "control_median_months: .inf"})}),
+    Case("sql_infinity_is_json", "ignored", ["kb", "sql", "SELECT 1e999 AS x", "-f", "json"],
+         OK, out=['"x": null'], not_out=["Infinity"], json_out=True),
+    Case("kb_component_loop", "ignored", ["kb", "validate", "kb"], PROBLEMS,
+         ["kb/drugs.yaml:8", "trastuzumab -> pertuzumab -> trastuzumab"],
+         kb=_kb_drugs(("  aliases: [Herceptin]\n", "  components: [pertuzumab]\n"),
+                      ("  aliases: [Perjeta, rhuMAb 2C4]\n", "  components: [trastuzumab]\n"))),
+    Case("kb_component_of_itself", "ignored", ["kb", "validate", "kb"], PROBLEMS,
+         ["kb/drugs.yaml", "everolimus -> everolimus"],
+         kb=_kb_file("drugs.yaml", "  aliases: [RAD001, Afinitor]\n",
+                     "  aliases: [RAD001, Afinitor]\n  components: [everolimus]\n")),
+    Case("meta_mixing_layouts", "ignored", ["synth", "meta", "m.csv", "--measure", "OR"], ERROR,
+         ["m.csv", "mix layouts", "events_t"],
+         files={"m.csv": "study,estimate,ci_low,ci_high,events_t,n_t,events_c,n_c\n"
+                         "a,0.5,0.3,0.8,,,,\nb,,,,10,100,20,100\n"}),
+    Case("meta_nul_byte", "malformed", ["synth", "meta", "m.csv", "--measure", "HR"], ERROR,
+         ["m.csv:3", "NUL"],
+         files={"m.csv": b"study,estimate,ci_low,ci_high\na,0.5,0.3,0.8\nb\x00,0.6,0.4,0.9\n"}),
+    Case("meta_one_study_hksj_says_not_applied", "ignored",
+         ["synth", "meta", "m.csv", "--measure", "HR", "--hksj"], OK,
+         out=["HKSJ not applied", "needs at least two studies"], not_out=["with HKSJ"],
+         files={"m.csv": "study,estimate,ci_low,ci_high\na,0.5,0.3,0.8\n"}),
+    # ---------------------------------------------------------------- issue 25: ugly
+    Case("meta_plain_counts_no_warnings", "vague",
+         ["synth", "meta", "c.csv", "--measure", "OR"], OK, out=["OR", "random (REML)"],
+         files={"c.csv": PLAIN_COUNTS}),
+    Case("meta_zero_cells_no_warnings", "vague",
+         ["synth", "meta", "z.csv", "--measure", "RR", "--method", "DL"], OK, out=["RR"],
+         files={"z.csv": ZERO_CELLS}),
+    Case("report_unknown_setting_one_line", "vague",
+         ["report", "--profile", "none", "--setting", "nowhere", "-o", "r.html"], ERROR,
+         ["'nowhere'", "neoadjuvant"], err_lines=1),
+    Case("report_unknown_profile_one_line", "vague",
+         ["report", "--profile", "nothing_known", "--setting", "neoadjuvant", "-o", "r.html"],
+         ERROR, ["nothing_known"], err_lines=None),
+    Case("validate_missing_path_exit_2", "vague", ["kb", "validate", "nowhere"], ERROR,
+         ["nowhere", "no such directory"], err_lines=1),
+    Case("boolnet_format_alias", "usage", ["boolnet", "simulate", "m.bnet", "-f", "json"], OK,
+         out=['"final"'], files={"m.bnet": BNET}, json_out=True),
+    Case("attractors_format_alias", "usage", ["boolnet", "attractors", "m.bnet", "-f", "json"],
+         OK, out=['"attractors"'], files={"m.bnet": BNET}, json_out=True),
 ]
 
 
@@ -351,6 +525,12 @@ def _check(run: dict, case: Case) -> None:
         assert word in err, f"{word!r} not in the message\n{shown}"
     for word in case.out:
         assert word in out, f"{word!r} not in the output\n{shown}"
+    for word in case.not_out:
+        assert word not in out, f"{word!r} in the output\n{shown}"
+    if case.err_lines is not None:
+        assert len(err.strip().splitlines()) == case.err_lines, shown
+    if case.code == OK:  # warnings (RuntimeWarning, ...) are handled or become errors
+        assert "Warning" not in err, shown
     assert not r["out_has_escape"], f"terminal escape codes in the output\n{shown}"
     if case.json_out:
         json.loads(out)

@@ -149,10 +149,13 @@ def test_audit_as_json_lists_kind_severity_subject_message():
         assert {"kind", "severity", "subject", "message"} <= set(f)
 
 
-def test_validate_a_missing_directory_says_so(tmp_path: Path):
-    res = runner.invoke(app, ["kb", "validate", str(tmp_path / "nowhere")])
-    assert res.exit_code == 1
-    assert "no such directory" in res.output
+def test_validate_a_missing_directory_says_so_with_exit_2(tmp_path: Path, capsys):
+    """Not a data directory at all is an error (exit 2), not a list of problems (exit 1)."""
+    with pytest.raises(SystemExit) as info:
+        main(["kb", "validate", str(tmp_path / "nowhere")])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert "no such directory" in err and "nowhere" in err
 
 
 def test_the_data_directory_can_come_from_the_environment(monkeypatch):

@@ -299,6 +299,38 @@ class StochasticSimulator:
             self.model[nd]  # raises UnknownIdError listing the valid names
         return nodes
 
+    def memory_bytes(self) -> int:
+        """An upper estimate of the memory (bytes) one :meth:`run` needs, before running it.
+
+        It follows the arrays the run allocates: per averaging window (``max_time /
+        time_tick`` of them), chunk and node whose trajectory is returned, the accumulators
+        and the arrays derived from them; per window and chunk at least one row of output-state
+        accumulators (their total virtual size is capped, see ``_STATE_BUDGET_FLOATS``); and,
+        with ``keep_final_states``, one bit per trajectory and node (the only cost that grows
+        with ``samples``). Used to refuse, before any work, a run that cannot fit.
+        """
+        self._check()
+        cm = self._compiled()
+        outputs = self._output_nodes()
+        result_nodes = self._result_nodes(list(cm.names))
+        n_windows = math.floor(float(self.max_time) / float(self.time_tick) + 1e-9)
+        chunks = self._n_chunks()
+        track = bool(outputs)
+        want = (1 << min(len(outputs), 40)) if track else 1
+        rows = max(1, min(want, _STATE_BUDGET_FLOATS // (chunks * (2 * n_windows + 2))))
+        derive = (self.nodes is not None and track and want <= rows
+                  and set(result_nodes) <= set(outputs))
+        n_cols = 0 if derive else len(result_nodes)
+        w = n_windows + 1
+        node_acc = chunks * w * 2 * n_cols * 8
+        node_derived = 3 * chunks * w * n_cols * 8 + 2 * w * len(result_nodes) * 8
+        state_acc = chunks * rows * (2 * w) * 8 if track else chunks * rows * 4 * 8
+        state_acc = min(state_acc, _STATE_BUDGET_FLOATS * 8 + chunks * 2 * w * 8)
+        merged = 3 * w * min(rows * chunks, want) * 8 if track else 0
+        finals = (int(self.samples) * (cm.n_words * 8 + cm.n)
+                  if self.keep_final_states else 0)
+        return int(node_acc + node_derived + state_acc + merged + finals + (1 << 20))
+
     def run(self, seed: int = 0, overrides: Overrides | None = None) -> SimulationResult:
         """Simulate ``samples`` trajectories; ``seed`` (an int >= 0) fixes the randomness.
 

@@ -22,21 +22,26 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from her2lab.cli._io import check_output_file, console, note
+from her2lab.cli._io import check_not_input, check_output_file, console, format_option, note
 
 app = typer.Typer(no_args_is_help=True)
 
 #: Most trajectories one command simulates (from an option or a .cfg's sample_count). The CLI
-#: keeps no per-trajectory state, so memory does not grow with it; the bound is on time.
-MAX_SAMPLES = 100_000_000
+#: keeps no per-trajectory state, so memory does not grow with the trajectories (MaBoSS users
+#: run millions): the bound is the largest count a float64 (the estimates' divisor) holds
+#: exactly. What does grow with memory (windows x tracked nodes x chunks) is checked against
+#: the memory available, see :func:`_check_memory`.
+MAX_SAMPLES = 2**53
 
+#: Share of the memory available that one run may plan to use.
+MEMORY_SHARE = 0.5
 
-class Format(StrEnum):
-    json = "json"
-    table = "table"
+#: Bytes per number of the JSON output while it is built (a Python float in a list, then its
+#: text with the indentation).
+JSON_BYTES_PER_VALUE = 96
 
 
 class Update(StrEnum):
@@ -110,11 +115,14 @@ _UNDEFINED = typer.Option(
 def simulate(
     model: Path = typer.Argument(..., help="Model file: .bnet, .bnd, .sbml or .xml."),
     cfg: Path | None = typer.Option(None, "--cfg", help="MaBoSS .cfg of a .bnd model."),
-    samples: int | None = typer.Option(None, "--samples", min=1, max=1_000_000,
-                                       help="Trajectories (default 1000)."),
-    max_time: float | None = typer.Option(None, "--max-time", min=0, max=1e9,
-                                          help="Simulated time (10)."),
-    time_tick: float | None = typer.Option(None, "--time-tick", min=1e-9, max=1e9,
+    samples: int | None = typer.Option(
+        None, "--samples", min=1, max=MAX_SAMPLES,
+        help="Trajectories (default 1000; memory does not grow with them)."),
+    max_time: float | None = typer.Option(
+        None, "--max-time", min=0,
+        help="Simulated time (10). Windows (max-time / time-tick) times tracked nodes must "
+        "fit in memory; checked before the run."),
+    time_tick: float | None = typer.Option(None, "--time-tick", min=0,
                                            help="Window width (0.5)."),
     seed: int | None = typer.Option(None, "--seed", min=0, max=2**32 - 1, help="Random seed (0)."),
     threads: int | None = typer.Option(None, "--threads", min=1, max=1024,
@@ -125,7 +133,7 @@ def simulate(
     output: list[str] = typer.Option(
         [], "--output", help="Output node whose states are tracked (repeatable)."
     ),
-    fmt: Format = typer.Option(Format.table, "--format", help="json or table."),
+    fmt: str = format_option("table", "json"),
     undefined_as_input: bool = _UNDEFINED,
 ) -> None:
     """Continuous-time stochastic simulation with MaBoSS semantics."""
@@ -150,8 +158,8 @@ def simulate(
     sim = StochasticSimulator(
         m,
         samples=_setting(samples, conf, "sample_count", 1000, int, 1, MAX_SAMPLES, where),
-        max_time=_setting(max_time, conf, "max_time", 10.0, float, 0, 1e9, where),
-        time_tick=_setting(time_tick, conf, "time_tick", 0.5, float, 1e-9, 1e9, where),
+        max_time=_setting(max_time, conf, "max_time", 10.0, float, 0, None, where),
+        time_tick=_setting(time_tick, conf, "time_tick", 0.5, float, 0, None, where),
         threads=_setting(threads, conf, "thread_count", 1, int, 1, 1024, where),
         outputs=output or None,
         keep_final_states=False,
@@ -159,15 +167,16 @@ def simulate(
         discrete_time=bool(_setting(None, conf, "discrete_time", 0, int, 0, 1, where)),
     )
     run_seed = _setting(seed, conf, "seed_pseudorandom", 0, int, 0, 2**63 - 1, where)
-    what = f"simulating {sim.samples} trajectories of {escape(m.name)}"
+    _check_memory(sim, len(shown), fmt == "json")
+    what = Text(f"simulating {sim.samples} trajectories of {m.name}")
     with _console(stderr=True).status(what):
         result = sim.run(seed=run_seed)
-    if fmt is Format.json:
+    if fmt == "json":
         sys.stdout.write(json.dumps(result.to_dict(nodes=shown), indent=2) + "\n")
         _fast_exit()
         return
     con = _console()
-    table = Table(title=f"{escape(m.name)}: P(ON) in the last window, t = {result.times[-1]:g}"
+    table = Table(title=f"{m.name}: P(ON) in the last window, t = {result.times[-1]:g}"
                   f"-{result.max_time:g}, {result.samples} trajectories")
     table.add_column("node")
     table.add_column("P(ON)", justify="right")
@@ -187,6 +196,63 @@ def simulate(
     elif "states" in result.settings:
         con.print(f"states {result.settings['states']}")
     _fast_exit()
+
+
+def available_memory() -> int:
+    """Bytes of memory this process can use now: the kernel's MemAvailable (or the free
+    physical pages), no more than an address-space limit (``ulimit -v``)."""
+    import os
+    import resource
+
+    avail = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError):
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):
+            avail = 4 << 30
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        avail = min(avail, soft)
+    return int(avail)
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
+
+
+def _check_memory(sim, n_shown: int, json_out: bool) -> None:
+    """Refuse, before any work, a run whose arrays (and JSON output) cannot fit in
+    :data:`MEMORY_SHARE` of the memory available, saying the limit and how to stay within it."""
+    import math
+
+    from her2lab.errors import SimulationError
+
+    sim._check()  # max_time and time_tick > 0 (the simulator's own message)
+    need = sim.memory_bytes()
+    windows = math.floor(float(sim.max_time) / float(sim.time_tick) + 1e-9)
+    if json_out:
+        need += (windows + 1) * (n_shown + 1) * JSON_BYTES_PER_VALUE
+    budget = int(available_memory() * MEMORY_SHARE)
+    if need <= budget:
+        return
+    per_window = need / max(windows, 1)
+    most = max(1, int(budget / per_window))
+    raise SimulationError(
+        f"boolnet simulate: max_time {sim.max_time:g} / time_tick {sim.time_tick:g} gives "
+        f"{windows:,} averaging windows; with {n_shown} tracked node(s) and {sim._n_chunks()} "
+        f"chunk(s) the run needs about {_gib(need)}, more than the limit of {_gib(budget)} "
+        f"({MEMORY_SHARE:.0%} of the {_gib(budget / MEMORY_SHARE)} of memory available). "
+        f"Stay within about {most:,} windows: a --time-tick of at least "
+        f"{float(sim.max_time) / most:.3g}, a shorter --max-time, fewer --output nodes or "
+        "fewer --threads (memory does not depend on --samples).")
 
 
 def _console_script() -> bool:
@@ -218,9 +284,15 @@ def convert(
     """Convert a model between bnet, MaBoSS (.bnd + .cfg) and SBML-qual."""
     from her2lab.boolnet import write_model
 
-    check_output_file(target, option="OUT")
+    outputs = [target]
     if target.suffix.lower() == ".bnd":
-        check_output_file(target.with_suffix(".cfg"), option="OUT")
+        outputs.append(target.with_suffix(".cfg"))
+    inputs = [source, cfg]
+    if source.suffix.lower() == ".bnd" and cfg is None:
+        inputs.append(source.with_suffix(".cfg"))
+    check_not_input(outputs, inputs, option="OUT")  # first: before any probe of a directory
+    for path in outputs:
+        check_output_file(path, option="OUT")
     m = _load(source, cfg, undefined_as_input)
     written = write_model(m, target)
     note("wrote " + ", ".join(str(p) for p in written))
@@ -234,7 +306,7 @@ def attractors(
     method: Method = typer.Option(Method.auto, "--method", help="auto, exact or mpbn."),
     fix: list[str] = typer.Option([], "--fix", help="Hold a node: NODE=1 or NODE=0."),
     mutate: list[str] = typer.Option([], "--mutate", help="Force a node: NODE=ON|OFF."),
-    fmt: Format = typer.Option(Format.table, "--format", help="json or table."),
+    fmt: str = format_option("table", "json"),
     undefined_as_input: bool = _UNDEFINED,
 ) -> None:
     """Steady states and cyclic attractors (exact for small networks, mpbn for larger)."""
@@ -250,7 +322,7 @@ def attractors(
         from her2lab.boolnet.attractors import MAX_EXACT_NODES
 
         used = "exact" if n_free <= MAX_EXACT_NODES else "mpbn"
-    if fmt is Format.json:
+    if fmt == "json":
         doc = {
             "model": m.name,
             "update": update.value,
@@ -260,7 +332,7 @@ def attractors(
         }
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    table = Table(title=f"{escape(m.name)}: {len(found)} attractor(s), {update.value}, {used}")
+    table = Table(title=f"{m.name}: {len(found)} attractor(s), {update.value}, {used}")
     table.add_column("#", justify="right")
     table.add_column("kind")
     table.add_column("states", justify="right")

@@ -23,10 +23,12 @@ import typer
 
 from her2lab.cli._io import (
     as_of_date,
+    check_not_input,
     check_output_file,
     console,
     echo,
     format_option,
+    kb_data_dir,
     note,
     write_csv,
     write_json,
@@ -65,8 +67,15 @@ def validate(
     directory: Path = typer.Argument(..., help="Data directory to validate."),
 ) -> None:
     """Validate a data directory: exit 0 with a summary, or 1 listing every problem."""
+    from her2lab.errors import DataError
     from her2lab.knowledge.validate import load_directory
 
+    # a path that is no data directory at all is an error (exit 2), not a list of problems
+    if not directory.exists():
+        raise DataError(f"{directory}: expected a data directory to validate; no such "
+                        "directory")
+    if not directory.is_dir():
+        raise DataError(f"{directory}: expected a data directory to validate; found a file")
     try:
         kb = load_directory(directory)
     except ValidationError as exc:
@@ -99,6 +108,7 @@ def export(
     from her2lab.knowledge import query
 
     if out is not None:
+        check_not_input([out], [kb_data_dir(_state["data_dir"])])
         check_output_file(out)
     if fmt == "json":
         write_json(query.export_json(_kb()), out)
@@ -133,7 +143,6 @@ def trials(
     if fmt == "json":
         write_json([t.model_dump(mode="json") for t in found])
         return
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{len(found)} trial(s)", show_lines=False)
@@ -141,17 +150,17 @@ def trials(
         table.add_column(col, overflow="fold")
     for t in found:
         arms = "\n".join(f"{a.id}: {' + '.join(a.regimen)}" for a in t.arms)
-        table.add_row(t.id, escape(t.name), t.phase, t.setting.value,
-                      "" if t.n is None else str(t.n), escape(arms), str(len(t.outcomes)))
+        table.add_row(t.id, t.name, t.phase, t.setting.value,
+                      "" if t.n is None else str(t.n), arms, str(len(t.outcomes)))
     console().print(table)
 
 
 @app.command()
 def drug(name: str = typer.Argument(..., help="Drug ID, name or alias.")) -> None:
     """One drug: class, targets, mechanism, aliases, identifiers and the trials that use it."""
-    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
+    from rich.text import Text
 
     from her2lab.knowledge import query
 
@@ -184,9 +193,10 @@ def drug(name: str = typer.Argument(..., help="Drug ID, name or alias.")) -> Non
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
     for k, v in rows:
-        grid.add_row(escape(k), escape(v))
-    console().print(Panel(grid, title=f"{escape(d.name)} [dim]({escape(d.uid)})[/]",
-                          expand=False))
+        grid.add_row(k, v)
+    title = Text(d.name)
+    title.append(f" ({d.uid})", style="dim")
+    console().print(Panel(grid, title=title, expand=False))
 
 
 @app.command()
@@ -212,14 +222,13 @@ def sql(
     elif fmt == "json":
         write_json(res.records())
     else:
-        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=f"{len(res.rows)} row(s)")
         for col in res.columns:
-            table.add_column(escape(col), overflow="fold")
+            table.add_column(col, overflow="fold")
         for row in res.rows:
-            table.add_row(*("" if v is None else escape(str(v)) for v in row))
+            table.add_row(*("" if v is None else str(v) for v in row))
         console().print(table)
 
 
@@ -237,14 +246,14 @@ def audit(
     if fmt == "json":
         write_json([f.to_dict() for f in findings])
         return
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"{len(findings)} finding(s)")
     for col in ("severity", "kind", "subject", "message"):
         table.add_column(col, overflow="fold")
     colour = {"error": "red", "warning": "yellow"}
     for f in findings:
-        sev = f"[{colour[f.severity]}]{f.severity}[/]" if f.severity in colour else f.severity
-        table.add_row(sev, escape(f.kind), escape(f.subject), escape(f.message))
+        table.add_row(Text(f.severity, style=colour.get(f.severity, "")), f.kind, f.subject,
+                      f.message)
     console().print(table)

@@ -14,11 +14,17 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from her2lab.cli._io import check_output_dir, format_option
+from her2lab.cli._io import (
+    check_not_input,
+    check_output_dir,
+    format_option,
+    input_file,
+    kb_data_dir,
+)
+from her2lab.cli._io import console as make_console
 from her2lab.errors import SimulationError
 
 
@@ -49,8 +55,11 @@ def simulate(
     if fmt == "json":
         typer.echo(json.dumps(res.to_dict(), indent=2))
         return
-    console = Console(highlight=False)
+    from rich.text import Text
+
     from her2lab.pathway.mechanisms import normalise_profile
+
+    console = make_console()
 
     table = Table(title=f"profile: {normalise_profile(profile).label()}   "
                         f"regimen: {'+'.join(res.regimen) or 'none'}")
@@ -61,7 +70,9 @@ def simulate(
     table.add_row("growth rate (/day)", f"{res.rates.growth:.4f}")
     for k, v in res.rates.kill.items():
         table.add_row(f"kill rate, {k} (/day)", f"{v:.4f}")
-    table.add_row("[bold]response[/]", f"[bold]{res.response:.3f}[/] ± {res.response_se:.3f}")
+    value = Text(f"{res.response:.3f}", style="bold")
+    value.append(f" ± {res.response_se:.3f}")
+    table.add_row(Text("response", style="bold"), value)
     console.print(table)
     console.print(f"{res.samples} trajectories, seed {res.seed}"
                   f"{' (from cache)' if res.cached else ''}. Research use: a model output, "
@@ -107,10 +118,12 @@ def screen(
     from her2lab.executor import executor
     from her2lab.pathway import screen as sc
 
+    check_not_input([out, *sc.output_paths(out)],
+                    [input_file(profiles), input_file(regimens), kb_data_dir()])
     check_output_dir(out)
     profs = sc.resolve_profiles(profiles)
     regs = sc.resolve_regimens(regimens)
-    console = Console(stderr=True, highlight=False)
+    console = make_console(stderr=True)
     with executor(executor_kind, workers=workers, scheduler=scheduler) as ex, \
             Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
                      TimeRemainingColumn(), console=console) as bar:

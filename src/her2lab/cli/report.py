@@ -13,7 +13,15 @@ from pathlib import Path
 
 import typer
 
-from her2lab.cli._io import as_of_date, check_output_file, echo, note
+from her2lab.cli._io import (
+    as_of_date,
+    check_not_input,
+    check_output_file,
+    echo,
+    input_file,
+    kb_data_dir,
+    note,
+)
 from her2lab.errors import DataError
 
 _SUFFIXES = (".html", ".pdf", ".json")
@@ -49,8 +57,15 @@ def report(
     if suffix not in _SUFFIXES:
         raise DataError(f"-o {out}: expected a file ending in {', '.join(_SUFFIXES)}; got "
                         f"{suffix or 'no suffix'!r}")
+    check_not_input([out], [calibration, input_file(profile), kb_data_dir()])
     check_output_file(out)
     date = None if as_of is None else as_of_date(as_of)
+    # the profile and the setting checked before the progress line: a mistake is one message
+    from her2lab.report.profile import parse_profile
+    from her2lab.report.strategy import _setting as known_setting
+
+    parse_profile(profile)
+    known_setting(setting)
     cal = Calibration.priors() if calibration is None else Calibration.read(calibration)
     settings = cal.settings.with_(samples=samples, replicates=replicates, seed=seed)
     note("simulating the pathway model and virtual trials ...")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from her2lab.cli._io import check_output_dir, console, write_json
+from her2lab.cli._io import check_not_input, check_output_dir, console, kb_data_dir, write_json
 from her2lab.errors import OutputError
 from her2lab.reproduce import Context, load_stages
 
@@ -68,9 +68,10 @@ def reproduce(
 
     OUT is complete when it holds MANIFEST.json (written last, listing every file).
     """
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
+    check_not_input([out], [kb_data_dir()])
     check_output_dir(out)
     started = dt.datetime.now(dt.UTC)
     stages = load_stages()
@@ -89,12 +90,12 @@ def reproduce(
     files: list[Path] = []
     for stage in stages:
         start = time.perf_counter()
-        with console(stderr=True).status(f"{escape(stage.title)} ..."):
+        with console(stderr=True).status(Text(f"{stage.title} ...")):
             result = stage.run(ctx)
         ctx.results[stage.name] = result
         files.extend(result.files)
         for i, (label, value) in enumerate(result.summary):
-            table.add_row(escape(stage.title) if i == 0 else "", escape(label), escape(value))
+            table.add_row(stage.title if i == 0 else "", label, value)
         # print, not log: a log line is padded to the console's width to show its source path,
         # and written to a file that width is FILE_WIDTH
         con.print(f"[{time.strftime('%H:%M:%S')}] {stage.title}: "
@@ -104,4 +105,4 @@ def reproduce(
     con.print(table)
     con.print("Files written:")
     for f in [*files, manifest]:
-        con.print(f"  {escape(str(f))}")
+        con.print(f"  {f}")

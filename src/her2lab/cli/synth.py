@@ -10,7 +10,16 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from her2lab.cli._io import as_of_date, check_output_dir, console, format_option, note, write_json
+from her2lab.cli._io import (
+    as_of_date,
+    check_not_input,
+    check_output_dir,
+    console,
+    format_option,
+    kb_data_dir,
+    note,
+    write_json,
+)
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -48,8 +57,13 @@ def _i2(d: dict) -> str:
 
 
 def _meta_table(d: dict) -> Table:
-    t = Table(title=f"{d['measure']} meta-analysis, {d['method']}"
-                    + (" with HKSJ" if d["hksj"] else ""))
+    if d.get("hksj_applied", d["hksj"]):
+        how = " with HKSJ"
+    elif d["hksj"]:
+        how = " (HKSJ not applied: it needs two studies; normal interval)"
+    else:
+        how = ""
+    t = Table(title=f"{d['measure']} meta-analysis, {d['method']}{how}")
     for c in ("study", d["measure"], "CI", "weight %"):
         t.add_column(c)
     for s in d["studies"]:
@@ -100,6 +114,8 @@ def meta(
               f"{d['q_df']} df", markup=False, highlight=False)
     for line in conventions:
         con.print(f"note: {line}", markup=False, highlight=False)
+    for n in d.get("notes", []):
+        con.print(f"note: {n}", markup=False, highlight=False)
 
 
 @app.command()
@@ -166,6 +182,7 @@ def kb_cmd(
 
             raise UnknownIdError("synthesis question", qid, list(known))
     when = None if as_of is None else as_of_date(as_of)
+    check_not_input([out], [kb_data_dir()])
     check_output_dir(out)
     con = console()
     t = Table(title="Pooled analyses of the knowledge base" + (f" as of {when}" if when else ""))

@@ -11,7 +11,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from her2lab.cli._io import LazyConsole, as_of_date, check_output_file, format_option, write_json
+from her2lab.cli._io import (
+    LazyConsole,
+    as_of_date,
+    check_not_input,
+    check_output_file,
+    format_option,
+    kb_data_dir,
+    write_json,
+)
 from her2lab.cli._io import console as make_console
 from her2lab.errors import DataError
 from her2lab.virtual_trials.defaults import (
@@ -95,6 +103,7 @@ def calibrate(
     from her2lab.virtual_trials.validation import summarise, summary_line
 
     day = as_of_date(as_of)
+    check_not_input([out], [kb_data_dir()])
     check_output_file(out)
     with _progress() as prog:
         cal = run(day, settings=RunSettings(samples=samples, panel_size=panel, seed=seed),

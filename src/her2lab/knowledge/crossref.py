@@ -118,6 +118,7 @@ def cross_check(st: Loaded) -> None:
         need_all(d.targets, targets, "a target symbol", doc, (*at, "targets"))
         need_all(d.components, drugs, "a drug ID", doc, (*at, "components"))
         _check_identifiers(d, doc, at, P)
+    _check_component_loops(st.records.get("drugs", []), P)
     for m, doc, at in st.records.get("mechanisms", []):
         need_all(m.targets, targets, "a target symbol", doc, (*at, "targets"))
         need_all(m.counteracted_by, drugs, "a drug ID", doc, (*at, "counteracted_by"))
@@ -167,6 +168,35 @@ def cross_check(st: Loaded) -> None:
                             doc.file, doc.field((*path, "refs", j)),
                             f"a reference number of references.yaml ({_range(refs)})",
                             str(r), doc.line((*path, "refs", j))))
+
+
+def _check_component_loops(drugs: list, problems: list[Problem]) -> None:
+    """A drug's components (a combination's drugs) must not lead back to it: each loop is one
+    problem, at the first of its drugs in file order, naming the whole loop."""
+    where = {d.id: (doc, at) for d, doc, at in drugs}
+    parts = {d.id: [c for c in d.components if c in where] for d, _, _ in drugs}
+    reported: set[frozenset[str]] = set()
+    for start in parts:
+        # depth-first from each drug: a path back to ``start`` is a loop through it
+        stack: list[tuple[str, list[str]]] = [(start, [start])]
+        seen: set[str] = set()
+        while stack:
+            node, path = stack.pop()
+            for nxt in parts[node]:
+                if nxt == start:
+                    loop = frozenset(path)
+                    if loop not in reported:
+                        reported.add(loop)
+                        doc, at = where[start]
+                        k = parts[start].index(path[1] if len(path) > 1 else start)
+                        fpath = (*at, "components", k)
+                        problems.append(Problem(
+                            doc.file, doc.field(fpath),
+                            "components that do not lead back to the drug itself",
+                            "the loop " + " -> ".join([*path, start]), doc.line(fpath)))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*path, nxt]))
 
 
 def _few(values: set[str], n: int = 8) -> str:

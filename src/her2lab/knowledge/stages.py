@@ -6,6 +6,7 @@ import csv
 import json
 from collections import Counter
 
+from her2lab.atomic import atomic_open, atomic_write_text
 from her2lab.knowledge.audit import run_audit
 from her2lab.knowledge.load import load
 from her2lab.reproduce import Context, StageResult, register_stage
@@ -18,14 +19,15 @@ def knowledge_stage(ctx: Context) -> StageResult:
     out.mkdir(parents=True, exist_ok=True)
 
     kb_json = out / "kb.json"
-    kb_json.write_text(json.dumps(kb.model_dump(mode="json"), indent=1, ensure_ascii=False))
+    atomic_write_text(kb_json, json.dumps(kb.model_dump(mode="json"), indent=1, ensure_ascii=False))
 
     findings = run_audit(kb)
     audit_json = out / "audit.json"
-    audit_json.write_text(json.dumps([f.to_dict() for f in findings], indent=1, ensure_ascii=False))
+    atomic_write_text(audit_json, json.dumps([f.to_dict() for f in findings], indent=1,
+                                         ensure_ascii=False))
 
     table1 = out / "table1.csv"
-    with table1.open("w", newline="") as fh:
+    with atomic_open(table1, newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["trial", "nct", "phase", "setting", "endpoint", "outcome", "kind", "arm(s)",
                     "value", "unit", "ci_low", "ci_high", "ci_level", "p", "locator", "refs"])

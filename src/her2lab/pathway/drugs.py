@@ -80,7 +80,14 @@ def normalise_regimen(regimen: Iterable[str] | str | None) -> tuple[str, ...]:
     if regimen is None:
         return ()
     if isinstance(regimen, str):
-        regimen = [p for p in regimen.split("+") if p.strip()]
+        if not regimen.strip():
+            raise SimulationError("a regimen must name drugs joined by '+' (trastuzumab+"
+                                  "pertuzumab) or be 'none'; got an empty string")
+        parts = regimen.split("+")
+        if any(not p.strip() for p in parts):
+            raise SimulationError(f"regimen {regimen!r}: an empty drug name between '+' signs; "
+                                  "expected DRUG+DRUG (trastuzumab+pertuzumab) or 'none'")
+        regimen = parts
     ids: set[str] = set()
     for item in regimen:
         if item.strip().lower() in ("none", ""):

@@ -139,7 +139,15 @@ def resolve_mechanism(name: str) -> str:
 
 def _items(profile: Any) -> list[tuple[str, Any]]:
     if isinstance(profile, str):
-        profile = [p for p in profile.split(",") if p.strip()]
+        if not profile.strip():
+            raise SimulationError("a profile must name mechanisms, comma-separated "
+                                  "(pten_loss=0.6,hr_positive), or be 'none'; got an empty "
+                                  "string")
+        parts = profile.split(",")
+        if any(not p.strip() for p in parts):
+            raise SimulationError(f"profile {profile!r}: an empty item between commas; "
+                                  "expected MECHANISM[=DEGREE],... or 'none'")
+        profile = parts
     if isinstance(profile, Mapping):
         return [(str(k), v) for k, v in profile.items()]
     out: list[tuple[str, Any]] = []
@@ -165,16 +173,26 @@ def normalise_profile(
         base = profile
     else:
         degrees: dict[str, float] = {}
+        given: dict[str, float] = {}
         hr = 0.0
         for name, value in _items(profile or ()):
             key = name.strip()
             if key.lower() in ("none", ""):
                 continue
             if key.lower() == HR_ATTRIBUTE:
-                hr = 1.0 if value is None else _degree(value, HR_ATTRIBUTE)
-                continue
-            mid = resolve_mechanism(key)
-            degrees[mid] = MECHANISMS[mid].degree if value is None else _degree(value, mid)
+                mid, degree = HR_ATTRIBUTE, 1.0 if value is None else _degree(value, HR_ATTRIBUTE)
+            else:
+                mid = resolve_mechanism(key)
+                degree = MECHANISMS[mid].degree if value is None else _degree(value, mid)
+            if mid in given and given[mid] != degree:
+                raise SimulationError(
+                    f"profile: {mid} is given twice with different degrees ({given[mid]:g} and "
+                    f"{degree:g}); give each mechanism once")
+            given[mid] = degree
+            if mid == HR_ATTRIBUTE:
+                hr = degree
+            else:
+                degrees[mid] = degree
         base = Profile(tuple(sorted((m, d) for m, d in degrees.items() if d > 0)), hr)
     if hr_positive is not None:
         base = Profile(base.degrees, _degree(hr_positive, HR_ATTRIBUTE))

@@ -181,6 +181,13 @@ def _coerce(spec: Any, by_name: Callable[[Any], list[Any]], one: Callable[[Any],
     return _unique([one(s) for s in spec])
 
 
+def output_paths(out_dir: Path | str, *, stem: str = "response") -> list[Path]:
+    """The files :func:`write_outputs` writes under ``out_dir``."""
+    out = Path(out_dir)
+    return [out / f"{stem}_{name}" for name in ("long.csv", "matrix.csv", "heatmap.png",
+                                                 "heatmap.html")]
+
+
 def write_outputs(
     result: ScreenResult, out_dir: Path | str, *, stem: str = "response"
 ) -> list[Path]:
@@ -189,9 +196,11 @@ def write_outputs(
     ``{stem}_heatmap.html``; return the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    from her2lab.atomic import atomic_open
+
     rows = result.rows()
     long_csv = out / f"{stem}_long.csv"
-    with long_csv.open("w", newline="") as fh:
+    with atomic_open(long_csv, newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=["profile", "regimen", *PHENOTYPES, "growth",
                                            *(f"kill_{s}" for s in KILL_SOURCES), "response",
                                            "response_se"])
@@ -201,7 +210,7 @@ def write_outputs(
     col_labels = [label(r, "+") for r in result.regimens]
     matrix = [[result.response(p, r) for r in result.regimens] for p in result.profiles]
     matrix_csv = out / f"{stem}_matrix.csv"
-    with matrix_csv.open("w", newline="") as fh:
+    with atomic_open(matrix_csv, newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["profile", *col_labels])
         for lab, vals in zip(row_labels, matrix, strict=True):
@@ -220,6 +229,8 @@ _TITLE = ("HER2 model: response (tumor control, 0-1, higher is better) by tumor 
 def _heatmap_png(matrix: list[list[float]], rows: list[str], cols: list[str], path: Path) -> None:
     import matplotlib
 
+    from her2lab.atomic import atomic_path
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -236,12 +247,17 @@ def _heatmap_png(matrix: list[list[float]], rows: list[str], cols: list[str], pa
     fig.text(0.01, 0.005, "Research use: a model output, not a treatment recommendation.",
              fontsize=6)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp)
+    finally:
+        plt.close(fig)
 
 
 def _heatmap_html(result: ScreenResult, rows: list[str], cols: list[str], path: Path) -> None:
     import plotly.graph_objects as go
+
+    from her2lab.atomic import atomic_path
 
     z, text = [], []
     for p in result.profiles:
@@ -261,4 +277,5 @@ def _heatmap_html(result: ScreenResult, rows: list[str], cols: list[str], path: 
                       xaxis={"title": "regimen", "tickangle": -60},
                       yaxis={"title": "tumor profile", "autorange": "reversed"},
                       height=max(400, 22 * len(rows) + 250), width=max(700, 22 * len(cols) + 300))
-    fig.write_html(path, include_plotlyjs=True, full_html=True)
+    with atomic_path(path) as tmp:
+        fig.write_html(tmp, include_plotlyjs=True, full_html=True)

@@ -13,9 +13,9 @@ Writes under ``OUT/pathway/``:
 from __future__ import annotations
 
 import csv
-import shutil
 from importlib import resources
 
+from her2lab.atomic import atomic_open, atomic_write_bytes
 from her2lab.pathway.claims import CLAIM_SAMPLES, default_runner, evaluate_all, load_claims
 from her2lab.pathway.screen import label, resolve_profiles, resolve_regimens, screen, write_outputs
 from her2lab.reproduce import Context, StageResult, register_stage
@@ -31,14 +31,14 @@ def pathway_stage(ctx: Context) -> StageResult:
     data = resources.files("her2lab.pathway") / "data"
     for name in ("her2.bnd", "her2.cfg", "annotations.yaml", "perturbations.yaml"):
         with resources.as_file(data / name) as src:
-            shutil.copyfile(src, out / name)
+            atomic_write_bytes(out / name, src.read_bytes())
         files.append(out / name)
 
     # claims: at their own sample counts (the margins are derived from them); --quick skips
     claims = load_claims()
     outcomes = [] if ctx.quick else evaluate_all(claims, default_runner(seed=ctx.seed))
     claims_csv = out / "claims.csv"
-    with claims_csv.open("w", newline="") as fh:
+    with atomic_open(claims_csv, newline="") as fh:
         if outcomes:
             rows = [o.to_row() for o in outcomes]
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -56,7 +56,7 @@ def pathway_stage(ctx: Context) -> StageResult:
     files += write_outputs(result, out)
 
     best_csv = out / "best_regimens.csv"
-    with best_csv.open("w", newline="") as fh:
+    with atomic_open(best_csv, newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["profile", "rank", "regimen", "response", "response_se",
                     "trastuzumab_response"])

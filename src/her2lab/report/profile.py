@@ -228,9 +228,17 @@ def _build(items: list[tuple[str, Any, str, int | None]], source: str) -> Profil
 
 def _compact_items(spec: str) -> list[tuple[str, Any, str, int | None]]:
     items = []
+    if not spec.strip():
+        raise ValidationError([Problem("--profile", "(profile)", "mechanisms, biomarkers and "
+                                       "attributes, comma-separated, or 'none'",
+                                       "an empty string")], "the profile is empty")
     for part in spec.split(","):
         part = part.strip()
-        if not part or part.lower() == "none":
+        if not part:
+            raise ValidationError([Problem("--profile", "(profile)", "an item between each "
+                                           "pair of commas", f"an empty item in {spec!r}")],
+                                  f"the profile {spec!r} has an empty item")
+        if part.lower() == "none":
             continue
         for sep in (":", "="):
             if sep in part:

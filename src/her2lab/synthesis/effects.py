@@ -292,17 +292,11 @@ _INTEGER = {"events_t", "n_t", "events_c", "n_c"}
 def read_table(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Header and rows (with their line numbers) of a CSV file; clear errors for what is not
     a readable, non-empty CSV."""
+    from her2lab.textfile import read_text
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{p}: is a directory, not a CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise DataError(f"{p}: cannot be read ({exc.strerror})") from None
+    # refuses a directory, a missing file, text that is not UTF-8 and NUL bytes (file, line)
+    text = read_text(p, what="CSV file").removeprefix("\ufeff")
     lines = text.splitlines()
     reader = csv.reader(lines)
     rows: list[tuple[int, dict[str, str]]] = []
@@ -371,6 +365,13 @@ def _layout(header: Sequence[str], file: str, measure: str) -> str:
     allowed = {"HR": ["ci"], "OR": ["ci", "counts"], "RR": ["ci", "counts"],
                "RD": ["ci", "counts"], "MD": ["ci", "means"]}[measure]
     usable = [f for f in found if f in allowed]
+    if len(usable) > 1:
+        forms = " and ".join("'" + ",".join(_LAYOUTS[a]) + "'" for a in usable)
+        raise ValidationError(
+            [Problem(file, "header", "the columns of one layout (one way of giving every "
+                     "study's effect)", f"both {forms}", 1)],
+            f"{file}: the columns mix layouts; give each file one layout",
+        )
     if not usable:
         forms = " or ".join("'" + ",".join(_LAYOUTS[a]) + "'" for a in allowed)
         raise ValidationError(

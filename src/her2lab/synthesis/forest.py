@@ -170,15 +170,20 @@ def forest_svg(result: MetaResult | NMAResult, path: str | Path | None = None, *
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
     if path is not None:
-        Path(path).write_text(text, encoding="utf-8")
+        from her2lab.atomic import atomic_write_text
+
+        atomic_write_text(path, text)
     return text
 
 
 def forest_png(result: MetaResult | NMAResult, path: str | Path, *, title: str | None = None,
                dpi: int = 150) -> Path:
     """The forest plot as a PNG file."""
+    from her2lab.atomic import atomic_path
+
     fig = _figure(result, title)
-    fig.savefig(path, format="png", dpi=dpi, metadata={"Software": None})
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
     return Path(path)
 
 
@@ -241,5 +246,7 @@ def forest_html(result: MetaResult | NMAResult, path: str | Path | None = None, 
     )
     html = fig.to_html(include_plotlyjs=full_html, full_html=full_html, div_id="forest")
     if path is not None:
-        Path(path).write_text(html, encoding="utf-8")
+        from her2lab.atomic import atomic_write_text
+
+        atomic_write_text(path, html)
     return html

@@ -20,6 +20,7 @@ with a ``t`` on ``k - 1`` df, untruncated (metafor's ``test="knha"``).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -105,6 +106,8 @@ class MetaResult:
         """The JSON of ``her2lab synth meta`` (issue 13's keys, plus the intervals of τ² and
         I², p-values and the per-study rows)."""
         d = {"measure": self.measure, "method": self.method, "hksj": self.hksj,
+             # HKSJ needs two studies: asked for on one, the normal interval is used
+             "hksj_applied": bool(self.hksj and self.k >= 2),
              "ci_level": self.level, "k": self.k}
         d.update(self._block(self.random))
         d["fixed"] = {"measure": self.measure, "method": "common", "k": self.k,
@@ -292,10 +295,15 @@ def meta_analysis(
         # statsmodels needs k >= 2 (it divides by k - 1)
         # the common-effect mean and Q (the τ² of PM and REML are found below); statsmodels'
         # random-effects side divides by Q - (k - 1) and takes square roots of what may be
-        # negative where Q <= k - 1 or Q = 0: those values are not used here
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # negative where Q <= k - 1 or Q = 0: those values are not used here, and their
+        # RuntimeWarnings say nothing about the figures taken from it (checked finite below)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
             sm = combine_effects(y, v, method_re="chi2")
         mu_fe, var_fe, q = float(sm.mean_effect_fe), float(sm.var_eff_w_fe), float(sm.q)
+        if not all(math.isfinite(x) for x in (mu_fe, var_fe, q)):
+            raise DataError("the studies give no finite common-effect estimate (check the "
+                            "estimates and standard errors for zeros or extreme values)")
         if method == "DL":
             tau2 = max(0.0, float(sm.tau2))
         elif method == "PM":

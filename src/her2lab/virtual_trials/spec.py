@@ -111,7 +111,8 @@ MAX_ARM_SIZE = 100_000
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # a number must be finite: ``.inf`` or ``.nan`` in a specification is refused, naming it
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class PopulationSpec(_Spec):

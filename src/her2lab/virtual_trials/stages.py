@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from her2lab.atomic import atomic_open, atomic_path, atomic_write_text
 from her2lab.knowledge import KnowledgeBase, load
 from her2lab.reproduce import Context, StageResult, register_stage
 from her2lab.virtual_trials.calibrate import calibrate
@@ -103,14 +104,15 @@ def _km_plot(res: Any, path: Path, reported: dict[str, float]) -> None:
     ax.text(0.99, 0.01, "simulated; research use, not medical advice", fontsize=6,
             transform=ax.transAxes, ha="right", va="bottom", color="grey")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
 
 
 def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
     keys: list[str] = []
     for r in rows:
         keys += [k for k in r if k not in keys]
-    with path.open("w", newline="") as fh:
+    with atomic_open(path, newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=keys)
         w.writeheader()
         w.writerows(rows)
@@ -150,7 +152,7 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
     loo = leave_one_out(AS_OF, kb=kb, calibration=cal, model=model)
     fwd = forward(FORWARD_AS_OF, settings=settings, kb=kb, model=model)
     for name, obj in (("loo.json", loo), ("forward.json", fwd)):
-        (out / name).write_text(json.dumps(obj, indent=1))
+        atomic_write_text(out / name, json.dumps(obj, indent=1))
         files.append(out / name)
 
     fit_s = summarise(cal.table)

@@ -112,5 +112,7 @@ def format_bnet(model: Model) -> str:
 
 
 def write_bnet(model: Model, path: str | Path) -> None:
-    """Write ``model`` as a ``.bnet`` file (logic only)."""
-    Path(path).write_text(format_bnet(model))
+    """Write ``model`` as a ``.bnet`` file (logic only), atomically."""
+    from her2lab.atomic import atomic_write_text
+
+    atomic_write_text(path, format_bnet(model))

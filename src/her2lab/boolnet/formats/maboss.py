@@ -422,9 +422,13 @@ def format_maboss(model: Model, **settings: object) -> tuple[str, str]:
 
 def write_maboss(model: Model, bnd: str | Path, cfg: str | Path | None = None,
                  **settings: object) -> None:
-    """Write ``model`` as a ``.bnd`` and a ``.cfg`` (default: beside the ``.bnd``)."""
+    """Write ``model`` as a ``.bnd`` and a ``.cfg`` (default: beside the ``.bnd``), atomically:
+    both files are written whole before either replaces an old one."""
+    from her2lab.atomic import atomic_path
+
     bnd = Path(bnd)
     cfg = bnd.with_suffix(".cfg") if cfg is None else Path(cfg)
     b, c = format_maboss(model, **settings)
-    bnd.write_text(b)
-    cfg.write_text(c)
+    with atomic_path(bnd) as tmp_bnd, atomic_path(cfg) as tmp_cfg:
+        tmp_bnd.write_text(b, encoding="utf-8")
+        tmp_cfg.write_text(c, encoding="utf-8")

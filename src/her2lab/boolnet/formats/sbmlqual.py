@@ -244,5 +244,7 @@ def format_sbmlqual(model: Model) -> str:
 
 
 def write_sbmlqual(model: Model, path: str | Path) -> None:
-    """Write ``model`` as an SBML-qual file."""
-    Path(path).write_text(format_sbmlqual(model))
+    """Write ``model`` as an SBML-qual file, atomically."""
+    from her2lab.atomic import atomic_write_text
+
+    atomic_write_text(path, format_sbmlqual(model))
