@@ -409,7 +409,7 @@ CASES = [
          ERROR, ["',,'", "empty item"]),
     Case("report_profile_of_commas", "ignored",
          ["report", "--profile", ",,", "--setting", "neoadjuvant", "-o", "r.html"], ERROR,
-         ["',,'", "empty item"]),
+         ["',,'", "profile is empty"]),
     Case("mechanism_twice_two_degrees", "ignored",
          ["simulate", "--profile", "pten_loss=0.3,pten_loss=0.6", "--samples", "10"], ERROR,
          ["pten_loss", "twice", "0.3", "0.6"]),

@@ -243,8 +243,12 @@ class Calibration:
 
 
 def _covariance_problem(cov: np.ndarray) -> str | None:
-    if not np.all(np.isfinite(cov)):
-        return "a value that is not a finite number"
+    bad = np.argwhere(~np.isfinite(cov))
+    if bad.size:
+        i, j = (int(x) for x in bad[0])
+        x = float(cov[i, j])
+        word = "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+        return f"{word} at row {i + 1}, column {j + 1}: not a finite number"
     if not np.allclose(cov, cov.T, rtol=1e-8, atol=1e-12):
         return "a matrix that is not symmetric"
     w = np.linalg.eigvalsh((cov + cov.T) / 2)
