@@ -203,12 +203,12 @@ H2L.kmPlot = function (div, curves, opts) {
     });
   }
   const longest = Math.max(8, ...names.map((n) => Math.min(n.length, 16)));
-  const layout = H2L.layout({title: {text: o.title || "", font: {size: 13}},
+  const layout = H2L.layout({title: {text: o.title || "", font: {size: 13}, x: 0, xanchor: "left", y: 0.985, yanchor: "top"},
     xaxis: H2L.axis("time since randomisation (" + (o.unit || "months") + ")", {tickvals: ticks, range: [0, tmax * 1.02], zeroline: false}),
     yaxis: H2L.axis((o.endpoint || "event-free") + " probability (Kaplan–Meier)", {range: [0, 1.02]}),
     annotations: annotations, height: 360 + (hasRisk ? rowH * (names.length + 1) : 0),
-    margin: {l: Math.max(70, 7 * longest + 12), r: 20, t: 40, b: hasRisk ? first + rowH * (names.length + 1) + 8 : 50},
-    legend: {orientation: "h", y: 1.0, yanchor: "bottom", x: 0}});
+    margin: {l: Math.max(70, 7 * longest + 12), r: 20, t: 66, b: hasRisk ? first + rowH * (names.length + 1) + 8 : 50},
+    legend: {orientation: "h", y: 1.02, yanchor: "bottom", x: 0}});
   div.dataset.atRisk = JSON.stringify({ticks: ticks, arms: table});
   return Plotly.newPlot(div, traces, layout, H2L.plotConfig);
 };
@@ -230,7 +230,7 @@ H2L.forestPlot = function (div, rows, opts) {
       text: sel.map(([r]) => r.label), customdata: sel.map(([r]) => [r.low, r.high]),
       hovertemplate: "%{text}: %{x:.2f} (%{customdata[0]:.2f} to %{customdata[1]:.2f})<extra></extra>"});
   };
-  point(plain.filter(([r]) => !r.highlight), "#0b5cad", "study");
+  point(plain.filter(([r]) => !r.highlight), "#0b5cad", o.pointName || "study (95% CI)");
   point(plain.filter(([r]) => r.highlight), "#c0392b", o.highlightName || "this trial");
   rows.forEach((r, i) => {
     if (!r.pooled) return;
@@ -243,19 +243,21 @@ H2L.forestPlot = function (div, rows, opts) {
     hoverinfo: "skip", showlegend: false, name: "no effect"});
   const fav = o.favours || ["the first arm", "the second arm"];
   const annotations = [
-    {xref: "paper", yref: "paper", x: 0, y: 0, yshift: -46, xanchor: "left", yanchor: "top", showarrow: false,
+    {xref: "paper", yref: "paper", x: 0, y: 0, yshift: -24, xanchor: "left", yanchor: "top", showarrow: false,
      text: "← favours " + fav[0], font: {size: 11, color: "#2e5d2e"}},
-    {xref: "paper", yref: "paper", x: 1, y: 0, yshift: -46, xanchor: "right", yanchor: "top", showarrow: false,
+    {xref: "paper", yref: "paper", x: 1, y: 0, yshift: -24, xanchor: "right", yanchor: "top", showarrow: false,
      text: "favours " + fav[1] + " →", font: {size: 11, color: "#7a2e2e"}}];
   const all = rows.flatMap((r) => [r.low, r.high]).filter((v) => v > 0 && isFinite(v));
   const lo = Math.min(0.8, ...all), hi = Math.max(1.25, ...all);
-  const layout = H2L.layout({title: {text: o.title || "", font: {size: 13}},
-    xaxis: H2L.axis(o.xtitle || ((o.measure === "OR" ? "odds ratio" : "hazard ratio") + " (log scale)"),
-      {type: "log", range: [Math.log10(lo / 1.15), Math.log10(hi * 1.15)]}),
+  const xaxis = H2L.axis(o.xtitle || ((o.measure === "OR" ? "odds ratio" : "hazard ratio") + " (log scale)"),
+    {type: "log", range: [Math.log10(lo / 1.15), Math.log10(hi * 1.15)]});
+  xaxis.title.standoff = 26;  // below the favours labels
+  const layout = H2L.layout({title: {text: o.title || "", font: {size: 13}, x: 0, xanchor: "left", y: 0.985, yanchor: "top"},
+    xaxis: xaxis,
     yaxis: {tickvals: y, ticktext: rows.map((r) => (r.highlight ? "<b>" + r.label + "</b>" : r.label)),
             range: [-0.8, n - 0.2], automargin: true, zeroline: false, showgrid: false},
-    height: 150 + 30 * n, margin: {l: 20, r: 20, t: 40, b: 78}, showlegend: true,
-    legend: {orientation: "h", y: 1.0, yanchor: "bottom", x: 0}, annotations: annotations});
+    height: 170 + 30 * n, margin: {l: 20, r: 20, t: 66, b: 60}, showlegend: true,
+    legend: {orientation: "h", y: 1.02, yanchor: "bottom", x: 0}, annotations: annotations});
   return Plotly.newPlot(div, traces, layout, H2L.plotConfig);
 };
 

@@ -48,7 +48,7 @@ function forest(trial, box) {
     const div = el("div", {class: "plot forest-plot", id: g ? "forest-response" : "forest-events"});
     div.dataset.comparator = comparator;
     box.appendChild(div);
-    H2L.forestPlot(div, rows, {measure: group[0].measure, highlightName: "reported",
+    H2L.forestPlot(div, rows, {measure: group[0].measure, pointName: "reported (95% CI)",
       title: "Reported effects, " + comparator + " (95% CI)",
       favours: g ? [second, first] : [first, second]});
   });
@@ -129,7 +129,7 @@ async function pooled(trial, box) {
       el("div", {class: "small muted"}, a.disclaimer)));
     if (part) {
       const [e, c] = part.mine ? [part.mine.experimental, part.mine.control] : ["experimental", "control"];
-      H2L.forestPlot(plot, part.rows, {measure: a.measure, highlightName: trial.name,
+      H2L.forestPlot(plot, part.rows, {measure: a.measure, highlightName: trial.name + " (this trial)",
         title: (a.result ? "Studies and pooled estimate" : "This trial's part of the network, with the network estimate") + " (95% CI)",
         favours: GOOD.test((a.endpoints || [a.question]).join(" ")) || /pcr/i.test(a.question) ? [c, e] : [e, c]});
       plot.dataset.pooled = r ? String(r.estimate) : "";
