@@ -304,9 +304,10 @@ def test_the_landscape_scales_keeps_every_label_and_is_reachable_by_keyboard(pag
     page.page.wait_for_selector("#graph svg g.node")
     inside = page.page.evaluate("""() => {
       const s = document.querySelector('#graph svg');
-      const [x, y, w, h] = s.getAttribute('viewBox').split(' ').map(Number);
-      return [...s.querySelectorAll('text')].every((t) => { const b = t.getBBox();
-        return b.x >= x && b.y >= y && b.x + b.width <= x + w && b.y + b.height <= y + h; });
+      const box = s.getBoundingClientRect();
+      return [...s.querySelectorAll('text')].every((t) => { const b = t.getBoundingClientRect();
+        return b.left >= box.left - 0.5 && b.top >= box.top - 0.5 &&
+               b.right <= box.right + 0.5 && b.bottom <= box.bottom + 0.5; });
     }""")
     assert inside
     assert page.page.get_attribute("#graph svg", "width") is None  # sized by CSS, not fixed

@@ -144,10 +144,43 @@ H2L.table = function (columns, rows, opts) {
 };
 
 // Plotly layout defaults shared by every plot (offline: plotly.js is served by this app).
+// Break text into lines of at most n characters (plotly does not wrap titles or ticks).
+H2L.wrap = function (text, n) {
+  const words = String(text).split(" ");
+  const lines = [];
+  let cur = "";
+  for (const w of words) {
+    if (cur && (cur + " " + w).length > n) { lines.push(cur); cur = w; } else cur = cur ? cur + " " + w : w;
+  }
+  if (cur) lines.push(cur);
+  return lines.join("<br>");
+};
+H2L.narrow = () => window.innerWidth < 640;
+
+// The title sits top left, the legend in a row above the plot (never over an axis title); on
+// a phone a long title wraps and the top margin grows to hold it.
 H2L.layout = function (extra) {
-  return Object.assign({margin: {l: 60, r: 20, t: 36, b: 50}, font: {size: 12},
-                        paper_bgcolor: "#fff", plot_bgcolor: "#fff", legend: {orientation: "h"}},
-                       extra || {});
+  const out = Object.assign({margin: {l: 60, r: 20, t: 66, b: 50}, font: {size: 12},
+                             paper_bgcolor: "#fff", plot_bgcolor: "#fff",
+                             legend: {orientation: "h", y: 1.02, yanchor: "bottom", x: 0}},
+                            extra || {});
+  if (out.title && typeof out.title === "object") {
+    out.title = Object.assign({x: 0, xanchor: "left", y: 0.985, yanchor: "top"}, out.title);
+    const per = Math.max(24, Math.floor((Math.min(window.innerWidth, 1320) - 60) / 7));
+    if (out.title.text && out.title.text.length > per) {
+      out.title.text = H2L.wrap(out.title.text, per);
+      const lines = out.title.text.split("<br>").length;
+      out.margin = Object.assign({}, out.margin, {t: (out.margin.t || 66) + 16 * (lines - 1)});
+      out.height = (out.height || 400) + 16 * (lines - 1);
+    }
+  }
+  return out;
+};
+
+// The children of a node, dropping null and undefined (replaceChildren would print "null").
+H2L.fill = function (node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
+  return node;
 };
 H2L.plotConfig = {displaylogo: false, responsive: true};
 
@@ -181,7 +214,7 @@ H2L.kmPlot = function (div, curves, opts) {
   const o = opts || {};
   const names = Object.keys(curves);
   const tmax = Math.max(...names.map((n) => Math.max(...curves[n].time)));
-  const ticks = H2L.ticks(tmax, 6);
+  const ticks = H2L.ticks(tmax, 8);
   const traces = names.map((n, i) => ({type: "scatter", mode: "lines", line: {shape: "hv", color: H2L.COLOURS[i % 6]},
     name: n + (n === o.control ? " (control)" : ""), x: curves[n].time, y: curves[n].survival,
     hovertemplate: "%{x:.1f} " + (o.unit || "months") + ": %{y:.3f}<extra>" + n + "</extra>"}));
@@ -190,11 +223,11 @@ H2L.kmPlot = function (div, curves, opts) {
   const rowH = 17, first = 62;
   const table = {};
   if (hasRisk) {
-    annotations.push({xref: "paper", yref: "paper", x: 0, y: 0, yshift: -first + 4, xanchor: "right",
+    annotations.push({xref: "paper", yref: "paper", x: 0, y: 0, yshift: -first + 4, xshift: -16, xanchor: "right",
       yanchor: "top", text: "<b>At risk</b>", showarrow: false, font: {size: 11}});
     names.forEach((n, i) => {
       const label = n.length > 16 ? n.slice(0, 15) + "…" : n;
-      annotations.push({xref: "paper", yref: "paper", x: 0, y: 0, yshift: -first - rowH * (i + 1) + 4,
+      annotations.push({xref: "paper", yref: "paper", x: 0, y: 0, yshift: -first - rowH * (i + 1) + 4, xshift: -16,
         xanchor: "right", yanchor: "top", text: label, showarrow: false, font: {size: 11, color: H2L.COLOURS[i % 6]}});
       table[n] = ticks.map((t) => H2L.atRisk(curves[n], t));
       ticks.forEach((t, k) => annotations.push({xref: "x", yref: "paper", x: t, y: 0,
@@ -207,7 +240,7 @@ H2L.kmPlot = function (div, curves, opts) {
     xaxis: H2L.axis("time since randomisation (" + (o.unit || "months") + ")", {tickvals: ticks, range: [0, tmax * 1.02], zeroline: false}),
     yaxis: H2L.axis((o.endpoint || "event-free") + " probability (Kaplan–Meier)", {range: [0, 1.02]}),
     annotations: annotations, height: 360 + (hasRisk ? rowH * (names.length + 1) : 0),
-    margin: {l: Math.max(70, 7 * longest + 12), r: 20, t: 66, b: hasRisk ? first + rowH * (names.length + 1) + 8 : 50},
+    margin: {l: Math.max(70, 7 * longest + 36), r: 24, t: 66, b: hasRisk ? first + rowH * (names.length + 1) + 8 : 50},
     legend: {orientation: "h", y: 1.02, yanchor: "bottom", x: 0}});
   div.dataset.atRisk = JSON.stringify({ticks: ticks, arms: table});
   return Plotly.newPlot(div, traces, layout, H2L.plotConfig);
@@ -242,21 +275,31 @@ H2L.forestPlot = function (div, rows, opts) {
   traces.push({type: "scatter", mode: "lines", x: [1, 1], y: [-0.6, n - 0.4], line: {dash: "dot", color: "#888", width: 1},
     hoverinfo: "skip", showlegend: false, name: "no effect"});
   const fav = o.favours || ["the first arm", "the second arm"];
+  // on a phone each label wraps and they stack, the axis title below both
+  const narrow = H2L.narrow();
+  const left = "← favours " + fav[0], right = "favours " + fav[1] + " →";
+  const lt = narrow ? H2L.wrap(left, 26) : left, rt = narrow ? H2L.wrap(right, 26) : right;
+  const linesL = lt.split("<br>").length, linesR = rt.split("<br>").length;
+  const rightShift = narrow ? -26 - 15 * linesL : -24;
+  const standoff = narrow ? 30 + 15 * (linesL + linesR) : 26;
   const annotations = [
-    {xref: "paper", yref: "paper", x: 0, y: 0, yshift: -24, xanchor: "left", yanchor: "top", showarrow: false,
-     text: "← favours " + fav[0], font: {size: 11, color: "#2e5d2e"}},
-    {xref: "paper", yref: "paper", x: 1, y: 0, yshift: -24, xanchor: "right", yanchor: "top", showarrow: false,
-     text: "favours " + fav[1] + " →", font: {size: 11, color: "#7a2e2e"}}];
+    {xref: "paper", yref: "paper", x: 0, y: 0, yshift: -24, xanchor: "left", yanchor: "top", showarrow: false, align: "left",
+     text: lt, font: {size: 11, color: "#2e5d2e"}},
+    {xref: "paper", yref: "paper", x: 1, y: 0, yshift: rightShift, xanchor: "right", yanchor: "top", showarrow: false, align: "right",
+     text: rt, font: {size: 11, color: "#7a2e2e"}}];
   const all = rows.flatMap((r) => [r.low, r.high]).filter((v) => v > 0 && isFinite(v));
   const lo = Math.min(0.8, ...all), hi = Math.max(1.25, ...all);
   const xaxis = H2L.axis(o.xtitle || ((o.measure === "OR" ? "odds ratio" : "hazard ratio") + " (log scale)"),
     {type: "log", range: [Math.log10(lo / 1.15), Math.log10(hi * 1.15)]});
-  xaxis.title.standoff = 26;  // below the favours labels
+  xaxis.title.standoff = standoff;  // below the favours labels
   const layout = H2L.layout({title: {text: o.title || "", font: {size: 13}, x: 0, xanchor: "left", y: 0.985, yanchor: "top"},
     xaxis: xaxis,
-    yaxis: {tickvals: y, ticktext: rows.map((r) => (r.highlight ? "<b>" + r.label + "</b>" : r.label)),
+    yaxis: {tickvals: y, ticktext: rows.map((r) => {
+      const t = H2L.narrow() ? H2L.wrap(r.label, 22) : r.label;
+      return r.highlight ? "<b>" + t + "</b>" : t;
+    }),
             range: [-0.8, n - 0.2], automargin: true, zeroline: false, showgrid: false},
-    height: 170 + 30 * n, margin: {l: 20, r: 20, t: 66, b: 60}, showlegend: true,
+    height: 170 + (H2L.narrow() ? 44 : 30) * n, margin: {l: 20, r: 20, t: 66, b: 60}, showlegend: true,
     legend: {orientation: "h", y: 1.02, yanchor: "bottom", x: 0}, annotations: annotations});
   return Plotly.newPlot(div, traces, layout, H2L.plotConfig);
 };

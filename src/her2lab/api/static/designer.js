@@ -143,7 +143,7 @@ function drawEffect(res) {
     {key: "ci", label: "95% CI", render: (a) => H2L.fmt(armValue(a).low) + " – " + H2L.fmt(armValue(a).high) + armValue(a).unit}];
   if (hasModel) columns.push({key: "expected", label: "Expected (model) [95% prediction interval]", render: (a) =>
     H2L.fmt(a.expected) + unitOf(a) + " [" + H2L.fmt(a.pred_low) + ", " + H2L.fmt(a.pred_high) + "]"});
-  box.replaceChildren(
+  H2L.fill(box, 
     kpi(H2L.fmt(e.estimate), measure + " (" + (e.measure || "") + "), " + vs + ", first simulated replicate"),
     kpi(H2L.fmt(e.ci_low) + " – " + H2L.fmt(e.ci_high), "its 95% confidence interval"),
     kpi(H2L.fmt(e.p), "p-value (" + (e.test || "test") + "), " + vs),
@@ -161,7 +161,7 @@ function drawDesign(d) {
   const sim = d.simulation, form = d.formula;
   const plot = el("div", {class: "plot", id: "power-curve"});
   const expectedEffect = Object.entries(d.expected_effect || {}).map(([k, v]) => k + " " + H2L.fmt(v)).join(", ");
-  box.replaceChildren(el("h3", {}, "Patients per arm for power " + d.power + " at alpha " + d.alpha),
+  H2L.fill(box, el("h3", {}, "Patients per arm for power " + d.power + " at alpha " + d.alpha),
     kpi(String(sim.n_per_arm), "patients per arm by simulation (power there " + H2L.fmt(sim.power) + " ± " + H2L.fmt(sim.power_se) + " SE)"),
     kpi(String(form.n_per_arm), "patients per arm by the " + form.method + " formula"),
     el("div", {class: "small"}, "Expected effect (model) of the experimental arm against the control arm: " + expectedEffect),

@@ -34,7 +34,7 @@ async function runJob(path, body, progressBox, button) {
 async function listCalibrations() {
   const cals = await H2L.api("/api/calibrations");
   const box = document.getElementById("cal-list");
-  box.replaceChildren(el("ul", {class: "small"}, cals.map((c) => el("li", {},
+  H2L.fill(box, el("ul", {class: "small"}, cals.map((c) => el("li", {},
     el("a", {href: "#", "data-name": c.name, onclick: (ev) => { ev.preventDefault(); showCalibration(c.name); }}, c.name),
     " — " + c.source + (c.as_of ? ", results by " + c.as_of : "")))));
 }
@@ -78,7 +78,7 @@ async function showCalibration(name) {
     interval: fit.intervals ? fit.intervals[k] : null, prior: fit.prior_intervals ? fit.prior_intervals[k] : null,
     outside: (fit.outside_prior || []).includes(k)}));
   const plot = el("div", {class: "plot", id: "fit-plot"});
-  box.replaceChildren(el("h2", {class: "flush"}, "Calibration " + c.name),
+  H2L.fill(box, el("h2", {class: "flush"}, "Calibration " + c.name),
     el("div", {}, c.source === "prior" ? "The priors' centres (no fit)." : "Fitted to results published by " + (c.as_of || "–") +
       (d.settings ? " (" + d.settings.targets + " reported effects of " + d.settings.trials + " trials; panel " + d.settings.panel_size + ", " + d.settings.samples + " trajectories)" : "") +
       (fit.objective !== undefined ? "; objective " + H2L.fmt(fit.objective) + ", " + (fit.converged ? "converged" : "not converged") + " after " + fit.evaluations + " evaluations" : "") + "."),
@@ -128,7 +128,7 @@ function showScreen(res) {
   box.hidden = false;
   const plot = el("div", {class: "plot", id: "screen-plot"});
   const pretty = (s) => s.split("+").map(H2L.pretty).join(" + ");
-  box.replaceChildren(el("h2", {class: "flush"}, "Screen: response of " + res.profiles.length + " profiles × " + res.regimens.length + " regimens"),
+  H2L.fill(box, el("h2", {class: "flush"}, "Screen: response of " + res.profiles.length + " profiles × " + res.regimens.length + " regimens"),
     plot,
     el("div", {class: "scroll"}, H2L.table([{key: "profile", label: "Profile", render: (c) => H2L.pretty(c.profile)}, {key: "regimen", label: "Regimen", render: (c) => pretty(c.regimen)},
       {key: "response", label: "Response (0–1)", render: (c) => H2L.fmt(c.response) + (c.response_se ? " ± " + H2L.fmt(c.response_se, 2) : "")},

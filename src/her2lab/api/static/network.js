@@ -94,7 +94,7 @@ function drawLegend() {
   grad.append(defs, svg("rect", {x: "0", y: "2", width: "120", height: "12", fill: "url(#pon)", stroke: "#999"}),
     svg("text", {x: "0", y: "25", "font-size": "10"}, "0"), svg("text", {x: "112", y: "25", "font-size": "10"}, "1"),
     svg("text", {x: "126", y: "12", "font-size": "10"}, "P(ON)"));
-  box.replaceChildren(
+  H2L.fill(box, 
     el("span", {}, el("b", {class: "sw-act"}, "→"), " activation"),
     el("span", {}, el("b", {class: "sw-inh"}, "⊣"), " inhibition"),
     el("span", {}, el("b", {class: "sw-drug"}, "◆"), " drug of the regimen (bind, inhibit or induce)"),
@@ -190,7 +190,7 @@ function draw() {
     }
   }
   s.append(gNodes, gDrugs);
-  box.replaceChildren(s);
+  H2L.fill(box, s);
   const bb = s.getBBox();
   s.setAttribute("viewBox", `${Math.floor(bb.x - 10)} ${Math.floor(bb.y - 10)} ${Math.ceil(bb.width + 20)} ${Math.ceil(bb.height + 20)}`);
   box.dataset.nodes = String(nodes.length);
@@ -215,7 +215,7 @@ function pick(n) {
     if (activity) run(); else draw();
   });
   const list = (es, key) => es.map((e) => el("span", {class: "tag " + e.sign}, (e.sign === "inhibition" ? "⊣ " : "→ ") + e[key]));
-  info.replaceChildren(el("h3", {class: "flush"}, n.id), el("div", {class: "muted"}, n.kind + (n.hgnc.length ? " · HGNC " + n.hgnc.join(", ") : "") + (n.readout ? " · read out as " + n.readout : "")),
+  H2L.fill(info, el("h3", {class: "flush"}, n.id), el("div", {class: "muted"}, n.kind + (n.hgnc.length ? " · HGNC " + n.hgnc.join(", ") : "") + (n.readout ? " · read out as " + n.readout : "")),
     n.note ? el("p", {}, n.note) : null,
     el("div", {}, el("b", {}, "Rule: "), el("code", {}, n.rule)),
     el("div", {}, el("b", {}, "Regulated by: "), ins.length ? list(ins, "source") : "–"),
@@ -231,8 +231,9 @@ function plotTrajectories(res) {
   const traces = Object.entries(res.trajectories).map(([n, v], i) => ({type: "scatter", mode: "lines", name: n, x: res.times, y: v,
     line: {color: H2L.COLOURS[i % 6]}}));
   Plotly.newPlot(div, traces, H2L.layout({title: {text: "Trajectories: " + (res.regimen.length ? res.regimen.map(H2L.pretty).join(" + ") : "untreated") +
-      " on " + (Array.isArray(res.profile) ? (res.profile.join(", ") || "no mechanism") : Object.entries(res.profile).map(([k, v]) => k + " " + v).join(", ")), font: {size: 13}},
-    xaxis: H2L.axis("time (days)"), yaxis: H2L.axis("P(ON): share of " + res.samples + " trajectories with the node on", {range: [0, 1.02]}),
+      " on " + (Array.isArray(res.profile) ? (res.profile.join(", ") || "no mechanism") : Object.entries(res.profile).map(([k, v]) => k + " " + v).join(", ")) +
+      " (" + res.samples + " trajectories; shaded: read-out window)", font: {size: 13}},
+    xaxis: H2L.axis("time (days)"), yaxis: H2L.axis("P(ON), share of trajectories", {range: [0, 1.02]}),
     shapes: [{type: "rect", xref: "x", yref: "paper", x0: res.window_start, x1: Math.max(...res.times) + 1, y0: 0, y1: 1,
               fillcolor: "#eef1f5", opacity: 0.5, line: {width: 0}, layer: "below"}],
     height: 360}), H2L.plotConfig);

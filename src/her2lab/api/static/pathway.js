@@ -32,8 +32,8 @@ function drawPhenotypes(results, labels) {
   }));
   Plotly.newPlot("phenotypes", traces, H2L.layout({barmode: "group",
     title: {text: "Phenotype probabilities and response (± SE bound)", font: {size: 13}},
-    xaxis: H2L.axis("phenotype (share of trajectories) and response"),
-    yaxis: H2L.axis("probability (0–1) · response: tumor control (0–1)", {range: [0, 1]}), height: 380}), H2L.plotConfig);
+    xaxis: H2L.axis("phenotype, and the response (tumor control)"),
+    yaxis: H2L.axis("probability or response (0–1)", {range: [0, 1]}), height: 380}), H2L.plotConfig);
 }
 
 function courseSeries(tc) {
@@ -61,7 +61,7 @@ function drawCourses(results, labels) {
   for (const [div, c, label] of todo) {
     Plotly.newPlot(div, Object.entries(c.series).map(([k, v]) => ({type: "scatter", mode: "lines", name: H2L.pretty(k), x: c.time, y: v})),
       H2L.layout({title: {text: "Time course: " + label, font: {size: 13}}, xaxis: H2L.axis("time (days)"),
-                  yaxis: H2L.axis("share of trajectories in the phenotype", {range: [0, 1]}), height: 320}), H2L.plotConfig);
+                  yaxis: H2L.axis("share of trajectories", {range: [0, 1]}), height: 320}), H2L.plotConfig);
   }
 }
 
@@ -96,7 +96,7 @@ function downloads() {
   const text = Array.isArray(p) ? p.join(",") : Object.entries(p).map(([k, v]) => k + ":" + v).join(",");
   const q = (fmt) => "/api/pathway/model?" + new URLSearchParams({format: fmt, profile: text, regimen: regimen("regimen-a").join("+")});
   const box = document.getElementById("downloads");
-  box.replaceChildren("Model for this profile and regimen A: ",
+  H2L.fill(box, "Model for this profile and regimen A: ",
     el("a", {href: q("maboss")}, "MaBoSS"), " · ", el("a", {href: q("bnet")}, "bnet"), " · ", el("a", {href: q("sbml")}, "SBML-qual"));
 }
 

@@ -39,7 +39,7 @@ function inSilico(r) {
 function show(rep) {
   const box = document.getElementById("ranked");
   box.hidden = false;
-  box.replaceChildren(
+  H2L.fill(box, 
     el("h2", {class: "flush"}, "Ranked regimens: " + H2L.pretty(rep.setting)),
     el("div", {class: "small"}, el("a", {href: rep.pdf, id: "pdf", download: ""}, "Download the PDF"), " · ",
        el("a", {href: rep.html, target: "_blank"}, "open the HTML")),

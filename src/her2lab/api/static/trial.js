@@ -33,7 +33,7 @@ function forest(trial, box) {
   if (!effects.length) return false;
   const pairs = [...new Set(effects.map((o) => (o.arms || []).join("|")))];
   const groups = [effects.filter((o) => !GOOD.test(o.endpoint)), effects.filter((o) => GOOD.test(o.endpoint))];
-  box.replaceChildren();
+  H2L.fill(box, );
   groups.forEach((group, g) => {
     if (!group.length) return;
     const [expId, ctrlId] = group[0].arms || [];
