@@ -165,7 +165,7 @@ H2L.layout = function (extra) {
                              legend: {orientation: "h", y: 1.02, yanchor: "bottom", x: 0}},
                             extra || {});
   if (out.title && typeof out.title === "object") {
-    out.title = Object.assign({x: 0, xanchor: "left", y: 0.985, yanchor: "top"}, out.title);
+    out.title = Object.assign({x: 0, xanchor: "left", y: 1, yanchor: "top", pad: {t: 10}}, out.title);
     const per = Math.max(24, Math.floor((Math.min(window.innerWidth, 1320) - 60) / 7));
     if (out.title.text && out.title.text.length > per) {
       out.title.text = H2L.wrap(out.title.text, per);
@@ -236,11 +236,11 @@ H2L.kmPlot = function (div, curves, opts) {
     });
   }
   const longest = Math.max(8, ...names.map((n) => Math.min(n.length, 16)));
-  const layout = H2L.layout({title: {text: o.title || "", font: {size: 13}, x: 0, xanchor: "left", y: 0.985, yanchor: "top"},
+  const layout = H2L.layout({title: {text: o.title || "", font: {size: 13}},
     xaxis: H2L.axis("time since randomisation (" + (o.unit || "months") + ")", {tickvals: ticks, range: [0, tmax * 1.02], zeroline: false}),
     yaxis: H2L.axis((o.endpoint || "event-free") + " probability (Kaplan–Meier)", {range: [0, 1.02]}),
     annotations: annotations, height: 360 + (hasRisk ? rowH * (names.length + 1) : 0),
-    margin: {l: Math.max(70, 7 * longest + 36), r: 24, t: 66, b: hasRisk ? first + rowH * (names.length + 1) + 8 : 50},
+    margin: {l: Math.max(70, 7 * longest + 36), r: 24, t: 66 + (H2L.narrow() ? 20 * (names.length - 1) : 0), b: hasRisk ? first + rowH * (names.length + 1) + 8 : 50},
     legend: {orientation: "h", y: 1.02, yanchor: "bottom", x: 0}});
   div.dataset.atRisk = JSON.stringify({ticks: ticks, arms: table});
   return Plotly.newPlot(div, traces, layout, H2L.plotConfig);
@@ -292,14 +292,17 @@ H2L.forestPlot = function (div, rows, opts) {
   const xaxis = H2L.axis(o.xtitle || ((o.measure === "OR" ? "odds ratio" : "hazard ratio") + " (log scale)"),
     {type: "log", range: [Math.log10(lo / 1.15), Math.log10(hi * 1.15)]});
   xaxis.title.standoff = standoff;  // below the favours labels
-  const layout = H2L.layout({title: {text: o.title || "", font: {size: 13}, x: 0, xanchor: "left", y: 0.985, yanchor: "top"},
+  // on a phone each row's label sits above its interval, across the plot's whole width
+  if (narrow) {
+    rows.forEach((r, i) => annotations.push({xref: "paper", yref: "y", x: 0, y: y[i] + 0.34, xanchor: "left", yanchor: "bottom",
+      showarrow: false, align: "left", font: {size: 11},
+      text: r.highlight ? "<b>" + H2L.wrap(r.label, 54) + "</b>" : H2L.wrap(r.label, 54)}));
+  }
+  const layout = H2L.layout({title: {text: o.title || "", font: {size: 13}},
     xaxis: xaxis,
-    yaxis: {tickvals: y, ticktext: rows.map((r) => {
-      const t = H2L.narrow() ? H2L.wrap(r.label, 22) : r.label;
-      return r.highlight ? "<b>" + t + "</b>" : t;
-    }),
-            range: [-0.8, n - 0.2], automargin: true, zeroline: false, showgrid: false},
-    height: 170 + (H2L.narrow() ? 44 : 30) * n, margin: {l: 20, r: 20, t: 66, b: 60}, showlegend: true,
+    yaxis: {tickvals: y, ticktext: rows.map((r) => (r.highlight ? "<b>" + r.label + "</b>" : r.label)),
+            showticklabels: !narrow, range: [-0.8, n - 0.2 + (narrow ? 0.5 : 0)], automargin: true, zeroline: false, showgrid: false},
+    height: 170 + (narrow ? 84 : 30) * n, margin: {l: 20, r: 20, t: 66 + (narrow ? 20 * (traces.filter((t) => t.showlegend !== false).length - 2) : 0), b: 60}, showlegend: true,
     legend: {orientation: "h", y: 1.02, yanchor: "bottom", x: 0}, annotations: annotations});
   return Plotly.newPlot(div, traces, layout, H2L.plotConfig);
 };
