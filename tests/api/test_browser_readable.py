@@ -200,7 +200,7 @@ def test_a_design_shows_a_progress_bar_and_a_power_curve_with_axis_titles(page, 
     assert _title(lay["xaxis"]) == "patients per arm (log scale)"
     assert _title(lay["yaxis"]).startswith("power")
     top = page.page.evaluate("document.getElementById('design-out').getBoundingClientRect().top")
-    assert -1 <= top < PHONE["height"]  # scrolled into view (to within rounding)  # scrolled into view
+    assert -1 <= top < PHONE["height"]  # scrolled into view (to within rounding)
     page.shot(shots, "designer_power_curve")
 
 
