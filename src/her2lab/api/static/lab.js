@@ -137,11 +137,11 @@ function showScreen(res) {
       {key: "growth", label: "Growth /day", render: (c) => H2L.fmt(c.growth)}], res.cells, {class: "screen-cells", sortKey: "response"})),
     el("div", {class: "small muted"}, "Response: tumor control in [0, 1], higher is better (pathway model). Research use: a model output, not a treatment recommendation or medical advice."));
   Plotly.newPlot(plot, [{type: "heatmap", z: res.response, x: res.regimens.map(pretty), y: res.profiles.map(H2L.pretty),
-    zmin: 0, zmax: 1, colorscale: "Blues", colorbar: {title: {text: "response (0–1)"}},
+    zmin: 0, zmax: 1, colorscale: "Blues", reversescale: true, colorbar: {title: {text: "response (0–1)"}},
     hovertemplate: "%{y} · %{x}: %{z:.3f}<extra></extra>"}],
     H2L.layout({title: {text: "Response by tumor profile and regimen (pathway model)", font: {size: 13}},
-      xaxis: H2L.axis("regimen"), yaxis: H2L.axis("tumor profile (resistance mechanism)"),
-      height: 220 + 30 * res.profiles.length}), H2L.plotConfig);
+      xaxis: H2L.axis("regimen"), yaxis: H2L.axis("tumor profile"),
+      height: 300 + 34 * res.profiles.length}), H2L.plotConfig);
   plot.dataset.drawn = "yes";
   H2L.reveal(box);
 }
