@@ -20,7 +20,7 @@ import her2lab
 from her2lab.api.errors import ApiError, ErrorOut, install_handlers
 from her2lab.api.guard import LOOPBACK_HOSTS, Guard
 from her2lab.api.jobs import JobPool, Slots
-from her2lab.api.routes import kb, pathway, trials
+from her2lab.api.routes import kb, network, pathway, trials, ui
 from her2lab.api.routes.pathway import JobOut
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -141,7 +141,7 @@ def create_app(
         description="An open in-silico laboratory for HER2-positive breast cancer: the curated "
         "knowledge base, the HER2 pathway model, virtual trials. Research use: simulated and "
         "curated results, not medical advice.",
-        lifespan=lifespan,
+        lifespan=lifespan, docs_url=None, redoc_url=None,  # offline docs: routes/ui.py
         responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 404: {"model": ErrorOut},
                    413: {"model": ErrorOut}, 422: {"model": ErrorOut},
                    429: {"model": ErrorOut}},
@@ -160,6 +160,8 @@ def create_app(
     app.include_router(pathway.router)
     app.include_router(trials.router)
     app.include_router(jobs_router)
+    app.include_router(network.router)
+    app.include_router(ui.router)
     if list_jobs:
         app.include_router(listing_router)
     _optional_routers(app)

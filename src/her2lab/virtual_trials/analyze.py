@@ -120,7 +120,9 @@ class KaplanMeierCurve:
     """A Kaplan–Meier step function: ``survival[i]`` holds on ``[times[i], times[i+1])``.
 
     ``times`` starts at 0 (survival 1). ``ci_low``/``ci_high`` are lifelines' exponential
-    Greenwood bands (log(-log) transform) at level ``1 - alpha``.
+    Greenwood bands (log(-log) transform) at level ``1 - alpha``. ``at_risk[i]`` is the number
+    of patients still at risk at ``times[i]`` (time to event or censoring ``>= times[i]``),
+    lifelines' ``event_table["at_risk"]``; :meth:`at_risk_at` reads it at any time.
     """
 
     times: np.ndarray
@@ -128,6 +130,16 @@ class KaplanMeierCurve:
     ci_low: np.ndarray
     ci_high: np.ndarray
     alpha: float
+    at_risk: np.ndarray | None = None
+
+    def at_risk_at(self, t: float | np.ndarray) -> np.ndarray:
+        """Patients at risk at time(s) ``t``: those whose time is ``>= t`` (the count at the
+        first recorded time at or after ``t``; 0 beyond the last one)."""
+        if self.at_risk is None:
+            raise SimulationError("this Kaplan-Meier curve was built without its risk table.")
+        i = np.searchsorted(self.times, np.asarray(t, dtype=float), side="left")
+        padded = np.r_[self.at_risk, 0]
+        return padded[np.minimum(i, len(self.at_risk))].astype(int)
 
     def at(self, t: float | np.ndarray) -> np.ndarray:
         """Survival at time(s) ``t`` (the value of the step holding at ``t``)."""
@@ -303,6 +315,7 @@ def kaplan_meier(time: Any, event: Any, *, alpha: float = 0.05) -> KaplanMeierCu
     start = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
     times = ts[start]
     n_risk = (t.size - start).astype(float)
+    at_risk = n_risk.astype(np.int64)
     d = np.add.reduceat(es.astype(np.int64), start).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_s = np.cumsum(np.log(n_risk - d) - np.log(n_risk))
@@ -313,13 +326,14 @@ def kaplan_meier(time: Any, event: Any, *, alpha: float = 0.05) -> KaplanMeierCu
         times = np.r_[0.0, times]
         log_s = np.r_[0.0, log_s]
         var = np.r_[0.0, var]
+        at_risk = np.r_[t.size, at_risk]
     z = stats.norm.ppf(1 - alpha / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = np.exp(-np.exp(np.log(-log_s) - z * np.sqrt(var) / log_s))
         hi = np.exp(-np.exp(np.log(-log_s) + z * np.sqrt(var) / log_s))
     lo[np.isnan(lo)] = 1.0
     hi[np.isnan(hi)] = 1.0
-    return KaplanMeierCurve(times, np.exp(log_s), lo, hi, alpha)
+    return KaplanMeierCurve(times, np.exp(log_s), lo, hi, alpha, at_risk)
 
 
 def _kaplan_meier_lifelines(t: np.ndarray, e: np.ndarray, alpha: float) -> KaplanMeierCurve:
@@ -332,6 +346,7 @@ def _kaplan_meier_lifelines(t: np.ndarray, e: np.ndarray, alpha: float) -> Kapla
         kmf.survival_function_.index.to_numpy(dtype=float),
         kmf.survival_function_.to_numpy(dtype=float).ravel(),
         ci[:, 0].astype(float), ci[:, 1].astype(float), alpha,
+        kmf.event_table["at_risk"].to_numpy(dtype=np.int64),
     )
 
 

@@ -384,7 +384,8 @@ def run_trial(
                                   "months (median)", fa))
     curves = {}
     if plan.endpoint in TIME_TO_EVENT:
-        curves = {name: {"time": c.times.tolist(), "survival": c.survival.tolist()}
+        curves = {name: {"time": c.times.tolist(), "survival": c.survival.tolist(),
+                         "at_risk": c.at_risk.tolist()}
                   for name, c in analyses[0].curves.items()}
     return TrialResult(
         trial=plan.name, endpoint=plan.endpoint, control=plan.control,

@@ -138,6 +138,9 @@ class CalibrateIn(_Body):
 class Curve(BaseModel):
     time: list[float]
     survival: list[float]
+    at_risk: list[int] | None = Field(
+        default=None, description="Patients at risk at each time (time to event or censoring "
+        "at or after it): the numbers at risk under a Kaplan-Meier plot.")
 
 
 class VirtualTrialOut(BaseModel):

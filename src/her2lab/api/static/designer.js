@@ -8,14 +8,14 @@ let examples = {};
 let binary = new Set(["pCR", "ORR"]);
 
 function armRow(arm) {
-  const select = el("div", {class: "checks arm-regimen", style: "max-height:96px", "aria-label": "arm drugs"},
+  const select = el("div", {class: "checks arm-regimen", "aria-label": "arm drugs"},
     // the arm's drugs first, so that they show without scrolling
     [...drugs.filter((d) => arm.regimen.includes(d.id)), ...drugs.filter((d) => !arm.regimen.includes(d.id))]
       .map((d) => el("label", {}, el("input", {type: "checkbox", value: d.id, checked: arm.regimen.includes(d.id)}), d.name)));
-  const row = el("div", {class: "card arm", style: "padding:6px;margin:4px 0"},
+  const row = el("div", {class: "card arm"},
     el("div", {class: "row"},
-      el("div", {style: "flex:2"}, el("input", {type: "text", class: "arm-name", value: arm.name, "aria-label": "arm name", oninput: controls})),
-      el("div", {style: "flex:1"}, el("input", {type: "number", class: "arm-n", value: String(arm.n), min: "1", max: "5000", "aria-label": "patients"})),
+      el("div", {class: "grow2"}, el("input", {type: "text", class: "arm-name", value: arm.name, "aria-label": "arm name", oninput: controls})),
+      el("div", {class: "grow1"}, el("input", {type: "number", class: "arm-n", value: String(arm.n), min: "1", max: "5000", "aria-label": "patients"})),
       el("button", {type: "button", class: "secondary", title: "remove this arm", onclick: () => { row.remove(); controls(); }}, "×")),
     select);
   return row;
@@ -48,7 +48,7 @@ function fill(spec) {
   controls();
   document.getElementById("control").value = spec.control;
   document.getElementById("median").value = spec.control_median_months || "";
-  document.getElementById("rate").value = spec.control_rate || "";
+  document.getElementById("rate").value = spec.control_rate ? Number((100 * spec.control_rate).toPrecision(6)) : "";
   document.getElementById("follow").value = spec.follow_up_months || "";
   endpointChanged();
 }
@@ -73,7 +73,7 @@ function spec() {
       n: Number(row.querySelector(".arm-n").value)})),
     control: document.getElementById("control").value,
   };
-  if (binary.has(endpoint)) { if (num("rate") !== null) s.control_rate = num("rate"); }
+  if (binary.has(endpoint)) { if (num("rate") !== null) s.control_rate = num("rate") / 100; }
   else if (num("median") !== null) s.control_median_months = num("median");
   if (num("follow") !== null) s.follow_up_months = num("follow");
   return s;
@@ -84,27 +84,41 @@ function settings() {
           samples: num("samples"), panel: num("panel")};
 }
 
+const MEASURES = {HR: "hazard ratio", OR: "odds ratio", RR: "risk ratio", RD: "risk difference"};
+
+function isTimeToEvent(res) { return !!(res.curves && Object.keys(res.curves).length); }
+
 function drawCurves(res) {
-  if (res.curves && Object.keys(res.curves).length) {
-    const traces = Object.entries(res.curves).map(([name, c]) => ({type: "scatter", mode: "lines",
-      line: {shape: "hv"}, name: name + (name === res.control ? " (control)" : ""), x: c.time, y: c.survival}));
-    Plotly.newPlot("curves", traces, H2L.layout({title: {text: res.trial + ": simulated " + res.endpoint + " (Kaplan–Meier, first replicate)", font: {size: 13}},
-      xaxis: {title: "months"}, yaxis: {title: res.endpoint + " probability", range: [0, 1.02]}, height: 380}), H2L.plotConfig);
+  const div = document.getElementById("curves");
+  if (isTimeToEvent(res)) {
+    H2L.kmPlot(div, res.curves, {title: res.trial + ": simulated " + res.endpoint + ", first replicate",
+      endpoint: res.endpoint, control: res.control});
   } else {
     const arms = res.arms;
     const v = arms.map(armValue);
-    Plotly.newPlot("curves", [{type: "bar", x: arms.map((a) => a.name), y: v.map((a) => a.value),
+    Plotly.newPlot(div, [{type: "bar", x: arms.map((a) => a.name + (a.name === res.control ? " (control)" : "")),
+      y: v.map((a) => a.value),
       error_y: {type: "data", symmetric: false, array: v.map((a) => (a.high ?? a.value) - a.value), arrayminus: v.map((a) => a.value - (a.low ?? a.value))},
-      marker: {color: "#0b5cad"}}], H2L.layout({title: {text: res.trial + ": simulated " + res.endpoint + " rate by arm (first replicate, 95% CI)", font: {size: 13}},
-      yaxis: {range: [0, 1], title: res.endpoint + " rate"}, height: 380}), H2L.plotConfig);
+      marker: {color: "#0b5cad"}, hovertemplate: "%{x}: %{y:.1f}%<extra></extra>"}],
+      H2L.layout({title: {text: res.trial + ": simulated " + res.endpoint + " by arm (first replicate, 95% CI)", font: {size: 13}},
+        xaxis: H2L.axis("arm"), yaxis: H2L.axis(res.endpoint + " rate (percent of patients)", {range: [0, 100]}), height: 380}), H2L.plotConfig);
   }
-  document.getElementById("curves").dataset.drawn = "yes";
+  div.dataset.drawn = "yes";
 }
 
-// An arm's simulated value: the first replicate's median or rate (either result shape).
+// An arm's simulated value: the first replicate's median (months) or rate (as a percent,
+// like the model's expected rates), either result shape.
 function armValue(a) {
   const f = a.first_replicate || a;
-  return {n: a.n, events: f.events, value: f.median ?? f.rate, low: f.ci_low, high: f.ci_high};
+  const pct = (x) => (x === null || x === undefined ? x : 100 * x);
+  if (f.rate !== undefined && f.median === undefined) {
+    return {n: a.n, events: f.events, value: pct(f.rate), low: pct(f.ci_low), high: pct(f.ci_high), unit: "%"};
+  }
+  return {n: a.n, events: f.events, value: f.median, low: f.ci_low, high: f.ci_high, unit: " months"};
+}
+
+function kpi(value, what) {
+  return el("span", {class: "kpi"}, el("b", {}, value), el("span", {class: "kpi-label"}, what));
 }
 
 function drawEffect(res) {
@@ -113,25 +127,31 @@ function drawEffect(res) {
   const e = res.effect || {};
   const st = (res.replicates.statistics || {})["effect.estimate"] || {};
   const exp = (res.effects || [])[0];
-  const expected = exp && exp.expected !== undefined ? [el("span", {class: "kpi"},
-    el("b", {}, H2L.fmt(exp.expected) + " [" + H2L.fmt(exp.pred_low) + ", " + H2L.fmt(exp.pred_high) + "]"),
-    "expected " + exp.measure + " (model) with its 95% prediction interval")] : [];
+  const measure = MEASURES[e.measure] || e.measure || "effect";
+  const vs = (e.arm || "") + " vs " + (e.control || res.control || "");
+  const expected = exp && exp.expected !== undefined ? [kpi(H2L.fmt(exp.expected) + " [" + H2L.fmt(exp.pred_low) + ", " + H2L.fmt(exp.pred_high) + "]",
+    "expected " + (MEASURES[exp.measure] || exp.measure) + " (" + exp.measure + "), " + (exp.arm || e.arm) + " vs " + (exp.control || res.control) +
+    ", from the model, with its 95% prediction interval")] : [];
   const hasModel = res.arms.some((a) => a.expected !== undefined && a.expected !== null);
-  const columns = [{key: "name", label: "Arm"}, {key: "n", label: "Patients"},
-    {key: "events", label: "Events", render: (a) => H2L.fmt(armValue(a).events)},
-    {key: "value", label: res.curves && Object.keys(res.curves).length ? "Median (months), first replicate" : "Rate (proportion), first replicate",
-     render: (a) => H2L.fmt(armValue(a).value)},
-    {key: "ci", label: "95% CI", render: (a) => H2L.fmt(armValue(a).low) + " – " + H2L.fmt(armValue(a).high)}];
-  if (hasModel) columns.push({key: "expected", label: "Expected (model)", render: (a) =>
-    H2L.fmt(a.expected) + " [" + H2L.fmt(a.pred_low) + ", " + H2L.fmt(a.pred_high) + "] " + (a.unit || "")});
-  box.replaceChildren(
-    el("span", {class: "kpi"}, el("b", {}, H2L.fmt(e.estimate)), (e.measure || "effect") + " " + (e.arm || "") + " vs " + (e.control || "")),
-    el("span", {class: "kpi"}, el("b", {}, H2L.fmt(e.ci_low) + " – " + H2L.fmt(e.ci_high)), "95% CI (first replicate)"),
-    el("span", {class: "kpi"}, el("b", {}, H2L.fmt(e.p)), "p (" + (e.test || "") + ")"),
-    el("span", {class: "kpi"}, el("b", {}, H2L.fmt(st.median) + " [" + H2L.fmt(st.p2_5) + ", " + H2L.fmt(st.p97_5) + "]"), "median [2.5%, 97.5%] over " + res.replicates.replicates + " replicates"),
-    el("span", {class: "kpi"}, el("b", {}, H2L.fmt(res.replicates.power)), "power at this size"),
+  const tte = isTimeToEvent(res);
+  const unitOf = (a) => (a.unit === "percent" ? "%" : a.unit ? " " + a.unit : "");
+  const columns = [{key: "name", label: "Arm", render: (a) => a.name + (a.name === res.control ? " (control)" : "")},
+    {key: "n", label: "Patients"},
+    {key: "events", label: tte ? "Events" : "Responders", render: (a) => H2L.fmt(armValue(a).events)},
+    {key: "value", label: tte ? "Median (months), first replicate" : res.endpoint + " rate (%), first replicate",
+     render: (a) => H2L.fmt(armValue(a).value) + armValue(a).unit},
+    {key: "ci", label: "95% CI", render: (a) => H2L.fmt(armValue(a).low) + " – " + H2L.fmt(armValue(a).high) + armValue(a).unit}];
+  if (hasModel) columns.push({key: "expected", label: "Expected (model) [95% prediction interval]", render: (a) =>
+    H2L.fmt(a.expected) + unitOf(a) + " [" + H2L.fmt(a.pred_low) + ", " + H2L.fmt(a.pred_high) + "]"});
+  H2L.fill(box, 
+    kpi(H2L.fmt(e.estimate), measure + " (" + (e.measure || "") + "), " + vs + ", first simulated replicate"),
+    kpi(H2L.fmt(e.ci_low) + " – " + H2L.fmt(e.ci_high), "its 95% confidence interval"),
+    kpi(H2L.fmt(e.p), "p-value (" + (e.test || "test") + "), " + vs),
+    kpi(H2L.fmt(st.median) + " [" + H2L.fmt(st.p2_5) + ", " + H2L.fmt(st.p97_5) + "]",
+      e.measure + " " + vs + ": median [2.5%, 97.5%] over " + res.replicates.replicates + " simulated replicates"),
+    kpi(H2L.fmt(res.replicates.power), "power: share of the " + res.replicates.replicates + " replicates significant at alpha " + H2L.fmt(res.replicates.alpha)),
     ...expected,
-    H2L.table(columns, res.arms),
+    el("div", {class: "scroll"}, H2L.table(columns, res.arms)),
     el("div", {class: "small muted"}, "Calibration " + res.calibration + "; " + res.notice));
 }
 
@@ -140,17 +160,21 @@ function drawDesign(d) {
   box.hidden = false;
   const sim = d.simulation, form = d.formula;
   const plot = el("div", {class: "plot", id: "power-curve"});
-  box.replaceChildren(el("h3", {}, "Patients per arm for power " + d.power + " at alpha " + d.alpha),
-    el("span", {class: "kpi"}, el("b", {}, String(sim.n_per_arm)), "by simulation (power there " + H2L.fmt(sim.power) + " ± " + H2L.fmt(sim.power_se) + ")"),
-    el("span", {class: "kpi"}, el("b", {}, String(form.n_per_arm)), form.method + " formula"),
-    el("div", {class: "small"}, "Expected effect (model): " + Object.entries(d.expected_effect).map(([k, v]) => k + " " + H2L.fmt(v)).join(", ")),
+  const expectedEffect = Object.entries(d.expected_effect || {}).map(([k, v]) => k + " " + H2L.fmt(v)).join(", ");
+  H2L.fill(box, el("h3", {}, "Patients per arm for power " + d.power + " at alpha " + d.alpha),
+    kpi(String(sim.n_per_arm), "patients per arm by simulation (power there " + H2L.fmt(sim.power) + " ± " + H2L.fmt(sim.power_se) + " SE)"),
+    kpi(String(form.n_per_arm), "patients per arm by the " + form.method + " formula"),
+    el("div", {class: "small"}, "Expected effect (model) of the experimental arm against the control arm: " + expectedEffect),
     plot, el("div", {class: "small muted"}, d.notice));
   const ev = sim.evaluations || [];
   Plotly.newPlot(plot, [{type: "scatter", mode: "markers+lines", x: ev.map((e) => e.n_per_arm), y: ev.map((e) => e.power),
-    error_y: {type: "data", array: ev.map((e) => e.se)}, name: "simulated power"}],
-    H2L.layout({title: {text: "Power by patients per arm (simulated trials)", font: {size: 13}}, xaxis: {type: "log", title: "patients per arm"},
-      yaxis: {range: [0, 1], title: "power"}, height: 320,
-      shapes: [{type: "line", xref: "paper", x0: 0, x1: 1, y0: d.power, y1: d.power, line: {dash: "dot", color: "#888"}}]}), H2L.plotConfig);
+    error_y: {type: "data", array: ev.map((e) => e.se)}, name: "simulated power (± SE)"},
+    {type: "scatter", mode: "lines", x: [Math.min(...ev.map((e) => e.n_per_arm)), Math.max(...ev.map((e) => e.n_per_arm))],
+     y: [d.power, d.power], line: {dash: "dot", color: "#888"}, name: "target power " + d.power, hoverinfo: "skip"}],
+    H2L.layout({title: {text: "Power by patients per arm (simulated trials)", font: {size: 13}},
+      xaxis: H2L.axis("patients per arm (log scale)", {type: "log"}),
+      yaxis: H2L.axis("power (share of trials significant at alpha " + d.alpha + ")", {range: [0, 1]}), height: 340}), H2L.plotConfig);
+  box.dataset.drawn = "yes";
 }
 
 async function predict(ev) {
@@ -163,6 +187,7 @@ async function predict(ev) {
     H2L.showError(err, null);
     drawEffect(res);
     drawCurves(res);
+    H2L.reveal(document.getElementById("effect"));
   } catch (e) {
     H2L.showError(err, e);
   } finally {
@@ -180,10 +205,12 @@ async function design() {
     const job = await H2L.api("/api/virtual-trials/design", {json: {spec: spec(), calibration: s.calibration,
       samples: s.samples, panel: s.panel, power: num("power"), alpha: num("alpha"), replicates: num("design-reps")}});
     box.hidden = false;
-    box.replaceChildren(el("span", {class: "muted"}, "Simulating trials of increasing size (job " + job.id + ") ..."));
-    const result = await H2L.waitJob(job.id, null, 700);
+    const update = H2L.progressBar(box, "design progress");
+    update(job);
+    const result = await H2L.waitJob(job.id, update, 500);
     H2L.showError(err, null);
     drawDesign(result);
+    H2L.reveal(box);
   } catch (e) {
     box.hidden = true;
     H2L.showError(err, e);

@@ -49,7 +49,7 @@ function draw(graph) {
   const height = top + rows * rowH + 20;
   const width = 1270;
   const s = svg("svg", {width: width, height: height, viewBox: `0 0 ${width} ${height}`,
-                        role: "img", "aria-label": "drugs, targets, mechanisms and trials"});
+                        role: "group", "aria-label": "drugs, targets, mechanisms and trials"});
   const xy = {};
   for (const k of KINDS) {
     const n = cols[k].length;
@@ -89,9 +89,18 @@ function draw(graph) {
     title.textContent = `${n.label} (${n.id}${n.group ? ", " + n.group.replace(/_/g, " ") : ""})`;
     g.appendChild(label);
     g.appendChild(title);
+    // keyboard: Tab reaches every node, focus highlights its links, Enter or Space opens it
+    g.setAttribute("tabindex", "0");
+    g.setAttribute("role", n.kind === "trial" ? "link" : "button");
+    g.setAttribute("aria-label", `${n.kind}: ${n.label}`);
     g.addEventListener("mouseenter", () => focus(n.id));
     g.addEventListener("mouseleave", () => focus(null));
+    g.addEventListener("focus", () => focus(n.id));
+    g.addEventListener("blur", () => focus(null));
     g.addEventListener("click", () => select(n));
+    g.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); select(n); }
+    });
     s.appendChild(g);
     nodeEls[n.id] = g;
   }
@@ -110,6 +119,14 @@ function draw(graph) {
     }
   }
   box.appendChild(s);
+  // the drawing's own extent (labels included) as the viewBox: it scales with its box and
+  // no label is cut off at either side
+  const bb = s.getBBox();
+  const pad = 8;
+  s.setAttribute("viewBox", `${Math.floor(bb.x - pad)} ${Math.floor(bb.y - pad)} ${Math.ceil(bb.width + 2 * pad)} ${Math.ceil(bb.height + 2 * pad)}`);
+  s.removeAttribute("width");
+  s.removeAttribute("height");
+  s.setAttribute("preserveAspectRatio", "xMidYMin meet");
   box.dataset.nodes = String(graph.nodes.length);
 }
 

@@ -32,7 +32,8 @@ function drawPhenotypes(results, labels) {
   }));
   Plotly.newPlot("phenotypes", traces, H2L.layout({barmode: "group",
     title: {text: "Phenotype probabilities and response (± SE bound)", font: {size: 13}},
-    yaxis: {range: [0, 1], title: "probability / response"}, height: 360}), H2L.plotConfig);
+    xaxis: H2L.axis("phenotype, and the response (tumor control)"),
+    yaxis: H2L.axis("probability or response (0–1)", {range: [0, 1]}), height: 380}), H2L.plotConfig);
 }
 
 function courseSeries(tc) {
@@ -54,13 +55,13 @@ function drawCourses(results, labels) {
     const c = courseSeries(r.time_course);
     if (!c) return;
     const div = el("div", {class: "plot course", id: "course-" + i});
-    box.appendChild(el("div", {class: "card col", style: "min-width:0"}, div));
+    box.appendChild(el("div", {class: "card col course-card"}, div));
     todo.push([div, c, labels[i]]);
   });
   for (const [div, c, label] of todo) {
     Plotly.newPlot(div, Object.entries(c.series).map(([k, v]) => ({type: "scatter", mode: "lines", name: H2L.pretty(k), x: c.time, y: v})),
-      H2L.layout({title: {text: "Time course: " + label, font: {size: 13}}, xaxis: {title: "days"},
-                  yaxis: {range: [0, 1], title: "P(ON)"}, height: 300}), H2L.plotConfig);
+      H2L.layout({title: {text: "Time course: " + label, font: {size: 13}}, xaxis: H2L.axis("time (days)"),
+                  yaxis: H2L.axis("share of trajectories", {range: [0, 1]}), height: 320}), H2L.plotConfig);
   }
 }
 
@@ -69,17 +70,23 @@ function summary(results, labels) {
   box.hidden = false;
   box.innerHTML = "";
   results.forEach((r, i) => {
-    const parts = [el("b", {}, H2L.fmt(r.response)), labels[i]];
-    box.appendChild(el("span", {class: "kpi"}, ...parts));
+    const se = r.response_se ? " ± " + H2L.fmt(r.response_se, 2) : "";
+    box.appendChild(el("span", {class: "kpi"}, el("b", {}, H2L.fmt(r.response) + se),
+      el("span", {class: "kpi-label"}, "response (tumor control, 0–1, higher is better) under " + labels[i])));
   });
+  if (results.length === 2) {
+    const d = results[1].response - results[0].response;
+    box.appendChild(el("span", {class: "kpi"}, el("b", {}, (d >= 0 ? "+" : "") + H2L.fmt(d, 2)),
+      el("span", {class: "kpi-label"}, "difference in response, " + labels[1] + " against " + labels[0])));
+  }
   const withRates = results.filter((r) => r.rates);
   if (withRates.length) {
     const kills = [...new Set(withRates.flatMap((r) => Object.keys(r.rates.kill)))];
-    box.appendChild(H2L.table([{key: "regimen", label: "Regimen"}, {key: "growth", label: "Growth /day"},
+    box.appendChild(el("div", {class: "scroll"}, H2L.table([{key: "regimen", label: "Regimen"}, {key: "growth", label: "Growth /day"},
       ...kills.map((k) => ({key: "kill_" + k, label: "Kill (" + k + ") /day"})), {key: "total", label: "Total kill /day"}],
       results.map((r, i) => Object.assign({regimen: labels[i], growth: r.rates ? H2L.fmt(r.rates.growth) : "–",
         total: r.rates ? H2L.fmt(r.rates.total_kill) : "–"},
-        Object.fromEntries(kills.map((k) => ["kill_" + k, r.rates ? H2L.fmt(r.rates.kill[k]) : "–"]))))));
+        Object.fromEntries(kills.map((k) => ["kill_" + k, r.rates ? H2L.fmt(r.rates.kill[k]) : "–"])))))));
   }
   box.appendChild(el("div", {class: "small muted"}, results[0].samples + " trajectories, seed " + results[0].seed + ". " + results[0].notice));
 }
@@ -89,7 +96,7 @@ function downloads() {
   const text = Array.isArray(p) ? p.join(",") : Object.entries(p).map(([k, v]) => k + ":" + v).join(",");
   const q = (fmt) => "/api/pathway/model?" + new URLSearchParams({format: fmt, profile: text, regimen: regimen("regimen-a").join("+")});
   const box = document.getElementById("downloads");
-  box.replaceChildren("Model for this profile and regimen A: ",
+  H2L.fill(box, "Model for this profile and regimen A: ",
     el("a", {href: q("maboss")}, "MaBoSS"), " · ", el("a", {href: q("bnet")}, "bnet"), " · ", el("a", {href: q("sbml")}, "SBML-qual"));
 }
 
@@ -112,6 +119,7 @@ async function run(ev) {
     drawPhenotypes(results, labels);
     drawCourses(results, labels);
     document.body.dataset.simulated = "yes";
+    H2L.reveal(document.getElementById("summary"));
   } catch (e) {
     H2L.showError(err, e);
   } finally {
@@ -129,7 +137,7 @@ async function init() {
     const range = el("input", {type: "range", min: "0", max: "1", step: "0.1", value: "1", "aria-label": m.name + " degree", oninput: (e) => { out.textContent = e.target.value; }});
     mbox.appendChild(el("div", {class: "mech", title: m.detail},
       el("input", {type: "checkbox", value: m.id, id: "m-" + m.id, onchange: downloads}),
-      el("label", {for: "m-" + m.id, style: "margin:0;color:inherit"}, m.name), range, out));
+      el("label", {for: "m-" + m.id, class: "inline-label"}, m.name), range, out));
   }
   const preset = {"regimen-a": ["trastuzumab"], "regimen-b": ["trastuzumab", "everolimus"]};
   for (const id of ["regimen-a", "regimen-b"]) {

@@ -17,31 +17,42 @@ function profileText() {
   return items.length ? items.join(",") : "none";
 }
 
+function drugsText(drugs) {
+  return drugs && drugs.length ? drugs.map(H2L.pretty).join(" + ") : "no treatment";
+}
+
+// In-silico results, each with what it is compared against.
 function inSilico(r) {
   const parts = [];
   const ra = r.in_silico.rationale, pr = r.in_silico.prediction;
-  if (ra) parts.push("model response " + H2L.fmt(ra.response_with) + " (gain " + H2L.fmt(ra.gain) + ")");
-  if (pr) parts.push("virtual trials: " + pr.result);
+  if (ra) {
+    parts.push("model response " + H2L.fmt(ra.response_with) + " with " + drugsText(r.regimen) + " vs " +
+      H2L.fmt(ra.response_without) + " with " + drugsText(ra.without) + " (gain " + H2L.fmt(ra.gain) + ")");
+  }
+  if (pr) {
+    const ctrl = pr.control_regimen && pr.control_regimen.length ? pr.control + " (" + drugsText(pr.control_regimen) + ")" : pr.control || "no treatment";
+    parts.push("virtual trials: " + pr.endpoint + " " + pr.result + " vs " + ctrl);
+  }
   return parts.length ? parts.join("; ") : "–";
 }
 
 function show(rep) {
   const box = document.getElementById("ranked");
   box.hidden = false;
-  box.replaceChildren(
-    el("h2", {style: "margin-top:0"}, "Ranked regimens: " + H2L.pretty(rep.setting)),
+  H2L.fill(box, 
+    el("h2", {class: "flush"}, "Ranked regimens: " + H2L.pretty(rep.setting)),
     el("div", {class: "small"}, el("a", {href: rep.pdf, id: "pdf", download: ""}, "Download the PDF"), " · ",
        el("a", {href: rep.html, target: "_blank"}, "open the HTML")),
-    H2L.table([
+    el("div", {class: "scroll"}, H2L.table([
       {key: "rank", label: "Rank"}, {key: "label", label: "Regimen"}, {key: "tier", label: "ESCAT tier"},
       {key: "evidence", label: "Key clinical evidence", render: (r) => r.key_evidence || r.tier_reason || "–", sort: (r) => r.key_evidence},
       {key: "profile_matches", label: "Profile match", render: (r) => r.profile_matches.join(", ") || "–", sort: (r) => r.profile_matches.length},
       {key: "in_silico", label: "In silico (never ranks)", render: inSilico, sort: (r) => (r.in_silico.rationale ? r.in_silico.rationale.gain : null)},
-    ], rep.ranked, {class: "ranked"}),
+    ], rep.ranked, {class: "ranked"})),
     el("div", {class: "small muted"}, rep.disclaimer));
   const view = document.getElementById("view");
   view.hidden = false;
-  view.replaceChildren(el("iframe", {src: rep.html, title: "strategy report", style: "width:100%;height:900px;border:0"}));
+  view.replaceChildren(el("iframe", {src: rep.html, title: "strategy report", class: "report-frame"}));
 }
 
 async function run(ev) {
@@ -59,14 +70,16 @@ async function run(ev) {
     const asOf = document.getElementById("as-of").value;
     if (asOf) body.as_of = asOf;
     const job = await H2L.api("/api/reports", {json: body});
-    status.textContent = "Building the report for " + body.profile + " (job " + job.id + ") ...";
-    const rep = await H2L.waitJob(job.id, null, 800);
-    status.textContent = "";
+    const update = H2L.progressBar(status, "report progress");
+    update(job);
+    const rep = await H2L.waitJob(job.id, update, 500);
+    status.replaceChildren();
     H2L.showError(err, null);
     show(rep);
     document.body.dataset.report = rep.id;
+    H2L.reveal(document.getElementById("ranked"));
   } catch (e) {
-    status.textContent = "";
+    status.replaceChildren();
     H2L.showError(err, e);
   } finally {
     btn.disabled = false;
@@ -82,7 +95,7 @@ async function init() {
     const out = el("span", {class: "small"}, "1");
     mbox.appendChild(el("div", {class: "mech", title: m.detail},
       el("input", {type: "checkbox", value: m.id, id: "m-" + m.id}),
-      el("label", {for: "m-" + m.id, style: "margin:0;color:inherit"}, m.name),
+      el("label", {for: "m-" + m.id, class: "inline-label"}, m.name),
       el("input", {type: "range", min: "0", max: "1", step: "0.1", value: "1", "aria-label": m.name + " degree",
                    oninput: (e) => { out.textContent = e.target.value; }}), out));
   }

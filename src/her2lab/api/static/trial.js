@@ -17,22 +17,82 @@ function value(o) {
   return q + H2L.fmt(o.value) + unit + (o.measure ? " (" + o.measure + ")" : "");
 }
 
+function armLabel(trial, id) {
+  const a = trial.arms.find((x) => x.id === id);
+  return a ? a.label : H2L.pretty(id);
+}
+
+// Endpoints whose event is good (a response): there a ratio above 1 favours the first arm.
+const GOOD = /^(pCR|ORR|CBR|response)/i;
+
+// The trial's own reported effects (HR, OR with an interval): each row says which arm is
+// compared with which, and the axis says which side favours which arm (one plot for
+// endpoints where a ratio below 1 is better, one for responses, where above 1 is).
 function forest(trial, box) {
   const effects = trial.outcomes.filter((o) => o.kind === "effect" && (o.measure === "HR" || o.measure === "OR") && o.ci && o.ci.low !== null && o.ci.high !== null);
   if (!effects.length) return false;
-  const labels = effects.map((o) => `${o.endpoint} ${o.measure}${o.subgroup ? " [" + o.subgroup + "]" : ""} (${o.id})`);
-  Plotly.newPlot(box, [{
-    type: "scatter", mode: "markers", x: effects.map((o) => o.value), y: labels,
-    error_x: {type: "data", symmetric: false, array: effects.map((o) => o.ci.high - o.value),
-              arrayminus: effects.map((o) => o.value - o.ci.low)},
-    marker: {size: 9, color: "#0b5cad", symbol: "square"}, name: "reported",
-    hovertemplate: "%{y}: %{x}<extra></extra>",
-  }], H2L.layout({title: {text: "Reported effects with their confidence intervals", font: {size: 13}},
-    xaxis: {type: "log", title: "ratio (log scale); < 1 favours the first arm"},
-    yaxis: {automargin: true}, height: 120 + 34 * effects.length,
-    shapes: [{type: "line", x0: 1, x1: 1, yref: "paper", y0: 0, y1: 1, line: {dash: "dot", color: "#888"}}],
-    showlegend: false}), H2L.plotConfig);
+  const pairs = [...new Set(effects.map((o) => (o.arms || []).join("|")))];
+  const groups = [effects.filter((o) => !GOOD.test(o.endpoint)), effects.filter((o) => GOOD.test(o.endpoint))];
+  H2L.fill(box, );
+  groups.forEach((group, g) => {
+    if (!group.length) return;
+    const [expId, ctrlId] = group[0].arms || [];
+    const rows = group.map((o) => {
+      const [a, b] = o.arms || [];
+      const vs = a && b && pairs.length > 1 ? ": " + armLabel(trial, a) + " vs " + armLabel(trial, b) : "";
+      return {label: o.endpoint + " " + o.measure + (o.subgroup ? " [" + o.subgroup + "]" : "") + vs,
+              estimate: o.value, low: o.ci.low, high: o.ci.high};
+    });
+    const first = expId ? armLabel(trial, expId) : "the first arm", second = ctrlId ? armLabel(trial, ctrlId) : "the second arm";
+    const comparator = first + " vs " + second;
+    const div = el("div", {class: "plot forest-plot", id: g ? "forest-response" : "forest-events"});
+    div.dataset.comparator = comparator;
+    box.appendChild(div);
+    H2L.forestPlot(div, rows, {measure: group[0].measure, pointName: "reported (95% CI)",
+      title: "Reported effects, " + comparator + " (95% CI)",
+      favours: g ? [second, first] : [first, second]});
+  });
   return true;
+}
+
+// A network part's estimate of `exp` against `ctrl`: from its random-effects estimates
+// against the reference where one of the two is the reference, otherwise its league table.
+function networkEstimate(net, exp, ctrl) {
+  const byT = Object.fromEntries((net.random || []).map((r) => [r.treatment, r]));
+  if (ctrl === net.reference && byT[exp]) {
+    const r = byT[exp];
+    return {estimate: Math.exp(r.estimate), low: Math.exp(r.ci_low), high: Math.exp(r.ci_high)};
+  }
+  if (exp === net.reference && byT[ctrl]) {
+    const r = byT[ctrl];
+    return {estimate: Math.exp(-r.estimate), low: Math.exp(-r.ci_high), high: Math.exp(-r.ci_low)};
+  }
+  const league = net.league_random || [];
+  const i = league.findIndex((row, k) => row[k] === exp), j = league.findIndex((row, k) => row[k] === ctrl);
+  if (i < 0 || j < 0) return null;
+  const m = /^([\d.]+) \(([\d.]+) to ([\d.]+)\)/.exec(String(league[i][j]));
+  return m ? {estimate: Number(m[1]), low: Number(m[2]), high: Number(m[3])} : null;
+}
+
+// The forest rows of one pooled analysis with this trial's study highlighted and the pooled
+// estimate as a diamond. For a network, the connected part that holds this trial.
+function pooledRows(a, trialId) {
+  const mine = a.studies.find((s) => s.trial === trialId);
+  const studyRow = (s) => ({label: s.trial_name + ": " + s.experimental + " vs " + s.control, estimate: s.estimate,
+    low: s.ci_low, high: s.ci_high, highlight: s.trial === trialId});
+  if (a.result) {
+    const r = a.result;
+    return {rows: [...a.studies.map(studyRow), {label: "Pooled (" + (r.method || "random effects") + ")", name: "pooled estimate", pooled: true,
+      estimate: r.estimate, low: r.ci_low, high: r.ci_high}], mine: mine, pooled: r, comparator: mine ? mine.experimental + " vs " + mine.control : ""};
+  }
+  if (!mine) return null;
+  const net = (a.networks || []).find((n) => n.treatments.includes(mine.experimental) && n.treatments.includes(mine.control));
+  if (!net) return null;
+  const inPart = a.studies.filter((s) => net.treatments.includes(s.experimental) && net.treatments.includes(s.control));
+  const est = networkEstimate(net, mine.experimental, mine.control);
+  const rows = inPart.map(studyRow);
+  if (est) rows.push(Object.assign({label: "Network estimate: " + mine.experimental + " vs " + mine.control, name: "network (pooled) estimate", pooled: true}, est));
+  return {rows: rows, mine: mine, pooled: est, net: net, comparator: mine.experimental + " vs " + mine.control};
 }
 
 async function pooled(trial, box) {
@@ -40,26 +100,41 @@ async function pooled(trial, box) {
   let meta = {features: {}};
   try { meta = await H2L.api("/api/meta"); } catch (e) { return; }
   if (!meta.features.pooled) return;
+  let found;
   try {
-    const found = await H2L.api("/api/synthesis/pooled?trial=" + encodeURIComponent(trial.id));
-    if (!found.length) return;
-    box.appendChild(el("h2", {}, "Pooled analyses that include this trial"));
-    for (const a of found) {
-      const r = a.result;
-      const summary = r ? [a.measure, H2L.fmt(r.estimate), "(" + H2L.fmt(r.ci_low) + "–" + H2L.fmt(r.ci_high) + ")",
-        r.i2 !== undefined && r.i2 !== null ? "I² " + H2L.fmt(r.i2, 3) + "%" : ""].join(" ") : "network meta-analysis";
-      box.appendChild(el("div", {class: "card pooled"},
-        el("h3", {}, a.title || a.question),
-        el("div", {}, el("b", {}, "Pooled: "), summary, " · " + a.studies.length + " studies"),
-        a.forest_svg ? el("img", {src: a.forest_svg, alt: "forest plot: " + (a.title || a.question), class: "forest", style: "max-width:100%"}) : null,
-        H2L.table([{key: "trial_name", label: "Study"}, {key: "estimate", label: a.measure, render: (x) => H2L.fmt(x.estimate)},
-          {key: "ci", label: "95% CI", render: (x) => H2L.fmt(x.ci_low) + " – " + H2L.fmt(x.ci_high), sort: (x) => x.ci_low},
-          {key: "derivation", label: "How the effect was obtained"}], a.studies),
-        a.conflicts.length ? el("div", {class: "small"}, "Conflict values used: " + a.conflicts.map((c) => c.conflict + " → " + c.used).join("; ")) : null,
-        a.excluded.length ? el("div", {class: "small muted"}, "Left out: " + a.excluded.join("; ")) : null,
-        el("div", {class: "small muted"}, a.disclaimer)));
+    found = await H2L.api("/api/synthesis/pooled?trial=" + encodeURIComponent(trial.id));
+  } catch (e) { return; /* synthesis optional */ }
+  if (!found.length) return;
+  box.appendChild(el("h2", {}, "Pooled analyses that include this trial"));
+  found.forEach((a, k) => {
+    const part = pooledRows(a, trial.id);
+    const plot = el("div", {class: "plot pooled-plot", id: "pooled-plot-" + k});
+    const r = part && part.pooled;
+    const summary = r ? a.measure + " " + H2L.fmt(r.estimate) + " (95% CI " + H2L.fmt(r.low ?? r.ci_low) + " to " + H2L.fmt(r.high ?? r.ci_high) + "), " +
+      part.comparator + (a.result && a.result.i2 !== undefined && a.result.i2 !== null ? "; I² " + H2L.fmt(a.result.i2, 3) + "%" : "") : "no pooled estimate for this trial's comparison";
+    const studies = part ? part.rows.filter((x) => !x.pooled).length : a.studies.length;
+    box.appendChild(el("div", {class: "card pooled"},
+      el("h3", {}, a.title || a.question),
+      el("div", {}, el("b", {}, a.result ? "Pooled: " : "Network estimate for this trial's comparison: "), summary,
+        " · " + studies + " studies" + (part && part.net ? " in the connected part of the network that holds this trial (" + a.studies.length + " in the whole network)" : "")),
+      plot,
+      a.forest_svg ? el("div", {class: "small"}, el("a", {href: a.forest_svg}, "forest plot as SVG")) : null,
+      el("div", {class: "scroll"}, H2L.table([{key: "trial_name", label: "Study"},
+        {key: "comparison", label: "Comparison", render: (x) => x.experimental + " vs " + x.control, sort: (x) => x.experimental},
+        {key: "estimate", label: a.measure, render: (x) => H2L.fmt(x.estimate)},
+        {key: "ci", label: "95% CI", render: (x) => H2L.fmt(x.ci_low) + " – " + H2L.fmt(x.ci_high), sort: (x) => x.ci_low},
+        {key: "derivation", label: "How the effect was obtained"}], a.studies)),
+      a.conflicts.length ? el("div", {class: "small"}, "Conflict values used: " + a.conflicts.map((c) => c.conflict + " → " + c.used).join("; ")) : null,
+      a.excluded.length ? el("div", {class: "small muted"}, "Left out: " + a.excluded.join("; ")) : null,
+      el("div", {class: "small muted"}, a.disclaimer)));
+    if (part) {
+      const [e, c] = part.mine ? [part.mine.experimental, part.mine.control] : ["experimental", "control"];
+      H2L.forestPlot(plot, part.rows, {measure: a.measure, highlightName: trial.name + " (this trial)",
+        title: (a.result ? "Studies and pooled estimate" : "This trial's part of the network, with the network estimate") + " (95% CI)",
+        favours: GOOD.test((a.endpoints || [a.question]).join(" ")) || /pcr/i.test(a.question) ? [c, e] : [e, c]});
+      plot.dataset.pooled = r ? String(r.estimate) : "";
     }
-  } catch (e) { /* synthesis optional */ }
+  });
 }
 
 async function init() {
@@ -101,7 +176,7 @@ async function init() {
     {key: "published", label: "Public by", render: (o) => d.published[o.id], sort: (o) => d.published[o.id]},
     {key: "provenance", label: "Provenance", render: (o) => o.provenance.locator + (o.provenance.refs.length ? " [" + o.provenance.refs.join(",") + "]" : "") + (o.raw ? " · “" + o.raw + "”" : ""), sort: (o) => o.provenance.locator},
   ], t.outcomes)));
-  const fp = el("div", {class: "plot", id: "forest"});
+  const fp = el("div", {id: "forest"});
   const fcard = el("div", {class: "card"}, fp);
   box.append(el("h2", {}, "Effects"), fcard);
   if (!forest(t, fp)) fcard.replaceChildren(el("span", {class: "muted"}, "No hazard or odds ratio with a confidence interval is recorded for this trial."));
