@@ -385,7 +385,6 @@ def test_a_calibration_runs_from_the_lab_and_shows_its_fit(page, shots):  # noqa
     page.page.fill("#cal-name", "ui-test")
     page.page.fill("#cal-panel", "4")
     page.page.fill("#cal-samples", "50")
-    page.page.fill("#cal-bootstrap", "0")
     page.page.click("#cal-run")
     page.page.wait_for_selector("#cal-progress progress", timeout=10_000)
     page.page.wait_for_selector("#fit-plot[data-drawn=yes]", timeout=240_000)

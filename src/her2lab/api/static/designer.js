@@ -15,7 +15,7 @@ function armRow(arm) {
   const row = el("div", {class: "card arm"},
     el("div", {class: "row"},
       el("div", {class: "grow2"}, el("input", {type: "text", class: "arm-name", value: arm.name, "aria-label": "arm name", oninput: controls})),
-      el("div", {class: "grow1"}, el("input", {type: "number", class: "arm-n", value: String(arm.n), min: "1", max: "5000", "aria-label": "patients"})),
+      el("div", {class: "grow1"}, el("input", {type: "number", class: "arm-n", value: String(arm.n), min: "1", max: "10000", "aria-label": "patients"})),
       el("button", {type: "button", class: "secondary", title: "remove this arm", onclick: () => { row.remove(); controls(); }}, "×")),
     select);
   return row;

@@ -102,7 +102,7 @@ async function showCalibration(name) {
 async function calibrate(ev) {
   ev.preventDefault();
   const body = {as_of: document.getElementById("cal-asof").value, panel: num("cal-panel"),
-                samples: num("cal-samples"), bootstrap: num("cal-bootstrap")};
+                samples: num("cal-samples")};
   const name = document.getElementById("cal-name").value.trim();
   if (name) body.name = name;
   const res = await runJob("/api/calibrations", body, document.getElementById("cal-progress"), document.getElementById("cal-run"));
