@@ -29,12 +29,6 @@ import numpy as np
 
 from her2lab.errors import SimulationError
 from her2lab.knowledge import KnowledgeBase, load
-from her2lab.virtual_trials.analyze import (
-    Distribution,
-    analyze_binary,
-    analyze_survival,
-    summarize_replicates,
-)
 from her2lab.virtual_trials.baselines import baseline_for
 from her2lab.virtual_trials.calibration import Calibration, RunSettings
 from her2lab.virtual_trials.fit import draws
@@ -47,7 +41,13 @@ from her2lab.virtual_trials.link import (
 )
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan
-from her2lab.virtual_trials.simulate import censor_times, dropout_rate, simulate_binary
+from her2lab.virtual_trials.stats.analyze import (
+    Distribution,
+    analyze_binary,
+    analyze_survival,
+    summarize_replicates,
+)
+from her2lab.virtual_trials.stats.simulate import censor_times, dropout_rate, simulate_binary
 
 if TYPE_CHECKING:
     from her2lab.virtual_trials.spec import TrialSpec
@@ -525,7 +525,7 @@ def design_trial(
     model, kb
         As for :func:`run_trial`.
     """
-    from her2lab.virtual_trials.design import (
+    from her2lab.virtual_trials.stats.design import (
         sample_size_by_simulation,
         schoenfeld_design,
         two_proportion_sample_size,
