@@ -161,7 +161,7 @@ def main() -> None:
     print("  engines agree on the first 50 replicates (HR and p to 1e-6)")
 
     print("Summary")
-    row("simulate + analyse (NumPy engine)", t_sim + t_all)
+    row("simulate + analyze (NumPy engine)", t_sim + t_all)
     parts = {"simulation": t_sim, "Kaplan–Meier": t_km, "risk table (sort + group)": t_table,
              "Cox iterations": t_cox, "log-rank": t_lr}
     total = sum(parts.values())

@@ -289,7 +289,7 @@ def simulate_once(plan: TrialPlan, prep: Prepared, rng: np.random.Generator):
     return (np.concatenate(parts),), arm
 
 
-def analyse(plan: TrialPlan, data, arm, *, alpha: float = 0.05):
+def analyze(plan: TrialPlan, data, arm, *, alpha: float = 0.05):
     if plan.endpoint in TIME_TO_EVENT:
         time, event = data
         return analyze_survival(time, event, arm, control=plan.control,
@@ -351,7 +351,7 @@ def run_trial(
     analyses = []
     for i in range(replicates):
         data, arm = simulate_once(plan, prep, rng)
-        analyses.append(analyse(plan, data, arm, alpha=alpha))
+        analyses.append(analyze(plan, data, arm, alpha=alpha))
         if progress:
             progress(i + 1, replicates)
     summary = summarize_replicates(analyses, alpha=alpha)
