@@ -25,6 +25,9 @@ def _imports(path: Path, *, top_level: bool) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     mod = _module(path)
     pkg = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+    for node in ast.walk(tree):  # type-only imports run nothing
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = []
     nodes = tree.body if top_level else list(ast.walk(tree))
     out: set[str] = set()
     for node in nodes:
@@ -107,9 +110,9 @@ def test_the_statistics_core_imports_no_pathway_knowledge_or_model_code():
 #: Cycles closed only by imports deferred into functions, in files owned by other issues
 #: (issue 22's follow-ups); a new one fails, and this set shrinks to empty as they are cut.
 KNOWN_DEFERRED_CYCLES = [
-    ["her2lab.report.render", "her2lab.report.strategy"],
-    ["her2lab.virtual_trials.calibrate", "her2lab.virtual_trials.calibration",
-     "her2lab.virtual_trials.validation"],
+    # validation.forward imports calibrate.calibrate inside the function; calibrate imports
+    # validation.rows_for
+    ["her2lab.virtual_trials.calibrate", "her2lab.virtual_trials.validation"],
 ]
 
 
