@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from her2lab.virtual_trials.analyze import (
+from her2lab.virtual_trials.stats.analyze import (
     _cox,
     _cox_lifelines,
     _kaplan_meier_lifelines,
@@ -47,7 +47,7 @@ from her2lab.virtual_trials.analyze import (
     kaplan_meier,
     logrank_two_group,
 )
-from her2lab.virtual_trials.simulate import (
+from her2lab.virtual_trials.stats.simulate import (
     simulate_two_arm_binary,
     simulate_two_arm_survival,
     weibull_scale_from_median,
@@ -161,7 +161,7 @@ def main() -> None:
     print("  engines agree on the first 50 replicates (HR and p to 1e-6)")
 
     print("Summary")
-    row("simulate + analyse (NumPy engine)", t_sim + t_all)
+    row("simulate + analyze (NumPy engine)", t_sim + t_all)
     parts = {"simulation": t_sim, "Kaplan–Meier": t_km, "risk table (sort + group)": t_table,
              "Cox iterations": t_cox, "log-rank": t_lr}
     total = sum(parts.values())

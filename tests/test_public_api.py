@@ -35,5 +35,6 @@ def test_the_knowledge_package_exports_are_pinned():
         "CI", "Arm", "Biomarker", "Conflict", "ConflictValue", "Drug", "DrugClass", "Endpoint",
         "KnowledgeBase", "Mechanism", "Outcome", "PValue", "Population", "PredictiveStatement",
         "Provenance", "Reference", "Setting", "Target", "Timepoint", "Trial", "load",
-        "load_directory",
+        "load_directory", "ANY", "ASSUMED_ARM_SIZE", "BINARY", "TIME_TO_EVENT", "OutcomeRef",
+        "outcome_key",
     ])

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from her2lab.virtual_trials.defaults import DEFAULT_SEED
+
 
 @dataclass
 class Context:
     """What every stage receives: where to write, the seed, and what earlier stages produced."""
 
     out_dir: Path
-    seed: int = 20140812
+    seed: int = DEFAULT_SEED
     quick: bool = False
     results: dict[str, StageResult] = field(default_factory=dict)
 

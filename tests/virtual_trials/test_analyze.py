@@ -18,7 +18,7 @@ from lifelines.utils import median_survival_times
 from scipy import stats
 
 from her2lab.errors import SimulationError
-from her2lab.virtual_trials.analyze import (
+from her2lab.virtual_trials.stats.analyze import (
     analyze_binary,
     analyze_survival,
     cox_two_group,
@@ -26,7 +26,7 @@ from her2lab.virtual_trials.analyze import (
     logrank_two_group,
     summarize_replicates,
 )
-from her2lab.virtual_trials.simulate import simulate_two_arm_binary, simulate_two_arm_survival
+from her2lab.virtual_trials.stats.simulate import simulate_two_arm_binary, simulate_two_arm_survival
 
 SETTINGS = settings(derandomize=True, deadline=None, max_examples=30)
 Z = stats.norm.ppf(0.975)

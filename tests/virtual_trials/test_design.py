@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from her2lab.errors import SimulationError
-from her2lab.virtual_trials.design import (
+from her2lab.virtual_trials.stats.design import (
     power_by_simulation,
     sample_size_by_simulation,
     schoenfeld_design,
@@ -19,7 +19,7 @@ from her2lab.virtual_trials.design import (
     schoenfeld_sample_size,
     two_proportion_sample_size,
 )
-from her2lab.virtual_trials.simulate import (
+from her2lab.virtual_trials.stats.simulate import (
     event_probability,
     simulate_two_arm_binary,
     simulate_two_arm_survival,

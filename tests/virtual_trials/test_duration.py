@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from her2lab.virtual_trials import link
-from her2lab.virtual_trials.analyze import cox_two_group
 from her2lab.virtual_trials.link import Anchor, LinkParams
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan
 from her2lab.virtual_trials.schedule import Phase, Schedule
+from her2lab.virtual_trials.stats.analyze import cox_two_group
 from her2lab.virtual_trials.trial import simulate_once
 
 from .fakes import FakeRates

@@ -109,7 +109,7 @@ def test_progression_never_reached():
 def _cox_reference(t, s_e, f_e, s_c, f_c, accrual, follow_up, dropout, allocation):
     from scipy import optimize
 
-    from her2lab.virtual_trials.simulate import dropout_rate
+    from her2lab.virtual_trials.stats.simulate import dropout_rate
 
     tmax = accrual + follow_up
     dt = np.diff(np.concatenate([[0.0], t]))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from her2lab.virtual_trials.analyze import _kaplan_meier_lifelines, kaplan_meier
+from her2lab.virtual_trials.stats.analyze import _kaplan_meier_lifelines, kaplan_meier
 
 
 def _sample(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +37,7 @@ def test_at_risk_at_a_time_counts_the_patients_whose_time_is_not_earlier(seed, n
 
 def test_a_curve_without_its_risk_table_says_so():
     from her2lab.errors import SimulationError
-    from her2lab.virtual_trials.analyze import KaplanMeierCurve
+    from her2lab.virtual_trials.stats.analyze import KaplanMeierCurve
 
     c = KaplanMeierCurve(np.r_[0.0, 1.0], np.r_[1.0, 0.5], np.r_[1.0, 0.2], np.r_[1.0, 0.8],
                          0.05)

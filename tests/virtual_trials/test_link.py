@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from her2lab.virtual_trials import link
-from her2lab.virtual_trials.analyze import cox_two_group
 from her2lab.virtual_trials.link import (
     KINETICS,
     Anchor,
@@ -22,7 +21,8 @@ from her2lab.virtual_trials.link import (
     mixture_curves,
     progression_times,
 )
-from her2lab.virtual_trials.simulate import simulate_survival
+from her2lab.virtual_trials.stats.analyze import cox_two_group
+from her2lab.virtual_trials.stats.simulate import simulate_survival
 
 W = np.array([0.2, 0.5, 0.3])
 M = np.array([0.5, 1.0, 2.5])

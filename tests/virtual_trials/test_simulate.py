@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from her2lab.errors import SimulationError
-from her2lab.virtual_trials.analyze import cox_two_group, kaplan_meier
-from her2lab.virtual_trials.simulate import (
+from her2lab.virtual_trials.stats.analyze import cox_two_group, kaplan_meier
+from her2lab.virtual_trials.stats.simulate import (
     dropout_rate,
     event_probability,
     population_median,

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -234,8 +236,23 @@ class Endpoint(StrEnum):
     safety = "safety"
     MTD = "MTD"
 
+    @property
+    def is_time_to_event(self) -> bool:
+        """True for an endpoint measured as a time to an event (PFS, TTP, OS, DFS, iDFS, EFS,
+        RFI): it is reported as medians and hazard ratios and simulated as survival times."""
+        return self.value in TIME_TO_EVENT
 
+    @property
+    def is_binary(self) -> bool:
+        """True for a response counted once per patient (pCR, ORR): reported as rates and odds
+        ratios and simulated as a yes/no outcome."""
+        return self.value in BINARY
+
+
+#: The one endpoint vocabulary: the time-to-event endpoints and the binary responses the virtual
+#: trials model (values of :class:`Endpoint`; other endpoints are recorded but not modeled).
 TIME_TO_EVENT = frozenset({"PFS", "TTP", "OS", "DFS", "iDFS", "EFS", "RFI"})
+BINARY = frozenset({"pCR", "ORR"})
 
 
 class Phase(Record):
@@ -404,7 +421,33 @@ class Outcome(Record):
         return self
 
 
+#: The arm size assumed where neither an arm nor its trial records one, for a standard error
+#: that needs some size (see :meth:`Trial.arm_size`).
+ASSUMED_ARM_SIZE = 100
+
+
+def outcome_key(trial: Trial | str, outcome: Outcome | str) -> str:
+    """The key ``trial/outcome`` that names an outcome across the knowledge base (a conflict's
+    ``preferred`` and ``values[].outcome``, targets' and evidence's sources).
+
+    Parameters
+    ----------
+    trial, outcome
+        The records, or their local IDs.
+
+    Returns
+    -------
+    str
+        ``f"{trial.id}/{outcome.id}"``, e.g. ``"cleopatra/pfs_hr"``.
+    """
+    tid = trial if isinstance(trial, str) else trial.id
+    oid = outcome if isinstance(outcome, str) else outcome.id
+    return f"{tid}/{oid}"
+
+
 class Trial(Record):
+    """A clinical trial: its design, population, arms and reported outcomes."""
+
     id: Slug
     name: str
     aliases: list[str] = Field(default_factory=list)
@@ -432,6 +475,45 @@ class Trial(Record):
     @property
     def uid(self) -> str:
         return f"trial:{self.id}"
+
+    def arm(self, arm_id: str) -> Arm:
+        """The arm with local ID ``arm_id``.
+
+        Raises
+        ------
+        UnknownIdError
+            When the trial has no such arm (the message lists its arms).
+        """
+        from her2lab.errors import UnknownIdError
+
+        for a in self.arms:
+            if a.id == arm_id:
+                return a
+        raise UnknownIdError(f"arm of trial {self.id}", arm_id, [a.id for a in self.arms])
+
+    def arm_size(self, arm: str | Arm, default: int | None = None) -> int | None:
+        """The number of patients in an arm: the one fallback for an arm without ``n``.
+
+        Parameters
+        ----------
+        arm
+            The arm, or its local ID.
+        default
+            What to return when neither the arm nor the trial records a size (None;
+            :data:`ASSUMED_ARM_SIZE` where a standard error needs some size).
+
+        Returns
+        -------
+        int or None
+            The arm's own ``n``; else the trial's ``n`` shared equally among its arms (at
+            least 1); else ``default``.
+        """
+        a = self.arm(arm) if isinstance(arm, str) else arm
+        if a.n:
+            return a.n
+        if self.n:
+            return max(self.n // max(len(self.arms), 1), 1)
+        return default
 
     @model_validator(mode="after")
     def _dated_and_sourced(self) -> Trial:
@@ -515,6 +597,46 @@ class Conflict(Record):
     @property
     def uid(self) -> str:
         return f"conflict:{self.id}"
+
+
+@dataclass(frozen=True)
+class OutcomeRef:
+    """An outcome with the trial it belongs to, as :meth:`KnowledgeBase.outcomes` returns it.
+
+    Attributes
+    ----------
+    trial : Trial
+        The trial.
+    outcome : Outcome
+        One of its outcomes.
+    """
+
+    trial: Trial
+    outcome: Outcome
+
+    @property
+    def key(self) -> str:
+        """``trial/outcome`` (:func:`outcome_key`)."""
+        return outcome_key(self.trial, self.outcome)
+
+
+class _Any:
+    """The default of a filter that matches every value (``subgroup=ANY``: any subgroup or
+    none); ``subgroup=None`` asks for the overall population only."""
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY = _Any()
+
+
+def _values(x: object) -> set[str] | None:
+    if x is None:
+        return None
+    if isinstance(x, str):
+        return {str(x)}
+    return {str(v) for v in x}  # type: ignore[attr-defined]
 
 
 def _norm(name: str) -> str:
@@ -677,3 +799,69 @@ class KnowledgeBase(Record):
         view._indexes = {}  # model_copy shares the look-up caches, which point at the originals
         return view
 
+
+    def superseded(self) -> dict[str, str]:
+        """The outcomes superseded by a recorded conflict: each value of a conflict with a
+        ``preferred`` outcome other than that one, by key (:func:`outcome_key`) -> the
+        conflict's ID. A conflict without ``preferred`` supersedes nothing (both are kept).
+
+        Returns
+        -------
+        dict of str to str
+            Outcome key -> conflict ID (computed once per knowledge base).
+        """
+        cache = self._indexes
+        if "superseded" not in cache:
+            cache["superseded"] = {
+                v.outcome: c.id for c in self.conflicts if c.preferred for v in c.values
+                if v.outcome and v.outcome != c.preferred}
+        return cache["superseded"]  # type: ignore[return-value]
+
+    def outcomes(
+        self, *, endpoint: str | Iterable[str] | None = None,
+        kind: str | Iterable[str] | None = None, arm: str | None = None,
+        trial: str | Trial | None = None, as_of: dt.date | None = None,
+        subgroup: str | _Any | None = ANY, superseded: bool = False,
+    ) -> list[OutcomeRef]:
+        """The outcomes matching every filter given, in the order of the knowledge base.
+
+        Parameters
+        ----------
+        endpoint
+            An endpoint (``"pCR"``, :class:`Endpoint`) or several; None: any.
+        kind
+            An outcome kind (``"effect"``, ``"rate"``, ``"median"``, ...) or several.
+        arm
+            The arm a median or rate belongs to, or that an effect compares (either side).
+        trial
+            One trial (ID, name, alias or the record).
+        as_of
+            Only outcomes public on or before this date (:meth:`published`).
+        subgroup
+            A subgroup's ID; None: the overall population only; :data:`ANY` (the default):
+            any subgroup or none.
+        superseded
+            False (the default) leaves out the outcomes a recorded conflict supersedes
+            (:meth:`superseded`); True keeps them.
+
+        Returns
+        -------
+        list of OutcomeRef
+            One reference per outcome, with ``.trial``, ``.outcome`` and ``.key``.
+        """
+        endpoints, kinds = _values(endpoint), _values(kind)
+        trials = (self.trials if trial is None
+                  else [trial if isinstance(trial, Trial) else self.trial(trial)])
+        skip = {} if superseded else self.superseded()
+        out = []
+        for t in trials:
+            for o in t.outcomes:
+                if ((endpoints is not None and o.endpoint.value not in endpoints)
+                        or (kinds is not None and o.kind not in kinds)
+                        or (arm is not None and o.arm != arm and arm not in o.arms)
+                        or (subgroup is not ANY and o.subgroup != subgroup)
+                        or outcome_key(t, o) in skip
+                        or (as_of is not None and self.published(t, o) > as_of)):
+                    continue
+                out.append(OutcomeRef(t, o))
+        return out

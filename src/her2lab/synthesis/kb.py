@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
 from her2lab.errors import DataError, UnknownIdError
+from her2lab.knowledge.schema import outcome_key
 from her2lab.synthesis.effects import Effect, effect_from_ci, effect_from_counts
 from her2lab.synthesis.meta import MetaResult, meta_analysis
 from her2lab.synthesis.nma import Contrast, NMAResult, connected_components, network_meta_analysis
@@ -186,10 +187,6 @@ class PooledAnalysis:
 # --------------------------------------------------------------------------- selection
 
 
-def _uid(trial, o) -> str:
-    return f"{trial.id}/{o.id}"
-
-
 def _conflicts_of(kb, uid: str):
     return [c for c in kb.conflicts if any(v.outcome == uid for v in c.values)]
 
@@ -207,16 +204,16 @@ def _pick(kb, trial, candidates, what: str, uses: list[ConflictUse]):
     if len(candidates) == 1:
         chosen = candidates[0]
     else:
-        uids = {_uid(trial, o) for o in candidates}
+        uids = {outcome_key(trial, o) for o in candidates}
         for c in kb.conflicts:
             outs = {v.outcome for v in c.values if v.outcome}
             if c.preferred and len(outs & uids) >= 2 and c.preferred in uids:
-                chosen = next(o for o in candidates if _uid(trial, o) == c.preferred)
+                chosen = next(o for o in candidates if outcome_key(trial, o) == c.preferred)
                 break
         if chosen is None:
             return None, (f"{len(candidates)} values of the {what} "
                           f"({', '.join(sorted(uids))}) and no recorded preferred one")
-    uid = _uid(trial, chosen)
+    uid = outcome_key(trial, chosen)
     for c in _conflicts_of(kb, uid):
         if c.preferred == uid:
             how = "the conflict's preferred value"
@@ -238,11 +235,6 @@ def _round_half_up(x: float) -> int:
     return math.floor(x + 0.5)
 
 
-def _arm(trial, arm_id):
-    for a in trial.arms:
-        if a.id == arm_id:
-            return a
-    raise UnknownIdError(f"arm of {trial.id}", arm_id, [a.id for a in trial.arms])
 
 
 def _reported_beside(kb, trial, comp, endpoints, effect: Effect, counts):
@@ -253,7 +245,7 @@ def _reported_beside(kb, trial, comp, endpoints, effect: Effect, counts):
         if o.subgroup or o.endpoint.value not in endpoints or o.arms != [comp.experimental,
                                                                          comp.control]:
             continue
-        item = {"outcome": _uid(trial, o), "kind": o.kind, "locator": o.provenance.locator}
+        item = {"outcome": outcome_key(trial, o), "kind": o.kind, "locator": o.provenance.locator}
         if o.kind == "effect" and o.measure == "difference" and counts is not None:
             et, nt, ec, nc = counts
             rd = effect_from_counts("rd", et, nt, ec, nc, measure="RD")
@@ -277,7 +269,7 @@ def _reported_beside(kb, trial, comp, endpoints, effect: Effect, counts):
 def _study(kb, question: KBQuestion, comp: _Comparison, uses: list[ConflictUse]
            ) -> tuple[StudyInput | None, str | None]:
     trial = kb.trial(comp.trial)
-    exp, ctrl = _arm(trial, comp.experimental), _arm(trial, comp.control)
+    exp, ctrl = trial.arm(comp.experimental), trial.arm(comp.control)
     label_e, label_c = _regimen_name(kb, exp), _regimen_name(kb, ctrl)
     m = question.measure
     eps = question.endpoints
@@ -294,11 +286,11 @@ def _study(kb, question: KBQuestion, comp: _Comparison, uses: list[ConflictUse]
         if o.ci is None or o.ci.low is None or o.ci.high is None:
             return None, f"{trial.name}: the {ep} {m} has no confidence interval"
         eff = effect_from_ci(trial.name, o.value, o.ci.low, o.ci.high, measure=m,
-                             level=o.ci.level, source=_uid(trial, o))
+                             level=o.ci.level, source=outcome_key(trial, o))
         how = f"reported {ep} {m} {o.value:g} ({o.ci.low:g}-{o.ci.high:g}), {o.provenance.locator}"
         if ep != eps[0]:
             how += f"; {ep} stands in for {eps[0]}, which the trial's record does not give"
-        return StudyInput(trial.id, trial.name, label_e, label_c, eff, (_uid(trial, o),),
+        return StudyInput(trial.id, trial.name, label_e, label_c, eff, (outcome_key(trial, o),),
                           kb.published(trial, o), how,
                           reported=_reported_beside(kb, trial, comp, eps, eff, None)), None
     ep = eps[0]
@@ -312,10 +304,10 @@ def _study(kb, question: KBQuestion, comp: _Comparison, uses: list[ConflictUse]
                 return None, f"{trial.name}: {why}"
             rates.append(o.value)
             used.append(o)
+            n = trial.arm_size(arm)
             if arm.n is not None:
                 arms_n.append(arm.n)
-            elif trial.n is not None:
-                n = trial.n // len(trial.arms)
+            elif n is not None:
                 arms_n.append(n)
                 assumptions.append(
                     f"arm {arm.id} has no recorded size: {n} assumed (the trial's {trial.n} "
@@ -325,13 +317,13 @@ def _study(kb, question: KBQuestion, comp: _Comparison, uses: list[ConflictUse]
         events = [_round_half_up(r * n / 100) for r, n in zip(rates, arms_n, strict=True)]
         counts = (events[0], arms_n[0], events[1], arms_n[1])
         eff = effect_from_counts(trial.name, *counts, measure=m,
-                                 source=", ".join(_uid(trial, o) for o in used))
+                                 source=", ".join(outcome_key(trial, o) for o in used))
         how = (f"{m} from counts derived from the {ep} rates {rates[0]:g}% of {arms_n[0]} and "
                f"{rates[1]:g}% of {arms_n[1]}: events = round(rate × n) = {events[0]} and "
                f"{events[1]}")
         published = max(kb.published(trial, o) for o in used)
         return StudyInput(trial.id, trial.name, label_e, label_c, eff,
-                          tuple(_uid(trial, o) for o in used), published, how, counts,
+                          tuple(outcome_key(trial, o) for o in used), published, how, counts,
                           tuple(assumptions),
                           _reported_beside(kb, trial, comp, eps, eff, counts)), None
     if m == "HR" and comp.derive_hr_from_medians:
@@ -354,12 +346,12 @@ def _study(kb, question: KBQuestion, comp: _Comparison, uses: list[ConflictUse]
         se = abs(math.log(hr)) / z
         used.append(po)
         eff = Effect(trial.name, math.log(hr), se, "HR",
-                     source=", ".join(_uid(trial, o) for o in used))
+                     source=", ".join(outcome_key(trial, o) for o in used))
         how = (f"HR derived, not reported: ratio of the {ep} medians {meds[1]:g}/{meds[0]:g} "
                f"months (exponential times assumed) = {hr:.3f}; SE from p = {po.p.value:g} "
                f"taken as two-sided: |log HR| / {z:.3f} = {se:.3f}")
         return StudyInput(trial.id, trial.name, label_e, label_c, eff,
-                          tuple(_uid(trial, o) for o in used),
+                          tuple(outcome_key(trial, o) for o in used),
                           max(kb.published(trial, o) for o in used), how,
                           assumptions=("exponential PFS in both arms",
                                        "the p-value is two-sided and from a test of the HR")

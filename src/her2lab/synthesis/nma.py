@@ -338,7 +338,7 @@ def network_meta_analysis(
     ``reference``: the treatment the others are compared with (default: the first in sorted
     order, as netmeta). ``small_values``: ``desirable`` (an HR below 1 is good, a lower
     off-time is good) or ``undesirable`` (a higher pCR odds is good) for P-scores.
-    A disconnected network raises :class:`~her2lab.errors.DataError` naming its parts; analyse
+    A disconnected network raises :class:`~her2lab.errors.DataError` naming its parts; analyze
     each with :func:`connected_components`.
     """
     measure = check_measure(measure)

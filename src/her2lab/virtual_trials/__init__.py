@@ -1,13 +1,13 @@
-"""Virtual clinical trials: simulate trials of virtual patients, analyse them, design new ones.
+"""Virtual clinical trials: simulate trials of virtual patients, analyze them, design new ones.
 
-The statistical core is independent of the pathway model:
+The statistical core, :mod:`~her2lab.virtual_trials.stats`, is independent of the pathway model:
 
-- :mod:`~her2lab.virtual_trials.simulate`: Weibull proportional-hazards times with accrual,
-  follow-up and dropout; binary responses.
-- :mod:`~her2lab.virtual_trials.analyze`: Kaplan–Meier, Cox, log-rank (lifelines, or an exact
-  NumPy path for large trials), Wilson CIs, odds ratios, replicate summaries.
-- :mod:`~her2lab.virtual_trials.design`: Schoenfeld's events and sample size; power and sample
-  size by simulation with any simulator.
+- :mod:`~her2lab.virtual_trials.stats.simulate`: Weibull proportional-hazards times with
+  accrual, follow-up and dropout; binary responses.
+- :mod:`~her2lab.virtual_trials.stats.analyze`: Kaplan–Meier, Cox, log-rank (lifelines, or an
+  exact NumPy path for large trials), Wilson CIs, odds ratios, replicate summaries.
+- :mod:`~her2lab.virtual_trials.stats.design`: Schoenfeld's events and sample size; power and
+  sample size by simulation with any simulator.
 - :mod:`~her2lab.virtual_trials.spec`: trial specifications in YAML, validated.
 
 The model-driven layer:
@@ -23,20 +23,20 @@ The model-driven layer:
 - :mod:`~her2lab.virtual_trials.trial`: :func:`simulate_trial`, :func:`predict`,
   ``trial.design`` (for a specification) and :func:`design_trial` (for a plan), with typed
   results (:class:`TrialResult`, :class:`DesignResult`); ``calibrate.calibrate`` returns a
-  :class:`~her2lab.virtual_trials.calibrate.Calibration`. (``design`` and ``calibrate`` are
-  also module names here, so the functions are not re-exported under them.)
+  :class:`~her2lab.virtual_trials.calibration.Calibration`. (``calibrate`` is also a module
+  name here, so the function is not re-exported under it.)
 """
 
 import importlib
 
 _SOURCES = {
-    "analyze": ("BinaryAnalysis", "Effect", "KaplanMeierCurve", "ReplicateSummary",
+    "stats.analyze": ("BinaryAnalysis", "Effect", "KaplanMeierCurve", "ReplicateSummary",
                 "SurvivalAnalysis", "analyze_binary", "analyze_survival", "kaplan_meier",
                 "summarize_replicates"),
-    "design": ("FormulaDesign", "PowerEstimate", "SampleSizeEstimate", "power_by_simulation",
+    "stats.design": ("FormulaDesign", "PowerEstimate", "SampleSizeEstimate", "power_by_simulation",
                "sample_size_by_simulation", "schoenfeld_design", "schoenfeld_events",
                "schoenfeld_power", "schoenfeld_sample_size", "two_proportion_sample_size"),
-    "simulate": ("event_probability", "population_median", "simulate_binary",
+    "stats.simulate": ("event_probability", "population_median", "simulate_binary",
                  "simulate_survival", "simulate_two_arm_binary", "simulate_two_arm_survival",
                  "weibull_median", "weibull_scale_from_median"),
     "spec": ("ArmSpec", "PopulationSpec", "TrialSpec", "load_spec", "resolve_spec"),

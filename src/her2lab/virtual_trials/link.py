@@ -690,7 +690,7 @@ def limiting_cox_from_curves(
     G] dt = 0`` with ``G`` the probability of being still under observation (uniform accrual,
     administrative censoring at accrual + follow-up, exponential dropout).
     """
-    from her2lab.virtual_trials.simulate import dropout_rate
+    from her2lab.virtual_trials.stats.simulate import dropout_rate
 
     tmax = accrual + follow_up
     dt = np.diff(np.concatenate([[0.0], t]))

@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from her2lab.atomic import atomic_open, atomic_path, atomic_write_text
-from her2lab.knowledge import KnowledgeBase, load
+from her2lab.knowledge import ASSUMED_ARM_SIZE, KnowledgeBase, load, outcome_key
 from her2lab.reproduce import Context, StageResult, register_stage
 from her2lab.virtual_trials.calibrate import calibrate
 from her2lab.virtual_trials.calibration import Calibration
 from her2lab.virtual_trials.defaults import RunSettings
-from her2lab.virtual_trials.link import PRIOR_DEPARTURES, TIME_TO_EVENT
+from her2lab.virtual_trials.link import PRIOR_DEPARTURES
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import TrialPlan
-from her2lab.virtual_trials.targets import excluded_by_conflicts
 from her2lab.virtual_trials.trial import expectation, run_trial
 from her2lab.virtual_trials.validation import forward, leave_one_out, summarise, summary_line
 
@@ -35,7 +34,7 @@ def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, se
     """(effects, arm rates): each Table 1 trial's primary-endpoint effect with a CI, and the
     NeoSphere and B-41 arm pCR rates, reported against expected with 95% intervals."""
     ps = cal
-    skip = excluded_by_conflicts(kb)
+    skip = kb.superseded()
     effects, rates = [], []
     for t in kb.trials:
         if not t.in_table1 or t.primary_endpoint is None:
@@ -43,7 +42,7 @@ def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, se
         ep = t.primary_endpoint.value
         for o in t.outcomes:
             if (o.kind != "effect" or o.subgroup or not o.ci or o.endpoint.value != ep
-                    or f"{t.id}/{o.id}" in skip or o.ci.low is None or o.ci.high is None):
+                    or outcome_key(t, o) in skip or o.ci.low is None or o.ci.high is None):
                 continue
             plan = TrialPlan.from_kb(t, kb, endpoint=ep, control=o.arms[1], as_of=cal.as_of)
             _, exp, _ = expectation(plan, ps, model, seed=seed, kb=kb)
@@ -64,10 +63,9 @@ def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, se
             prep = model.prepare(plan, ps.params)
             for o in t.outcomes:
                 if (o.kind != "rate" or o.endpoint.value != "pCR" or o.subgroup
-                        or f"{t.id}/{o.id}" in skip):
+                        or outcome_key(t, o) in skip):
                     continue
-                arm = next(a for a in t.arms if a.id == o.arm)
-                n = arm.n or (t.n // len(t.arms) if t.n else 100)
+                n = t.arm_size(o.arm, ASSUMED_ARM_SIZE)
                 p = o.value / 100
                 lo, hi = ((o.ci.low, o.ci.high) if o.ci and o.ci.low is not None
                           else (100 * max(p - 1.96 * math.sqrt(p * (1 - p) / n), 0),
@@ -139,7 +137,7 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
         _csv(out / name, rows)
         files.append(out / name)
     for t in kb.trials:
-        if t.in_table1 and t.primary_endpoint and t.primary_endpoint.value in TIME_TO_EVENT:
+        if t.in_table1 and t.primary_endpoint and t.primary_endpoint.is_time_to_event:
             res = run_trial(TrialPlan.from_kb(t, kb, as_of=AS_OF), cal, settings=km_settings,
                             model=model, kb=kb)
             reported = {o.arm: o.value for o in t.outcomes if o.kind == "median"

@@ -29,12 +29,6 @@ import numpy as np
 
 from her2lab.errors import SimulationError
 from her2lab.knowledge import KnowledgeBase, load
-from her2lab.virtual_trials.analyze import (
-    Distribution,
-    analyze_binary,
-    analyze_survival,
-    summarize_replicates,
-)
 from her2lab.virtual_trials.baselines import baseline_for
 from her2lab.virtual_trials.calibration import Calibration, RunSettings
 from her2lab.virtual_trials.fit import draws
@@ -47,7 +41,13 @@ from her2lab.virtual_trials.link import (
 )
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan
-from her2lab.virtual_trials.simulate import censor_times, dropout_rate, simulate_binary
+from her2lab.virtual_trials.stats.analyze import (
+    Distribution,
+    analyze_binary,
+    analyze_survival,
+    summarize_replicates,
+)
+from her2lab.virtual_trials.stats.simulate import censor_times, dropout_rate, simulate_binary
 
 if TYPE_CHECKING:
     from her2lab.virtual_trials.spec import TrialSpec
@@ -289,7 +289,7 @@ def simulate_once(plan: TrialPlan, prep: Prepared, rng: np.random.Generator):
     return (np.concatenate(parts),), arm
 
 
-def analyse(plan: TrialPlan, data, arm, *, alpha: float = 0.05):
+def analyze(plan: TrialPlan, data, arm, *, alpha: float = 0.05):
     if plan.endpoint in TIME_TO_EVENT:
         time, event = data
         return analyze_survival(time, event, arm, control=plan.control,
@@ -351,7 +351,7 @@ def run_trial(
     analyses = []
     for i in range(replicates):
         data, arm = simulate_once(plan, prep, rng)
-        analyses.append(analyse(plan, data, arm, alpha=alpha))
+        analyses.append(analyze(plan, data, arm, alpha=alpha))
         if progress:
             progress(i + 1, replicates)
     summary = summarize_replicates(analyses, alpha=alpha)
@@ -531,7 +531,7 @@ def design_trial(
     progress : callable, optional
         ``progress(stage, done, total)`` as the search advances.
     """
-    from her2lab.virtual_trials.design import (
+    from her2lab.virtual_trials.stats.design import (
         sample_size_by_simulation,
         schoenfeld_design,
         two_proportion_sample_size,

@@ -1,4 +1,4 @@
-"""Analyse one trial as a trial statistician would, and summarise many replicates of it.
+"""Analyze one trial as a trial statistician would, and summarize many replicates of it.
 
 Time to event (:func:`analyze_survival`): per arm the number of patients and events, the
 Kaplan–Meier median with its CI (exponential-Greenwood bands, as lifelines computes them) and,

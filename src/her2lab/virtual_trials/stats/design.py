@@ -9,7 +9,7 @@ proportional-hazards effect::
 
 with ``a`` the share allocated to the experimental arm (HR 0.7, two-sided alpha 0.05, power 0.8,
 1:1 gives 247 events). :func:`schoenfeld_sample_size` divides by the probability that a patient's
-event is observed by the analysis (:func:`her2lab.virtual_trials.simulate.event_probability`
+event is observed by the analysis (:func:`her2lab.virtual_trials.stats.simulate.event_probability`
 gives it for a Weibull baseline with accrual, follow-up and dropout; :func:`schoenfeld_design`
 puts the two together for a homogeneous two-arm trial).
 :func:`two_proportion_sample_size` is the normal-approximation analogue for binary endpoints.
@@ -21,7 +21,7 @@ Simulation
 tested with the log-rank test) or ``(success, arm)`` (binary, chi-square or Fisher), with two
 arm labels of which ``control`` is one. The pathway-driven simulator of
 :mod:`her2lab.virtual_trials.population` plugs in the same way as the homogeneous two-arm
-simulators of :mod:`~her2lab.virtual_trials.simulate`. ``n_per_arm`` is the size of each arm
+simulators of :mod:`~her2lab.virtual_trials.stats.simulate`. ``n_per_arm`` is the size of each arm
 (the simulator may split it otherwise, e.g. 2:1, and say so).
 
 Power is the share of replicates with two-sided ``p < alpha``; its Monte Carlo standard error is
@@ -44,7 +44,7 @@ import numpy as np
 from scipy import optimize, stats
 
 from her2lab.errors import SimulationError
-from her2lab.virtual_trials.analyze import binary_test, logrank_two_group
+from her2lab.virtual_trials.stats.analyze import binary_test, logrank_two_group
 
 __all__ = [
     "FormulaDesign",
@@ -162,10 +162,10 @@ def schoenfeld_design(
     """Events (Schoenfeld) and patients for a homogeneous two-arm Weibull-PH trial.
 
     The probability of an observed event is averaged over the arms (weighted by allocation),
-    each computed by :func:`~her2lab.virtual_trials.simulate.event_probability`; the arm sizes
+    each computed by :func:`~her2lab.virtual_trials.stats.simulate.event_probability`; the arm sizes
     are the total split by ``allocation``, each rounded up.
     """
-    from her2lab.virtual_trials.simulate import event_probability, weibull_scale_from_median
+    from her2lab.virtual_trials.stats.simulate import event_probability, weibull_scale_from_median
 
     _check_design(hr, power, allocation)
     scale = weibull_scale_from_median(control_median, shape)
