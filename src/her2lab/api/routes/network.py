@@ -185,7 +185,7 @@ def get_network() -> NetworkOut:
 
 
 @router.post("/network/activity", response_model=ActivityOut)
-def activity(body: ActivityIn, request: Request) -> ActivityOut:
+async def activity(body: ActivityIn, request: Request) -> ActivityOut:
     """Every node's activity under a regimen on a profile, and trajectories of chosen nodes."""
     from her2lab.boolnet import StochasticSimulator
     from her2lab.pathway.drugs import normalise_regimen
@@ -205,8 +205,9 @@ def activity(body: ActivityIn, request: Request) -> ActivityOut:
     sim = StochasticSimulator(model.engine, samples=body.samples, max_time=MAX_TIME,
                               time_tick=TIME_TICK, threads=CHUNKS, chunks=CHUNKS,
                               outputs=list(READ_NODES), keep_final_states=False)
-    with request.app.state.slots.acquire():
-        res = sim.run(seed=body.seed, overrides=cond.overrides())
+    # in a simulation slot (429 at once when every slot and its queue are full)
+    res = await request.app.state.slots.run(
+        lambda: sim.run(seed=body.seed, overrides=cond.overrides()))
     times = [float(t) for t in res.times]
     k0 = next((k for k, t in enumerate(times) if t >= T0 - 1e-9), 0)
     names = list(res.node_names)
