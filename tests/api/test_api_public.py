@@ -25,8 +25,8 @@ def test_importing_her2lab_does_not_import_fastapi():
 def test_the_ui_is_shipped_as_package_data_and_needs_no_network():
     static = her2lab.api.app.STATIC
     pages = sorted(p.name for p in static.glob("*.html"))
-    assert pages == ["designer.html", "landscape.html", "pathway.html", "report.html",
-                     "trial.html", "trials.html"]
+    assert pages == ["apidocs.html", "designer.html", "lab.html", "landscape.html",
+                     "network.html", "pathway.html", "report.html", "trial.html", "trials.html"]
     for f in [*static.glob("*.html"), *static.glob("*.js"), *static.glob("*.css")]:
         text = f.read_text(encoding="utf-8")
         assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")

@@ -183,7 +183,9 @@ def test_kaplan_meier_curves_have_axis_titles_and_the_numbers_at_risk(page, shot
 
 def test_a_design_shows_a_progress_bar_and_a_power_curve_with_axis_titles(page, shots):  # noqa: F811
     page.open("/designer")
-    page.page.select_option("#example", "tdm1_anti_pd_l1")
+    # an example whose design reaches its power within the bound (the model expects little
+    # of T-DM1 + anti-PD-L1, whose design ends in a clear failure at 10,000 per arm)
+    page.page.select_option("#example", "neoadjuvant_dual_blockade")
     page.page.fill("#samples", "50")
     page.page.fill("#panel", "4")
     page.page.fill("#design-reps", "20")
