@@ -3,9 +3,11 @@ server (uvicorn in a thread, loopback, a free port) for the browser tests."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -36,19 +38,17 @@ def wait_job(client, job_id: str, timeout: float = 120.0) -> dict:
     raise AssertionError(f"job {job_id} did not finish within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def live_server():
-    """Base URL of the app served by uvicorn on 127.0.0.1 for the session."""
+@contextlib.contextmanager
+def loopback_server(app) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on 127.0.0.1 and a free port; yields its base
+    URL and stops the server on exit (start bounded to 30 s)."""
     import uvicorn
-
-    from her2lab.api import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(workers=1, max_jobs=2), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     end = time.monotonic() + 30
@@ -56,6 +56,17 @@ def live_server():
         if time.monotonic() > end or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """Base URL of the app served by uvicorn on 127.0.0.1 for the session."""
+    from her2lab.api import create_app
+
+    with loopback_server(create_app(workers=1, max_jobs=2)) as url:
+        yield url

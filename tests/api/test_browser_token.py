@@ -4,12 +4,9 @@ the cookie the server set, under the server's Content-Security-Policy, without a
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
 
+from .conftest import loopback_server
 from .test_browser import ARGS, CHROMIUM, Page
 
 pytestmark = pytest.mark.skipif(
@@ -21,25 +18,10 @@ TOKEN = "browser-test-token-0123456789"
 
 @pytest.fixture(scope="module")
 def token_server():
-    import uvicorn
-
     from her2lab.api import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(token=TOKEN), host="127.0.0.1",
-                                           port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > end or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with loopback_server(create_app(token=TOKEN)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
