@@ -20,7 +20,7 @@ import datetime as dt
 import functools
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,18 +106,6 @@ class Calibration:
         """Given parameters without uncertainty (a zero covariance)."""
         return cls(params, np.zeros((N_PARAMS, N_PARAMS)), as_of, settings or RunSettings(),
                    "given parameters")
-
-    @property
-    def is_prior(self) -> bool:
-        return self.fit is None and self.as_of is None
-
-    @property
-    def label(self) -> str:
-        """How a report or a page names this calibration."""
-        return self.source
-
-    def with_settings(self, settings: RunSettings) -> Calibration:
-        return replace(self, settings=settings)
 
     # ------------------------------------------------------------------ file format
 
