@@ -109,34 +109,42 @@ class ResultCache:
         return con
 
     def get(self, key: str) -> dict[str, Any] | None:
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored results of ``keys`` (those found), over one connection."""
+        out: dict[str, dict[str, Any]] = {}
         try:
             with closing(self._connect()) as con:
-                row = con.execute("SELECT nodes FROM results WHERE key = ?", (key,)).fetchone()
+                for i in range(0, len(keys), 500):
+                    part = keys[i:i + 500]
+                    marks = ",".join("?" * len(part))
+                    for k, nodes in con.execute(
+                            f"SELECT key, nodes FROM results WHERE key IN ({marks})", part):
+                        out[k] = json.loads(nodes)
         except (sqlite3.Error, OSError):  # no cache (read-only, or HER2LAB_CACHE is a file)
-            return None
-        return None if row is None else json.loads(row[0])
+            return {}
+        return out
 
-    def put(
-        self,
-        key: str,
-        nodes: dict[str, Any],
-        *,
-        profile: str,
-        regimen: str,
-        samples: int,
-        seed: int,
-        backend: str,
-    ) -> None:
+    def put_many(self, rows: list[tuple[str, dict[str, Any], str, str, int, int, str]]) -> None:
+        """Store ``(key, nodes, profile, regimen, samples, seed, backend)`` rows in one
+        transaction (one commit, not one per row), then evict down to the cap."""
+        if not rows:
+            return
         try:
             with closing(self._connect()) as con, con:
-                con.execute(
+                con.executemany(
                     "INSERT OR REPLACE INTO results (key, profile, regimen, samples, seed, backend,"
                     " nodes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (key, profile, regimen, samples, seed, backend, json.dumps(nodes)),
-                )
+                    [(k, prof, reg, n, s, b, json.dumps(nodes))
+                     for k, nodes, prof, reg, n, s, b in rows])
                 self._evict(con)
         except (sqlite3.Error, OSError):  # a read-only cache must not stop a simulation
             return
+
+    def put(self, key: str, nodes: dict[str, Any], *, profile: str, regimen: str,
+            samples: int, seed: int, backend: str) -> None:
+        self.put_many([(key, nodes, profile, regimen, samples, seed, backend)])
 
     def size(self) -> int:
         """Bytes the rows take (the file's pages in use)."""

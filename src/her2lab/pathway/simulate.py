@@ -252,23 +252,19 @@ def simulate_many(
     payloads: dict[str, dict[str, Any]] = {}
     hits: set[str] = set()
     if store is not None:
-        for k in dict.fromkeys(keys):
-            got = store.get(k)
-            if got is not None:
-                payloads[k] = got
-                hits.add(k)
+        payloads.update(store.get_many(list(dict.fromkeys(keys))))
+        hits.update(payloads)
     todo = [(k, c) for k, c in dict(zip(keys, conds, strict=True)).items() if k not in payloads]
     if todo:
         if backend == "maboss":
             runs = [_run_maboss(c, samples, seed, max_time) for _, c in todo]
         else:
             runs = _run_boolnet([c for _, c in todo], samples, seed, max_time)
-        for (k, c), res in zip(todo, runs, strict=True):
+        for (k, _), res in zip(todo, runs, strict=True):
             payloads[k] = _payload(res)
-            if store is not None:
-                store.put(k, payloads[k], profile=c.profile.label(),
-                          regimen="+".join(c.regimen) or "none", samples=samples, seed=seed,
-                          backend=backend)
+        if store is not None:  # one transaction for the batch
+            store.put_many([(k, payloads[k], c.profile.label(), "+".join(c.regimen) or "none",
+                             samples, seed, backend) for k, c in todo])
     return [_result(c, payloads[k], samples, seed, k in hits) for k, c in
             zip(keys, conds, strict=True)]
 
