@@ -489,8 +489,9 @@ class StochasticSimulator:
                   seed: int = 0) -> list[SimulationResult]:
         """Run one parameter set per entry of ``overrides`` in one kernel call.
 
-        Every set uses the same ``seed`` (common random numbers: trajectory ``j`` of every set starts
-        from the same stream), so each result equals ``run(seed, overrides=...)`` of that set.
+        Every set uses the same ``seed`` (common random numbers: trajectory ``j`` of every set
+        starts from the same stream), so each result equals ``run(seed, overrides=...)`` of
+        that set.
 
         Parameters
         ----------
