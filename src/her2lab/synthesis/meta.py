@@ -42,7 +42,8 @@ class Pooled:
     Attributes
     ----------
     model : str
-        ``"common"`` or ``"random"``.
+        ``"common"`` for the common-effect model; for the random-effects one, its τ²
+        estimator (``REML``, ``DL`` or ``PM``).
     log_estimate : float
         The pooled effect on the analysis scale (log for ratios).
     se : float
