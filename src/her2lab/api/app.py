@@ -148,8 +148,10 @@ def create_app(
 
     Raises
     ------
+    ValidationError
+        If a calibration file does not read (file, line and field named).
     DataError
-        If a calibration file has no ``as_of`` or does not read.
+        If a calibration file has no ``as_of``.
     """
     pool = JobPool(workers=workers, max_active=max_jobs)
     compute = Slots(slots, queue)
