@@ -86,7 +86,8 @@ class SimulationResult:
     n_transitions : int
         Total number of node flips over all trajectories.
     settings : dict
-        The run's other settings (chunks, discrete time, ...), for the record.
+        Notes on the run, for the record (``states``: why output states were not tracked,
+        when they were not).
     final_state_nodes : tuple of str or None
         The columns of ``final_states``; ``None`` means ``node_names``.
     """
@@ -478,8 +479,10 @@ class StochasticSimulator:
         Raises
         ------
         SimulationError
-            If a setting is invalid (``samples < 1``, ``time_tick`` outside (0, ``max_time``], ...),
-            an override names an unknown node or parameter, or the run would not fit in memory.
+            If a setting or the seed is invalid (``samples < 1``, ``time_tick`` outside (0,
+            ``max_time``], ...), an override names an unknown node or parameter, a rate
+            evaluates to a negative or non-finite value, or more distinct output states occur
+            than the accumulator holds.
         UnknownIdError
             If ``outputs`` or ``nodes`` names a node the model lacks.
         """
@@ -508,7 +511,9 @@ class StochasticSimulator:
         Raises
         ------
         SimulationError
-            If a setting or an override is invalid, or the batch would not fit in memory.
+            If a setting, the seed or an override is invalid, a rate evaluates to a negative
+            or non-finite value, or more distinct output states occur than the accumulator
+            holds.
         """
         sets = list(overrides)
         if not sets:
