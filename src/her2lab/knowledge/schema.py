@@ -53,8 +53,8 @@ class Provenance(Record):
     refs : list of int
         The seed's reference numbers the fact is attributed to.
     citation : str or None
-        The external publication (authors, journal, year), required in spirit when ``source`` is
-        ``"external"``.
+        The external publication (authors, journal, year, volume, pages), given when
+        ``source`` is ``"external"``.
     note : str or None
         A curator's remark (how a figure was derived, what was left out).
     """
@@ -197,7 +197,7 @@ class Drug(Record):
     targets : list of str
         HGNC symbols of the genes it acts on (``ERBB2``).
     binding_site : str or None
-        Where it binds (``extracellular domain IV``), where the source says.
+        Where it binds (``HER2 extracellular domain (subdomain IV)``), where the source says.
     mechanism : list of str
         How it acts, one statement each (at least one).
     reversibility : {"reversible", "irreversible"} or None

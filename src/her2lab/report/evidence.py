@@ -174,7 +174,7 @@ class EvidenceItem:
     comparator_regimen : tuple of str
         Drug IDs of the reference arm.
     obtained : str
-        How the number was obtained: ``reported`` (default), ``pooled`` or ``derived``.
+        How the number was obtained: ``reported`` (as published; the report derives none).
     notes : tuple of str
         Remarks shown with the result (a conflict resolution applied, ...).
     """
@@ -303,7 +303,7 @@ class MetaPooled:
     tau2 : float or None
         Between-trial variance τ² on the log scale.
     method : str
-        The meta-analysis method (``REML``).
+        How it was pooled (``random effects (REML), her2lab.synthesis``).
     studies : tuple of str
         The trials pooled (names).
     comparators : tuple of str
@@ -331,7 +331,7 @@ class MetaPooled:
         Returns
         -------
         str
-            ``pooled HR 0.70 (95% CI 0.60-0.82), 2 trials, REML, I² 10%``.
+            ``pooled HR 0.70 (95% CI 0.60-0.82), 2 trials, <method>, I² 10%``.
         """
         i2 = "" if self.i2 is None else f", I² {100 * self.i2:.0f}%"
         return (f"pooled {self.measure} {self.estimate:.2f} (95% CI {self.ci_low:.2f}-"

@@ -502,7 +502,9 @@ def read_effects_csv(path: str | Path, *, measure: str, double_zero: str = "drop
     Parameters
     ----------
     path : str or Path
-        The CSV: one row per study, with estimate and CI columns, or 2×2 counts, or means.
+        The CSV: ``study``, then ``estimate,ci_low,ci_high[,ci_level]`` (reporting scale),
+        or ``events_t,n_t,events_c,n_c`` (OR, RR, RD), or ``mean_t,sd_t,n_t,mean_c,sd_c,n_c``
+        (MD).
     measure : str
         The effect measure of every row (one of :data:`MEASURES`).
     double_zero : {"drop", "add", "refuse"}, optional
