@@ -117,15 +117,42 @@ def create_app(
     token: str | None = None,
     list_jobs: bool = False,
 ) -> FastAPI:
-    """The application. ``workers`` background jobs run at once, at most ``max_jobs`` are
-    queued or running (429 beyond); ``slots`` synchronous simulations run at once in their own
-    threads and at most ``queue`` more wait for one, without holding a thread (429 at once
-    beyond). ``calibration_files`` are calibration JSON files (``her2lab trials calibrate``)
-    offered as named calibrations.
+    """The FastAPI application: the REST API and the web UI.
 
-    Requests must name one of :data:`~her2lab.api.guard.LOOPBACK_HOSTS` or ``allowed_hosts``
-    in their ``Host`` header, and carry ``token`` where one is given (:mod:`her2lab.api.guard`);
-    ``GET /api/jobs`` lists every job only with ``list_jobs``."""
+    Parameters
+    ----------
+    calibration_files : sequence of str or Path, optional
+        Calibration JSON files (``her2lab trials calibrate``), each offered as a named
+        calibration ``as-of-DATE``.
+    workers : int, optional
+        Background jobs that run at once (default 1).
+    max_jobs : int, optional
+        Most jobs queued or running; a new one beyond is refused with 429 (default 4).
+    slots : int, optional
+        Synchronous simulations that run at once, each in its own thread (default 2).
+    queue : int, optional
+        Most synchronous requests that wait for a slot, without holding a thread; beyond, 429
+        at once (default 4).
+    allowed_hosts : sequence of str, optional
+        Host names accepted in the ``Host`` header besides
+        :data:`~her2lab.api.guard.LOOPBACK_HOSTS` (:mod:`her2lab.api.guard`).
+    token : str, optional
+        A bearer token every request must carry (required when serving beyond loopback).
+    list_jobs : bool, optional
+        Whether ``GET /api/jobs`` lists every job (default False).
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The application; serve it with ``her2lab serve`` or any ASGI server.
+
+    Raises
+    ------
+    ValidationError
+        If a calibration file does not read (file, line and field named).
+    DataError
+        If a calibration file has no ``as_of``.
+    """
     pool = JobPool(workers=workers, max_active=max_jobs)
     compute = Slots(slots, queue)
 

@@ -36,11 +36,18 @@ MAX_EXACT_NODES = 18
 
 @dataclass(frozen=True)
 class Attractor:
-    """One attractor.
+    """One attractor of a logical model.
 
-    ``kind``: ``"steady state"``, ``"cycle"`` (an exact cyclic attractor) or ``"trap space"``
-    (a minimal trap space from mpbn). ``pattern``: each node's value, ``"*"`` where it varies
-    within the attractor. ``states``: for exact attractors, every state (rows, in node order).
+    Attributes
+    ----------
+    kind : str
+        ``"steady state"``, ``"cycle"`` (an exact cyclic attractor) or ``"trap space"`` (a
+        minimal trap space from mpbn).
+    pattern : dict of str to int or str
+        Each node's value (0/1), ``"*"`` where it varies within the attractor.
+    states : numpy.ndarray or None
+        For exact attractors, every state (rows of 0/1, in node order); ``None`` for a trap
+        space.
     """
 
     kind: str
@@ -53,6 +60,18 @@ class Attractor:
         return None if self.states is None else int(self.states.shape[0])
 
     def to_dict(self, max_states: int = 64) -> dict[str, Any]:
+        """The attractor as a JSON-ready dict.
+
+        Parameters
+        ----------
+        max_states : int, optional
+            List the states only when there are at most this many (default 64).
+
+        Returns
+        -------
+        dict
+            ``kind``, ``size``, ``pattern`` and, for small exact attractors, ``states``.
+        """
         out: dict[str, Any] = {"kind": self.kind, "size": self.size, "pattern": self.pattern}
         if self.states is not None and self.states.shape[0] <= max_states:
             out["states"] = [[int(v) for v in row] for row in self.states]
@@ -169,11 +188,41 @@ def attractors(
     fixed: Mapping[str, object] | None = None,
     max_exact_nodes: int = MAX_EXACT_NODES,
 ) -> list[Attractor]:
-    """The attractors of ``model`` with the nodes in ``fixed`` (and its knock-outs/-ins) held.
+    """The attractors of a model with some nodes held fixed.
 
-    ``fixed`` is typically the values of the inputs (``{"EGF": 1}``). See the module
-    docstring for the methods. ``method="mpbn"`` computes the minimal trap spaces, which do
-    not depend on the update mode.
+    Two methods (see the module docstring): ``"exact"`` builds the state transition graph over
+    the free nodes and returns its terminal strongly connected components, honouring rates and
+    knock-outs; ``"mpbn"`` computes the minimal trap spaces of the rules (fast on large networks,
+    independent of the update mode, rates ignored).
+
+    Parameters
+    ----------
+    model : Model
+        The model; its knock-outs and knock-ins are held.
+    update : {"asynchronous", "synchronous"}, optional
+        Update mode of the exact method (default ``"asynchronous"``, MaBoSS's transitions).
+    method : {"auto", "exact", "mpbn"}, optional
+        ``"auto"`` (default) takes ``"exact"`` when the free nodes number at most
+        ``max_exact_nodes``, ``"mpbn"`` otherwise.
+    fixed : mapping of str to object, optional
+        Nodes held at a value (ON/OFF, 1/0), typically the inputs (``{"EGF": 1}``).
+    max_exact_nodes : int, optional
+        Most free nodes the exact method accepts (its cost grows as 2**free nodes; default 18).
+
+    Returns
+    -------
+    list of Attractor
+        Every attractor found.
+
+    Raises
+    ------
+    SimulationError
+        If ``update`` or ``method`` is unknown, or the exact method is asked for more free
+        nodes than ``max_exact_nodes``.
+    ReferenceToolError
+        If mpbn is needed but not installed, or fails.
+    UnknownIdError
+        If ``fixed`` names a node the model lacks.
     """
     if update not in ("asynchronous", "synchronous"):
         raise SimulationError(

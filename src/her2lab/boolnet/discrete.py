@@ -64,8 +64,26 @@ def synchronous_step(model: Model, states: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DiscreteResult:
-    """``node_probabilities[k, i]``: fraction of trajectories with node ``i`` ON after ``k``
-    steps (row 0 is the initial state); ``final_states``: the states after the last step."""
+    """What one discrete-time run returns.
+
+    Attributes
+    ----------
+    node_names : tuple of str
+        The model's nodes, in column order.
+    node_probabilities : numpy.ndarray
+        ``[k, i]``: fraction of trajectories with node ``i`` ON after ``k`` steps (row 0 is the
+        initial state), shape ``(steps + 1, nodes)``.
+    final_states : numpy.ndarray
+        Booleans (trajectory x node): the states after the last step.
+    update : str
+        ``"synchronous"`` or ``"asynchronous"``.
+    steps : int
+        Number of update steps.
+    samples : int
+        Number of trajectories.
+    seed : int
+        The seed of the run.
+    """
 
     node_names: tuple[str, ...]
     node_probabilities: np.ndarray
@@ -82,18 +100,39 @@ class DiscreteResult:
                                             strict=True)}
 
     def to_frame(self) -> pd.DataFrame:
+        """Node probabilities, one row per step.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``step`` (0 to ``steps``), one column per node, P(ON).
+        """
         import pandas as pd
 
-        """Node probabilities, one row per step."""
         return pd.DataFrame(self.node_probabilities, columns=list(self.node_names),
                             index=pd.RangeIndex(self.steps + 1, name="step"))
 
 
 class DiscreteSimulator:
-    """Discrete-time simulation (``update="synchronous"`` or ``"asynchronous"``).
+    """Discrete-time simulation of a logical model, synchronous or asynchronous.
 
-    ``initial`` fixes the initial state of some nodes (``{"A": 1}``); the others are drawn from
-    the model's initial probabilities.
+    The constructor only stores its arguments; they are checked by :meth:`run`. Rates are not
+    used: a step applies the rules.
+
+    Parameters
+    ----------
+    model : Model
+        The model; its knock-outs and knock-ins hold throughout.
+    update : {"synchronous", "asynchronous"}, optional
+        ``"synchronous"`` (default): every rule at once per step; ``"asynchronous"``: one node,
+        drawn uniformly per trajectory, per step.
+    steps : int, optional
+        Number of update steps, >= 0 (default 50).
+    samples : int, optional
+        Number of trajectories, >= 1 (default 1000).
+    initial : mapping of str to int, optional
+        Initial values (0/1) of some nodes (``{"A": 1}``); the others are drawn from the model's
+        initial probabilities and joint initial states.
     """
 
     def __init__(
@@ -112,6 +151,25 @@ class DiscreteSimulator:
         self.initial = initial
 
     def run(self, seed: int = 0) -> DiscreteResult:
+        """Simulate ``samples`` trajectories of ``steps`` updates.
+
+        Parameters
+        ----------
+        seed : int, optional
+            Seed of the random initial states and asynchronous choices (default 0).
+
+        Returns
+        -------
+        DiscreteResult
+            P(ON) per node after each step and the final states.
+
+        Raises
+        ------
+        SimulationError
+            If ``update`` is not synchronous/asynchronous, ``steps < 0`` or ``samples < 1``.
+        UnknownIdError
+            If ``initial`` names a node the model lacks.
+        """
         if self.update not in ("synchronous", "asynchronous"):
             raise SimulationError(
                 "The 'update' parameter of DiscreteSimulator must be 'synchronous' or "

@@ -470,12 +470,32 @@ def parse_expr(
     column: int = 1,
     source_lines: list[str] | None = None,
 ) -> Expr:
-    """Parse ``text`` into an :class:`Expr`.
+    """Parse a logic rule or a MaBoSS rate expression into an :class:`Expr`.
 
-    ``boolean=True`` accepts a logic rule only; ``False`` accepts a MaBoSS rate expression.
-    ``source``, ``line`` and ``column`` place ``text`` inside its file, so that a syntax error
-    points at the right spot of the file rather than of the snippet; ``source_lines`` (the
-    file's lines) lets the error quote the whole line.
+    Parameters
+    ----------
+    text : str
+        The expression (``"A & !B"``, ``"@logic ? $k : 0"``).
+    boolean : bool, optional
+        True (default) accepts a logic rule only; False accepts a MaBoSS rate expression
+        (arithmetic, comparisons, ``$parameters``, ``@logic``).
+    source : str, optional
+        Name of the file ``text`` comes from, for error messages.
+    line, column : int, optional
+        Where ``text`` starts in that file (1-based, default 1), so that a syntax error points at
+        the right spot of the file rather than of the snippet.
+    source_lines : list of str, optional
+        The file's lines, so that the error can quote the whole line.
+
+    Returns
+    -------
+    Expr
+        The parsed expression.
+
+    Raises
+    ------
+    ModelSyntaxError
+        If ``text`` does not parse, naming the source, line and column.
     """
     return _Parser(text, source=source, line=line, column=column, boolean=boolean,
                    source_lines=source_lines).parse()

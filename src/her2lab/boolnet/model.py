@@ -46,10 +46,24 @@ def _as_expr(value: Expr | str, *, boolean: bool, what: str) -> Expr:
 class Node:
     """One node of a logical model.
 
-    ``logic`` is the Boolean rule; ``rate_up`` applies while the node is OFF and ``rate_down``
-    while it is ON (both MaBoSS rate expressions; the defaults flip the node at rate 1 towards
-    the value of its rule). ``initial`` is P(ON) at time 0. ``internal`` nodes are simulated but
-    left out of state distributions, as in MaBoSS.
+    Attributes
+    ----------
+    name : str
+        The node's name, as rules and rates refer to it.
+    logic : Expr
+        The Boolean rule giving the value the node moves towards.
+    rate_up : Expr
+        MaBoSS rate expression applied while the node is OFF; the default flips it ON at rate 1
+        (per unit of model time) when ``logic`` is true.
+    rate_down : Expr
+        MaBoSS rate expression applied while the node is ON; the default flips it OFF at rate 1
+        when ``logic`` is false.
+    initial : float
+        P(ON) at time 0, in [0, 1] (default 0.5).
+    internal : bool
+        Simulated but left out of state distributions, as in MaBoSS (default False).
+    description : str
+        Free text kept with the node (a MaBoSS ``description`` or a bnet comment).
     """
 
     name: str
@@ -74,15 +88,29 @@ class Node:
         return self.logic == Var(self.name)
 
     def reads(self) -> set[str]:
-        """Nodes read by the rule or the rates of this node."""
+        """Nodes read by the rule or the rates of this node.
+
+        Returns
+        -------
+        set of str
+            The names of the nodes that ``logic``, ``rate_up`` and ``rate_down`` refer to.
+        """
         return self.logic.variables() | self.rate_up.variables() | self.rate_down.variables()
 
 
 @dataclass(frozen=True)
 class JointInitial:
-    """A joint initial distribution over ``nodes``: ``options`` are ``(probability, values)``.
+    """A joint initial distribution over several nodes.
 
     MaBoSS writes it ``[A, B].istate = 0.3 [1, 0], 0.7 [0, 1];``.
+
+    Attributes
+    ----------
+    nodes : tuple of str
+        The nodes the distribution covers, in the order of the value tuples.
+    options : tuple of (float, tuple of int)
+        ``(probability, values)`` pairs: with that probability the nodes start at those 0/1
+        values. Probabilities are in [0, 1] and sum to 1 (checked by :meth:`Model.validate`).
     """
 
     nodes: tuple[str, ...]
@@ -126,8 +154,25 @@ class Model:
         with model.perturb(knock_out=["B"], up_factor={"A": 0.3}):
             ...  # perturbed here only
 
-    ``config`` keeps run settings read from a MaBoSS ``.cfg`` (``sample_count``, ``max_time``,
-    ...) so that a model read from MaBoSS files writes back with them.
+    Parameters
+    ----------
+    nodes : iterable of Node, optional
+        The nodes, in model order; names must be unique.
+    parameters : mapping of str to float, optional
+        Values of the ``$parameters`` that rates refer to.
+    joint_initial : iterable of JointInitial, optional
+        Joint initial distributions over groups of nodes; a node in a group ignores its own
+        ``initial``.
+    name : str, optional
+        The model's name (default ``"model"``), used in messages and written files.
+    config : mapping of str to str, optional
+        Run settings read from a MaBoSS ``.cfg`` (``sample_count``, ``max_time``, ...), kept so
+        that a model read from MaBoSS files writes back with them.
+
+    Raises
+    ------
+    ModelDefinitionError
+        If two nodes have the same name.
     """
 
     def __init__(
@@ -162,7 +207,36 @@ class Model:
         parameters: Mapping[str, float] | None = None,
         name: str = "model",
     ) -> Model:
-        """Build a model from ``{node: rule}``; rates default to MaBoSS's, initial P(ON) to 0.5."""
+        """Build a model from ``{node: rule}``.
+
+        Parameters
+        ----------
+        rules : mapping of str to str or Expr
+            The Boolean rule of each node, as text (``"A & !B"``) or a parsed expression; the
+            mapping's order is the model's node order.
+        initial : mapping of str to float, or float, optional
+            P(ON) at time 0, for every node (a float) or per node (a mapping; nodes left out get
+            0.5). Default 0.5.
+        rate_up, rate_down : mapping of str to str or Expr, optional
+            MaBoSS rate expressions per node; nodes left out get MaBoSS's defaults (flip at rate 1
+            towards the rule's value).
+        parameters : mapping of str to float, optional
+            Values of the ``$parameters`` that rates refer to.
+        name : str, optional
+            The model's name (default ``"model"``).
+
+        Returns
+        -------
+        Model
+            The new model, validated.
+
+        Raises
+        ------
+        ExprSyntaxError
+            If a rule or rate does not parse.
+        ModelDefinitionError
+            If the model does not validate (see :meth:`validate`).
+        """
         nodes = []
         for target, rule in rules.items():
             p = initial.get(target, 0.5) if isinstance(initial, Mapping) else initial
@@ -210,10 +284,30 @@ class Model:
         return f"<Model {self.name!r}: {len(self)} nodes{extra}>"
 
     def set_node(self, node: Node) -> None:
-        """Add a node or replace the node of the same name (rules are data; this is an edit)."""
+        """Add a node, or replace the node of the same name (rules are data; this is an edit).
+
+        Parameters
+        ----------
+        node : Node
+            The node to add; one with the same ``name`` is replaced in place, keeping its position.
+        """
         self._nodes[node.name] = node
 
     def remove_node(self, name: str) -> None:
+        """Remove a node from the model.
+
+        Rules that read it are left as they are: :meth:`validate` reports them.
+
+        Parameters
+        ----------
+        name : str
+            The name of the node to remove.
+
+        Raises
+        ------
+        UnknownIdError
+            If the model has no node of that name.
+        """
         del self._nodes[self._check_node(name)]
 
     def _check_node(self, name: str) -> str:
@@ -237,7 +331,18 @@ class Model:
         return dict(self._pert.fixed)
 
     def rate_factors(self, name: str) -> tuple[float, float]:
-        """The ``(up, down)`` factors applied to a node's rates (1.0 when unperturbed)."""
+        """The factors that perturbations apply to a node's rates.
+
+        Parameters
+        ----------
+        name : str
+            The node's name.
+
+        Returns
+        -------
+        tuple of (float, float)
+            The ``(up, down)`` multiplicative factors, 1.0 when unperturbed.
+        """
         return self._pert.up_factor.get(name, 1.0), self._pert.down_factor.get(name, 1.0)
 
     def _validated_perturbations(
@@ -285,10 +390,35 @@ class Model:
     ) -> Model:
         """A copy of the model with perturbations added; this model is left unchanged.
 
-        ``knock_out``/``knock_in`` force nodes OFF/ON (``fixed`` does both: ``{"X": "ON"}``);
-        ``up_factor``/``down_factor`` multiply a node's up/down rate (0 blocks, 0.3 is a 70%
-        inhibition, 2 doubles). Factors compose by multiplication; a forced value wins over
-        factors.
+        Factors compose by multiplication with any already in force; a forced value wins over
+        factors. Everything is validated before anything changes.
+
+        Parameters
+        ----------
+        knock_out : iterable of str, optional
+            Nodes forced OFF (a list of names, not one string).
+        knock_in : iterable of str, optional
+            Nodes forced ON.
+        fixed : mapping of str to object, optional
+            Nodes forced to a value: ``ON``/``OFF``, ``True``/``False`` or ``1``/``0``
+            (``{"X": "ON"}``).
+        up_factor : mapping of str to float, optional
+            Multipliers of a node's up rate: 0 blocks, 0.3 is a 70% inhibition, 2 doubles; finite
+            and >= 0.
+        down_factor : mapping of str to float, optional
+            Multipliers of a node's down rate, as ``up_factor``.
+
+        Returns
+        -------
+        Model
+            The perturbed copy.
+
+        Raises
+        ------
+        UnknownIdError
+            If a perturbation names a node the model lacks.
+        ModelDefinitionError
+            If a forced value is not ON/OFF or a factor is negative or not finite.
         """
         new = self._validated_perturbations(knock_out, knock_in, fixed, up_factor, down_factor)
         other = self.copy()
@@ -305,8 +435,31 @@ class Model:
         up_factor: Mapping[str, float] | None = None,
         down_factor: Mapping[str, float] | None = None,
     ) -> Iterator[Model]:
-        """Apply perturbations to this model for the ``with`` block only (same arguments as
-        :meth:`perturbed`); they are undone on exit, also when the block raises."""
+        """Apply perturbations to this model for the ``with`` block only.
+
+        They are undone on exit, also when the block raises.
+
+        Parameters
+        ----------
+        knock_out, knock_in : iterable of str, optional
+            Nodes forced OFF / ON, as in :meth:`perturbed`.
+        fixed : mapping of str to object, optional
+            Nodes forced to ON/OFF, as in :meth:`perturbed`.
+        up_factor, down_factor : mapping of str to float, optional
+            Multipliers of a node's up / down rate (finite, >= 0), as in :meth:`perturbed`.
+
+        Yields
+        ------
+        Model
+            This model, perturbed until the block ends.
+
+        Raises
+        ------
+        UnknownIdError
+            If a perturbation names a node the model lacks.
+        ModelDefinitionError
+            If a forced value is not ON/OFF or a factor is negative or not finite.
+        """
         new = self._validated_perturbations(knock_out, knock_in, fixed, up_factor, down_factor)
         saved = self._pert
         self._pert = new
@@ -316,13 +469,26 @@ class Model:
             self._pert = saved
 
     def unperturbed(self) -> Model:
-        """A copy without any perturbation."""
+        """A copy without any perturbation.
+
+        Returns
+        -------
+        Model
+            The copy, with no node forced and every rate factor 1.
+        """
         other = self.copy()
         other._pert = _Perturbations()
         return other
 
     # ------------------------------------------------------------------ copies, identity
     def copy(self) -> Model:
+        """A copy of the model that shares no mutable state with it.
+
+        Returns
+        -------
+        Model
+            The copy, with the same nodes, parameters, settings and perturbations.
+        """
         other = Model(
             self._nodes.values(),
             parameters=self.parameters,
@@ -334,8 +500,28 @@ class Model:
         return other
 
     def with_initial(self, initial: Mapping[str, float]) -> Model:
-        """A copy with new initial P(ON) for some nodes. A joint initial group that holds one
-        of them is dropped: its other nodes fall back to their own initial probabilities."""
+        """A copy with new initial P(ON) for some nodes.
+
+        A joint initial group that holds one of them is dropped: its other nodes fall back to their
+        own initial probabilities.
+
+        Parameters
+        ----------
+        initial : mapping of str to float
+            The new P(ON) at time 0 per node, in [0, 1].
+
+        Returns
+        -------
+        Model
+            The validated copy.
+
+        Raises
+        ------
+        UnknownIdError
+            If a node is not in the model.
+        ModelDefinitionError
+            If a probability is outside [0, 1].
+        """
         other = self.copy()
         for n, p in initial.items():
             other._nodes[other._check_node(n)] = replace(other._nodes[n], initial=float(p))
@@ -344,8 +530,16 @@ class Model:
         return other.validate()
 
     def fingerprint(self) -> str:
-        """A hash of everything that changes a simulation: rules, rates, initial states,
-        parameters and perturbations (not the name or run settings)."""
+        """A hash of everything that changes a simulation.
+
+        Rules, rates, initial states, parameters and perturbations count; the name and run settings
+        do not.
+
+        Returns
+        -------
+        str
+            A hexadecimal digest, equal for models that simulate the same.
+        """
         h = hashlib.sha256()
         grouped = {n for g in self.joint_initial for n in g.nodes}
         for node in self._nodes.values():
@@ -363,17 +557,37 @@ class Model:
         return h.hexdigest()
 
     def same_definition(self, other: Model) -> bool:
-        """Whether two models define the same network (compares fingerprints)."""
+        """Whether two models define the same network (compares fingerprints).
+
+        Parameters
+        ----------
+        other : Model
+            The model to compare with.
+
+        Returns
+        -------
+        bool
+            True when :meth:`fingerprint` is the same for both.
+        """
         return self.fingerprint() == other.fingerprint()
 
     # ------------------------------------------------------------------ validation
     def validate(self) -> Model:
-        """Check the model; raise :class:`ModelDefinitionError` listing every problem found.
+        """Check the model and report every problem found at once.
 
         Checks: nodes read by rules and rates exist; ``$parameters`` are defined; initial
-        probabilities are in [0, 1]; joint initial groups name existing nodes, do not overlap
-        and have probabilities in [0, 1] that sum to 1; constant rates are not negative.
-        Returns the model, so calls chain.
+        probabilities are in [0, 1]; joint initial groups name existing nodes, do not overlap and
+        have probabilities in [0, 1] that sum to 1; constant rates are not negative.
+
+        Returns
+        -------
+        Model
+            This model, so that calls chain.
+
+        Raises
+        ------
+        ModelDefinitionError
+            Listing every problem found.
         """
         problems: list[str] = []
         names = self._nodes

@@ -51,12 +51,45 @@ def state_label(on_nodes: Iterable[str]) -> str:
 class SimulationResult:
     """What one stochastic run returns.
 
-    ``node_probabilities[k, i]``: mean over window ``k`` of P(node ``i`` ON).
-    ``state_probabilities[k, j]``: mean over window ``k`` of P(output state ``j``); state ``j``
-    is ``state_keys[j]``, a bit mask over ``output_nodes`` (bit ``b`` set: ``output_nodes[b]``
-    ON), named MaBoSS-style by ``state_labels[j]``; each row sums to 1.
-    ``final_states``: bool array (trajectory x node) of the states at ``max_time``, over
-    ``final_state_nodes`` (every node of the model; ``node_names`` when not given).
+    Probabilities are means over averaging windows of width ``time_tick``; each row of
+    ``state_probabilities`` sums to 1.
+
+    Attributes
+    ----------
+    times : numpy.ndarray
+        Start time of each averaging window (model time units), shape ``(windows,)``.
+    node_names : tuple of str
+        The nodes whose trajectories were kept, in column order of ``node_probabilities``.
+    node_probabilities : numpy.ndarray
+        ``[k, i]``: mean over window ``k`` of P(node ``node_names[i]`` ON).
+    output_nodes : tuple of str
+        The nodes whose joint states are tracked; bit ``b`` of a state key is
+        ``output_nodes[b]``.
+    state_keys : numpy.ndarray
+        Bit mask over ``output_nodes`` of each tracked state, in column order (named by
+        ``state_labels``).
+    state_probabilities : numpy.ndarray
+        ``[k, j]``: mean over window ``k`` of P(output state ``state_keys[j]``).
+    final_states : numpy.ndarray
+        Booleans (trajectory x node) of each trajectory's state at ``max_time``, over
+        ``final_state_nodes``; empty unless the simulator kept them.
+    samples : int
+        Number of trajectories.
+    max_time : float
+        Simulated time span (model time units).
+    time_tick : float
+        Width of the averaging windows (model time units).
+    seed : int
+        The seed of the run.
+    threads : int
+        Threads the run was allowed.
+    n_transitions : int
+        Total number of node flips over all trajectories.
+    settings : dict
+        Notes on the run, for the record (``states``: why output states were not tracked,
+        when they were not).
+    final_state_nodes : tuple of str or None
+        The columns of ``final_states``; ``None`` means ``node_names``.
     """
 
     times: np.ndarray
@@ -77,7 +110,18 @@ class SimulationResult:
 
     # ------------------------------------------------------------------ summaries
     def state_label_of(self, key: int) -> str:
-        """The MaBoSS-style name of the output state with bit mask ``key``."""
+        """The MaBoSS-style name of an output state.
+
+        Parameters
+        ----------
+        key : int
+            The state's bit mask over ``output_nodes``.
+
+        Returns
+        -------
+        str
+            The ON nodes joined by ``" -- "`` (``"<nil>"`` when none is ON).
+        """
         key = int(key)
         return state_label(o for b, o in enumerate(self.output_nodes) if (key >> b) & 1)
 
@@ -105,7 +149,23 @@ class SimulationResult:
         return {self.state_label_of(self.state_keys[j]): float(last[j]) for j in nz}
 
     def node_trajectory(self, node: str) -> np.ndarray:
-        """P(node ON) per window."""
+        """P(node ON) per averaging window.
+
+        Parameters
+        ----------
+        node : str
+            A node in ``node_names``.
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per window, aligned with ``times``.
+
+        Raises
+        ------
+        UnknownIdError
+            If the node's trajectory was not kept.
+        """
         try:
             i = self.node_names.index(node)
         except ValueError:
@@ -115,7 +175,19 @@ class SimulationResult:
         return self.node_probabilities[:, i].copy()
 
     def last_state_distribution(self, nodes: Sequence[str] | None = None) -> dict[str, float]:
-        """Distribution of the states at ``max_time`` over ``nodes`` (default: output nodes)."""
+        """Distribution of the trajectories' states at ``max_time`` over some nodes.
+
+        Parameters
+        ----------
+        nodes : sequence of str, optional
+            The nodes to tabulate (default: the output nodes); they must be in
+            ``final_state_nodes``.
+
+        Returns
+        -------
+        dict of str to float
+            Share of trajectories in each state met, keyed by the MaBoSS-style state name.
+        """
         nodes = list(self.output_nodes if nodes is None else nodes)
         columns = self.final_state_nodes or self.node_names
         cols = [columns.index(n) for n in nodes]
@@ -130,15 +202,43 @@ class SimulationResult:
         return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
     def standard_error(self, p: float | np.ndarray) -> float | np.ndarray:
-        """A conservative Monte Carlo standard error of a window mean ``p``: that of a binomial
-        proportion over ``samples`` independent trajectories (time averaging within a window
-        only lowers it)."""
+        """A conservative Monte Carlo standard error of a window mean.
+
+        It is that of a binomial proportion over ``samples`` independent trajectories; time
+        averaging within a window only lowers it.
+
+        Parameters
+        ----------
+        p : float or numpy.ndarray
+            Probabilities read from this result (``node_probabilities`` or ``final``).
+
+        Returns
+        -------
+        float or numpy.ndarray
+            ``sqrt(p (1 - p) / samples)``, of the shape of ``p``.
+        """
         return np.sqrt(np.asarray(p) * (1 - np.asarray(p)) / self.samples)
 
     # ------------------------------------------------------------------ export
     def to_frame(self, kind: str = "nodes") -> pd.DataFrame:
-        """A DataFrame indexed by window start time: ``kind="nodes"`` (one column per node) or
-        ``kind="states"`` (one column per output state)."""
+        """The trajectories as a DataFrame indexed by window start time.
+
+        Parameters
+        ----------
+        kind : {"nodes", "states"}, optional
+            ``"nodes"`` (default): one column per node, P(ON); ``"states"``: one column per output
+            state, P(state).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per averaging window.
+
+        Raises
+        ------
+        ValueError
+            If ``kind`` is neither ``"nodes"`` nor ``"states"``.
+        """
         if kind == "nodes":
             cols, data = list(self.node_names), self.node_probabilities
         elif kind == "states":
@@ -151,7 +251,19 @@ class SimulationResult:
         return frame
 
     def to_dict(self, nodes: Sequence[str] | None = None) -> dict[str, Any]:
-        """The JSON shape of ``her2lab boolnet simulate --format json``."""
+        """The JSON shape of ``her2lab boolnet simulate --format json``.
+
+        Parameters
+        ----------
+        nodes : sequence of str, optional
+            Restrict the node trajectories to these nodes (default: every node kept).
+
+        Returns
+        -------
+        dict
+            ``times`` (window starts), ``nodes`` (P(ON) per window per node), ``final``
+            (P(ON) in the last window) and ``states`` (final state probabilities), JSON-ready.
+        """
         nodes = list(self.node_names if nodes is None else nodes)
         idx = [self.node_names.index(n) for n in nodes]
         return {
@@ -166,36 +278,41 @@ class SimulationResult:
 class StochasticSimulator:
     """Continuous-time (Gillespie) simulation of a logical model with MaBoSS semantics.
 
-    Parameters (stored as given; nothing runs until :meth:`run`):
+    The constructor only stores its arguments; they are checked, and nothing runs, until
+    :meth:`run`.
 
-    model
-        The :class:`Model`. Its perturbations at the time of :meth:`run` apply.
-    samples
-        Number of trajectories.
-    max_time, time_tick
-        Simulated time span and width of the averaging windows.
-    threads
-        Number of threads the run may use (no more than the CPUs are used).
-    chunks
-        Number of blocks (chunks) the trajectories are split into, each computed alone from its
-        own random streams into its own accumulators; ``None`` (the default): ``threads``. A
-        result depends on the seed and the chunks only, never on the threads that ran them
-        (the chunks change the order of floating-point sums, so their rounding, nothing
-        else); pass both to use several threads with results fixed whatever the thread count.
-    outputs
+    Parameters
+    ----------
+    model : Model
+        The model; its perturbations at the time of :meth:`run` apply.
+    samples : int, optional
+        Number of trajectories, >= 1 (default 1000).
+    max_time : float, optional
+        Simulated time span, > 0, in the model's time units (default 10).
+    time_tick : float, optional
+        Width of the averaging windows, in (0, ``max_time``] (default 0.1).
+    threads : int, optional
+        Number of threads the run may use, >= 1; no more than the CPUs are used (default 1).
+    outputs : sequence of str, optional
         Nodes whose joint states are tracked per window (default: the non-internal nodes, as
         MaBoSS does). At most 64; the number of distinct states met must fit the accumulator.
-    keep_final_states
-        Keep each trajectory's state at ``max_time`` (``samples x nodes`` booleans).
-    nodes
+    keep_final_states : bool, optional
+        Keep each trajectory's state at ``max_time`` (``samples x nodes`` booleans; default
+        True).
+    nodes : sequence of str, optional
         Nodes whose trajectories are returned (default: every node, each from its own
-        accumulator). When given and all output nodes, their trajectories are derived from
-        the output states' (as MaBoSS does: sums of state probabilities, exact up to
-        rounding), so no per-node accumulator is kept at all.
-    discrete_time
+        accumulator). When given and all output nodes, their trajectories are derived from the
+        output states' (as MaBoSS does: sums of state probabilities, exact up to rounding), so
+        no per-node accumulator is kept at all.
+    discrete_time : bool, optional
         MaBoSS's ``discrete_time = 1``: the next node is chosen with probability proportional
-        to its rate, as usual, but every transition takes exactly ``time_tick`` (transition
-        ``k`` at ``k * time_tick``) instead of an exponential waiting time.
+        to its rate, as usual, but every transition takes exactly ``time_tick`` instead of an
+        exponential waiting time (default False).
+    chunks : int, optional
+        Number of blocks the trajectories are split into, each computed alone from its own
+        random streams into its own accumulators; ``None`` (the default): ``threads``. A result
+        depends on the seed and the chunks only, never on the threads that ran them; pass both
+        to use several threads with results fixed whatever the thread count.
     """
 
     def __init__(
@@ -300,14 +417,24 @@ class StochasticSimulator:
         return nodes
 
     def memory_bytes(self) -> int:
-        """An upper estimate of the memory (bytes) one :meth:`run` needs, before running it.
+        """An upper estimate of the memory one :meth:`run` needs, before running it.
 
-        It follows the arrays the run allocates: per averaging window (``max_time /
-        time_tick`` of them), chunk and node whose trajectory is returned, the accumulators
-        and the arrays derived from them; per window and chunk at least one row of output-state
-        accumulators (their total virtual size is capped, see ``_STATE_BUDGET_FLOATS``); and,
-        with ``keep_final_states``, one bit per trajectory and node (the only cost that grows
-        with ``samples``). Used to refuse, before any work, a run that cannot fit.
+        It follows the arrays the run allocates: per averaging window (``max_time / time_tick`` of
+        them), chunk and node whose trajectory is returned, the accumulators and the arrays derived
+        from them; per window and chunk at least one row of output-state accumulators (their total
+        virtual size is capped, see ``_STATE_BUDGET_FLOATS``); and, with ``keep_final_states``, one
+        bit per trajectory and node (the only cost that grows with ``samples``). Used to refuse,
+        before any work, a run that cannot fit.
+
+        Returns
+        -------
+        int
+            The estimate, in bytes.
+
+        Raises
+        ------
+        SimulationError
+            If a setting is invalid (as :meth:`run` would).
         """
         self._check()
         cm = self._compiled()
@@ -332,19 +459,62 @@ class StochasticSimulator:
         return int(node_acc + node_derived + state_acc + merged + finals + (1 << 20))
 
     def run(self, seed: int = 0, overrides: Overrides | None = None) -> SimulationResult:
-        """Simulate ``samples`` trajectories; ``seed`` (an int >= 0) fixes the randomness.
+        """Simulate ``samples`` trajectories.
 
-        ``overrides`` changes parameters, initial states, forced nodes and rate factors for
-        this run only, without recompiling: the result equals (bit for bit) that of a fresh
-        simulator on the model so changed, with the same seed (see :class:`Overrides`)."""
+        Parameters
+        ----------
+        seed : int, optional
+            An int >= 0 that fixes the randomness (default 0): the same seed and chunks give the
+            same result, bit for bit.
+        overrides : Overrides, optional
+            Parameters, initial states, forced nodes and rate factors changed for this run only,
+            without recompiling: the result equals (bit for bit) that of a fresh simulator on the
+            model so changed, with the same seed.
+
+        Returns
+        -------
+        SimulationResult
+            Window averages of node and output-state probabilities, and the final states.
+
+        Raises
+        ------
+        SimulationError
+            If a setting or the seed is invalid (``samples < 1``, ``time_tick`` outside (0,
+            ``max_time``], ...), an override names an unknown node or parameter, a rate
+            evaluates to a negative or non-finite value, or more distinct output states occur
+            than the accumulator holds.
+        UnknownIdError
+            If ``outputs`` or ``nodes`` names a node the model lacks.
+        """
         return self._run([overrides], seed)[0]
 
     def run_batch(self, overrides: Iterable[Overrides | None],
                   seed: int = 0) -> list[SimulationResult]:
-        """Run one parameter set per entry of ``overrides`` (``None``: the model as it is), in
-        one kernel call, and return their results in order. Every set uses the same ``seed``
-        (common random numbers: trajectory ``j`` of every set starts from the same stream),
-        so each result equals ``run(seed, overrides=...)`` of that set."""
+        """Run one parameter set per entry of ``overrides`` in one kernel call.
+
+        Every set uses the same ``seed`` (common random numbers: trajectory ``j`` of every set
+        starts from the same stream), so each result equals ``run(seed, overrides=...)`` of
+        that set.
+
+        Parameters
+        ----------
+        overrides : iterable of Overrides or None
+            One parameter set per run; ``None`` runs the model as it is.
+        seed : int, optional
+            An int >= 0 shared by every set (default 0).
+
+        Returns
+        -------
+        list of SimulationResult
+            The results, in the order of ``overrides``.
+
+        Raises
+        ------
+        SimulationError
+            If a setting, the seed or an override is invalid, a rate evaluates to a negative
+            or non-finite value, or more distinct output states occur than the accumulator
+            holds.
+        """
         sets = list(overrides)
         if not sets:
             return []
@@ -721,22 +891,24 @@ if hasattr(os, "register_at_fork"):
 class Overrides:
     """Changes to a compiled model for one run, applied to arrays (no text, no recompiling).
 
-    ``parameters``
-        MaBoSS ``$parameters`` (name with or without ``$``) -> new value; the rate tables of
-        the nodes whose rates read them are recomputed from the parsed expressions.
-    ``initial``
-        node -> P(ON) at t = 0 (a joint initial state holding one of these nodes is dropped,
-        as :meth:`Model.with_initial` does).
-    ``fixed``
+    ``sim.run(seed, overrides=Overrides(...))`` equals, bit for bit, a fresh simulator on
+    ``model.perturbed(fixed=..., up_factor=..., down_factor=...).with_initial(initial)`` with
+    ``parameters`` changed, run with the same seed. Names and values are checked when the run
+    starts: an unknown node or parameter raises :class:`SimulationError` naming it.
+
+    Attributes
+    ----------
+    parameters : mapping of str to float
+        MaBoSS ``$parameters`` (name with or without ``$``) -> new value; the rate tables of the
+        nodes whose rates read them are recomputed from the parsed expressions.
+    initial : mapping of str to float
+        node -> P(ON) at t = 0 (a joint initial state holding one of these nodes is dropped, as
+        :meth:`Model.with_initial` does).
+    fixed : mapping of str to object
         node -> forced value (``True``/``False``, ``"ON"``/``"OFF"``, 1/0): a mutation, as
         ``knock_in``/``knock_out``; it wins over rate factors.
-    ``up_factor``, ``down_factor``
+    up_factor, down_factor : mapping of str to float
         node -> factor >= 0 multiplying its up/down rate, on top of the model's own factors.
-
-    ``sim.run(seed, overrides=Overrides(...))`` equals, bit for bit, a fresh simulator on
-    ``model.perturbed(fixed=..., up_factor=..., down_factor=...).with_initial(initial)``
-    with ``parameters`` changed, run with the same seed. Names and values are checked when
-    the run starts: an unknown node or parameter raises :class:`SimulationError` naming it.
     """
 
     parameters: Mapping[str, float] = field(default_factory=dict)

@@ -110,7 +110,24 @@ def _usage_message(exc: Any) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the command, turn every failure into one message."""
+    """Console-script entry point: run the command, turn every failure into one message.
+
+    The message goes to standard error as plain text, and the process exits with the code of
+    its class (see the module docstring's table). ``--debug`` is accepted anywhere before
+    ``--``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments, without the program name (default: ``sys.argv[1:]``).
+
+    Raises
+    ------
+    SystemExit
+        Always on failure, with 2 for an her2lab error, 64 for a usage error, 70 for an
+        internal error and 130 when interrupted; with a command's own non-zero code (1 when
+        ``kb validate`` finds problems).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug(args)
     if "--debug" in args:  # accepted anywhere on the line, not only before the command

@@ -21,11 +21,27 @@ _lock = threading.Lock()
 
 
 def load(data_dir: str | Path | None = None) -> KnowledgeBase:
-    """The typed knowledge base of ``data_dir`` (default: the shipped curated data).
+    """The typed knowledge base of a data directory (default: the shipped curated data).
 
     Cheap when called again: the result is cached in-process on the content hash of the YAML
     files, and a fresh process reads the validated knowledge base back from the SQLite store
     (compiled on first use and whenever the YAML changes) instead of validating it again.
+
+    Parameters
+    ----------
+    data_dir : str or Path, optional
+        A directory laid out like ``her2lab/knowledge/data`` (default: that one).
+
+    Returns
+    -------
+    KnowledgeBase
+        The validated knowledge base.
+
+    Raises
+    ------
+    ValidationError
+        If the directory's data does not validate (every problem listed, with file, line and
+        field).
     """
     root = Path(data_dir) if data_dir is not None else DATA_DIR
     digest = store.content_hash(root)

@@ -42,10 +42,21 @@ class Record(BaseModel):
 class Provenance(Record):
     """Where a fact comes from.
 
-    ``source`` is ``seed`` for the review itself, ``external`` for a fact taken from another
-    publication (named in ``citation``). ``locator`` says where in that source: for the seed a
-    section (``text: Neratinib``) or a Table 1 row (``Table 1: CLEOPATRA``). ``refs`` are the
-    seed's reference numbers the figure is attributed to.
+    Attributes
+    ----------
+    source : {"seed", "external"}
+        ``"seed"`` (default) for the review itself, ``"external"`` for a fact taken from another
+        publication, named in ``citation``.
+    locator : str
+        Where in that source: for the seed a section (``text: Neratinib``) or a Table 1 row
+        (``Table 1: CLEOPATRA``); for another publication its table, figure or section.
+    refs : list of int
+        The seed's reference numbers the fact is attributed to.
+    citation : str or None
+        The external publication (authors, journal, year, volume, pages), given when
+        ``source`` is ``"external"``.
+    note : str or None
+        A curator's remark (how a figure was derived, what was left out).
     """
 
     source: Literal["seed", "external"] = "seed"
@@ -74,7 +85,31 @@ class Provenance(Record):
 
 
 class Reference(Record):
-    """One entry of the seed's reference list, parsed."""
+    """One entry of the seed's reference list, parsed.
+
+    Attributes
+    ----------
+    number : int
+        Its number in the seed's reference list (>= 1); the record's ID is ``ref:<number>``.
+    authors : list of str
+        The authors as listed (at least one).
+    et_al : bool
+        Whether the list ends in "et al." (more authors than listed).
+    title : str
+        The title.
+    journal : str
+        The journal's abbreviated name.
+    year : int
+        Year of publication.
+    month : int or None
+        Month of publication (1-12) where known.
+    volume, pages : str or None
+        Volume and page range.
+    doi : str or None
+        The DOI (``10.xxxx/...``), where verified.
+    pmid : str or None
+        The PubMed ID, where verified.
+    """
 
     number: int = Field(ge=1)
     authors: list[str] = Field(min_length=1)
@@ -93,14 +128,30 @@ class Reference(Record):
         return f"ref:{self.number}"
 
     def earliest_date(self) -> dt.date:
+        """First day the reference can have been published.
+
+        Returns
+        -------
+        datetime.date
+            The first of its month, or 1 January when only the year is known.
+        """
         return dt.date(self.year, self.month or 1, 1)
 
     def latest_date(self, cited_on: dt.date | None = None) -> dt.date:
         """Last day the reference can have been published.
 
-        With only a year that is 31 December, but never later than the date of the document
-        that cites it (``cited_on``): a 2014 reference cited by a review of August 2014 was out
-        by August 2014.
+        With only a year that is 31 December, but never later than the date of the document that
+        cites it: a 2014 reference cited by a review of August 2014 was out by August 2014.
+
+        Parameters
+        ----------
+        cited_on : datetime.date, optional
+            The date of the citing document; no cap when omitted.
+
+        Returns
+        -------
+        datetime.date
+            The last day of its month (or year), capped at ``cited_on``.
         """
         if self.month is None:
             last = dt.date(self.year, 12, 31)
@@ -116,6 +167,7 @@ class Reference(Record):
 
 
 class DrugClass(StrEnum):
+    """The class of a drug (antibody, ADC, TKI, ...): the values are the YAML's strings."""
     monoclonal_antibody = "monoclonal_antibody"
     antibody_drug_conjugate = "antibody_drug_conjugate"
     tyrosine_kinase_inhibitor = "tyrosine_kinase_inhibitor"
@@ -132,6 +184,33 @@ class DrugClass(StrEnum):
 
 
 class Drug(Record):
+    """A drug, or a named combination (``components``), as curated in ``drugs.yaml``.
+
+    Attributes
+    ----------
+    id : str
+        Local ID, a lower-case slug (``trastuzumab``); the full ID is ``drug:<id>``.
+    name : str
+        Display name.
+    drug_class : DrugClass
+        Its class.
+    targets : list of str
+        HGNC symbols of the genes it acts on (``ERBB2``).
+    binding_site : str or None
+        Where it binds (``HER2 extracellular domain (subdomain IV)``), where the source says.
+    mechanism : list of str
+        How it acts, one statement each (at least one).
+    reversibility : {"reversible", "irreversible"} or None
+        For kinase inhibitors, whether binding is reversible.
+    aliases : list of str
+        Other names and codes (``Herceptin``, ``T-DM1``) that look-ups accept.
+    components : list of str
+        Drug IDs of a combination's parts (empty for a single agent).
+    identifiers : dict of str to str
+        Database IDs by registry (``drugbank``, ``ncit``, ``chebi``).
+    provenance : Provenance
+        Where the record's facts come from.
+    """
     id: Slug
     name: str
     drug_class: DrugClass
@@ -150,6 +229,23 @@ class Drug(Record):
 
 
 class Target(Record):
+    """A gene that drugs or mechanisms act on, by HGNC symbol.
+
+    Attributes
+    ----------
+    symbol : str
+        The HGNC symbol (``ERBB2``); the full ID is ``target:<symbol>``.
+    name : str
+        The gene's approved name.
+    hgnc : str
+        The HGNC numeric ID (``3430``).
+    aliases : list of str
+        Other names (``HER2``) that look-ups accept.
+    role : str
+        Its role in the disease, as the seed describes it.
+    provenance : Provenance
+        Where the record's facts come from.
+    """
     symbol: HgncSymbol
     name: str
     hgnc: str = Field(pattern=r"^\d{1,6}$")
@@ -166,7 +262,27 @@ class Target(Record):
 
 
 class Mechanism(Record):
-    """A route of escape from trastuzumab, with what it does to the signaling network."""
+    """A route of escape from trastuzumab, with what it does to the signaling network.
+
+    Attributes
+    ----------
+    id : str
+        Local ID (``pten_loss``); the full ID is ``mech:<id>``.
+    name : str
+        Display name.
+    category : {"receptor", "downstream", "microenvironment", "immune"}
+        Where in the cell or its surroundings the escape happens.
+    targets : list of str
+        HGNC symbols of the genes involved (at least one).
+    nodes : list of str
+        The pathway-model nodes the mechanism sets (at least one).
+    effect : str
+        What it does, in words.
+    counteracted_by : list of str
+        Drug IDs meant to overcome it.
+    provenance : Provenance
+        Where the record's facts come from.
+    """
 
     id: Slug
     name: str
@@ -183,6 +299,20 @@ class Mechanism(Record):
 
 
 class PredictiveStatement(Record):
+    """What the source says of a biomarker's value for one drug.
+
+    Attributes
+    ----------
+    drug : str
+        The drug's ID.
+    direction : str
+        ``more_benefit``, ``less_benefit``, ``no_interaction`` (predictive), ``prognostic_poor``,
+        ``prognostic_good`` (prognostic) or ``predictive_response``.
+    outcomes : list of str
+        The outcomes that support it, as ``trial/outcome`` keys (:func:`outcome_key`).
+    provenance : Provenance
+        Where the statement comes from.
+    """
     drug: Slug
     direction: Literal["more_benefit", "less_benefit", "no_interaction", "prognostic_poor",
                        "prognostic_good", "predictive_response"]
@@ -191,6 +321,25 @@ class PredictiveStatement(Record):
 
 
 class Biomarker(Record):
+    """A biomarker and what the sources say of its predictive value.
+
+    Attributes
+    ----------
+    id : str
+        Local ID (``pten_low``); the full ID is ``biomarker:<id>``.
+    name : str
+        Display name.
+    gene : str or None
+        HGNC symbol of the gene measured, if one.
+    assay : str or None
+        How it is measured (IHC, sequencing, ...).
+    mechanism : str or None
+        ID of the resistance mechanism it reads out, if one.
+    statements : list of PredictiveStatement
+        Its predictive or prognostic statements, one per drug.
+    provenance : Provenance
+        Where the record's facts come from.
+    """
     id: Slug
     name: str
     gene: HgncSymbol | None = None
@@ -208,6 +357,7 @@ class Biomarker(Record):
 
 
 class Setting(StrEnum):
+    """The clinical setting of a trial (neoadjuvant, adjuvant, metastatic line, ...)."""
     neoadjuvant = "neoadjuvant"
     adjuvant = "adjuvant"
     post_neoadjuvant = "post_neoadjuvant"
@@ -219,6 +369,7 @@ class Setting(StrEnum):
 
 
 class Endpoint(StrEnum):
+    """A trial endpoint (PFS, OS, pCR, ORR, ...), with its kind (time to event or binary)."""
     PFS = "PFS"
     TTP = "TTP"
     OS = "OS"
@@ -270,13 +421,32 @@ class Phase(Record):
 
 
 class Arm(Record):
-    """A trial arm. ``regimen`` lists every drug of the arm; ``schedule`` (optional) says how
-    they were given, phase by phase, with ``schedule_provenance``; a schedule may name the
-    cytotoxic backbone more precisely than the regimen (``fec`` then ``docetaxel`` for the
-    regimen's ``chemotherapy``), and what a ``physicians_choice`` mostly was (TH3RESA's
-    control arm: a cytotoxic agent with trastuzumab). Without a schedule the
-    regimen is one phase of the setting's default length
-    (:mod:`her2lab.virtual_trials.defaults`)."""
+    """A trial arm.
+
+    Without a schedule the regimen is one phase of the setting's default length
+    (:mod:`her2lab.virtual_trials.defaults`).
+
+    Attributes
+    ----------
+    id : str
+        Local ID within the trial (``thp``).
+    label : str
+        Display label (``Trastuzumab + docetaxel + pertuzumab``).
+    regimen : list of str
+        Every drug of the arm, as drug IDs.
+    role : {"experimental", "control", "other"}
+        The arm's role in the comparison (default ``"other"``).
+    n : int or None
+        Patients randomized (or treated) in the arm, >= 1, where reported.
+    n_provenance : Provenance or None
+        Where ``n`` comes from.
+    schedule : list of Phase or None
+        How the drugs were given, phase by phase (drugs, cycles, cycle length in days). It may
+        name the cytotoxic backbone more precisely than the regimen (``fec`` then ``docetaxel``
+        for the regimen's ``chemotherapy``), and what a ``physicians_choice`` mostly was.
+    schedule_provenance : Provenance or None
+        Where ``schedule`` comes from.
+    """
 
     id: Slug
     label: str
@@ -301,6 +471,19 @@ class Arm(Record):
 
 
 class Population(Record):
+    """Who a trial enrolled.
+
+    Attributes
+    ----------
+    prior_trastuzumab : bool or None
+        Whether patients had received trastuzumab before (None: not stated or mixed).
+    line : int or None
+        Line of metastatic therapy (1 = first line), >= 1, where it applies.
+    description : str
+        The eligibility in words.
+    require : list of str
+        Mechanism or biomarker IDs every patient carries (a biomarker-enriched trial).
+    """
     prior_trastuzumab: bool | None = None
     line: int | None = Field(default=None, ge=1)
     description: str
@@ -308,6 +491,15 @@ class Population(Record):
 
 
 class CI(Record):
+    """A confidence interval.
+
+    Attributes
+    ----------
+    low, high : float or None
+        The bounds, on the scale of the estimate (a bound the source omits is None).
+    level : float
+        Its confidence level, in (0, 1) (default 0.95).
+    """
     low: float | None = None
     high: float | None = None
     level: float = Field(default=0.95, gt=0, lt=1)
@@ -320,29 +512,87 @@ class CI(Record):
 
 
 class PValue(Record):
+    """A p-value as reported.
+
+    Attributes
+    ----------
+    value : float
+        The number, in [0, 1].
+    relation : {"=", "<", ">"}
+        How it was reported (``p < 0.001`` has relation ``"<"``; default ``"="``).
+    sided : {1, 2} or None
+        One- or two-sided where the source says (None: not stated, read as two-sided).
+    """
     value: float = Field(ge=0, le=1)
     relation: Literal["=", "<", ">"] = "="
     sided: Literal[1, 2] | None = None
 
 
 class Timepoint(Record):
+    """A landmark time (``DFS at 3 years``).
+
+    Attributes
+    ----------
+    value : float
+        The time, > 0.
+    unit : {"weeks", "months", "years"}
+        Its unit.
+    """
     value: float = Field(gt=0)
     unit: Literal["weeks", "months", "years"]
 
 
 class Outcome(Record):
-    """One reported figure.
+    """One reported figure of a trial.
 
-    ``kind``:
-      - ``median``: a median time (``arm``, ``value`` in ``unit`` weeks or months); ``not_reached``
-        when the median was not reached.
-      - ``rate``: a proportion in percent for one ``arm`` (pCR, ORR, DFS at ``timepoint``, AE).
-      - ``effect``: a comparison of ``arms`` (experimental first, then reference): ``measure``
-        HR, OR or difference (percentage points), with ``ci`` and ``p``.
-      - ``range``: a range reported across studies or arms (``low``-``high``, in percent).
-      - ``difference_in_median``: a gain in median time (``value``, ``unit``).
-    ``qualifier`` keeps a bound the source gives (``>`` 90%). ``published`` overrides the
-    date derived from the references.
+    Attributes
+    ----------
+    id : str
+        Local ID within the trial (``pfs_hr``); across the knowledge base ``trial/outcome``.
+    endpoint : Endpoint
+        What was measured.
+    kind : str
+        ``median`` (a median time for ``arm``); ``rate`` (a proportion in percent for ``arm``:
+        pCR, ORR, DFS at ``timepoint``, AE); ``effect`` (a comparison of ``arms``, experimental
+        first: ``measure`` HR, OR or difference in percentage points, with ``ci`` and ``p``);
+        ``range`` (``low``-``high`` in percent, across studies or arms); ``difference_in_median``
+        (a gain in median time); ``p_only`` (a bare p-value).
+    arm : str or None
+        The arm a median or rate belongs to.
+    arms : list of str
+        The arms an effect compares, experimental first, then reference.
+    measure : {"HR", "OR", "difference"} or None
+        The effect measure.
+    value : float or None
+        The figure, in ``unit``.
+    low, high : float or None
+        The bounds of a ``range``, in percent.
+    qualifier : {"=", ">", "<", "~"}
+        A bound the source gives (``>`` 90%); default ``"="``.
+    not_reached : bool
+        The median was not reached (then ``value`` is None).
+    unit : {"months", "weeks", "percent", "ratio", "points"} or None
+        The unit of ``value``.
+    ci : CI or None
+        Its confidence interval.
+    p : PValue or None
+        Its p-value.
+    timepoint : Timepoint or None
+        The landmark of a rate (``DFS at 3 years``).
+    subgroup : str or None
+        The mechanism or biomarker ID of the subgroup the figure is for (None: everyone).
+    event : str or None
+        The event counted, where the endpoint leaves it open (an adverse event's name).
+    analysis : str or None
+        ``primary``, ``interim``, ``final``, ``updated``, ``subgroup`` or ``secondary``.
+    n : int or None
+        Patients the figure is computed on, where it differs from the arm's.
+    raw : str or None
+        The source's wording, kept beside the normalised fields.
+    published : datetime.date or None
+        The date the figure became public, overriding the trial's.
+    provenance : Provenance
+        Where the figure comes from.
     """
 
     id: Slug
@@ -427,13 +677,16 @@ ASSUMED_ARM_SIZE = 100
 
 
 def outcome_key(trial: Trial | str, outcome: Outcome | str) -> str:
-    """The key ``trial/outcome`` that names an outcome across the knowledge base (a conflict's
-    ``preferred`` and ``values[].outcome``, targets' and evidence's sources).
+    """The key ``trial/outcome`` that names an outcome across the knowledge base.
+
+    A conflict's ``preferred`` and ``values[].outcome``, targets' and evidence's sources use it.
 
     Parameters
     ----------
-    trial, outcome
-        The records, or their local IDs.
+    trial : Trial or str
+        The trial, or its local ID.
+    outcome : Outcome or str
+        The outcome, or its local ID.
 
     Returns
     -------
@@ -446,7 +699,58 @@ def outcome_key(trial: Trial | str, outcome: Outcome | str) -> str:
 
 
 class Trial(Record):
-    """A clinical trial: its design, population, arms and reported outcomes."""
+    """A clinical trial: its design, population, arms and reported outcomes.
+
+    Attributes
+    ----------
+    id : str
+        Local ID (``cleopatra``); the full ID is ``trial:<id>`` (look-ups also take the NCT).
+    name : str
+        Display name (``CLEOPATRA``).
+    aliases : list of str
+        Other names that look-ups accept.
+    nct : str or None
+        ClinicalTrials.gov number (``NCT00567190``).
+    phase : {"I", "Ib", "I/II", "II", "III"}
+        Trial phase.
+    randomized : bool
+        Whether the arms were randomized.
+    status : {"reported", "ongoing"}
+        ``ongoing`` for a trial known but without results (default ``"reported"``).
+    setting : Setting
+        The clinical setting, normalised.
+    setting_raw : str or None
+        The source's wording of the setting.
+    population : Population
+        Who was enrolled.
+    primary_endpoint : Endpoint or None
+        The primary endpoint.
+    design : str
+        The design in words (blinding, comparator).
+    n : int or None
+        Patients enrolled, >= 1.
+    n_provenance : Provenance or None
+        Where ``n`` comes from.
+    in_table1 : bool
+        Whether the trial is a row of the seed's Table 1.
+    drugs_tested : list of str
+        IDs of the drugs the trial was designed to test.
+    arms : list of Arm
+        Its arms.
+    outcomes : list of Outcome
+        Its reported figures.
+    published : datetime.date or None
+        The date its results became public (see ``published_source``).
+    published_source : str or None
+        Where that date comes from (journal online date, congress).
+    hr_positive_share : float or None
+        Share of hormone-receptor-positive patients, in [0, 1], where stated or fixed by the
+        eligibility.
+    hr_positive_source : str or None
+        Where ``hr_positive_share`` comes from.
+    provenance : Provenance
+        Where the record's facts come from.
+    """
 
     id: Slug
     name: str
@@ -477,7 +781,17 @@ class Trial(Record):
         return f"trial:{self.id}"
 
     def arm(self, arm_id: str) -> Arm:
-        """The arm with local ID ``arm_id``.
+        """The arm with a given local ID.
+
+        Parameters
+        ----------
+        arm_id : str
+            The arm's local ID (``thp``).
+
+        Returns
+        -------
+        Arm
+            The arm.
 
         Raises
         ------
@@ -496,17 +810,17 @@ class Trial(Record):
 
         Parameters
         ----------
-        arm
+        arm : str or Arm
             The arm, or its local ID.
-        default
+        default : int, optional
             What to return when neither the arm nor the trial records a size (None;
             :data:`ASSUMED_ARM_SIZE` where a standard error needs some size).
 
         Returns
         -------
         int or None
-            The arm's own ``n``; else the trial's ``n`` shared equally among its arms (at
-            least 1); else ``default``.
+            The arm's own ``n``; else the trial's ``n`` shared equally among its arms (at least 1);
+            else ``default``.
         """
         a = self.arm(arm) if isinstance(arm, str) else arm
         if a.n:
@@ -560,6 +874,17 @@ class Trial(Record):
 
 
 class ConflictValue(Record):
+    """One of the values a conflict records.
+
+    Attributes
+    ----------
+    value : str
+        The value as the source gives it (``"53.5%"``).
+    outcome : str or None
+        The outcome holding it, as a ``trial/outcome`` key, when it is one.
+    provenance : Provenance
+        Where the value comes from.
+    """
     value: str
     outcome: str | None = None
     provenance: Provenance
@@ -568,8 +893,25 @@ class ConflictValue(Record):
 class Conflict(Record):
     """Two sources (or a figure and its own arithmetic) that disagree. Both values are kept.
 
-    ``preferred`` (an outcome ``trial/outcome`` among the values) is the one downstream code
-    such as calibration uses, and ``resolution`` says why; without it, nothing is picked.
+    Attributes
+    ----------
+    id : str
+        Local ID; the full ID is ``conflict:<id>``.
+    kind : str
+        ``table_vs_text``, ``arithmetic``, ``citation``, ``units``, ``name`` or ``statistics``.
+    subject : str
+        The record it concerns, by full ID (``trial:nsabp_b41``).
+    field : str
+        What disagrees, in words (``pCR, paclitaxel + trastuzumab arm``).
+    values : list of ConflictValue
+        The disagreeing values (at least two).
+    resolution : str or None
+        Which value downstream code should use and why; None where nobody can decide.
+    preferred : str or None
+        The outcome (``trial/outcome``) among the values that downstream code such as
+        calibration uses; without it, nothing is picked.
+    note : str
+        The disagreement described.
     """
 
     id: Slug
@@ -649,7 +991,28 @@ class KnowledgeBase(Record):
 
     Look-ups accept the full ID (``drug:trastuzumab``), the local ID, the name or any alias,
     case- and punctuation-insensitively, and raise :class:`~her2lab.errors.UnknownIdError`
-    listing the valid IDs otherwise.
+    listing the valid IDs otherwise. Build one with :func:`~her2lab.knowledge.load` or
+    :func:`~her2lab.knowledge.load_directory`, which validate the cross-references.
+
+    Attributes
+    ----------
+    drugs : list of Drug
+        Every drug and named combination.
+    targets : list of Target
+        Every gene drugs or mechanisms act on.
+    mechanisms : list of Mechanism
+        The routes of escape from trastuzumab.
+    biomarkers : list of Biomarker
+        The biomarkers and their predictive statements.
+    trials : list of Trial
+        Every trial, with its arms and outcomes.
+    references : list of Reference
+        The seed's reference list.
+    conflicts : list of Conflict
+        Every recorded disagreement between sources.
+    cited_on : datetime.date
+        The seed's publication date (default 2014-08-12), the date the seed's trials were known
+        by and the cap on its references' dates.
     """
 
     drugs: list[Drug]
@@ -713,27 +1076,144 @@ class KnowledgeBase(Record):
         return found
 
     def drug(self, name: str) -> Drug:
+        """The drug with a given ID, name or alias.
+
+        Parameters
+        ----------
+        name : str
+            ``drug:trastuzumab``, ``trastuzumab``, ``Herceptin``, ``T-DM1``, ... (case and
+            punctuation ignored).
+
+        Returns
+        -------
+        Drug
+            The drug.
+
+        Raises
+        ------
+        UnknownIdError
+            If no drug matches (the message lists the valid IDs).
+        """
         return self._get("drug", name, [d.id for d in self.drugs])
 
     def mechanism(self, name: str) -> Mechanism:
+        """The resistance mechanism with a given ID, name or alias.
+
+        Parameters
+        ----------
+        name : str
+            ``mech:pten_loss``, ``pten_loss``, or its name (case and punctuation ignored).
+
+        Returns
+        -------
+        Mechanism
+            The mechanism.
+
+        Raises
+        ------
+        UnknownIdError
+            If no mechanism matches (the message lists the valid IDs).
+        """
         return self._get("mechanism", name, [m.id for m in self.mechanisms])
 
     def trial(self, name: str) -> Trial:
+        """The trial with a given ID, NCT number, name or alias.
+
+        Parameters
+        ----------
+        name : str
+            ``trial:NCT00567190``, ``cleopatra``, ``CLEOPATRA``, ... (case and punctuation ignored).
+
+        Returns
+        -------
+        Trial
+            The trial.
+
+        Raises
+        ------
+        UnknownIdError
+            If no trial matches (the message lists the valid IDs).
+        """
         return self._get("trial", name, [t.id for t in self.trials])
 
     def target(self, name: str) -> Target:
+        """The target with a given HGNC symbol, name or alias.
+
+        Parameters
+        ----------
+        name : str
+            ``target:ERBB2``, ``ERBB2``, ``HER2``, ... (case and punctuation ignored).
+
+        Returns
+        -------
+        Target
+            The target.
+
+        Raises
+        ------
+        UnknownIdError
+            If no target matches (the message lists the valid IDs).
+        """
         return self._get("target", name, [g.symbol for g in self.targets])
 
     def biomarker(self, name: str) -> Biomarker:
+        """The biomarker with a given ID, name or alias.
+
+        Parameters
+        ----------
+        name : str
+            ``biomarker:pten_low``, ``pten_low``, or its name (case and punctuation ignored).
+
+        Returns
+        -------
+        Biomarker
+            The biomarker.
+
+        Raises
+        ------
+        UnknownIdError
+            If no biomarker matches (the message lists the valid IDs).
+        """
         return self._get("biomarker", name, [b.id for b in self.biomarkers])
 
     def reference(self, number: int | str) -> Reference:
+        """The seed's reference with a given number.
+
+        Parameters
+        ----------
+        number : int or str
+            Its number in the seed's reference list (``59``), or ``ref:59``.
+
+        Returns
+        -------
+        Reference
+            The reference.
+
+        Raises
+        ------
+        UnknownIdError
+            If the seed has no such reference.
+        """
         return self._get("reference", str(number), [r.id for r in self.references])
 
     def published(self, trial: Trial, outcome: Outcome) -> dt.date:
-        """The date by which an outcome was public: its own ``published``, else its trial's,
-        else the latest possible date of the latest reference it cites (conservative for
-        ``as_of`` filters)."""
+        """The date by which an outcome was public.
+
+        Its own ``published``, else its trial's, else the latest possible date of the latest
+        reference it cites (conservative for ``as_of`` filters).
+
+        Parameters
+        ----------
+        trial : Trial
+            The trial the outcome belongs to.
+        outcome : Outcome
+            The outcome.
+
+        Returns
+        -------
+        datetime.date
+            The date.
+        """
         if outcome.published is not None:
             return outcome.published
         if trial.published is not None:
@@ -744,8 +1224,19 @@ class KnowledgeBase(Record):
         return max(self.reference(r).latest_date(self.cited_on) for r in refs)
 
     def known_on(self, trial: Trial) -> dt.date:
-        """The date by which a trial was known: the seed's date for the seed's trials, else
-        the trial's ``published`` (or its earliest result)."""
+        """The date by which a trial was known.
+
+        Parameters
+        ----------
+        trial : Trial
+            The trial.
+
+        Returns
+        -------
+        datetime.date
+            The seed's date (``cited_on``) for the seed's trials, else the trial's ``published`` (or
+            its earliest result).
+        """
         if trial.provenance.source == "seed":
             return self.cited_on
         dates = [self.published(trial, o) for o in trial.outcomes]
@@ -754,10 +1245,22 @@ class KnowledgeBase(Record):
         return min(dates) if dates else self.cited_on
 
     def as_of(self, when: dt.date | None) -> KnowledgeBase:
-        """The knowledge base as it stood on ``when``: only results published on or before it;
-        a trial known by then whose results came later is ``ongoing`` with none; a trial not
-        yet known is left out, and so are conflicts and biomarker statements about results
-        left out. ``None`` is the whole knowledge base."""
+        """The knowledge base as it stood on a date.
+
+        Only results published on or before it are kept; a trial known by then whose results came
+        later is ``ongoing`` with none; a trial not yet known is left out, and so are conflicts and
+        biomarker statements about results left out.
+
+        Parameters
+        ----------
+        when : datetime.date or None
+            The date; None returns the whole knowledge base.
+
+        Returns
+        -------
+        KnowledgeBase
+            The knowledge base as of ``when``.
+        """
         if when is None:
             return self
         trials: list[Trial] = []

@@ -24,10 +24,23 @@ __all__ = ["load_directory"]
 
 
 def load_directory(path: str | Path) -> KnowledgeBase:
-    """Validate the data directory ``path`` and return its typed knowledge base.
+    """Validate a data directory and return its typed knowledge base.
 
-    Raises :class:`~her2lab.errors.ValidationError` listing every problem found (YAML syntax,
-    schema, cross-references, uniqueness, identifiers); nothing is returned when any is found.
+    Parameters
+    ----------
+    path : str or Path
+        A directory laid out like the shipped ``her2lab/knowledge/data``.
+
+    Returns
+    -------
+    KnowledgeBase
+        The knowledge base, returned only when nothing is wrong.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem found (YAML syntax, schema, cross-references, uniqueness,
+        identifiers), each with file, line and field.
     """
     root = Path(path)
     st = first_pass(root)

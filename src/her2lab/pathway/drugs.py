@@ -76,7 +76,26 @@ def resolve_drug(name: str) -> str:
 
 
 def normalise_regimen(regimen: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Resolve a regimen (``A+B``, a list, or ``none``) to sorted unique drug IDs."""
+    """Resolve a regimen to sorted unique drug IDs.
+
+    Parameters
+    ----------
+    regimen : iterable of str, str or None
+        Drugs joined by ``+`` (``"trastuzumab+lapatinib"``), a list of drug IDs, names or
+        aliases, or ``None``/``"none"`` for no treatment.
+
+    Returns
+    -------
+    tuple of str
+        The drug IDs, sorted, each once (empty for no treatment).
+
+    Raises
+    ------
+    UnknownIdError
+        If a drug is unknown, or has no perturbation in the model (the valid IDs are listed).
+    SimulationError
+        If the text is malformed (an empty name between ``+`` signs).
+    """
     if regimen is None:
         return ()
     if isinstance(regimen, str):

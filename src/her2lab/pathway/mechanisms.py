@@ -68,7 +68,18 @@ def hr_node() -> str:
 
 @dataclass(frozen=True)
 class Profile:
-    """A tumor profile: degrees of mechanisms (those above 0, sorted) and HR positivity."""
+    """A tumor profile: degrees of mechanisms and hormone-receptor positivity.
+
+    Build one with :func:`normalise_profile`, which resolves names and checks degrees.
+
+    Attributes
+    ----------
+    degrees : tuple of (str, float)
+        ``(mechanism ID, degree)`` for the mechanisms present (degree > 0), sorted by ID; a
+        degree in (0, 1] is the share of the tumor's cells that carry the mechanism.
+    hr_positive : float
+        Degree of hormone-receptor positivity, in [0, 1] (default 0: HR-negative).
+    """
 
     degrees: tuple[tuple[str, float], ...] = ()
     hr_positive: float = 0.0
@@ -78,10 +89,29 @@ class Profile:
         return tuple(m for m, _ in self.degrees)
 
     def degree(self, mechanism: str) -> float:
+        """The degree of one mechanism in this profile.
+
+        Parameters
+        ----------
+        mechanism : str
+            A mechanism ID (``pten_loss``).
+
+        Returns
+        -------
+        float
+            Its degree in [0, 1]; 0.0 when the profile lacks it.
+        """
         return dict(self.degrees).get(mechanism, 0.0)
 
     def initial(self) -> dict[str, float]:
-        """P(ON) at t = 0 of every profile node."""
+        """P(ON) at t = 0 of every profile node.
+
+        Returns
+        -------
+        dict of str to float
+            ``M_<mechanism>`` node -> degree (0 for mechanisms absent), and ``HR_pos`` ->
+            ``hr_positive``.
+        """
         out = {m.node: 0.0 for m in MECHANISMS.values()}
         for mid, d in self.degrees:
             out[MECHANISMS[mid].node] = d
@@ -96,7 +126,14 @@ class Profile:
         return len(self.degrees)
 
     def label(self) -> str:
-        """``pten_loss=0.6,p95her2`` (the default degree is not written); ``none`` if empty."""
+        """The profile as text, the form :func:`normalise_profile` reads back.
+
+        Returns
+        -------
+        str
+            ``pten_loss=0.6,p95her2`` (a default degree is not written; ``hr_positive`` appended
+            when set); ``none`` if empty.
+        """
         items = [m if d == MECHANISMS[m].degree else f"{m}={d:g}" for m, d in self.degrees]
         if self.hr_positive:
             items.append(HR_ATTRIBUTE if self.hr_positive == 1 else
@@ -167,7 +204,28 @@ def normalise_profile(
 ) -> Profile:
     """Resolve any accepted form of a profile (see the module docstring) to a :class:`Profile`.
 
-    ``hr_positive``, when given, overrides an ``hr_positive`` item of ``profile``.
+    Parameters
+    ----------
+    profile : Profile, mapping, iterable of str, str or None
+        ``"none"``/None, mechanism IDs or aliases joined by ``,`` each optionally with a degree
+        (``"pten_loss=0.6,p95her2"``), a list of such items, a mapping
+        ``{"pten_loss": 0.6, "hr_positive": True}``, or a :class:`Profile`. A mechanism without
+        a degree takes its default degree from ``perturbations.yaml``.
+    hr_positive : bool or float, optional
+        HR positivity (a bool or a degree in [0, 1]); when given it overrides an
+        ``hr_positive`` item of ``profile``.
+
+    Returns
+    -------
+    Profile
+        The profile, mechanisms sorted.
+
+    Raises
+    ------
+    UnknownIdError
+        If a mechanism is unknown (the valid IDs are listed).
+    SimulationError
+        If a degree is outside [0, 1] or the text is malformed.
     """
     if isinstance(profile, Profile):
         base = profile

@@ -52,7 +52,27 @@ class NodeRates:
 
 @dataclass(frozen=True)
 class Her2Model:
-    """The model text, the parsed engine model and its baseline settings (read-only)."""
+    """The HER2 model: its text, the parsed engine model and its baseline settings (read-only).
+
+    Attributes
+    ----------
+    bnd, cfg : str
+        The MaBoSS texts of ``data/her2.bnd`` and ``data/her2.cfg``.
+    engine : her2lab.boolnet.Model
+        The parsed model (never mutated: copies are made to export a condition).
+    nodes : tuple of str
+        Every node, in model order.
+    rules : dict of str to str
+        Each node's logic rule, as text.
+    profile_nodes : tuple of str
+        The nodes a tumor profile sets (``M_<mechanism>``, ``HR_pos``); they never change
+        during a run.
+    baseline : dict of str to NodeRates
+        Each non-profile node's baseline rates ``u``, ``g``, ``i``, ``di`` (per day), the
+        parameters a regimen changes.
+    initial : dict of str to float
+        Each node's baseline P(ON) at t = 0.
+    """
 
     bnd: str
     cfg: str
@@ -71,7 +91,18 @@ class Her2Model:
 
 @cache
 def load_model() -> Her2Model:
-    """The shipped HER2 model (parsed once; the object is immutable)."""
+    """The shipped HER2 model, parsed once (the object is immutable).
+
+    Returns
+    -------
+    Her2Model
+        The model of ``her2lab/pathway/data``.
+
+    Raises
+    ------
+    ModelDefinitionError
+        If the shipped files do not define a valid model (a packaging error).
+    """
     from her2lab.boolnet import parse_maboss
 
     data = resources.files("her2lab.pathway") / "data"

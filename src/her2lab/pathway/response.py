@@ -80,7 +80,19 @@ READ_NODES = ("Proliferation", "Angiogenesis", *KILL_SOURCES.values())
 
 @dataclass(frozen=True)
 class Rates:
-    """Growth and kill rates of a tumor under a regimen, per day (see the module docstring)."""
+    """Growth and kill rates of a tumor under a regimen, per day (see the module docstring).
+
+    Attributes
+    ----------
+    growth : float
+        Growth rate ``G`` per day: cells entering the cycle, scaled by angiogenesis.
+    kill : dict of str to float
+        Kill hazard per day by source (keys of :data:`KILL_SOURCES`: ``targeted``, ``payload``,
+        ``cytotoxic``, ``immune``); independent hazards, so they add.
+    se : dict of str to float
+        Monte Carlo standard errors (per day) of ``growth`` and of each kill source, from the
+        number of trajectories; not compared.
+    """
 
     growth: float
     kill: dict[str, float]
@@ -96,13 +108,28 @@ class Rates:
         return self.total_kill - self.growth
 
     def to_dict(self) -> dict[str, Any]:
+        """The rates as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``growth``, ``kill`` (by source), ``total_kill`` and ``units`` (``"per day"``).
+        """
         return {"growth": self.growth, "kill": dict(self.kill), "total_kill": self.total_kill,
                 "units": "per day"}
 
 
 @dataclass(frozen=True)
 class TimeCourse:
-    """Phenotype probabilities per time point (window start, days)."""
+    """Phenotype probabilities per time point.
+
+    Attributes
+    ----------
+    times : tuple of float
+        Start of each one-day window, in days.
+    values : dict of str to tuple of float
+        Phenotype name (``proliferation``, ``apoptosis``, ...) -> its probability per window.
+    """
 
     times: tuple[float, ...]
     values: dict[str, tuple[float, ...]]
@@ -111,6 +138,13 @@ class TimeCourse:
         return self.values[key]
 
     def to_dict(self) -> dict[str, Any]:
+        """The time course as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``times`` and one list per phenotype, aligned with it.
+        """
         return {"times": list(self.times), **{k: list(v) for k, v in self.values.items()}}
 
 
@@ -172,7 +206,18 @@ def rates_from_time_course(
 
 
 def response(rates: Rates) -> float:
-    """``K / (K + G)``: the share of cell events that are deaths (higher is better)."""
+    """The share of cell events that are deaths, ``K / (K + G)``: higher is better.
+
+    Parameters
+    ----------
+    rates : Rates
+        Growth ``G`` and kill rates (total ``K``), per day.
+
+    Returns
+    -------
+    float
+        The response in [0, 1]: 1/2 is a stable tumor, above it the tumor shrinks.
+    """
     k, g = rates.total_kill, rates.growth
     return k / (k + g) if k + g > 0 else 0.5
 

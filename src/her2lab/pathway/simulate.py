@@ -62,10 +62,34 @@ BACKENDS: tuple[str, ...] = ("boolnet", "maboss")
 class Result:
     """The outcome of one simulation of a (profile, regimen).
 
-    ``profile``: the mechanisms present (degree > 0); their degrees are in ``degrees`` and the
-    HR status in ``hr_positive``. ``phenotypes``: see :data:`her2lab.pathway.PHENOTYPES`;
-    ``rates``: growth and kill by source per day; ``time_course``: phenotype probabilities per
-    day; ``nodes``: every node's P(ON) averaged over the read-out window.
+    Attributes
+    ----------
+    profile : tuple of str
+        The mechanisms present (degree > 0).
+    regimen : tuple of str
+        The drug IDs, sorted.
+    phenotypes : dict of str to float
+        Read-outs by name (see :data:`her2lab.pathway.PHENOTYPES`).
+    response : float
+        ``K / (K + G)`` in [0, 1] (see :func:`response`).
+    response_se : float
+        An upper bound on the Monte Carlo standard error of ``response``.
+    samples : int
+        Number of trajectories simulated.
+    seed : int
+        The seed of the run.
+    rates : Rates
+        Growth and kill by source, per day.
+    time_course : TimeCourse
+        Phenotype probabilities per day.
+    nodes : dict of str to float
+        Every node's P(ON) averaged over the read-out window.
+    degrees : dict of str to float
+        The degree of each mechanism present.
+    hr_positive : float
+        The HR-positivity degree the run used.
+    cached : bool
+        Whether the result was read from the on-disk cache rather than simulated.
     """
 
     profile: tuple[str, ...]
@@ -83,7 +107,14 @@ class Result:
     cached: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON of ``her2lab simulate --format json``."""
+        """The JSON of ``her2lab simulate --format json``.
+
+        Returns
+        -------
+        dict
+            ``profile``, ``degrees``, ``hr_positive``, ``regimen``, ``phenotypes``, ``rates`` and
+            ``response``, JSON-ready.
+        """
         return {
             "profile": list(self.profile),
             "degrees": dict(self.degrees),
@@ -95,8 +126,14 @@ class Result:
         }
 
     def to_record(self) -> dict[str, Any]:
-        """:meth:`to_dict` plus the response's standard-error bound, samples, seed and the
-        phenotype time course."""
+        """:meth:`to_dict` plus the details a stored record needs.
+
+        Returns
+        -------
+        dict
+            The :meth:`to_dict` keys plus the response's standard-error bound, samples, seed and
+            the phenotype time course.
+        """
         return {**self.to_dict(), "response_se": self.response_se, "samples": self.samples,
                 "seed": self.seed, "time_course": self.time_course.to_dict()}
 
@@ -150,7 +187,37 @@ def model_files(
     max_time: float = MAX_TIME,
     threads: int = 1,
 ) -> tuple[str, str]:
-    """The MaBoSS ``(.bnd, .cfg)`` texts for a profile and a regimen: run them anywhere."""
+    """The MaBoSS ``(.bnd, .cfg)`` texts for a profile and a regimen: run them anywhere.
+
+    Parameters
+    ----------
+    profile : optional
+        Any form :func:`normalise_profile` accepts (default: no mechanism).
+    regimen : iterable of str, str or None, optional
+        Any form :func:`normalise_regimen` accepts (default: untreated).
+    samples : int, optional
+        ``sample_count`` to write (default 2000).
+    seed : int, optional
+        ``seed_pseudorandom`` to write (default 20140812).
+    potency : mapping of str to float, optional
+        Drug ID -> graded efficacy in [0, 1] overriding the shipped one.
+    max_time : float, optional
+        Simulated days (default 30).
+    threads : int, optional
+        ``thread_count`` to write (default 1).
+
+    Returns
+    -------
+    tuple of (str, str)
+        The network and configuration texts.
+
+    Raises
+    ------
+    UnknownIdError
+        If a mechanism or drug is unknown.
+    SimulationError
+        If a degree or potency is outside [0, 1].
+    """
     from her2lab.boolnet import format_maboss
 
     model = condition_model(_condition(profile, regimen, potency))
@@ -241,6 +308,37 @@ def simulate_many(
 
     Conditions not in the cache run together on the one compiled model (in one batch where the
     engine offers it). Each result equals the one :func:`simulate` gives for the same pair.
+
+    Parameters
+    ----------
+    pairs : iterable of (profile, regimen)
+        Each in any form :func:`simulate` accepts.
+    samples : int, optional
+        Trajectories per condition, >= 1 (default 2000).
+    seed : int, optional
+        The seed shared by every condition (default 20140812).
+    potency : mapping of str to float, optional
+        Drug ID -> graded efficacy in [0, 1], for every pair.
+    max_time : float, optional
+        Simulated days (default 30).
+    backend : {"boolnet", "maboss"}, optional
+        The engine: her2lab's own (default) or MaBoSS through cmaboss.
+    cache : ResultCache or bool, optional
+        True (default) uses the on-disk cache, False bypasses it, a :class:`ResultCache`
+        chooses its directory.
+
+    Returns
+    -------
+    list of Result
+        One result per pair, in order.
+
+    Raises
+    ------
+    SimulationError
+        If ``samples`` is not a positive int, ``backend`` is unknown, or a degree or potency is
+        outside [0, 1].
+    UnknownIdError
+        If a mechanism or drug is unknown.
     """
     if not isinstance(samples, int) or samples < 1:
         raise SimulationError(f"samples must be a positive integer; got {samples!r} instead")
@@ -281,11 +379,45 @@ def simulate(
     backend: Backend = "boolnet",
     cache: ResultCache | bool = True,
 ) -> Result:
-    """Simulate ``regimen`` on a tumor with ``profile``: rates, phenotypes and the response.
+    """Simulate a regimen on a tumor with a profile: rates, phenotypes and the response.
 
-    ``potency`` overrides drugs' graded efficacy (``{"trastuzumab": 0.7}``); ``hr_positive``
-    sets the HR status (a bool or a degree) over the profile's; ``cache=False`` bypasses the
-    on-disk cache, a :class:`ResultCache` chooses its directory.
+    Parameters
+    ----------
+    profile : optional
+        Any form :func:`normalise_profile` accepts (``"pten_loss=0.6,p95her2"``, a mapping, a
+        :class:`Profile`); default: no mechanism.
+    regimen : iterable of str, str or None, optional
+        Any form :func:`normalise_regimen` accepts (``"trastuzumab+pertuzumab"``); default:
+        untreated.
+    samples : int, optional
+        Trajectories, >= 1 (default 2000).
+    seed : int, optional
+        The seed (default 20140812).
+    potency : mapping of str to float, optional
+        Drug ID -> graded efficacy in [0, 1] overriding the shipped one
+        (``{"trastuzumab": 0.7}``).
+    hr_positive : bool or float, optional
+        HR status (a bool or a degree in [0, 1]) over the profile's.
+    max_time : float, optional
+        Simulated days (default 30); the read-out window is its end.
+    backend : {"boolnet", "maboss"}, optional
+        The engine: her2lab's own (default) or MaBoSS through cmaboss.
+    cache : ResultCache or bool, optional
+        True (default) uses the on-disk cache, False bypasses it, a :class:`ResultCache`
+        chooses its directory.
+
+    Returns
+    -------
+    Result
+        Rates, phenotypes, the response and its standard-error bound.
+
+    Raises
+    ------
+    SimulationError
+        If ``samples`` is not a positive int, ``backend`` is unknown, or a degree or potency is
+        outside [0, 1].
+    UnknownIdError
+        If a mechanism or drug is unknown.
     """
     prof = normalise_profile(profile, hr_positive)
     return simulate_many([(prof, regimen)], samples=samples, seed=seed, potency=potency,

@@ -102,7 +102,82 @@ def tier_rank(tier: str) -> int:
 
 @dataclass(frozen=True)
 class EvidenceItem:
-    """One curated result of a trial arm (or a comparison) with its provenance and tier."""
+    """One curated result of a trial arm (or a comparison) with its provenance and ESCAT tier.
+
+    Attributes
+    ----------
+    trial, trial_name : str
+        The trial's local ID and display name.
+    nct : str or None
+        Its ClinicalTrials.gov number.
+    phase : str
+        Trial phase (``III``).
+    randomized : bool
+        Whether the trial was randomized.
+    setting : str
+        The trial's setting (a :class:`~her2lab.knowledge.Setting` value).
+    in_setting : bool
+        Whether that setting is the report's (a result from another setting is shown, never
+        ranked on).
+    outcome : str
+        The outcome's local ID.
+    endpoint : str
+        Its endpoint (``PFS``, ``pCR``, ...).
+    kind : str
+        The outcome kind (``effect``, ``median``, ``rate``, ...).
+    measure : str or None
+        For an effect: ``HR``, ``OR`` or ``difference``.
+    value : float or None
+        The figure, in ``unit``.
+    ci_low, ci_high : float or None
+        Its confidence interval.
+    ci_level : float or None
+        The CI's level as published (0.95, 0.975).
+    p : str or None
+        The p-value as text (``p < 0.001``).
+    unit : str or None
+        Unit of ``value`` (months, weeks, percent, points), after resolved units conflicts.
+    arm : str
+        The arm's label (for an effect, the experimental arm).
+    comparator : str or None
+        The reference arm's label, for a comparison.
+    subgroup : str or None
+        The subgroup (mechanism or biomarker ID) the result is for; None: everyone.
+    analysis : str or None
+        ``primary``, ``interim``, ``final``, ...
+    locator : str
+        Where the figure is in its source (``Table 1: CLEOPATRA``).
+    refs : tuple of int
+        The seed's reference numbers it cites.
+    citation : str or None
+        The external publication, for a figure taken from outside the seed.
+    published : datetime.date
+        The date the result became public.
+    tier : str
+        Its ESCAT tier (``I-A``, ``II-B``, ``X``).
+    tier_reason : str
+        Why it has that tier, in words.
+    match : str
+        The alteration the tier is for (``HER2 amplification``, ``PTEN loss``, ...).
+    direction : str
+        ``supports``, ``does not support``, ``harms`` or ``descriptive`` (default).
+    drugs : tuple of str
+        The drugs the trial tested (names), those the alteration-drug match is for.
+    primary : bool
+        Whether the end point is the trial's primary end point.
+    population : str
+        The trial's population in words.
+    year : int or None
+        Year of the latest publication cited.
+    references : tuple of str
+        The cited publications, each with its PMID or DOI where the knowledge base has it.
+    comparator_regimen : tuple of str
+        Drug IDs of the reference arm.
+    obtained : str
+        How the number was obtained: ``reported`` (as published; the report derives none).
+    notes : tuple of str
+        Remarks shown with the result (a conflict resolution applied, ...).
+    """
 
     trial: str
     trial_name: str
@@ -157,7 +232,14 @@ class EvidenceItem:
         return self.kind == "effect" and self.measure in ("HR", "OR")
 
     def result_text(self) -> str:
-        """``HR 0.78 (95% CI 0.65-0.96), p = 0.0067`` and similar."""
+        """The result as one line of text.
+
+        Returns
+        -------
+        str
+            ``HR 0.78 (95% CI 0.65-0.96), p = 0.0067``, ``median 18.7 months``, ``pCR 45.8%`` and
+            similar.
+        """
         v = self.value
         if self.kind == "effect":
             txt = f"{self.measure} {_num(v)}"
@@ -182,6 +264,13 @@ class EvidenceItem:
         return txt
 
     def to_dict(self) -> dict[str, Any]:
+        """The item as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field (dates as ISO text, tuples as lists) plus ``result`` (:meth:`result_text`).
+        """
         d = dict(self.__dict__)
         d["published"] = self.published.isoformat()
         d["refs"] = list(self.refs)
@@ -195,7 +284,33 @@ class EvidenceItem:
 
 @dataclass(frozen=True)
 class MetaPooled:
-    """A pooled effect over several trials' results of one regimen (from her2lab.synthesis)."""
+    """A pooled effect over several trials' results of one regimen (from her2lab.synthesis).
+
+    Attributes
+    ----------
+    endpoint : str
+        The endpoint pooled (``PFS``).
+    measure : str
+        The effect measure (``HR``, ``OR``).
+    k : int
+        Number of trials pooled.
+    estimate : float
+        The pooled effect, on the ratio scale.
+    ci_low, ci_high : float
+        Its 95% confidence interval.
+    i2 : float or None
+        Heterogeneity I², in [0, 1].
+    tau2 : float or None
+        Between-trial variance τ² on the log scale.
+    method : str
+        How it was pooled (``random effects (REML), her2lab.synthesis``).
+    studies : tuple of str
+        The trials pooled (names).
+    comparators : tuple of str
+        Their reference arms (the pooled effect is against the controls of their time).
+    note : str
+        A remark shown with it (different controls, ...).
+    """
 
     endpoint: str
     measure: str
@@ -211,11 +326,25 @@ class MetaPooled:
     note: str = ""
 
     def result_text(self) -> str:
+        """The pooled effect as one line of text.
+
+        Returns
+        -------
+        str
+            ``pooled HR 0.70 (95% CI 0.60-0.82), 2 trials, <method>, I² 10%``.
+        """
         i2 = "" if self.i2 is None else f", I² {100 * self.i2:.0f}%"
         return (f"pooled {self.measure} {self.estimate:.2f} (95% CI {self.ci_low:.2f}-"
                 f"{self.ci_high:.2f}), {self.k} trials, {self.method}{i2}")
 
     def to_dict(self) -> dict[str, Any]:
+        """The pooled effect as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field plus ``result`` (:meth:`result_text`).
+        """
         d = dict(self.__dict__)
         d["studies"] = list(self.studies)
         d["comparators"] = list(self.comparators)

@@ -61,7 +61,23 @@ _FALSE = {"false", "no", "n", "off", "0"}
 
 @dataclass(frozen=True)
 class Profile:
-    """A parsed tumor profile. Mechanism and biomarker IDs are the knowledge base's."""
+    """A parsed tumor profile. Mechanism and biomarker IDs are the knowledge base's.
+
+    Build one with :func:`parse_profile`.
+
+    Attributes
+    ----------
+    mechanisms : mapping of str to float
+        Mechanism ID -> degree in (0, 1] (the share of the mechanism's effect).
+    biomarkers : tuple of str
+        Biomarker IDs present (``pten_low``), including those a mechanism implies.
+    hr_positive : float
+        Hormone-receptor positivity, a degree in [0, 1] (default 0).
+    trastuzumab_pretreated : bool or None
+        Whether the tumor has been treated with trastuzumab (None: not said).
+    source : str
+        Where the profile came from (the compact text or the file), for messages.
+    """
 
     mechanisms: Mapping[str, float] = field(default_factory=dict)
     """Mechanism ID -> degree in (0, 1] (absent mechanisms are left out)."""
@@ -72,7 +88,13 @@ class Profile:
     source: str = ""
 
     def label(self) -> str:
-        """The profile in the compact syntax (canonical IDs, degrees below 1 written)."""
+        """The profile in the compact syntax (canonical IDs, degrees below 1 written).
+
+        Returns
+        -------
+        str
+            ``pten_loss,p95her2:0.5,hr_positive``; ``none`` for the empty profile.
+        """
         items = [m if d >= 1 else f"{m}:{d:g}" for m, d in sorted(self.mechanisms.items())]
         items += [b for b in self.biomarkers if b not in _implied_by(self.mechanisms)]
         if self.hr_positive:
@@ -84,7 +106,13 @@ class Profile:
         return ",".join(items) or "none"
 
     def pathway_profile(self) -> dict[str, float]:
-        """What :func:`her2lab.pathway.simulate` takes: mechanism -> degree."""
+        """What :func:`her2lab.pathway.simulate` takes: mechanism -> degree.
+
+        Returns
+        -------
+        dict of str to float
+            The mechanisms and their degrees, sorted by ID.
+        """
         return dict(sorted(self.mechanisms.items()))
 
     @property
@@ -92,6 +120,14 @@ class Profile:
         return tuple(sorted(self.mechanisms))
 
     def to_dict(self) -> dict[str, Any]:
+        """The profile as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``label``, ``mechanisms``, ``biomarkers``, ``hr_positive`` and
+            ``trastuzumab_pretreated``.
+        """
         return {"label": self.label(), "mechanisms": dict(sorted(self.mechanisms.items())),
                 "biomarkers": list(self.biomarkers), "hr_positive": self.hr_positive,
                 "trastuzumab_pretreated": self.trastuzumab_pretreated}
@@ -287,8 +323,24 @@ def _yaml_items(path: Path) -> list[tuple[str, Any, str, int | None]]:
 def parse_profile(spec: str | Path | Mapping[str, Any] | Profile | None) -> Profile:
     """A :class:`Profile` from compact text, a YAML file path, a mapping, or a Profile.
 
-    A string naming an existing ``.yaml``/``.yml`` file is read as one; other strings are the
-    compact syntax.
+    Parameters
+    ----------
+    spec : str, Path, mapping, Profile or None
+        Compact text (``pten_loss,p95her2:0.5,hr_positive,trastuzumab_pretreated``; ``none`` is
+        the empty profile); a string or path naming an existing ``.yaml``/``.yml`` file, read
+        as a mapping ``{pten_loss: true, p95her2: 0.5}`` or a list; a mapping of the same
+        shape; or a :class:`Profile`, returned as it is.
+
+    Returns
+    -------
+    Profile
+        The profile, with canonical IDs.
+
+    Raises
+    ------
+    ValidationError
+        If an item is unknown, a degree is outside [0, 1] or given to a yes/no name, or the
+        file cannot be read (each problem names the item and where it was).
     """
     if isinstance(spec, Profile):
         return spec

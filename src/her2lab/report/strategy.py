@@ -92,7 +92,37 @@ WEEKS_PER_MONTH = 52.0 / 12.0
 
 @dataclass(frozen=True)
 class Rationale:
-    """In silico: what the pathway model says of the regimen on this profile."""
+    """In silico: what the pathway model says of the regimen on this profile.
+
+    Responses are :func:`her2lab.pathway.response` values in [0, 1] (higher is better).
+
+    Attributes
+    ----------
+    counteracts : tuple of (str, str)
+        ``(mechanism ID, name)`` of the profile's mechanisms the regimen's drugs counteract
+        (knowledge base).
+    added : tuple of str
+        The drugs the trial tested (those the comparison adds).
+    without : tuple of str
+        The regimen without them (the comparison's backbone).
+    response_with, response_with_se : float
+        The response to the regimen on this profile and its Monte Carlo error bound.
+    response_without, response_without_se : float
+        The response to ``without`` and its error bound.
+    response_untreated : float
+        The response with no drug.
+    response_sensitive : float
+        The regimen's response on a tumor with no mechanism.
+    nodes : tuple of (str, float, float)
+        ``(node, P(ON) without, P(ON) with)`` for the nodes the added drugs change most (at most
+        six, by more than 0.02).
+    rates_with, rates_without : dict or None
+        Growth and kill rates (per day) with and without the added drugs.
+    samples : int
+        Trajectories per pathway run.
+    seed : int
+        Seed of the pathway runs.
+    """
 
     counteracts: tuple[tuple[str, str], ...]
     """(mechanism ID, name) of the profile's mechanisms the regimen counteracts (knowledge
@@ -119,6 +149,14 @@ class Rationale:
         return self.response_with - self.response_without
 
     def to_dict(self) -> dict[str, Any]:
+        """The rationale as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field plus ``gain`` (the response gain of the added drugs) and ``kind``
+            (``"in silico (pathway model)"``).
+        """
         d = dataclasses.asdict(self)
         d["gain"] = self.gain
         d["kind"] = "in silico (pathway model)"
@@ -127,7 +165,41 @@ class Rationale:
 
 @dataclass(frozen=True)
 class Prediction:
-    """In silico: a virtual trial of the regimen against its control in this profile."""
+    """In silico: a virtual trial of the regimen against its control in this profile.
+
+    Attributes
+    ----------
+    endpoint : str
+        The endpoint simulated (``PFS``, ``pCR``).
+    measure : str
+        The effect measure (``HR``, ``OR``).
+    estimate : float
+        The expected effect over virtual trials.
+    low, high : float
+        The prediction interval's bounds (see ``interval``).
+    control : str
+        The control arm's label.
+    control_regimen : tuple of str
+        Drug IDs of the control arm.
+    n_per_arm : int
+        Virtual patients per arm.
+    replicates : int
+        Number of virtual trials.
+    power : float or None
+        Share of replicates with a significant effect.
+    calibration : str
+        Which calibration was used (its source, or ``uncalibrated``).
+    note : str
+        What the trial was anchored on.
+    interval : str
+        What ``low``-``high`` is (default ``"95% of virtual trials"``).
+    spec : dict
+        The virtual trial's specification, as ``her2lab trials predict`` takes it.
+    settings : dict
+        The Monte Carlo settings (samples, panel size, replicates, seed).
+    calibration_as_of : str or None
+        The calibration's evidence date (ISO), if any.
+    """
 
     endpoint: str
     measure: str
@@ -151,10 +223,25 @@ class Prediction:
     calibration_as_of: str | None = None
 
     def result_text(self) -> str:
+        """The prediction as one line of text.
+
+        Returns
+        -------
+        str
+            ``HR 0.72 (95% prediction interval 0.60-0.86)``: measure, estimate and interval.
+        """
         return (f"{self.measure} {self.estimate:.2f} ({self.interval} {self.low:.2f}-"
                 f"{self.high:.2f})")
 
     def to_dict(self) -> dict[str, Any]:
+        """The prediction as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field plus ``result`` (:meth:`result_text`) and ``kind``
+            (``"in silico (virtual trials)"``).
+        """
         d = dataclasses.asdict(self)
         d["kind"] = "in silico (virtual trials)"
         d["result"] = self.result_text()
@@ -163,7 +250,49 @@ class Prediction:
 
 @dataclass(frozen=True)
 class RankedRegimen:
-    """One regimen of the report with its evidence, tier, rationale and prediction."""
+    """One regimen of the report with its evidence, tier, rationale and prediction.
+
+    Attributes
+    ----------
+    rank : int
+        Its rank, from 1 (see :data:`RANKING_RULE`).
+    regimen : tuple of str
+        Drug IDs.
+    label : str
+        Display label of the regimen.
+    tier : str
+        The best ESCAT tier of its alteration-drug matches.
+    tier_reason : str
+        Why, in words.
+    evidence : tuple of EvidenceItem
+        Its results in the report's setting.
+    other_evidence : tuple of EvidenceItem
+        Its results in other settings (shown, not ranked on).
+    pooled : tuple of MetaPooled
+        Pooled effects over several trials of the regimen in the setting.
+    profile_matches : tuple of str
+        Subgroups of the profile with a graded result.
+    statements : tuple of str
+        The knowledge base's biomarker statements about its drugs and the profile.
+    trials : tuple of str
+        IDs of the trials with an arm of the regimen.
+    rationale : Rationale or None
+        The pathway model's rationale (None without the model).
+    prediction : Prediction or None
+        The virtual trial's predicted effect (None without the model or a virtual trial).
+    not_separated_from : tuple of int
+        Ranks of regimens in the same group and tier whose intervals overlap with this one's.
+    notes : tuple of str
+        Remarks shown with the line.
+    alteration : str
+        The alteration its tier is for.
+    matches : tuple of dict
+        One alteration-drug match per alteration, with its tier and reason.
+    group : str
+        The ranking group (graded in this setting, ..., harms in this setting).
+    sort_key : tuple
+        The key the regimens were sorted by (not compared).
+    """
 
     rank: int
     regimen: tuple[str, ...]
@@ -190,7 +319,13 @@ class RankedRegimen:
     sort_key: tuple = field(default=(), repr=False, compare=False)
 
     def tier_text(self) -> str:
-        """``I-A for HER2 amplification``: the tier with the alteration it is for."""
+        """The tier with the alteration it is for.
+
+        Returns
+        -------
+        str
+            ``I-A for HER2 amplification``.
+        """
         return f"{self.tier} for {self.alteration}" if self.alteration else self.tier
 
     @property
@@ -198,7 +333,14 @@ class RankedRegimen:
         return self.evidence + self.other_evidence
 
     def key_evidence(self) -> str:
-        """One line: the pooled effect where there is one, else the best result of the tier."""
+        """The line's key evidence in one line.
+
+        Returns
+        -------
+        str
+            The pooled effect where there is one, else the best result of the tier, with trial and
+            year.
+        """
         if self.pooled:
             p = self.pooled[0]
             return f"{', '.join(p.studies)}: {p.result_text()}"
@@ -213,6 +355,13 @@ class RankedRegimen:
         return f"{e.trial_name} {e.year}{sub}: {ep}{res}{where}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The line as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field, nested records as dicts.
+        """
         return {
             "rank": self.rank, "regimen": list(self.regimen), "label": self.label,
             "tier": self.tier, "tier_reason": self.tier_reason,
@@ -233,7 +382,53 @@ class RankedRegimen:
 
 @dataclass(frozen=True)
 class StrategyReport:
-    """A ranked, evidence-graded strategy report for one profile and setting."""
+    """A ranked, evidence-graded strategy report for one profile and setting.
+
+    Not medical advice: a research output (``disclaimer``).
+
+    Attributes
+    ----------
+    profile : Profile
+        The tumor profile.
+    setting : str
+        The clinical setting.
+    as_of : datetime.date or None
+        The evidence date: results published later are left out.
+    calibration : str
+        Which calibration the predictions used.
+    ranked : tuple of RankedRegimen
+        The regimens, in rank order.
+    untested : tuple of dict
+        Drugs that counteract a mechanism of the profile but have no trial arm (tier X).
+    conflicts : tuple of dict
+        Recorded conflicts on the trials or results cited.
+    findings : tuple of dict
+        Audit findings on the results cited.
+    left_out : tuple of str
+        Results left out (published after ``as_of``, superseded by a conflict resolution).
+    settings : dict
+        The run settings (Monte Carlo settings, ``n_per_arm``, ``in_silico``, the calibration's
+        date).
+    created : str
+        The report's date (ISO): ``as_of`` or the seed's date.
+    profile_notes : tuple of str
+        Remarks on the profile in this setting.
+    kb_pooled : tuple of dict
+        The knowledge base's pooled questions that use a cited trial.
+    cannot_know : tuple of str
+        What the report cannot know (trials not in the knowledge base, unresolved conflicts,
+        the model's limits, ...).
+    references : tuple of str
+        Every publication cited.
+    newer_than_calibration : tuple of str
+        Results cited that are newer than the calibration.
+    disclaimer : str
+        The not-medical-advice statement (:data:`DISCLAIMER`).
+    ranking_rule : tuple of str
+        The ranking rule, printed with the report (:data:`RANKING_RULE`).
+    escat_citation : str
+        The ESCAT publication the tiers follow.
+    """
 
     profile: Profile
     setting: str
@@ -264,6 +459,13 @@ class StrategyReport:
     escat_citation: str = ESCAT_CITATION
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict (the shape of ``her2lab report --format json``).
+
+        Returns
+        -------
+        dict
+            Every field, nested records as dicts, with the disclaimer.
+        """
         return {
             "disclaimer": self.disclaimer, "profile": self.profile.to_dict(),
             "setting": self.setting, "as_of": self.as_of.isoformat() if self.as_of else None,
@@ -279,21 +481,81 @@ class StrategyReport:
         }
 
     def to_html(self) -> str:
+        """The report as a self-contained HTML document.
+
+        Returns
+        -------
+        str
+            The HTML text.
+        """
         from her2lab.report.render import render_html
 
         return render_html(self)
 
     def write_html(self, path: str | Path) -> Path:
+        """Write the report as HTML, atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write.
+
+        Returns
+        -------
+        Path
+            The path written.
+
+        Raises
+        ------
+        OutputError
+            If the file cannot be written.
+        """
         from her2lab.report.render import write_atomic
 
         return write_atomic(Path(path), self.to_html().encode("utf-8"))
 
     def write_pdf(self, path: str | Path) -> Path:
+        """Write the report as PDF (rendered with WeasyPrint), atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write.
+
+        Returns
+        -------
+        Path
+            The path written.
+
+        Raises
+        ------
+        Her2labError
+            If WeasyPrint is not installed.
+        OutputError
+            If the file cannot be written.
+        """
         from her2lab.report.render import write_pdf
 
         return write_pdf(self, Path(path))
 
     def write_json(self, path: str | Path) -> Path:
+        """Write the report as JSON (:meth:`to_dict`), atomically.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write.
+
+        Returns
+        -------
+        Path
+            The path written.
+
+        Raises
+        ------
+        OutputError
+            If the file cannot be written.
+        """
         from her2lab.report.render import write_atomic
 
         return write_atomic(Path(path), json.dumps(self.to_dict(), indent=1).encode("utf-8"))
@@ -796,13 +1058,49 @@ def strategy_report(
     in_silico: bool = True,
     progress: Callable[[str, int, int], Any] | None = None,
 ) -> StrategyReport:
-    """Rank regimens for ``profile`` in ``setting`` (see :data:`RANKING_RULE`).
+    """Rank regimens for a profile in a setting (see :data:`RANKING_RULE`).
 
-    ``calibration``: the virtual trials' (``None``: the priors); ``settings``: the Monte
-    Carlo settings of the pathway runs and the virtual trials (default: the calibration's, so
-    the report predicts as ``her2lab trials predict`` does); ``n_per_arm``: the virtual trials'
-    size. ``in_silico=False`` leaves the model out (evidence only).
-    ``progress(stage, done, total)`` as each regimen is finished (for a progress bar).
+    Clinical evidence is graded on ESCAT; the pathway model's rationale and the virtual trials'
+    prediction are shown beside it, labelled in silico, and never enter a tier or the rank. Not
+    medical advice.
+
+    Parameters
+    ----------
+    profile : str, Path, Profile, dict or None
+        The tumor profile, in any form :func:`parse_profile` accepts.
+    setting : str
+        The clinical setting (``metastatic_pretreated``; a :class:`~her2lab.knowledge.Setting`
+        value, ``-`` and spaces accepted for ``_``).
+    as_of : datetime.date or str, optional
+        Keep only results published on or before this date (``YYYY-MM-DD``); default: all.
+    calibration : Calibration, optional
+        The virtual trials' calibration (None: the link's priors, reported as uncalibrated).
+    settings : RunSettings, optional
+        Monte Carlo settings of the pathway runs and the virtual trials (default: the
+        calibration's, so the report predicts as ``her2lab trials predict`` does).
+    n_per_arm : int, optional
+        Virtual patients per arm of each predicted trial (default 200).
+    kb : KnowledgeBase, optional
+        The knowledge base (default: the shipped one).
+    in_silico : bool, optional
+        False leaves the model out: evidence only (default True).
+    progress : callable, optional
+        ``progress(stage, done, total)``, called as each regimen is finished (for a progress
+        bar).
+
+    Returns
+    -------
+    StrategyReport
+        The report.
+
+    Raises
+    ------
+    UnknownIdError
+        If the setting is unknown.
+    ValidationError
+        If the profile is invalid.
+    DataError
+        If ``as_of`` is not a date.
     """
     from her2lab.knowledge import load
     from her2lab.knowledge.audit import run_audit

@@ -86,8 +86,19 @@ def from_analysis_scale(value: float | None, measure: str) -> float | None:
 class Effect:
     """One study's effect on the analysis scale (log for HR, OR, RR).
 
-    ``label`` names the study; ``source`` says where the figure came from or how it was
-    derived (free text, carried into outputs).
+    Attributes
+    ----------
+    label : str
+        Names the study.
+    yi : float
+        The effect on the analysis scale (a log HR, not the HR; a risk or mean difference as
+        is).
+    se : float
+        Its standard error, on the same scale.
+    measure : str
+        One of :data:`MEASURES`: ``HR``, ``OR``, ``RR``, ``RD`` or ``MD``.
+    source : str
+        Where the figure came from or how it was derived (free text, carried into outputs).
     """
 
     label: str
@@ -113,11 +124,30 @@ class Effect:
         return from_analysis_scale(self.yi, self.measure)  # type: ignore[return-value]
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
+        """The Wald confidence interval on the reporting scale.
+
+        Parameters
+        ----------
+        level : float, optional
+            Confidence level, in (0, 1) (default 0.95).
+
+        Returns
+        -------
+        tuple of (float, float)
+            ``(low, high)``, back-transformed for ratio measures.
+        """
         z = stats.norm.isf((1 - level) / 2)
         lo, hi = self.yi - z * self.se, self.yi + z * self.se
         return from_analysis_scale(lo, self.measure), from_analysis_scale(hi, self.measure)  # type: ignore[return-value]
 
     def to_dict(self) -> dict:
+        """The effect as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``label``, ``yi``, ``se``, ``measure`` and ``source``.
+        """
         return asdict(self)
 
 
@@ -131,10 +161,36 @@ def effect_from_ci(
     level: float = 0.95,
     source: str = "",
 ) -> Effect:
-    """An effect from a reported estimate and its ``level`` confidence interval.
+    """An effect from a reported estimate and its confidence interval.
 
-    The standard error comes from the width of the interval on the analysis scale; the
-    estimate itself is kept as reported (a rounded CI need not be symmetric around it).
+    The standard error comes from the width of the interval on the analysis scale; the estimate
+    itself is kept as reported (a rounded CI need not be symmetric around it).
+
+    Parameters
+    ----------
+    label : str
+        Names the study.
+    estimate : float
+        The reported estimate, on the reporting scale (an HR, not its log).
+    ci_low, ci_high : float
+        The reported interval, on the same scale.
+    measure : str
+        One of :data:`MEASURES` (``HR``, ``OR``, ``RR``, ``RD``, ``MD``), case-insensitive.
+    level : float, optional
+        The interval's confidence level, in (0, 1) (default 0.95).
+    source : str, optional
+        Where the figure comes from (carried into outputs).
+
+    Returns
+    -------
+    Effect
+        The effect on the analysis scale.
+
+    Raises
+    ------
+    DataError
+        If the measure is unknown, the level is outside (0, 1), a ratio is not positive, or the
+        interval does not contain the estimate.
     """
     measure = check_measure(measure)
     if not 0 < level < 1:
@@ -185,10 +241,39 @@ def effect_from_counts(
 ) -> Effect:
     """An OR, RR or RD (treatment versus control) from 2×2 counts (statsmodels).
 
-    ``double_zero`` (:data:`DOUBLE_ZERO`): what a study with no events, or only events, in
-    both arms gets; ``drop`` raises :class:`DoubleZeroStudy` for the caller to leave it out.
-    ``rd_add``: what an RD's zero-cell study gets added to every cell (0, her2lab's
-    default, or 0.5, metafor's).
+    Parameters
+    ----------
+    label : str
+        Names the study.
+    events_t, n_t : int
+        Events and patients in the treatment arm.
+    events_c, n_c : int
+        Events and patients in the control arm.
+    measure : {"OR", "RR", "RD"}
+        The effect measure.
+    source : str, optional
+        Where the counts come from.
+    double_zero : {"refuse", "drop", "add"}, optional
+        What a study with no events, or only events, in both arms gets (:data:`DOUBLE_ZERO`):
+        ``refuse`` (default) raises :class:`~her2lab.errors.DataError`, ``drop`` raises
+        :class:`DoubleZeroStudy` for the caller to leave it out, ``add`` adds 0.5 to every
+        cell.
+    rd_add : float, optional
+        What an RD's zero-cell study gets added to every cell: 0 (her2lab's default) or 0.5
+        (metafor's).
+
+    Returns
+    -------
+    Effect
+        The effect on the analysis scale (log for OR and RR).
+
+    Raises
+    ------
+    DataError
+        If the counts are impossible (events above n, negative), the measure or
+        ``double_zero`` is unknown, or a double-zero study is refused.
+    DoubleZeroStudy
+        For a double-zero study with ``double_zero="drop"``.
     """
     from statsmodels.stats.meta_analysis import effectsize_2proportions
 
@@ -270,7 +355,33 @@ def effect_from_means(
     *,
     source: str = "",
 ) -> Effect:
-    """A mean difference (treatment minus control) with ``se² = sd_t²/n_t + sd_c²/n_c``."""
+    """A mean difference (treatment minus control) with ``se² = sd_t²/n_t + sd_c²/n_c``.
+
+    Parameters
+    ----------
+    label : str
+        Names the study.
+    mean_t, sd_t : float
+        Mean and standard deviation in the treatment arm.
+    n_t : int
+        Patients in the treatment arm.
+    mean_c, sd_c : float
+        Mean and standard deviation in the control arm.
+    n_c : int
+        Patients in the control arm.
+    source : str, optional
+        Where the figures come from.
+
+    Returns
+    -------
+    Effect
+        An ``MD`` effect.
+
+    Raises
+    ------
+    DataError
+        If a standard deviation is not above 0 or an arm size is below 1.
+    """
     if min(sd_t, sd_c) <= 0 or min(n_t, n_c) < 1:
         raise DataError(
             f"study {label!r}: SDs must be above 0 and arm sizes at least 1; got sd {sd_t}, "
@@ -384,8 +495,35 @@ def _layout(header: Sequence[str], file: str, measure: str) -> str:
 
 def read_effects_csv(path: str | Path, *, measure: str, double_zero: str = "drop",
                      rd_add: float = 0.0) -> list[Effect]:
-    """The studies of a ``synth meta`` CSV as :class:`Effect` objects (double-zero studies
-    left out by default; :func:`read_effects_table` also says which)."""
+    """The studies of a ``synth meta`` CSV as :class:`Effect` objects.
+
+    :func:`read_effects_table` also says which double-zero studies were left out.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV: ``study``, then ``estimate,ci_low,ci_high[,ci_level]`` (reporting scale),
+        or ``events_t,n_t,events_c,n_c`` (OR, RR, RD), or ``mean_t,sd_t,n_t,mean_c,sd_c,n_c``
+        (MD).
+    measure : str
+        The effect measure of every row (one of :data:`MEASURES`).
+    double_zero : {"drop", "add", "refuse"}, optional
+        What a double-zero study gets (default ``drop``: left out).
+    rd_add : float, optional
+        What an RD's zero-cell study gets added to every cell (0 or 0.5).
+
+    Returns
+    -------
+    list of Effect
+        One effect per study kept, in file order.
+
+    Raises
+    ------
+    ValidationError
+        Listing every bad row and field (file, line, what was expected).
+    DataError
+        If the file is empty, not CSV, or every study is a double-zero study.
+    """
     return read_effects_table(path, measure=measure, double_zero=double_zero,
                               rd_add=rd_add)[0]
 

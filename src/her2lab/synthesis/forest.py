@@ -160,8 +160,30 @@ def _level(result) -> float:
 
 def forest_svg(result: MetaResult | NMAResult, path: str | Path | None = None, *,
                title: str | None = None) -> str:
-    """The forest plot as SVG text (written to ``path`` too when given). The SVG is the same
-    for the same input (fixed hash salt, no date)."""
+    """The forest plot as SVG text (written to ``path`` too when given).
+
+    The SVG is the same for the same input (fixed hash salt, no date).
+
+    Parameters
+    ----------
+    result : MetaResult or NMAResult
+        A pairwise result (one row per study and the pooled rows) or a network (each treatment
+        against the reference).
+    path : str or Path, optional
+        Where to write it, atomically.
+    title : str, optional
+        The plot's title.
+
+    Returns
+    -------
+    str
+        The SVG text.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` cannot be written.
+    """
     import matplotlib
 
     fig = _figure(result, title)
@@ -178,7 +200,29 @@ def forest_svg(result: MetaResult | NMAResult, path: str | Path | None = None, *
 
 def forest_png(result: MetaResult | NMAResult, path: str | Path, *, title: str | None = None,
                dpi: int = 150) -> Path:
-    """The forest plot as a PNG file."""
+    """The forest plot as a PNG file.
+
+    Parameters
+    ----------
+    result : MetaResult or NMAResult
+        The analysis to plot.
+    path : str or Path
+        Where to write it, atomically.
+    title : str, optional
+        The plot's title.
+    dpi : int, optional
+        Resolution, dots per inch (default 150).
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` cannot be written.
+    """
     from her2lab.atomic import atomic_path
 
     fig = _figure(result, title)
@@ -189,11 +233,30 @@ def forest_png(result: MetaResult | NMAResult, path: str | Path, *, title: str |
 
 def forest_html(result: MetaResult | NMAResult, path: str | Path | None = None, *,
                 title: str | None = None, full_html: bool = True) -> str:
-    """An interactive forest plot: one self-contained HTML page with plotly.js embedded from
-    the installed plotly package. Hovering a row shows its estimate, CI and weight.
+    """An interactive forest plot (plotly): hovering a row shows its estimate, CI and weight.
 
-    ``full_html=False`` gives only the ``<div>`` and its script, without plotly.js, for a page
-    that loads plotly.js once itself (``plotly.offline.get_plotlyjs()`` gives the same bundle).
+    Parameters
+    ----------
+    result : MetaResult or NMAResult
+        The analysis to plot.
+    path : str or Path, optional
+        Where to write it, atomically.
+    title : str, optional
+        The plot's title.
+    full_html : bool, optional
+        True (default): one self-contained page with plotly.js embedded from the installed
+        plotly package; False: only the ``<div>`` and its script, for a page that loads
+        plotly.js once itself (``plotly.offline.get_plotlyjs()`` gives the same bundle).
+
+    Returns
+    -------
+    str
+        The HTML text.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` cannot be written.
     """
     import plotly.graph_objects as go
 

@@ -93,9 +93,24 @@ def _load_questions() -> tuple[KBQuestion, ...]:
 
 
 def kb_questions(as_of: dt.date | str | None = None) -> list[KBQuestion]:
-    """The questions ``pool_kb`` answers, in the order of the data file; with ``as_of``, only
-    those that could be asked by then (``since``: the first report of the earliest trial that
-    prompted the question; the seed's questions have none)."""
+    """The questions :func:`pool_kb` answers, in the order of the data file.
+
+    Parameters
+    ----------
+    as_of : datetime.date or str, optional
+        Only the questions that could be asked by then (``since``: the first report of the
+        earliest trial that prompted the question; the seed's questions have none).
+
+    Returns
+    -------
+    list of KBQuestion
+        The questions.
+
+    Raises
+    ------
+    DataError
+        If ``as_of`` is not a date ``YYYY-MM-DD``.
+    """
     when = _as_date(as_of)
     return [q for q in _load_questions()
             if when is None or q.since is None or q.since <= when]
@@ -150,10 +165,27 @@ class StudyInput:
 
 @dataclass(frozen=True)
 class PooledAnalysis:
-    """A question answered from the knowledge base: the studies that entered (with how each
-    effect was obtained), what was left out and why, the conflicts that touched it, and the
-    pooled result (``result`` for a pairwise question, ``networks`` for a network, one per
-    connected part)."""
+    """A question answered from the knowledge base.
+
+    Attributes
+    ----------
+    question : KBQuestion
+        The question.
+    as_of : datetime.date or None
+        The evidence date: studies published later were left out.
+    studies : tuple of StudyInput
+        The studies that entered, each with how its effect was obtained.
+    excluded : tuple of str
+        What was left out and why.
+    conflicts : tuple of ConflictUse
+        The recorded conflicts that touched the studies used, and the value taken.
+    result : MetaResult or None
+        The pooled result of a pairwise question.
+    networks : tuple of NMAResult
+        For a network question, one analysis per connected part.
+    notes : tuple of str
+        Remarks (no study qualifies, a network in parts, ...).
+    """
 
     question: KBQuestion
     as_of: dt.date | None
@@ -169,6 +201,13 @@ class PooledAnalysis:
         return self.conflicts
 
     def to_dict(self) -> dict:
+        """The analysis as a JSON-ready dict (the shape of ``her2lab synth kb --format json``).
+
+        Returns
+        -------
+        dict
+            The question, studies, exclusions, conflicts and results.
+        """
         q = self.question
         return {
             "question": q.id, "title": q.title, "kind": q.kind, "measure": q.measure,
@@ -379,7 +418,33 @@ def _question(question: str | KBQuestion) -> KBQuestion:
 
 def pool_kb(question: str | KBQuestion, as_of: dt.date | str | None = None, *, kb=None,
             method: str = "REML", hksj: bool = False) -> PooledAnalysis:
-    """Answer one question (an ID of :func:`kb_questions`) from the knowledge base."""
+    """Answer one question from the knowledge base.
+
+    Parameters
+    ----------
+    question : str or KBQuestion
+        A question, or its ID (one of :func:`kb_questions`).
+    as_of : datetime.date or str, optional
+        Use only results published on or before this date.
+    kb : KnowledgeBase, optional
+        The knowledge base (default: the shipped one).
+    method : {"REML", "DL", "PM"}, optional
+        τ² estimator of a pairwise question (default ``REML``).
+    hksj : bool, optional
+        Hartung–Knapp–Sidik–Jonkman intervals for a pairwise question (default False).
+
+    Returns
+    -------
+    PooledAnalysis
+        The studies used and left out, the conflicts and the pooled result.
+
+    Raises
+    ------
+    UnknownIdError
+        If the question is unknown.
+    DataError
+        If ``as_of`` is not a date ``YYYY-MM-DD``.
+    """
     from her2lab.knowledge import load
 
     q = _question(question)

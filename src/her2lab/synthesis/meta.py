@@ -37,7 +37,32 @@ METHODS = ("DL", "PM", "REML")
 
 @dataclass(frozen=True)
 class Pooled:
-    """One pooled estimate (common or random effects) with its heterogeneity statistics."""
+    """One pooled estimate (common or random effects) with its heterogeneity statistics.
+
+    Attributes
+    ----------
+    model : str
+        ``"common"`` for the common-effect model; for the random-effects one, its τ²
+        estimator (``REML``, ``DL`` or ``PM``).
+    log_estimate : float
+        The pooled effect on the analysis scale (log for ratios).
+    se : float
+        Its standard error (HKSJ-adjusted when asked).
+    ci_low_analysis, ci_high_analysis : float
+        Its confidence interval on the analysis scale.
+    tau2 : float
+        Between-study variance τ² (0 for the common-effect model).
+    tau2_low, tau2_high : float or None
+        τ²'s Q-profile confidence interval.
+    i2 : float or None
+        I², in percent.
+    i2_low, i2_high : float or None
+        I²'s confidence interval, in percent.
+    prediction_low_analysis, prediction_high_analysis : float or None
+        The random-effects prediction interval on the analysis scale.
+    p_value : float
+        Two-sided p-value of the pooled effect against no effect.
+    """
 
     model: str
     log_estimate: float  # on the analysis scale (log for ratios)
@@ -57,8 +82,35 @@ class Pooled:
 
 @dataclass(frozen=True)
 class MetaResult:
-    """A pairwise meta-analysis. ``random`` and ``fixed`` are :class:`Pooled`; ``weights`` the
-    relative random-effects weights (sum 1), ``weights_fixed`` the common-effect ones."""
+    """A pairwise meta-analysis.
+
+    Attributes
+    ----------
+    measure : str
+        The effect measure of every study.
+    method : str
+        The τ² estimator: ``DL``, ``PM`` or ``REML``.
+    hksj : bool
+        Whether the random-effects interval is Hartung–Knapp–Sidik–Jonkman.
+    level : float
+        Confidence level of every pooled interval.
+    studies : tuple of Effect
+        The studies pooled.
+    q : float
+        Cochran's Q.
+    q_df : int
+        Its degrees of freedom (studies - 1).
+    q_p : float or None
+        Q's p-value (None with one study).
+    random, fixed : Pooled
+        The random-effects and common-effect estimates.
+    weights : tuple of float
+        Relative random-effects weights (sum 1), in study order.
+    weights_fixed : tuple of float
+        Relative common-effect weights (sum 1).
+    notes : tuple of str
+        Remarks (one study only, τ² at zero, ...).
+    """
 
     measure: str
     method: str
@@ -79,6 +131,18 @@ class MetaResult:
         return len(self.studies)
 
     def back(self, value: float | None) -> float | None:
+        """A value from the analysis scale back to the reporting scale.
+
+        Parameters
+        ----------
+        value : float or None
+            A value on the analysis scale (a log HR).
+
+        Returns
+        -------
+        float or None
+            ``exp(value)`` for ratio measures, ``value`` otherwise; None stays None.
+        """
         return from_analysis_scale(value, self.measure)
 
     def _block(self, p: Pooled) -> dict:
@@ -103,8 +167,13 @@ class MetaResult:
         }
 
     def to_dict(self) -> dict:
-        """The JSON of ``her2lab synth meta`` (issue 13's keys, plus the intervals of τ² and
-        I², p-values and the per-study rows)."""
+        """The JSON of ``her2lab synth meta``.
+
+        Returns
+        -------
+        dict
+            Issue 13's keys, plus the intervals of τ² and I², p-values and the per-study rows.
+        """
         d = {"measure": self.measure, "method": self.method, "hksj": self.hksj,
              # HKSJ needs two studies: asked for on one, the normal interval is used
              "hksj_applied": bool(self.hksj and self.k >= 2),
@@ -235,13 +304,42 @@ def meta_analysis(
 ) -> MetaResult:
     """Pool studies under a common-effect and a random-effects model.
 
-    Two forms: ``meta_analysis(effects)`` with :class:`Effect` objects (all of one measure),
-    or ``meta_analysis(labels, estimates, ci_low, ci_high, measure="HR")`` with reported
-    estimates and their ``ci_level`` intervals on the reporting scale (an HR, not its log).
+    Two forms: ``meta_analysis(effects)`` with :class:`Effect` objects (all of one measure), or
+    ``meta_analysis(labels, estimates, ci_low, ci_high, measure="HR")`` with reported estimates
+    and their intervals on the reporting scale (an HR, not its log).
 
-    ``method``: ``DL`` (DerSimonian & Laird 1986), ``PM`` (Paule & Mandel 1982, as in
-    DerSimonian & Kacker 2007) or ``REML``. ``hksj``: Hartung–Knapp–Sidik–Jonkman standard
-    error and ``t`` intervals for the random-effects mean. ``level``: of every pooled interval.
+    Parameters
+    ----------
+    studies : sequence of Effect, or sequence of str
+        The studies, or their labels (columnar form).
+    estimates, ci_low, ci_high : sequence of float, optional
+        Columnar form: each study's estimate and interval, on the reporting scale.
+    measure : str, optional
+        The measure: required in the columnar form; with Effect objects, checked against
+        theirs.
+    method : {"REML", "DL", "PM"}, optional
+        τ² estimator: ``REML`` (default), ``DL`` (DerSimonian & Laird 1986) or ``PM`` (Paule &
+        Mandel 1982, as in DerSimonian & Kacker 2007).
+    hksj : bool, optional
+        Hartung–Knapp–Sidik–Jonkman standard error and ``t`` intervals for the random-effects
+        mean (default False).
+    level : float, optional
+        Confidence level of every pooled interval, in (0, 1) (default 0.95).
+    ci_level : float or sequence of float, optional
+        Columnar form: the level of the reported intervals, one for all or one per study
+        (default 0.95).
+
+    Returns
+    -------
+    MetaResult
+        Both pooled estimates, heterogeneity and weights.
+
+    Raises
+    ------
+    DataError
+        If the two forms are mixed or incomplete, the columns differ in length, the method is
+        unknown, the level is outside (0, 1), there is no study, the measures differ, or labels
+        repeat.
     """
     from statsmodels.stats.meta_analysis import combine_effects
 

@@ -50,8 +50,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Contrast:
-    """One pairwise comparison of a study: ``estimate`` of treatment1 versus treatment2 on the
-    analysis scale (log for ratio measures), with its standard error."""
+    """One pairwise comparison of a study.
+
+    Attributes
+    ----------
+    study : str
+        Names the study.
+    treatment1, treatment2 : str
+        The treatments compared (two different ones): ``estimate`` is treatment1 versus
+        treatment2.
+    estimate : float
+        The effect on the analysis scale (log for ratio measures).
+    se : float
+        Its standard error, > 0.
+    source : str
+        Where the figure came from.
+    """
 
     study: str
     treatment1: str
@@ -72,8 +86,21 @@ class Contrast:
 
 @dataclass(frozen=True)
 class NMAModel:
-    """Network estimates of one model (common or random): ``te[i, j]`` is treatment i versus
-    j on the analysis scale, ``se[i, j]`` its standard error."""
+    """Network estimates of one model (common or random effects).
+
+    Attributes
+    ----------
+    name : str
+        ``"common"`` or ``"random"``.
+    treatments : tuple of str
+        The treatments, in index order.
+    te : numpy.ndarray
+        ``te[i, j]``: treatment i versus j on the analysis scale.
+    se : numpy.ndarray
+        ``se[i, j]``: its standard error.
+    level : float
+        Confidence level of the intervals.
+    """
 
     name: str
     treatments: tuple[str, ...]
@@ -82,6 +109,23 @@ class NMAModel:
     level: float
 
     def index(self, t: str) -> int:
+        """The index of a treatment in ``treatments``.
+
+        Parameters
+        ----------
+        t : str
+            The treatment's name.
+
+        Returns
+        -------
+        int
+            Its row and column in ``te`` and ``se``.
+
+        Raises
+        ------
+        UnknownIdError
+            If the network has no such treatment.
+        """
         try:
             return self.treatments.index(t)
         except ValueError:
@@ -90,13 +134,41 @@ class NMAModel:
             raise UnknownIdError("treatment", t, list(self.treatments)) from None
 
     def estimate(self, a: str, b: str) -> tuple[float, float, float, float]:
-        """``(estimate, se, ci_low, ci_high)`` of a versus b on the analysis scale."""
+        """One treatment versus another, on the analysis scale.
+
+        Parameters
+        ----------
+        a, b : str
+            The treatments: the estimate is ``a`` versus ``b``.
+
+        Returns
+        -------
+        tuple of (float, float, float, float)
+            ``(estimate, se, ci_low, ci_high)``.
+
+        Raises
+        ------
+        UnknownIdError
+            If either treatment is not in the network.
+        """
         i, j = self.index(a), self.index(b)
         z = stats.norm.isf((1 - self.level) / 2)
         te, se = float(self.te[i, j]), float(self.se[i, j])
         return te, se, te - z * se, te + z * se
 
     def pscores(self, *, small_values: str = "desirable") -> dict[str, float]:
+        """P-scores (Rücker & Schwarzer 2015): the mean certainty that a treatment beats each other.
+
+        Parameters
+        ----------
+        small_values : {"desirable", "undesirable"}, optional
+            Whether a smaller effect is better (``desirable``, default: an HR below 1) or worse.
+
+        Returns
+        -------
+        dict of str to float
+            Treatment -> P-score in [0, 1].
+        """
         n = len(self.treatments)
         out = {}
         for i, t in enumerate(self.treatments):
@@ -112,6 +184,45 @@ class NMAModel:
 
 @dataclass(frozen=True)
 class NMAResult:
+    """A network meta-analysis (netmeta's model: common and random effects, one τ²).
+
+    Attributes
+    ----------
+    measure : str
+        The effect measure.
+    reference : str
+        The treatment the others are compared with.
+    treatments : tuple of str
+        Every treatment, sorted.
+    contrasts : tuple of Contrast
+        The comparisons analysed.
+    studies : tuple of str
+        The studies, in order.
+    designs : dict of str to tuple of str
+        Design label -> the treatments its studies compare.
+    common, random : NMAModel
+        The common- and random-effects estimates.
+    q, q_df : float, int
+        The total Q and its degrees of freedom.
+    q_within, q_within_df : float, int
+        Heterogeneity within designs.
+    q_between, q_between_df : float, int
+        Inconsistency between designs.
+    q_design : dict of str to (float, int)
+        Design -> its Q and degrees of freedom.
+    tau2 : float
+        Between-study variance τ² (the generalised DerSimonian–Laird estimate).
+    i2 : float or None
+        I², in percent.
+    i2_low, i2_high : float or None
+        I²'s confidence interval.
+    small_values : str
+        ``desirable`` or ``undesirable``, for P-scores.
+    adjusted_se_random : tuple of float
+        Each contrast's random-effects standard error (multi-arm adjusted), in contrast order.
+    notes : tuple of str
+        Remarks.
+    """
     measure: str
     reference: str
     treatments: tuple[str, ...]
@@ -136,10 +247,35 @@ class NMAResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def pscores(self, model: str = "random") -> dict[str, float]:
+        """P-scores of one model, with the result's ``small_values``.
+
+        Parameters
+        ----------
+        model : {"random", "common"}, optional
+            Which model's estimates (default ``random``).
+
+        Returns
+        -------
+        dict of str to float
+            Treatment -> P-score in [0, 1].
+        """
         m = self.random if model == "random" else self.common
         return m.pscores(small_values=self.small_values)
 
     def versus_reference(self, model: str = "random") -> list[dict]:
+        """Every treatment against the reference, on the analysis scale.
+
+        Parameters
+        ----------
+        model : {"random", "common"}, optional
+            Which model's estimates (default ``random``).
+
+        Returns
+        -------
+        list of dict
+            One row per other treatment: ``treatment``, ``estimate``, ``se``, ``ci_low``,
+            ``ci_high``.
+        """
         m = self.random if model == "random" else self.common
         rows = []
         for t in self.treatments:
@@ -151,8 +287,23 @@ class NMAResult:
 
     def league_table(self, model: str = "random", order: Sequence[str] | None = None
                      ) -> list[list[str]]:
-        """Square table: the diagonal names the treatment, the cell in row r, column c is the
-        estimate of r versus c (back-transformed for ratio measures) with its CI."""
+        """Square table of every treatment against every other.
+
+        The diagonal names the treatment; the cell in row r, column c is the estimate of r versus c
+        (back-transformed for ratio measures) with its CI.
+
+        Parameters
+        ----------
+        model : {"random", "common"}, optional
+            Which model's estimates (default ``random``).
+        order : sequence of str, optional
+            The treatments' order (default: ``treatments``).
+
+        Returns
+        -------
+        list of list of str
+            The table's rows, formatted.
+        """
         m = self.random if model == "random" else self.common
         order = list(order) if order is not None else sorted(
             self.treatments, key=lambda t: -self.pscores(model)[t])
@@ -170,8 +321,13 @@ class NMAResult:
         return rows
 
     def to_dict(self) -> dict:
-        """The JSON of ``her2lab synth nma`` (issue 13's keys, plus the per-design Q, the I²
-        interval and the league tables)."""
+        """The JSON of ``her2lab synth nma``.
+
+        Returns
+        -------
+        dict
+            Issue 13's keys, plus the per-design Q, the I² interval and the league tables.
+        """
         return {
             "measure": self.measure,
             "reference": self.reference,
@@ -261,7 +417,18 @@ def _fit(contrasts: Sequence[Contrast], treatments: Sequence[str], by_study: dic
 
 
 def connected_components(contrasts: Sequence[Contrast]) -> list[list[str]]:
-    """The treatments of each connected part of the network, largest first."""
+    """The treatments of each connected part of a network, largest first.
+
+    Parameters
+    ----------
+    contrasts : sequence of Contrast
+        The network's comparisons.
+
+    Returns
+    -------
+    list of list of str
+        One list of treatments per connected part.
+    """
     adj: dict[str, set[str]] = defaultdict(set)
     for c in contrasts:
         adj[c.treatment1].add(c.treatment2)
@@ -333,13 +500,36 @@ def network_meta_analysis(
     small_values: str = "desirable",
     level: float = 0.95,
 ) -> NMAResult:
-    """Common- and random-effects network meta-analysis of ``contrasts`` (see the module).
+    """Common- and random-effects network meta-analysis of contrasts (see the module).
 
-    ``reference``: the treatment the others are compared with (default: the first in sorted
-    order, as netmeta). ``small_values``: ``desirable`` (an HR below 1 is good, a lower
-    off-time is good) or ``undesirable`` (a higher pCR odds is good) for P-scores.
-    A disconnected network raises :class:`~her2lab.errors.DataError` naming its parts; analyze
-    each with :func:`connected_components`.
+    Parameters
+    ----------
+    contrasts : sequence of Contrast
+        Every comparison, on the analysis scale; a multi-arm study gives all its pairs.
+    measure : str
+        The effect measure (``HR``, ``OR``, ``MD``, ...).
+    reference : str, optional
+        The treatment the others are compared with (default: the first in sorted order, as
+        netmeta).
+    small_values : {"desirable", "undesirable"}, optional
+        For P-scores: ``desirable`` (default; an HR below 1 is good) or ``undesirable`` (a
+        higher pCR odds is good).
+    level : float, optional
+        Confidence level of the intervals (default 0.95).
+
+    Returns
+    -------
+    NMAResult
+        Both models' estimates, heterogeneity and inconsistency.
+
+    Raises
+    ------
+    DataError
+        If there is no comparison, a study repeats a comparison, ``small_values`` is unknown,
+        or the network is disconnected (its parts are named; analyze each with
+        :func:`connected_components`).
+    UnknownIdError
+        If ``reference`` is not a treatment of the network.
     """
     measure = check_measure(measure)
     if small_values not in ("desirable", "undesirable"):
@@ -418,8 +608,22 @@ def network_meta_analysis(
 def pairwise_from_arms(
     study: str, arms: Sequence[tuple[str, float, float, int]], *, source: str = ""
 ) -> list[Contrast]:
-    """All mean-difference contrasts of one study from its arms ``(treatment, mean, sd, n)``:
-    ``arm_i - arm_j`` for i before j, ``se² = sdᵢ²/nᵢ + sdⱼ²/nⱼ`` (netmeta's ``pairwise``)."""
+    """All mean-difference contrasts of one study from its arms (netmeta's ``pairwise``).
+
+    Parameters
+    ----------
+    study : str
+        Names the study.
+    arms : sequence of (str, float, float, int)
+        ``(treatment, mean, sd, n)`` per arm.
+    source : str, optional
+        Where the figures come from.
+
+    Returns
+    -------
+    list of Contrast
+        ``arm_i - arm_j`` for i before j, with ``se² = sdᵢ²/nᵢ + sdⱼ²/nⱼ``.
+    """
     out = []
     for i in range(len(arms)):
         for j in range(i + 1, len(arms)):
@@ -431,8 +635,24 @@ def pairwise_from_arms(
 
 
 def read_contrasts_csv(path) -> list[Contrast]:
-    """The rows of a ``synth nma`` CSV: ``study,treatment1,treatment2,estimate,se`` (estimate
-    on the analysis scale: a log HR, not the HR)."""
+    """The rows of a ``synth nma`` CSV as :class:`Contrast` objects.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV, with columns ``study,treatment1,treatment2,estimate,se`` (estimate on the
+        analysis scale: a log HR, not the HR).
+
+    Returns
+    -------
+    list of Contrast
+        One contrast per row, in file order.
+
+    Raises
+    ------
+    ValidationError
+        Listing every bad row and field (file, line, what was expected).
+    """
     from her2lab.synthesis.effects import parse_number, read_table
 
     file = str(path)

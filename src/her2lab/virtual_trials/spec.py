@@ -116,10 +116,22 @@ class _Spec(BaseModel):
 
 
 class PopulationSpec(_Spec):
-    """Who is enrolled: prior trastuzumab (None: either), mechanisms required or excluded, and
-    the share of hormone-receptor-positive tumors (``hr_positive``, 0 to 1; 0 enrols only
-    HR-negative tumors, 1 only HR-positive ones; absent: the setting's default,
-    ``link.KINETICS["hr_positive"]``)."""
+    """Who a specified trial enrolls.
+
+    Parameters
+    ----------
+    prior_trastuzumab : bool or None
+        Whether patients have had trastuzumab (None, the default: either).
+    require : list of str
+        Resistance mechanisms every patient carries (knowledge-base IDs or aliases:
+        ``pten_loss``, ``pd_l1_high``).
+    exclude : list of str
+        Mechanisms no patient carries.
+    hr_positive : float or None
+        Share of hormone-receptor-positive tumors, in [0, 1]: 0 enrols only HR-negative tumors,
+        1 only HR-positive ones; None (absent): the setting's default,
+        ``link.KINETICS["hr_positive"]``.
+    """
 
     prior_trastuzumab: bool | None = None
     require: list[str] = Field(default_factory=list)
@@ -144,8 +156,22 @@ class PhaseSpec(_Spec):
 
 
 class ArmSpec(_Spec):
-    """One arm: its name, its drugs (empty for placebo or observation), its size, and
-    optionally its schedule (phases in order; only the last may have ``cycles: null``)."""
+    """One arm of a specified trial.
+
+    Parameters
+    ----------
+    name : str
+        The arm's name, unique in the trial.
+    regimen : list of str
+        Its drugs, as knowledge-base IDs or aliases (``T-DM1``); empty for placebo or
+        observation.
+    n : int
+        Patients in the arm (> 0, at most ``MAX_ARM_SIZE``).
+    schedule : list of PhaseSpec or None
+        How the drugs are given, phases in order (drugs, cycles, cycle length in days); only
+        the last may have ``cycles: null`` (until progression). None: one phase of the
+        setting's default length.
+    """
 
     name: str = Field(min_length=1)
     regimen: list[str]
@@ -166,7 +192,43 @@ class ArmSpec(_Spec):
 
 
 class TrialSpec(_Spec):
-    """A trial specification (see the module docstring for the YAML)."""
+    """A trial specification (see the module docstring for the YAML).
+
+    Optional values left out come from
+    :data:`her2lab.virtual_trials.defaults.SETTING_DEFAULTS`; a value given, 0 included, is kept.
+
+    Parameters
+    ----------
+    name : str
+        The trial's name.
+    setting : SpecSetting
+        The clinical setting (``metastatic_pretreated``, ``neoadjuvant``, ...).
+    population : PopulationSpec
+        Who is enrolled (default: anyone of the setting).
+    arms : list of ArmSpec
+        The arms (at least two).
+    control : str
+        The name of the control arm.
+    endpoint : SpecEndpoint
+        ``PFS``, ``TTP``, ``OS``, ``DFS``, ``iDFS``, ``EFS``, ``RFI`` (time to event), ``pCR`` or
+        ``ORR`` (binary).
+    follow_up_months : float or None
+        Minimum follow-up after the last patient enrolled, months (> 0).
+    landmark_months : float or None
+        Report rates at this time, months (> 0).
+    accrual_months : float or None
+        Length of uniform accrual, months (>= 0).
+    dropout_per_year : float or None
+        Probability of dropping out within 12 months, in [0, 1).
+    control_median_months : float or None
+        The control arm's expected median, months (time to event).
+    control_landmark_rate : float or None
+        The control's event-free share at ``landmark_months``, in (0, 1).
+    control_pfs_median_months : float or None
+        With endpoint OS, the control's PFS median, months.
+    control_rate : float or None
+        The control arm's expected rate (pCR, ORR), in (0, 1).
+    """
 
     name: str = Field(min_length=1)
     setting: SpecSetting
@@ -290,9 +352,24 @@ def _field(path: tuple) -> str:
 
 
 def resolve_spec(spec: TrialSpec, kb: KnowledgeBase | None = None) -> TrialSpec:
-    """``spec`` with drug and mechanism names replaced by the knowledge base's IDs.
+    """A specification with drug and mechanism names replaced by the knowledge base's IDs.
 
-    Raises :class:`~her2lab.errors.ValidationError` naming each unknown or repeated name.
+    Parameters
+    ----------
+    spec : TrialSpec
+        The specification, as validated.
+    kb : KnowledgeBase, optional
+        The knowledge base to resolve against (default: the shipped one).
+
+    Returns
+    -------
+    TrialSpec
+        A copy with canonical IDs.
+
+    Raises
+    ------
+    ValidationError
+        Naming each unknown or repeated name and its field.
     """
     if kb is None:
         from her2lab.knowledge import load
@@ -307,9 +384,24 @@ def resolve_spec(spec: TrialSpec, kb: KnowledgeBase | None = None) -> TrialSpec:
 def load_spec(path: str | Path, kb: KnowledgeBase | None = None) -> TrialSpec:
     """Read, validate and resolve a trial specification YAML file.
 
-    Every problem (YAML syntax, schema, unknown drug or mechanism) is collected and raised at
-    once as a :class:`~her2lab.errors.ValidationError`; each names the file, the line, the
-    field (``arms[1].regimen[0]``), what was expected and what was found.
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file (see the module docstring).
+    kb : KnowledgeBase, optional
+        The knowledge base to resolve names against (default: the shipped one).
+
+    Returns
+    -------
+    TrialSpec
+        The specification with every name replaced by its canonical ID.
+
+    Raises
+    ------
+    ValidationError
+        Every problem (YAML syntax, schema, unknown drug or mechanism) at once; each names the
+        file, the line, the field (``arms[1].regimen[0]``), what was expected and what was
+        found.
     """
     from her2lab.yamlio import problems_from_pydantic, read_yaml_document
 

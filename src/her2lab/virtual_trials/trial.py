@@ -74,8 +74,28 @@ Z95 = 1.959963984540054
 
 @dataclass
 class EffectResult:
-    """One comparison: the model's ``expected`` effect with its 95% prediction interval, and
-    the distribution of the simulated replicates' estimates."""
+    """One comparison: the model's expected effect with its 95% prediction interval.
+
+    Attributes
+    ----------
+    arm : str
+        The experimental arm.
+    control : str
+        The control arm.
+    measure : str
+        ``HR``, ``OR`` or ``difference`` (percentage points).
+    expected : float
+        The model's deterministic effect for this design (limiting Cox HR; OR or difference
+        for binary endpoints).
+    pred_low, pred_high : float
+        Its 95% prediction interval: the parameters' uncertainty, the baseline's and the
+        trial's sampling error combined.
+    param_sd : float
+        The part from the parameters' uncertainty: the standard deviation over parameter draws
+        (of the log effect for HR and OR).
+    replicates : Distribution or None
+        The distribution of the simulated replicates' estimates.
+    """
 
     arm: str
     control: str
@@ -87,6 +107,13 @@ class EffectResult:
     replicates: Distribution | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The comparison as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field, ``replicates`` as its distribution's dict (or None).
+        """
         d = {k: v for k, v in asdict(self).items() if k != "replicates"}
         d["replicates"] = None if self.replicates is None else self.replicates.to_dict()
         return d
@@ -94,8 +121,25 @@ class EffectResult:
 
 @dataclass
 class ArmResult:
-    """One arm: its schedule, size, the expected median (months) or rate (percent) with its
-    prediction interval, and the first replicate's analysis."""
+    """One arm of a simulated trial.
+
+    Attributes
+    ----------
+    name : str
+        The arm's name.
+    n : int
+        Patients in the arm.
+    schedule : list of dict
+        Its schedule, phase by phase.
+    expected : float or None
+        The expected median (months), rate (percent) or landmark event-free share (percent).
+    pred_low, pred_high : float or None
+        Its 95% prediction interval.
+    unit : str
+        ``"percent"``, ``"months (median)"`` or ``"percent event-free at L months"``.
+    first_replicate : dict
+        The first replicate's analysis of the arm.
+    """
 
     name: str
     n: int
@@ -107,12 +151,48 @@ class ArmResult:
     first_replicate: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The arm as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field.
+        """
         return asdict(self)
 
 
 @dataclass
 class TrialResult:
-    """A simulated trial (see the module docstring)."""
+    """A simulated trial (see the module docstring).
+
+    Attributes
+    ----------
+    trial : str
+        The trial's name.
+    endpoint : str
+        The endpoint simulated.
+    control : str
+        The control arm.
+    params : dict
+        The link's parameters used.
+    parameter_source : str
+        Where they came from (a calibration, or the priors).
+    anchor : Anchor
+        What fixed the baseline (a control median, landmark rate or response rate).
+    arms : list of ArmResult
+        Per arm.
+    effects : list of EffectResult
+        Every comparison with the control (the primary one first).
+    replicates : ReplicateSummary
+        The simulated replicates' summary and power.
+    first_effect : dict
+        The first replicate's primary effect.
+    curves : dict
+        For time to event, the first replicate's Kaplan–Meier curve per arm (``time``,
+        ``survival``, ``at_risk``); empty for binary endpoints.
+    settings : dict
+        The Monte Carlo settings (replicates, seed, samples, panel size).
+    """
 
     trial: str
     endpoint: str
@@ -133,9 +213,35 @@ class TrialResult:
         return self.effects[0]
 
     def effect_for(self, arm: str, measure: str) -> EffectResult:
+        """The comparison of one arm, on one measure.
+
+        Parameters
+        ----------
+        arm : str
+            The experimental arm.
+        measure : str
+            ``HR``, ``OR`` or ``difference``.
+
+        Returns
+        -------
+        EffectResult
+            The comparison.
+        """
         return next(e for e in self.effects if e.arm == arm and e.measure == measure)
 
     def to_dict(self, *, curves: bool = True) -> dict[str, Any]:
+        """The result as a JSON-ready dict, with the not-medical-advice disclaimer.
+
+        Parameters
+        ----------
+        curves : bool, optional
+            Include the Kaplan–Meier curves (default True).
+
+        Returns
+        -------
+        dict
+            The trial, endpoint, parameters, anchor, arms, effects, replicates and settings.
+        """
         out = {
             "trial": self.trial, "endpoint": self.endpoint, "control": self.control,
             "params": self.params, "parameter_source": self.parameter_source,
@@ -430,6 +536,20 @@ def simulate_trial(
         The date of the evidence for baselines and priors (default: the calibration's).
     settings, model, kb, alpha, progress
         As for :func:`run_trial`.
+
+    Returns
+    -------
+    TrialResult
+        Expected effects with 95% prediction intervals, per-arm medians or rates, and the
+        summary of ``settings.replicates`` simulated copies of the trial.
+
+    Raises
+    ------
+    UnknownIdError
+        If the trial is not in the knowledge base.
+    SimulationError
+        If the trial cannot be simulated (fewer than two arms, or an endpoint that is
+        neither time to event nor binary).
     """
     if isinstance(trial, TrialPlan):
         plan = trial
@@ -471,6 +591,19 @@ def predict(spec: str | Path | TrialSpec, calibration: Calibration | None = None
         calibration's date).
     settings, model, kb, alpha, progress
         As for :func:`run_trial`.
+
+    Returns
+    -------
+    TrialResult
+        Expected effects with 95% prediction intervals, per-arm medians or rates, and the
+        summary of the simulated replicates.
+
+    Raises
+    ------
+    ValidationError
+        If the specification file is invalid (file, line and field named).
+    SimulationError
+        If the trial cannot be simulated as specified.
     """
     return run_trial(plan_of_spec(spec, calibration, as_of=as_of, kb=kb), calibration,
                      settings=settings, model=model, kb=kb, alpha=alpha, progress=progress)
@@ -481,7 +614,29 @@ def predict(spec: str | Path | TrialSpec, calibration: Calibration | None = None
 
 @dataclass
 class DesignResult:
-    """Patients per arm for a power: by simulation and by the closed-form formula."""
+    """Patients per arm for a power: by simulation and by the closed-form formula.
+
+    Attributes
+    ----------
+    trial : str
+        The trial's name.
+    endpoint : str
+        The endpoint.
+    arms : list of str
+        ``[experimental, control]``.
+    power : float
+        The target power.
+    alpha : float
+        The two-sided level.
+    expected : EffectResult
+        The model's expected effect, the one the formula is for.
+    simulation : dict
+        :meth:`SampleSizeEstimate.to_dict` of the simulated search.
+    formula : dict
+        The closed-form answer (Schoenfeld, or two proportions).
+    params : dict
+        The link's parameters used.
+    """
 
     trial: str
     endpoint: str
@@ -494,6 +649,13 @@ class DesignResult:
     params: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
+        """The design as a JSON-ready dict, with the not-medical-advice disclaimer.
+
+        Returns
+        -------
+        dict
+            Every field plus ``expected_effect`` (measure and estimate).
+        """
         return {"trial": self.trial, "endpoint": self.endpoint, "arms": self.arms,
                 "power": self.power, "alpha": self.alpha, "expected": self.expected.to_dict(),
                 "expected_effect": {"measure": self.expected.measure,
@@ -530,6 +692,17 @@ def design_trial(
         The largest size searched (:func:`~.design.sample_size_by_simulation`).
     progress : callable, optional
         ``progress(stage, done, total)`` as the search advances.
+
+    Returns
+    -------
+    DesignResult
+        Patients per arm by simulation and by formula, with the expected effect.
+
+    Raises
+    ------
+    SimulationError
+        If the plan does not have exactly two arms, or ``n_max`` patients per arm do not
+        reach ``power``.
     """
     from her2lab.virtual_trials.stats.design import (
         sample_size_by_simulation,

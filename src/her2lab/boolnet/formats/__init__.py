@@ -50,11 +50,31 @@ __all__ = [
 def read_model(
     path: str | Path, cfg: str | Path | None = None, *, undefined: str = "error"
 ) -> Model:
-    """Read a model whatever its format, chosen by extension.
+    """Read a model whatever its format, chosen by the file's extension.
 
-    ``.bnet`` (``undefined="input"`` adds nodes read but not defined as inputs), ``.bnd``
-    (with ``cfg``, or the ``.cfg`` beside it) or SBML-qual (``.sbml``, ``.xml``). Returns a
-    :class:`~her2lab.boolnet.model.Model`.
+    Parameters
+    ----------
+    path : str or Path
+        ``.bnet``, ``.bnd`` (MaBoSS) or ``.sbml``/``.xml`` (SBML-qual).
+    cfg : str or Path, optional
+        For a ``.bnd``, its configuration file (default: the ``.cfg`` beside it, if any).
+    undefined : {"error", "input"}, optional
+        For a ``.bnet``, ``"input"`` adds nodes read but not defined as inputs; ``"error"``
+        (default) rejects them.
+
+    Returns
+    -------
+    Model
+        The model read.
+
+    Raises
+    ------
+    ModelError
+        If the file does not exist or its extension is none of the above.
+    ModelSyntaxError
+        If the file does not parse.
+    ModelDefinitionError
+        If the model is invalid (the message names the file).
     """
     path = Path(path)
     if not path.exists():
@@ -84,8 +104,29 @@ def _read_model(path: Path, cfg: str | Path | None, undefined: str) -> Model:
 
 
 def write_model(model: Model, path: str | Path, cfg: str | Path | None = None) -> list[Path]:
-    """Write ``model`` in the format chosen by the extension of ``path`` (``.bnet``, ``.bnd``
-    with ``cfg`` or a ``.cfg`` beside it, ``.sbml``/``.xml``). Returns the paths written."""
+    """Write a model in the format chosen by the extension of ``path``.
+
+    Parameters
+    ----------
+    model : Model
+        The model to write.
+    path : str or Path
+        ``.bnet``, ``.bnd`` (with a ``.cfg``) or ``.sbml``/``.xml``.
+    cfg : str or Path, optional
+        For a ``.bnd``, the configuration file (default: a ``.cfg`` beside it).
+
+    Returns
+    -------
+    list of Path
+        The paths written (two for MaBoSS).
+
+    Raises
+    ------
+    ModelError
+        If the extension is none of the above.
+    OutputError
+        If a file cannot be written.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".bnet":

@@ -33,10 +33,32 @@ def parse_bnet(
     undefined: Literal["error", "input"] = "error",
     name: str = "model",
 ) -> Model:
-    """Parse bnet text into a :class:`Model`.
+    """Parse bnet text (``target, rule`` lines) into a :class:`Model`.
 
-    ``undefined="error"`` (default) rejects a node that a rule reads but no line defines;
-    ``"input"`` adds it as an input (``X, X``), as several tools do silently.
+    Parameters
+    ----------
+    text : str
+        The bnet text.
+    source : str, optional
+        Name of its file, for error messages (default ``"<bnet>"``).
+    undefined : {"error", "input"}, optional
+        ``"error"`` (default) rejects a node that a rule reads but no line defines; ``"input"``
+        adds it as an input (``X, X``), as several tools do silently.
+    name : str, optional
+        The model's name (default ``"model"``).
+
+    Returns
+    -------
+    Model
+        The model, with MaBoSS's default rates and initial P(ON) 0.5.
+
+    Raises
+    ------
+    ModelSyntaxError
+        If a line or rule does not parse (the line is named).
+    ModelDefinitionError
+        If a node is defined twice, no node is defined, or a rule reads an undefined node with
+        ``undefined="error"``.
     """
     nodes: dict[str, Node] = {}
     where: dict[str, int] = {}
@@ -96,14 +118,45 @@ def parse_bnet(
 
 
 def read_bnet(path: str | Path, *, undefined: Literal["error", "input"] = "error") -> Model:
-    """Read a ``.bnet`` file (see :func:`parse_bnet`)."""
+    """Read a ``.bnet`` file (see :func:`parse_bnet`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; the model is named after its stem.
+    undefined : {"error", "input"}, optional
+        What to do with a node read but not defined, as in :func:`parse_bnet`.
+
+    Returns
+    -------
+    Model
+        The model read.
+
+    Raises
+    ------
+    ModelSyntaxError
+        If the file cannot be read or does not parse.
+    ModelDefinitionError
+        If the model it defines is invalid.
+    """
     path = Path(path)
     text = read_text(path, what="bnet model", error=ModelSyntaxError)
     return parse_bnet(text, source=str(path), undefined=undefined, name=path.stem)
 
 
 def format_bnet(model: Model) -> str:
-    """The bnet text of ``model`` (logic only)."""
+    """The bnet text of a model (logic only).
+
+    Parameters
+    ----------
+    model : Model
+        The model; rates, initial states and perturbations are not representable in bnet.
+
+    Returns
+    -------
+    str
+        One ``target, rule`` line per node, with a header line.
+    """
     width = max(len(n) for n in model.node_names)
     lines = ["targets, factors"]
     for node in model:
@@ -112,7 +165,20 @@ def format_bnet(model: Model) -> str:
 
 
 def write_bnet(model: Model, path: str | Path) -> None:
-    """Write ``model`` as a ``.bnet`` file (logic only), atomically."""
+    """Write a model as a ``.bnet`` file (logic only), atomically.
+
+    Parameters
+    ----------
+    model : Model
+        The model to write.
+    path : str or Path
+        The file to write; an old one is replaced only once the new one is complete.
+
+    Raises
+    ------
+    OutputError
+        If the file cannot be written.
+    """
     from her2lab.atomic import atomic_write_text
 
     atomic_write_text(path, format_bnet(model))

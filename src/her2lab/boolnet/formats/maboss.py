@@ -225,7 +225,32 @@ def parse_maboss(
     bnd: str, cfg: str = "", *, bnd_source: str = "<bnd>", cfg_source: str = "<cfg>",
     name: str = "model",
 ) -> Model:
-    """Parse MaBoSS network and configuration text into a :class:`Model`."""
+    """Parse MaBoSS network and configuration text into a :class:`Model`.
+
+    Parameters
+    ----------
+    bnd : str
+        The network text (``Node X { logic = ...; rate_up = ...; }``).
+    cfg : str, optional
+        The configuration text: ``$parameters``, initial states (``X.istate``, joint
+        ``[A, B].istate``), ``is_internal`` flags and run settings (kept in ``Model.config``).
+    bnd_source, cfg_source : str, optional
+        Names of the two files, for error messages.
+    name : str, optional
+        The model's name (default ``"model"``).
+
+    Returns
+    -------
+    Model
+        The model, validated.
+
+    Raises
+    ------
+    ModelSyntaxError
+        If either text does not parse (file, line and column named).
+    ModelDefinitionError
+        If the model is invalid (a node defined twice, an unknown node or parameter, ...).
+    """
     tb = _Text(bnd, bnd_source)
     raw_params: dict[str, Expr] = {}
     nodes, _ = _parse_bnd(tb, raw_params)
@@ -349,7 +374,27 @@ def parse_maboss(
 
 
 def read_maboss(bnd: str | Path, cfg: str | Path | None = None) -> Model:
-    """Read a MaBoSS ``.bnd`` and its ``.cfg`` (by default the ``.cfg`` beside it, if any)."""
+    """Read a MaBoSS ``.bnd`` file and its ``.cfg``.
+
+    Parameters
+    ----------
+    bnd : str or Path
+        The network file; the model is named after its stem.
+    cfg : str or Path, optional
+        The configuration file; by default the ``.cfg`` beside ``bnd``, if there is one.
+
+    Returns
+    -------
+    Model
+        The model read.
+
+    Raises
+    ------
+    ModelSyntaxError
+        If a file cannot be read or does not parse.
+    ModelDefinitionError
+        If the model the files define is invalid.
+    """
     bnd = Path(bnd)
     if cfg is None:
         beside = bnd.with_suffix(".cfg")
@@ -366,9 +411,20 @@ def _num(v: float) -> str:
 
 
 def format_maboss(model: Model, **settings: object) -> tuple[str, str]:
-    """The ``(bnd, cfg)`` texts of ``model``, perturbations baked in.
+    """The ``(bnd, cfg)`` texts of a model, perturbations baked in.
 
-    ``settings`` (``sample_count=...``, ``max_time=...``, ...) override ``model.config``.
+    Parameters
+    ----------
+    model : Model
+        The model; knock-outs/-ins and rate factors are written into its rates.
+    **settings : object
+        Run settings (``sample_count=...``, ``max_time=...``, ...) that override
+        ``model.config``.
+
+    Returns
+    -------
+    tuple of (str, str)
+        The network text and the configuration text.
     """
     fixed = model.fixed
     grouped = {nm for g in model.joint_initial for nm in g.nodes}
@@ -422,8 +478,26 @@ def format_maboss(model: Model, **settings: object) -> tuple[str, str]:
 
 def write_maboss(model: Model, bnd: str | Path, cfg: str | Path | None = None,
                  **settings: object) -> None:
-    """Write ``model`` as a ``.bnd`` and a ``.cfg`` (default: beside the ``.bnd``), atomically:
-    both files are written whole before either replaces an old one."""
+    """Write a model as a ``.bnd`` and a ``.cfg`` file, atomically.
+
+    Both files are written whole before either replaces an old one.
+
+    Parameters
+    ----------
+    model : Model
+        The model to write (perturbations baked in, as :func:`format_maboss`).
+    bnd : str or Path
+        The network file to write.
+    cfg : str or Path, optional
+        The configuration file (default: beside ``bnd``, with the suffix ``.cfg``).
+    **settings : object
+        Run settings that override ``model.config``.
+
+    Raises
+    ------
+    OutputError
+        If a file cannot be written.
+    """
     from her2lab.atomic import atomic_path
 
     bnd = Path(bnd)

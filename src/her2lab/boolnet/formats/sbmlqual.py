@@ -98,7 +98,31 @@ def _from_ast(ast: libsbml.ASTNode, where: str) -> Expr:
 
 
 def parse_sbmlqual(text: str, *, source: str = "<sbml>", name: str | None = None) -> Model:
-    """Parse SBML-qual text into a :class:`Model`."""
+    """Parse SBML-qual text into a :class:`Model`.
+
+    Parameters
+    ----------
+    text : str
+        The SBML document (Level 3 with the ``qual`` package).
+    source : str, optional
+        Name of its file, for error messages (default ``"<sbml>"``).
+    name : str, optional
+        The model's name (default: the SBML model's id, or ``"model"``).
+
+    Returns
+    -------
+    Model
+        The model: one node per qualitative species, its rule from the transitions' function
+        terms.
+
+    Raises
+    ------
+    ModelSyntaxError
+        If the text is not a readable SBML document.
+    ModelDefinitionError
+        If the document has no model, does not use the qual package, or defines an invalid
+        network (two transitions for one species, undefined inputs, ...).
+    """
     doc = libsbml.readSBMLFromString(text)
     _check_document(doc, source)
     sbml_model = doc.getModel()
@@ -165,7 +189,25 @@ def parse_sbmlqual(text: str, *, source: str = "<sbml>", name: str | None = None
 
 
 def read_sbmlqual(path: str | Path) -> Model:
-    """Read an SBML-qual file (``.sbml`` or ``.xml``)."""
+    """Read an SBML-qual file (``.sbml`` or ``.xml``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    Model
+        The model read (see :func:`parse_sbmlqual`).
+
+    Raises
+    ------
+    ModelSyntaxError
+        If the file cannot be read or does not parse.
+    ModelDefinitionError
+        If the model it defines is invalid.
+    """
     path = Path(path)
     text = read_text(path, what="SBML-qual model", error=ModelSyntaxError)
     return parse_sbmlqual(text, source=str(path), name=path.stem)
@@ -194,7 +236,23 @@ def _ok(code: int, what: str) -> None:
 
 
 def format_sbmlqual(model: Model) -> str:
-    """The SBML-qual text of ``model`` (logic and 0/1 initial states)."""
+    """The SBML-qual text of a model (logic and 0/1 initial states).
+
+    Parameters
+    ----------
+    model : Model
+        The model; only logic rules are representable (not rates).
+
+    Returns
+    -------
+    str
+        The SBML Level 3 document.
+
+    Raises
+    ------
+    ModelDefinitionError
+        If a rule is not a logic expression SBML-qual can express, or libsbml fails.
+    """
     ns = libsbml.SBMLNamespaces(3, 1, "qual", 1)
     doc = libsbml.SBMLDocument(ns)
     _ok(doc.setPackageRequired("qual", True), "mark qual as required")
@@ -244,7 +302,22 @@ def format_sbmlqual(model: Model) -> str:
 
 
 def write_sbmlqual(model: Model, path: str | Path) -> None:
-    """Write ``model`` as an SBML-qual file, atomically."""
+    """Write a model as an SBML-qual file, atomically.
+
+    Parameters
+    ----------
+    model : Model
+        The model to write (see :func:`format_sbmlqual`).
+    path : str or Path
+        The file to write.
+
+    Raises
+    ------
+    ModelDefinitionError
+        If the model cannot be expressed in SBML-qual.
+    OutputError
+        If the file cannot be written.
+    """
     from her2lab.atomic import atomic_write_text
 
     atomic_write_text(path, format_sbmlqual(model))

@@ -96,7 +96,27 @@ def _num(x: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class Effect:
-    """One comparison of an experimental arm with the control."""
+    """One comparison of an experimental arm with the control.
+
+    Attributes
+    ----------
+    arm : str
+        The experimental arm.
+    control : str
+        The control arm.
+    measure : {"HR", "OR", "difference"}
+        Cox hazard ratio (time to event), odds ratio, or difference in rates (a proportion,
+        0-1, not percentage points).
+    estimate : float
+        The effect (NaN when it does not exist: no event in an arm, complete separation).
+    ci_low, ci_high : float
+        Its confidence interval at level ``1 - alpha`` (Wald for the HR, Woolf for the OR,
+        Newcombe's hybrid score for the difference).
+    p : float
+        The p-value of ``test``.
+    test : str
+        The test (log-rank, chi-square, Fisher).
+    """
 
     arm: str
     control: str
@@ -108,6 +128,13 @@ class Effect:
     test: str
 
     def to_dict(self) -> dict[str, Any]:
+        """The comparison as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field; a NaN or infinite number is ``None``.
+        """
         return {
             "arm": self.arm, "control": self.control, "measure": self.measure,
             "estimate": _num(self.estimate), "ci_low": _num(self.ci_low),
@@ -119,10 +146,19 @@ class Effect:
 class KaplanMeierCurve:
     """A Kaplan–Meier step function: ``survival[i]`` holds on ``[times[i], times[i+1])``.
 
-    ``times`` starts at 0 (survival 1). ``ci_low``/``ci_high`` are lifelines' exponential
-    Greenwood bands (log(-log) transform) at level ``1 - alpha``. ``at_risk[i]`` is the number
-    of patients still at risk at ``times[i]`` (time to event or censoring ``>= times[i]``),
-    lifelines' ``event_table["at_risk"]``; :meth:`at_risk_at` reads it at any time.
+    Attributes
+    ----------
+    times : numpy.ndarray
+        Step times, months, starting at 0 (survival 1).
+    survival : numpy.ndarray
+        Survival on each step.
+    ci_low, ci_high : numpy.ndarray
+        lifelines' exponential Greenwood bands (log(-log) transform) at level ``1 - alpha``.
+    alpha : float
+        One minus the bands' confidence level.
+    at_risk : numpy.ndarray or None
+        ``at_risk[i]``: patients still at risk at ``times[i]`` (time to event or censoring
+        ``>= times[i]``), lifelines' ``event_table["at_risk"]``; None when not recorded.
     """
 
     times: np.ndarray
@@ -133,8 +169,23 @@ class KaplanMeierCurve:
     at_risk: np.ndarray | None = None
 
     def at_risk_at(self, t: float | np.ndarray) -> np.ndarray:
-        """Patients at risk at time(s) ``t``: those whose time is ``>= t`` (the count at the
-        first recorded time at or after ``t``; 0 beyond the last one)."""
+        """Patients at risk at some times: those whose time is ``>= t``.
+
+        Parameters
+        ----------
+        t : float or numpy.ndarray
+            Time(s), months.
+
+        Returns
+        -------
+        numpy.ndarray
+            The count at the first recorded time at or after each ``t``; 0 beyond the last one.
+
+        Raises
+        ------
+        SimulationError
+            If the curve was built without its risk table.
+        """
         if self.at_risk is None:
             raise SimulationError("this Kaplan-Meier curve was built without its risk table.")
         i = np.searchsorted(self.times, np.asarray(t, dtype=float), side="left")
@@ -142,16 +193,36 @@ class KaplanMeierCurve:
         return padded[np.minimum(i, len(self.at_risk))].astype(int)
 
     def at(self, t: float | np.ndarray) -> np.ndarray:
-        """Survival at time(s) ``t`` (the value of the step holding at ``t``)."""
+        """Survival at some times (the value of the step holding at each).
+
+        Parameters
+        ----------
+        t : float or numpy.ndarray
+            Time(s), months.
+
+        Returns
+        -------
+        numpy.ndarray
+            Survival at each ``t``.
+        """
         return self.survival[self._index(t)]
 
     def _index(self, t: float | np.ndarray) -> np.ndarray:
         return np.searchsorted(self.times, np.asarray(t, dtype=float), side="right") - 1
 
     def quantile_time(self, q: float = 0.5) -> tuple[float, float, float]:
-        """``(time, ci_low, ci_high)`` at which survival first falls to ``q`` or below.
+        """The time at which survival first falls to a level or below, with its CI.
 
-        ``inf`` where the curve (or a band) never gets there: a median not reached.
+        Parameters
+        ----------
+        q : float, optional
+            The survival level (default 0.5: the median).
+
+        Returns
+        -------
+        tuple of (float, float, float)
+            ``(time, ci_low, ci_high)``, months; ``inf`` where the curve (or a band) never gets
+            there: a median not reached.
         """
 
         def first(curve: np.ndarray) -> float:
@@ -161,6 +232,13 @@ class KaplanMeierCurve:
         return first(self.survival), first(self.ci_low), first(self.ci_high)
 
     def median(self) -> float:
+        """The median survival time.
+
+        Returns
+        -------
+        float
+            Months; ``inf`` when not reached.
+        """
         return self.quantile_time(0.5)[0]
 
 
@@ -221,16 +299,52 @@ class _Analysis:
 
 @dataclass(frozen=True)
 class SurvivalAnalysis(_Analysis):
-    """Result of :func:`analyze_survival`."""
+    """Result of :func:`analyze_survival`.
+
+    Attributes
+    ----------
+    control : str
+        The control arm.
+    alpha : float
+        CIs are at level ``1 - alpha``.
+    effects : tuple of Effect
+        Each experimental arm against the control (the primary one first; ``effect`` is it).
+    arms : tuple of ArmSurvival
+        Per arm: patients, events, Kaplan–Meier median with CI, landmark rate if asked.
+    engine : str
+        The engine that ran: ``lifelines`` or ``numpy``.
+    curves : dict of str to KaplanMeierCurve
+        Each arm's Kaplan–Meier curve (not compared).
+    """
 
     arms: tuple[ArmSurvival, ...]
     engine: str
     curves: dict[str, KaplanMeierCurve] = field(repr=False, compare=False)
 
     def arm(self, name: str) -> ArmSurvival:
+        """The summary of one arm.
+
+        Parameters
+        ----------
+        name : str
+            The arm's label.
+
+        Returns
+        -------
+        ArmSurvival
+            Its patients, events, median and landmark rate.
+        """
         return next(a for a in self.arms if a.name == name)
 
     def to_dict(self) -> dict[str, Any]:
+        """The analysis in the JSON shape of the module docstring.
+
+        Returns
+        -------
+        dict
+            ``endpoint_kind`` (``time_to_event``), ``control``, ``alpha``, ``arms``, ``effect`` and
+            ``effects``.
+        """
         return {
             "endpoint_kind": "time_to_event", "control": self.control, "alpha": self.alpha,
             "arms": [a.to_dict() for a in self.arms], "effect": self.effect.to_dict(),
@@ -240,15 +354,49 @@ class SurvivalAnalysis(_Analysis):
 
 @dataclass(frozen=True)
 class BinaryAnalysis(_Analysis):
-    """Result of :func:`analyze_binary`; ``effects`` holds OR and difference for every arm."""
+    """Result of :func:`analyze_binary`.
+
+    Attributes
+    ----------
+    control : str
+        The control arm.
+    alpha : float
+        CIs are at level ``1 - alpha``.
+    effects : tuple of Effect
+        OR and difference for every experimental arm (the primary measure first).
+    arms : tuple of ArmBinary
+        Per arm: patients, successes, rate with its Wilson CI.
+    measure : {"OR", "difference"}
+        The primary measure.
+    """
 
     arms: tuple[ArmBinary, ...]
     measure: BinaryMeasure
 
     def arm(self, name: str) -> ArmBinary:
+        """The summary of one arm.
+
+        Parameters
+        ----------
+        name : str
+            The arm's label.
+
+        Returns
+        -------
+        ArmBinary
+            Its patients, successes and rate.
+        """
         return next(a for a in self.arms if a.name == name)
 
     def to_dict(self) -> dict[str, Any]:
+        """The analysis in the JSON shape of the module docstring.
+
+        Returns
+        -------
+        dict
+            ``endpoint_kind`` (``binary``), ``control``, ``alpha``, ``arms``, ``effect`` and
+            ``effects``.
+        """
         return {
             "endpoint_kind": "binary", "control": self.control, "alpha": self.alpha,
             "arms": [a.to_dict() for a in self.arms], "effect": self.effect.to_dict(),
@@ -305,6 +453,26 @@ def kaplan_meier(time: Any, event: Any, *, alpha: float = 0.05) -> KaplanMeierCu
 
     Equal to ``lifelines.KaplanMeierFitter(alpha=alpha).fit(time, event)`` (its
     ``survival_function_`` and ``confidence_interval_``), at every distinct time.
+
+    Parameters
+    ----------
+    time : array-like
+        Time to event or censoring per patient, months (finite, >= 0).
+    event : array-like
+        True for an observed event, False for censored.
+    alpha : float, optional
+        Bands at level ``1 - alpha`` (default 0.05).
+
+    Returns
+    -------
+    KaplanMeierCurve
+        The curve, its bands and the risk table.
+
+    Raises
+    ------
+    SimulationError
+        If there is no patient, the arrays differ in shape, a time is negative or not finite,
+        or ``alpha`` is outside (0, 1).
     """
     _check_alpha(alpha)
     t, e = _survival_inputs(time, event)
@@ -494,10 +662,35 @@ def analyze_survival(
     alpha: float = 0.05,
     engine: Engine = "auto",
 ) -> SurvivalAnalysis:
-    """Kaplan–Meier medians, Cox HRs against ``control``, log-rank p, optional landmark rates.
+    """Kaplan–Meier medians, Cox HRs against the control, log-rank p, optional landmark rates.
 
-    ``time`` in months, ``event`` True for an observed event, ``arm`` a label per patient
-    (``control`` is one of the labels). CIs are at level ``1 - alpha``.
+    Parameters
+    ----------
+    time : array-like
+        Time to event or censoring per patient, months.
+    event : array-like
+        True for an observed event.
+    arm : array-like
+        An arm label per patient.
+    control : object
+        The control arm's label (one of the labels).
+    landmark_months : float, optional
+        Also report each arm's Kaplan–Meier rate at this time, months.
+    alpha : float, optional
+        CIs at level ``1 - alpha`` (default 0.05).
+    engine : {"auto", "lifelines", "numpy"}, optional
+        ``auto`` (default): lifelines up to :data:`AUTO_LIFELINES_MAX_N` patients, NumPy above.
+
+    Returns
+    -------
+    SurvivalAnalysis
+        Per arm and per comparison.
+
+    Raises
+    ------
+    SimulationError
+        If the arrays differ in shape, a time is invalid, ``control`` is not an arm, there are
+        fewer than two arms, or ``alpha`` or ``engine`` is invalid.
     """
     _check_alpha(alpha)
     t, e = _survival_inputs(time, event)
@@ -581,9 +774,31 @@ def analyze_binary(
     alpha: float = 0.05,
     measure: BinaryMeasure = "difference",
 ) -> BinaryAnalysis:
-    """Rates with Wilson CIs; OR and difference against ``control`` with CIs and p.
+    """Rates with Wilson CIs; OR and difference against the control with CIs and p.
 
-    ``measure`` picks the primary ``effect``; both measures are in ``effects``.
+    Parameters
+    ----------
+    success : array-like
+        True for a responder, per patient.
+    arm : array-like
+        An arm label per patient.
+    control : object
+        The control arm's label.
+    alpha : float, optional
+        CIs at level ``1 - alpha`` (default 0.05).
+    measure : {"difference", "OR"}, optional
+        The primary ``effect`` (default ``difference``); both measures are in ``effects``.
+
+    Returns
+    -------
+    BinaryAnalysis
+        Per arm and per comparison.
+
+    Raises
+    ------
+    SimulationError
+        If the arrays differ in shape, ``control`` is not an arm, there are fewer than two
+        arms, or ``alpha`` or ``measure`` is invalid.
     """
     from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
@@ -655,9 +870,19 @@ class Distribution:
 class ReplicateSummary:
     """Summary of replicated analyses of one trial: each statistic's distribution and power.
 
-    ``power`` is the share of replicates whose primary effect has ``p < alpha``;
-    ``power_se`` its Monte Carlo standard error ``sqrt(power (1 - power) / replicates)``.
-    ``statistics`` is keyed ``arms.<name>.<stat>`` and ``effect.<stat>`` (primary effect).
+    Attributes
+    ----------
+    replicates : int
+        Number of analyses summarized.
+    alpha : float
+        The significance level of ``power``.
+    power : float
+        Share of replicates whose primary effect has ``p < alpha``.
+    power_se : float
+        Its Monte Carlo standard error ``sqrt(power (1 - power) / replicates)``.
+    statistics : dict of str to Distribution
+        Mean, median, 2.5% and 97.5% points per statistic, keyed ``arms.<name>.<stat>`` and
+        ``effect.<stat>`` (primary effect).
     """
 
     replicates: int
@@ -667,6 +892,13 @@ class ReplicateSummary:
     statistics: dict[str, Distribution]
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``replicates``, ``alpha``, ``power``, ``power_se`` and ``statistics``.
+        """
         return {"replicates": self.replicates, "alpha": self.alpha, "power": self.power,
                 "power_se": self.power_se,
                 "statistics": {k: v.to_dict() for k, v in self.statistics.items()}}
@@ -679,7 +911,25 @@ _EFFECT_STATS = ("estimate", "ci_low", "ci_high", "p")
 def summarize_replicates(
     analyses: Sequence[SurvivalAnalysis | BinaryAnalysis], *, alpha: float = 0.05
 ) -> ReplicateSummary:
-    """Distribution of every statistic over replicates, and the power at ``alpha``."""
+    """Distribution of every statistic over replicates, and the power.
+
+    Parameters
+    ----------
+    analyses : sequence of SurvivalAnalysis or BinaryAnalysis
+        One analysis per replicate of the same trial.
+    alpha : float, optional
+        Significance level of the power (default 0.05).
+
+    Returns
+    -------
+    ReplicateSummary
+        The distributions and the power.
+
+    Raises
+    ------
+    SimulationError
+        If there is no analysis.
+    """
     _check_alpha(alpha)
     if not analyses:
         raise SimulationError("summarize_replicates needs at least one analysis.")

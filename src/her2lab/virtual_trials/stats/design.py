@@ -85,10 +85,30 @@ def _check_design(hr: float, power: float, allocation: float) -> None:
 def schoenfeld_events(
     hr: float, alpha: float = 0.05, power: float = 0.8, allocation: float = 0.5, sided: int = 2
 ) -> int:
-    """Events needed to detect ``hr`` with a log-rank test (Schoenfeld 1983), rounded up.
+    """Events needed to detect a hazard ratio with a log-rank test (Schoenfeld 1983), rounded up.
 
-    ``allocation`` is the share of patients in the experimental arm; ``sided=2`` splits
-    ``alpha`` between the two tails.
+    Parameters
+    ----------
+    hr : float
+        The hazard ratio to detect (> 0, not 1).
+    alpha : float, optional
+        Type I error, in (0, 1) (default 0.05).
+    power : float, optional
+        Target power, in (0, 1) (default 0.8).
+    allocation : float, optional
+        Share of patients in the experimental arm, in (0, 1) (default 0.5: 1:1).
+    sided : {1, 2}, optional
+        2 (default) splits ``alpha`` between the two tails.
+
+    Returns
+    -------
+    int
+        The number of events (HR 0.7, alpha 0.05 two-sided, power 0.8, 1:1: 247).
+
+    Raises
+    ------
+    SimulationError
+        If an argument is out of range.
     """
     _check_design(hr, power, allocation)
     z = _z_alpha(alpha, sided) + stats.norm.ppf(power)
@@ -98,7 +118,31 @@ def schoenfeld_events(
 def schoenfeld_power(
     hr: float, events: float, alpha: float = 0.05, allocation: float = 0.5, sided: int = 2
 ) -> float:
-    """Power of the log-rank test with ``events`` events under Schoenfeld's approximation."""
+    """Power of the log-rank test with a given number of events (Schoenfeld's approximation).
+
+    Parameters
+    ----------
+    hr : float
+        The true hazard ratio (> 0, not 1).
+    events : float
+        The number of events (> 0).
+    alpha : float, optional
+        Type I error, in (0, 1) (default 0.05).
+    allocation : float, optional
+        Share of patients in the experimental arm, in (0, 1) (default 0.5).
+    sided : {1, 2}, optional
+        One- or two-sided test (default 2).
+
+    Returns
+    -------
+    float
+        The power, in (0, 1).
+
+    Raises
+    ------
+    SimulationError
+        If an argument is out of range.
+    """
     _check_design(hr, 0.5, allocation)
     if events <= 0:
         raise SimulationError(f"The 'events' parameter must be > 0. Got {events!r} instead.")
@@ -116,8 +160,31 @@ def schoenfeld_sample_size(
 ) -> int:
     """Total patients so that the expected events reach Schoenfeld's number, rounded up.
 
-    ``event_probability`` is the probability that a patient (averaged over both arms, weighted
-    by allocation) has an observed event by the analysis.
+    Parameters
+    ----------
+    hr : float
+        The hazard ratio to detect (> 0, not 1).
+    event_probability : float
+        Probability that a patient (averaged over both arms, weighted by allocation) has an
+        observed event by the analysis, in (0, 1].
+    alpha : float, optional
+        Type I error, in (0, 1) (default 0.05).
+    power : float, optional
+        Target power, in (0, 1) (default 0.8).
+    allocation : float, optional
+        Share of patients in the experimental arm, in (0, 1) (default 0.5).
+    sided : {1, 2}, optional
+        One- or two-sided test (default 2).
+
+    Returns
+    -------
+    int
+        Total patients, both arms.
+
+    Raises
+    ------
+    SimulationError
+        If an argument is out of range.
     """
     if not 0 < event_probability <= 1:
         raise SimulationError(
@@ -131,7 +198,21 @@ def schoenfeld_sample_size(
 
 @dataclass(frozen=True)
 class FormulaDesign:
-    """Schoenfeld's design for a Weibull-PH trial with accrual, follow-up and dropout."""
+    """Schoenfeld's design for a Weibull-PH trial with accrual, follow-up and dropout.
+
+    Attributes
+    ----------
+    hr : float
+        The hazard ratio designed for.
+    events : int
+        Events needed (Schoenfeld).
+    event_probability : float
+        Probability of an observed event per patient, averaged over the arms.
+    n_total : int
+        Total patients.
+    n_control, n_experimental : int
+        Patients per arm (the total split by allocation, each rounded up).
+    """
 
     hr: float
     events: int
@@ -141,6 +222,13 @@ class FormulaDesign:
     n_experimental: int
 
     def to_dict(self) -> dict[str, Any]:
+        """The design as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``method`` (``"Schoenfeld"``) and every field.
+        """
         return {"method": "Schoenfeld", "hr": self.hr, "events": self.events,
                 "event_probability": self.event_probability, "n_total": self.n_total,
                 "n_control": self.n_control, "n_experimental": self.n_experimental}
@@ -162,8 +250,41 @@ def schoenfeld_design(
     """Events (Schoenfeld) and patients for a homogeneous two-arm Weibull-PH trial.
 
     The probability of an observed event is averaged over the arms (weighted by allocation),
-    each computed by :func:`~her2lab.virtual_trials.stats.simulate.event_probability`; the arm sizes
-    are the total split by ``allocation``, each rounded up.
+    each computed by :func:`~her2lab.virtual_trials.stats.simulate.event_probability`; the arm
+    sizes are the total split by ``allocation``, each rounded up.
+
+    Parameters
+    ----------
+    hr : float
+        The hazard ratio to detect (> 0, not 1).
+    control_median : float
+        The control arm's median, months (> 0).
+    shape : float, optional
+        The Weibull shape (default 1: exponential).
+    accrual_months : float, optional
+        Length of uniform accrual, months (default 0).
+    follow_up_months : float, optional
+        Minimum follow-up, months (default None: no administrative censoring).
+    dropout_per_year : float, optional
+        Probability of dropping out within 12 months (default 0).
+    alpha : float, optional
+        Type I error (default 0.05).
+    power : float, optional
+        Target power (default 0.8).
+    allocation : float, optional
+        Share of patients in the experimental arm (default 0.5).
+    sided : {1, 2}, optional
+        One- or two-sided test (default 2).
+
+    Returns
+    -------
+    FormulaDesign
+        Events, event probability and arm sizes.
+
+    Raises
+    ------
+    SimulationError
+        If an argument is out of range.
     """
     from her2lab.virtual_trials.stats.simulate import event_probability, weibull_scale_from_median
 
@@ -187,8 +308,34 @@ def two_proportion_sample_size(
     p_control: float, p_experimental: float, alpha: float = 0.05, power: float = 0.8,
     allocation: float = 0.5, sided: int = 2,
 ) -> int:
-    """Total patients for a chi-square test of two proportions (normal approximation,
-    no continuity correction; Fleiss, Levin & Paik 2003, eq. 4.14 without the correction)."""
+    """Total patients for a chi-square test of two proportions.
+
+    Normal approximation, no continuity correction (Fleiss, Levin & Paik 2003, eq. 4.14 without
+    the correction).
+
+    Parameters
+    ----------
+    p_control, p_experimental : float
+        The response probabilities, in (0, 1) and different.
+    alpha : float, optional
+        Type I error (default 0.05).
+    power : float, optional
+        Target power (default 0.8).
+    allocation : float, optional
+        Share of patients in the experimental arm (default 0.5).
+    sided : {1, 2}, optional
+        One- or two-sided test (default 2).
+
+    Returns
+    -------
+    int
+        Total patients, both arms, rounded up.
+
+    Raises
+    ------
+    SimulationError
+        If an argument is out of range.
+    """
     if not (0 < p_control < 1 and 0 < p_experimental < 1 and p_control != p_experimental):
         raise SimulationError(
             "The proportions must lie in (0, 1) and differ. "
@@ -208,7 +355,23 @@ def two_proportion_sample_size(
 
 @dataclass(frozen=True)
 class PowerEstimate:
-    """Simulated power at one ``n_per_arm``; ``mean_events`` is None for binary endpoints."""
+    """Simulated power at one number of patients per arm.
+
+    Attributes
+    ----------
+    n_per_arm : int
+        Patients per arm.
+    power : float
+        Share of replicates with two-sided ``p < alpha``.
+    se : float
+        Its Monte Carlo standard error, ``sqrt(power (1 - power) / replicates)``.
+    replicates : int
+        Number of simulated trials.
+    alpha : float
+        The significance level.
+    mean_events : float or None
+        Mean number of events per trial; None for binary endpoints.
+    """
 
     n_per_arm: int
     power: float
@@ -218,6 +381,13 @@ class PowerEstimate:
     mean_events: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The estimate as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            Every field.
+        """
         return {"n_per_arm": self.n_per_arm, "power": self.power, "se": self.se,
                 "replicates": self.replicates, "alpha": self.alpha,
                 "mean_events": self.mean_events}
@@ -227,8 +397,18 @@ class PowerEstimate:
 class SampleSizeEstimate:
     """Result of :func:`sample_size_by_simulation`.
 
-    ``n_per_arm`` is where the fitted curve ``Phi(a + b sqrt(n))`` reaches the target;
-    ``at_n`` the power simulated there; ``evaluations`` every point simulated on the way.
+    Attributes
+    ----------
+    n_per_arm : int
+        Where the fitted curve ``Phi(a + b sqrt(n))`` reaches the target.
+    target_power : float
+        The power asked for.
+    at_n : PowerEstimate
+        The power simulated at ``n_per_arm``.
+    curve : tuple of (float, float)
+        The fitted ``(a, b)``.
+    evaluations : tuple of PowerEstimate
+        Every point simulated on the way.
     """
 
     n_per_arm: int
@@ -238,6 +418,14 @@ class SampleSizeEstimate:
     evaluations: tuple[PowerEstimate, ...] = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The estimate as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``n_per_arm``, ``target_power``, the power (and its standard error and mean events) at
+            ``n_per_arm``, the fitted ``curve`` and every evaluation.
+        """
         return {"n_per_arm": self.n_per_arm, "target_power": self.target_power,
                 "power": self.at_n.power, "power_se": self.at_n.se,
                 "mean_events": self.at_n.mean_events,
@@ -298,8 +486,36 @@ def power_by_simulation(
     *,
     control: Any = 0,
 ) -> PowerEstimate:
-    """Share of ``replicates`` simulated trials of ``n_per_arm`` patients per arm with
-    two-sided ``p < alpha`` (log-rank for time to event, chi-square/Fisher for binary)."""
+    """Simulated power: the share of simulated trials with two-sided ``p < alpha``.
+
+    The log-rank test for time to event, chi-square or Fisher for binary.
+
+    Parameters
+    ----------
+    simulate : callable
+        ``simulate(rng, n_per_arm)`` returning one replicate's ``(time, event, arm)`` or
+        ``(success, arm)``.
+    n_per_arm : int
+        Patients per arm (>= 1).
+    replicates : int
+        Number of simulated trials (>= 1).
+    alpha : float, optional
+        Significance level (default 0.05).
+    rng : numpy.random.Generator, optional
+        Source of the replicates' seeds (default: a fresh, unseeded generator).
+    control : optional
+        The arm label of the control arm (default 0).
+
+    Returns
+    -------
+    PowerEstimate
+        The power and its Monte Carlo standard error.
+
+    Raises
+    ------
+    SimulationError
+        If ``n_per_arm`` or ``replicates`` is below 1, or ``alpha`` outside (0, 1).
+    """
     if n_per_arm < 1:
         raise SimulationError(f"The 'n_per_arm' parameter must be >= 1. Got {n_per_arm!r}.")
     rng = np.random.default_rng() if rng is None else rng
@@ -336,11 +552,47 @@ def sample_size_by_simulation(
     rel_tol: float = 0.02,
     progress: Callable[[str, int, int], Any] | None = None,
 ) -> SampleSizeEstimate:
-    """Smallest ``n_per_arm`` whose simulated power reaches ``target_power`` (see the module
-    docstring for the search). Raises :class:`SimulationError` if ``n_max`` is not enough.
+    """Smallest number of patients per arm whose simulated power reaches a target.
 
-    ``progress(stage, done, total)`` after each simulated trial: the stage names the size
-    being tried and its place in the search, ``done`` of ``total`` counts its replicates."""
+    See the module docstring for the search (common random numbers, doubling, bisection, a
+    fitted power curve).
+
+    Parameters
+    ----------
+    simulate : callable
+        ``simulate(rng, n_per_arm)`` returning one replicate's ``(time, event, arm)`` or
+        ``(success, arm)``.
+    target_power : float, optional
+        The power to reach, in (0, 1) (default 0.8).
+    replicates : int, optional
+        Simulated trials per size tried (default 1000).
+    alpha : float, optional
+        Significance level (default 0.05).
+    rng : numpy.random.Generator, optional
+        Source of the replicates' seeds (default: a fresh, unseeded generator).
+    control : optional
+        The arm label of the control arm (default 0).
+    n_start : int, optional
+        First size tried (default 16).
+    n_max : int, optional
+        Largest size tried (default 1,000,000).
+    rel_tol : float, optional
+        The bisection stops when the bracket is narrower than ``rel_tol`` times its upper end
+        (and than 1 patient; default 0.02).
+    progress : callable, optional
+        ``progress(stage, done, total)`` after each simulated trial: the stage names the size
+        being tried and its place in the search, ``done`` of ``total`` counts its replicates.
+
+    Returns
+    -------
+    SampleSizeEstimate
+        The size, the power simulated there and every evaluation.
+
+    Raises
+    ------
+    SimulationError
+        If ``n_max`` is not enough, or an argument is out of range.
+    """
     if not 0 < target_power < 1:
         raise SimulationError(
             f"The 'target_power' parameter must lie in (0, 1). Got {target_power!r}.")

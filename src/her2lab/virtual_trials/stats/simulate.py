@@ -77,10 +77,29 @@ def _check_positive(name: str, value: float, *, allow_zero: bool = False) -> Non
 
 
 def weibull_scale_from_median(median: float, shape: float, hazard_multiplier: float = 1.0) -> float:
-    """The Weibull scale whose median, for a patient with ``hazard_multiplier``, is ``median``.
+    """The Weibull scale whose median, for a patient with a hazard multiplier, is a given median.
 
     ``S(t) = exp(-m (t/scale)^shape) = 1/2`` at ``t = median`` gives
     ``scale = median * (m / log 2) ** (1 / shape)``.
+
+    Parameters
+    ----------
+    median : float
+        The median time, months (> 0).
+    shape : float
+        The Weibull shape (> 0; 1 is exponential).
+    hazard_multiplier : float, optional
+        The patient's hazard multiplier ``m`` (> 0; default 1, the baseline).
+
+    Returns
+    -------
+    float
+        The scale, months.
+
+    Raises
+    ------
+    SimulationError
+        If an argument is not a finite number > 0.
     """
     _check_positive("median", median)
     _check_positive("shape", shape)
@@ -89,7 +108,27 @@ def weibull_scale_from_median(median: float, shape: float, hazard_multiplier: fl
 
 
 def weibull_median(scale: float, shape: float, hazard_multiplier: float = 1.0) -> float:
-    """The median time of a Weibull(``shape``, ``scale``) baseline times ``hazard_multiplier``."""
+    """The median time of a Weibull(``shape``, ``scale``) baseline times a hazard multiplier.
+
+    Parameters
+    ----------
+    scale : float
+        The Weibull scale, months (> 0).
+    shape : float
+        The Weibull shape (> 0).
+    hazard_multiplier : float, optional
+        The patient's hazard multiplier (> 0; default 1).
+
+    Returns
+    -------
+    float
+        ``scale * (log 2 / m) ** (1 / shape)``, months.
+
+    Raises
+    ------
+    SimulationError
+        If an argument is not a finite number > 0.
+    """
     _check_positive("scale", scale)
     _check_positive("shape", shape)
     _check_positive("hazard_multiplier", hazard_multiplier)
@@ -105,6 +144,28 @@ def population_median(
     ``u = (t/scale)^shape``). Use it to anchor a heterogeneous control arm on its reported
     median: the population median is ``scale * u**(1/shape)``, so the scale that matches a
     reported median ``M`` is ``M / u**(1/shape)``.
+
+    Parameters
+    ----------
+    hazard_multipliers : numpy.ndarray
+        The patient types' hazard multipliers ``m_k`` (> 0).
+    weights : numpy.ndarray or None
+        Their shares ``w_k`` (normalised to sum 1); None: equal.
+    shape : float
+        The Weibull shape (> 0).
+    scale : float
+        The Weibull scale, months (> 0).
+
+    Returns
+    -------
+    float
+        The population median, months.
+
+    Raises
+    ------
+    SimulationError
+        If the multipliers or weights are empty, negative or of different lengths, or
+        ``shape``/``scale`` is not > 0.
     """
     m = np.asarray(hazard_multipliers, dtype=float).ravel()
     w = np.ones_like(m) if weights is None else np.asarray(weights, dtype=float).ravel()
@@ -150,9 +211,38 @@ def simulate_survival(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Observed ``(time, event)`` for patients with the given hazard multipliers.
 
-    ``time`` is float64 months from the patient's entry; ``event`` is a bool array, False for
-    patients censored by the analysis date or by dropout. One patient per element of
-    ``hazard_multiplier`` (any positive floats; 1.0 is the baseline).
+    One patient per element of ``hazard_multiplier``; latent Weibull-PH times are censored by
+    uniform accrual, the analysis date and exponential dropout (see the module docstring).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of randomness (a seed fixes the run).
+    hazard_multiplier : numpy.ndarray
+        Each patient's hazard multiplier (positive floats; 1.0 is the baseline).
+    shape : float
+        The Weibull shape (> 0).
+    scale : float
+        The Weibull scale, months (> 0).
+    accrual_months : float
+        Length of uniform accrual, months (>= 0).
+    follow_up_months : float or None
+        Minimum follow-up (that of the last patient), months; None: no administrative
+        censoring.
+    dropout_per_year : float
+        Probability of dropping out within 12 months, in [0, 1).
+
+    Returns
+    -------
+    time : numpy.ndarray
+        float64 months from each patient's entry.
+    event : numpy.ndarray
+        bool, False for patients censored by the analysis date or by dropout.
+
+    Raises
+    ------
+    SimulationError
+        If a parameter is out of range (its name and the value are given).
     """
     m = np.asarray(hazard_multiplier, dtype=float)
     if m.ndim != 1:
@@ -183,7 +273,25 @@ def simulate_survival(
 
 
 def simulate_binary(rng: np.random.Generator, prob: np.ndarray) -> np.ndarray:
-    """One Bernoulli draw per element of ``prob`` (each in [0, 1]); returns a bool array."""
+    """One Bernoulli draw per element of ``prob``.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of randomness.
+    prob : numpy.ndarray
+        Each patient's probability of success, in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, True for a success.
+
+    Raises
+    ------
+    SimulationError
+        If a probability is outside [0, 1].
+    """
     p = np.asarray(prob, dtype=float)
     if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
         raise SimulationError(
@@ -211,11 +319,43 @@ def simulate_two_arm_survival(
     follow_up_months: float | None = None,
     dropout_per_year: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A homogeneous two-arm trial: ``(time, event, arm)`` with arm 0 = control, 1 = experimental.
+    """A homogeneous two-arm trial with time-to-event outcomes.
 
-    ``n_per_arm`` is one size for both arms or ``(n_control, n_experimental)``. The control
-    median is matched exactly (in the absence of censoring) and the experimental arm's hazard
-    is ``hr`` times the control's. Patients are listed control first.
+    The control median is matched exactly (in the absence of censoring) and the experimental
+    arm's hazard is ``hr`` times the control's. Patients are listed control first.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of randomness.
+    n_per_arm : int or tuple of (int, int)
+        One size for both arms, or ``(n_control, n_experimental)``.
+    hr : float
+        Hazard ratio, experimental versus control (> 0).
+    control_median : float
+        The control arm's median, months (> 0).
+    shape : float, optional
+        The Weibull shape (default 1: exponential).
+    accrual_months : float, optional
+        Length of uniform accrual, months (default 0).
+    follow_up_months : float, optional
+        Minimum follow-up, months (default None: no administrative censoring).
+    dropout_per_year : float, optional
+        Probability of dropping out within 12 months (default 0).
+
+    Returns
+    -------
+    time : numpy.ndarray
+        float64 months from entry.
+    event : numpy.ndarray
+        bool, False when censored.
+    arm : numpy.ndarray
+        0 = control, 1 = experimental.
+
+    Raises
+    ------
+    SimulationError
+        If a size or parameter is out of range.
     """
     n0, n1 = _arms(n_per_arm)
     _check_positive("hr", hr)
@@ -235,7 +375,29 @@ def simulate_two_arm_binary(
     p_control: float,
     p_experimental: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A two-arm binary trial: ``(success, arm)`` with arm 0 = control, 1 = experimental."""
+    """A two-arm trial with a binary outcome.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The source of randomness.
+    n_per_arm : int or tuple of (int, int)
+        One size for both arms, or ``(n_control, n_experimental)``.
+    p_control, p_experimental : float
+        Probability of success in each arm, in [0, 1].
+
+    Returns
+    -------
+    success : numpy.ndarray
+        bool per patient.
+    arm : numpy.ndarray
+        0 = control, 1 = experimental (control first).
+
+    Raises
+    ------
+    SimulationError
+        If a size or probability is out of range.
+    """
     n0, n1 = _arms(n_per_arm)
     prob = np.concatenate([np.full(n0, float(p_control)), np.full(n1, float(p_experimental))])
     arm = np.concatenate([np.zeros(n0, dtype=np.int8), np.ones(n1, dtype=np.int8)])
@@ -254,9 +416,36 @@ def event_probability(
 ) -> float:
     """Probability that one patient's event is observed before censoring (by quadrature).
 
-    ``P(event) = E_entry[ integral_0^c f(t) exp(-rate t) dt ]`` with ``c`` the time from entry to
-    the analysis date, ``f`` the Weibull-PH density and ``rate`` the dropout rate. With this,
+    ``P(event) = E_entry[ integral_0^c f(t) exp(-rate t) dt ]`` with ``c`` the time from entry
+    to the analysis date, ``f`` the Weibull-PH density and ``rate`` the dropout rate. With this,
     a required number of events (Schoenfeld) becomes a number of patients.
+
+    Parameters
+    ----------
+    hazard_multiplier : float
+        The patient's hazard multiplier (> 0).
+    shape : float
+        The Weibull shape (> 0).
+    scale : float
+        The Weibull scale, months (> 0).
+    accrual_months : float
+        Length of uniform accrual, months (>= 0).
+    follow_up_months : float or None
+        Minimum follow-up, months; None: no administrative censoring.
+    dropout_per_year : float
+        Probability of dropping out within 12 months, in [0, 1).
+    grid : int, optional
+        Quadrature points over entry and time (default 4001).
+
+    Returns
+    -------
+    float
+        The probability, in [0, 1].
+
+    Raises
+    ------
+    SimulationError
+        If a parameter is out of range.
     """
     _check_positive("hazard_multiplier", hazard_multiplier)
     _check_positive("shape", shape)
