@@ -18,9 +18,8 @@ import importlib
 import inspect
 import warnings
 
+import numpydoc.docscrape as numpydoc_docscrape  # the test extra installs it
 import pytest
-
-numpydoc_docscrape = pytest.importorskip("numpydoc.docscrape")
 
 #: The packages whose ``__init__`` declares ``__all__``.
 PACKAGES = [
