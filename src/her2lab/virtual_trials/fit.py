@@ -381,18 +381,29 @@ DIFF_STEP = 1e-4
 this scale: the model's root-finding works to 1e-9)."""
 
 
+TOL = 1e-8
+"""Relative tolerances of the optimiser (``ftol``, ``xtol``, ``gtol`` of
+:func:`scipy.optimize.least_squares`)."""
+
+COARSE_TOL = 1e-3
+"""Tolerances of the pilot fit (:func:`.calibrate.calibrate`): the objective to about 0.05,
+parameters to 0.1%; the final fit starts where it stops."""
+
+
 def clip_to_bounds(v: np.ndarray) -> np.ndarray:
     return np.clip(v, [b[0] for b in BOUNDS], [b[1] for b in BOUNDS])
 
 
 def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | None = None,
         progress: Callable[[str, int, int], Any] | None = None, maxiter: int = 200,
-        uncertainty: bool = True, executor: Any = None) -> Fit:
+        uncertainty: bool = True, executor: Any = None, tol: float = TOL) -> Fit:
     """Minimise :func:`objective` jointly over all parameters (a least-squares problem in the
     whitened residuals); deterministic. ``executor`` (:func:`her2lab.executor.executor`,
-    ``processes``) runs the finite differences on its workers: the same fit."""
+    ``processes``) runs the finite differences on its workers: the same fit. ``tol``: the
+    optimiser's relative tolerances (``ftol``, ``xtol``, ``gtol``; default :data:`TOL`)."""
     start = start or LinkParams()
-    model.prefetch([t.plan for t in targets])
+    # the TKI grid's points around the start; the others when the fit reaches them
+    model.prefetch([t.plan for t in targets], offsets=(start.tki_offset,))
     evals = [0]
     residuals = _residual_fn(targets, model)
     n = len(LinkParams.NAMES)
@@ -426,8 +437,8 @@ def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | Non
 
             kw["workers"] = fd_map
         res = optimize.least_squares(e, x0, bounds=(lo, hi), method="trf",
-                                     diff_step=DIFF_STEP, x_scale=1.0, ftol=1e-8, xtol=1e-8,
-                                     gtol=1e-8, max_nfev=maxiter, **kw)
+                                     diff_step=DIFF_STEP, x_scale=1.0, ftol=tol, xtol=tol,
+                                     gtol=tol, max_nfev=maxiter, **kw)
         x = np.asarray(res.x, dtype=float)
         curv = None
         if uncertainty:

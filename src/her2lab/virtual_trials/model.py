@@ -12,6 +12,7 @@ continuous in it.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import math
 from collections import OrderedDict
@@ -90,6 +91,38 @@ def er_share(kt, half):
     signalling is blocked, so a second anti-HER2 drug adds less there than the first
     (``KINETICS["hr_escape_half"]``); 1 where ``half`` is infinite (HR-negative)."""
     return 1.0 / (1.0 + kt / half)
+
+
+class RateGrid:
+    """A drug set's rates per type row on the TKI offset grid, filled offset by offset when
+    first read (:meth:`TrialModel._fill`); :meth:`at` interpolates linearly between the two
+    offsets around the one asked (a drug set without a TKI has one offset)."""
+
+    def __init__(self, model: TrialModel, requests: list, n_offsets: int, rows: int):
+        self.model, self.requests, self.n_offsets = model, requests, n_offsets
+        self.values = np.zeros((n_offsets, rows, 1 + len(KILL_SOURCES)))
+        self.done = np.zeros(n_offsets, dtype=bool)
+
+    def _row(self, i: int) -> np.ndarray:
+        if not self.done[i]:
+            self.model._fill(i)
+        return self.values[i]
+
+    def at(self, offset: float, repeat: int = 1) -> np.ndarray:
+        """The rates at ``offset`` (clipped to the grid), each row repeated ``repeat`` times
+        (over the chemosensitivity nodes: interpolating before or after repeating gives the
+        same values)."""
+        if self.n_offsets == 1:  # no TKI: the rates do not depend on the offset
+            r = self._row(0)
+        else:
+            # scalar arithmetic (np.clip and np.searchsorted on scalars cost microseconds);
+            # the same values as np.clip(searchsorted(...) - 1, 0, n - 2), searchsorted's
+            # left side
+            x = min(max(float(offset), TKI_OFFSETS[0]), TKI_OFFSETS[-1])
+            i = min(max(bisect.bisect_left(TKI_OFFSETS, x) - 1, 0), len(TKI_OFFSETS) - 2)
+            f = (x - TKI_OFFSETS[i]) / (TKI_OFFSETS[i + 1] - TKI_OFFSETS[i])
+            r = (1 - f) * self._row(i) + f * self._row(i + 1)
+        return r if repeat == 1 else np.repeat(r, repeat, axis=0)
 
 
 @dataclass
@@ -178,68 +211,85 @@ class TrialModel:
                 out += [(i, 2 * j + h, p, dr, pot, bool(h)) for h in (0, 1)]
         return out, offsets
 
-    def _raw_rates(self, profiles, drugs: tuple[str, ...], micro: bool) -> np.ndarray:
+    def _raw_rates(self, profiles, drugs: tuple[str, ...], micro: bool) -> RateGrid:
         """Rates (growth, targeted, immune, cytotoxic, payload) per profile and hormone-receptor
-        status (row ``2 j + h``: profile ``j``, HR-positive if ``h``), at each TKI offset:
-        shape (offsets, 2 profiles, 5), one offset for a drug set without a TKI."""
+        status (row ``2 j + h``: profile ``j``, HR-positive if ``h``) on the TKI offset grid
+        (:class:`RateGrid`; one offset for a drug set without a TKI). An offset's rates are
+        computed when first needed, for every grid of the model at once (one pathway batch):
+        a fit that never leaves an interval of :data:`TKI_OFFSETS` runs no other offset."""
         key = (id(profiles), drugs, micro)
-        if key in self._raw:
-            return self._raw[key]
-        requests, offsets = self._raw_requests(profiles, drugs, micro)
-        out = np.zeros((len(offsets), 2 * len(profiles), 1 + len(KILL_SOURCES)))
-        for i, row, p, dr, pot, hr in requests:
-            r = self.rates.rates(p, dr, pot, hr_positive=hr)
-            out[i, row] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
-        self._raw[key] = out  # one row of offsets for a drug set without a TKI
-        return out
+        hit = self._raw.get(key)
+        if hit is None:
+            requests, offsets = self._raw_requests(profiles, drugs, micro)
+            hit = self._raw[key] = RateGrid(self, requests, len(offsets), 2 * len(profiles))
+        return hit
 
-    def prefetch(self, plans: Sequence[TrialPlan]) -> None:
-        """Ask the rates model for every rate the arms of ``plans`` need, in one batch
-        (:meth:`.rates.RatesModel.prefetch`: the pathway runs them together); the values are
-        those asked for one at a time."""
-        requests = []
+    def _fill(self, index: int) -> None:
+        """Compute offset ``index`` of every grid that lacks it, in one batch."""
+        grids = [g for g in self._raw.values() if index < g.n_offsets and not g.done[index]]
+        self.rates.prefetch([r[2:] for g in grids for r in g.requests if r[0] == index])
+        for g in grids:
+            for i, row, p, dr, pot, hr in g.requests:
+                if i == index:
+                    r = self.rates.rates(p, dr, pot, hr_positive=hr)
+                    g.values[i, row] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
+            g.done[index] = True
 
-        def add(profiles, drugs, micro):
-            requests.extend((p, dr, pot, hr) for _, _, p, dr, pot, hr in
-                            self._raw_requests(profiles, drugs, micro)[0])
-
-        add(self._ref_profiles, (), False)
-        add(self._ref_profiles, REFERENCE_REGIMEN, False)
+    def _grids_of(self, plans: Sequence[TrialPlan]) -> list[RateGrid]:
+        """The rate grids of the reference tumor and of every arm, phase and untreated tumor
+        of ``plans`` (registered with the model, so an offset is filled for all at once)."""
+        specs = [(self._ref_profiles, (), False), (self._ref_profiles, REFERENCE_REGIMEN, False)]
         for plan in {id(p): p for p in plans}.values():
             micro = plan.early and plan.endpoint != "pCR"
             profiles, _ = self.panel(plan.setting, plan.prior_trastuzumab, plan.require,
                                      plan.exclude, plan.as_of)
-            add(profiles, (), micro)
+            specs.append((profiles, (), micro))
             for arm in plan.arms:
                 schedule = arm.schedule
                 if plan.early and schedule.until_progression:
                     d = defaults_for(plan.setting)
                     schedule = schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
                 for ph in schedule.phases:
-                    add(profiles, tuple(sorted(ph.drugs)), micro)
-                    rest = _without_prior(tuple(sorted(ph.drugs)))
+                    drugs = tuple(sorted(ph.drugs))
+                    specs.append((profiles, drugs, micro))
+                    rest = _without_prior(drugs)
                     if plan.prior_trastuzumab and rest is not None:
-                        add(profiles, rest, micro)
-        self.rates.prefetch(requests)
+                        specs.append((profiles, rest, micro))
+        return [self._raw_rates(*spec) for spec in specs]
 
-    def _at_offset(self, raw: np.ndarray, offset: float) -> np.ndarray:
-        if raw.shape[0] == 1:  # no TKI: the rates do not depend on the offset
-            return raw[0]
-        # scalar arithmetic (np.clip and np.searchsorted on scalars cost microseconds); the
-        # same values as np.clip(searchsorted(...) - 1, 0, n - 2) with searchsorted's left side
-        x = min(max(float(offset), TKI_OFFSETS[0]), TKI_OFFSETS[-1])
-        i = min(max(bisect.bisect_left(TKI_OFFSETS, x) - 1, 0), len(TKI_OFFSETS) - 2)
-        f = (x - TKI_OFFSETS[i]) / (TKI_OFFSETS[i + 1] - TKI_OFFSETS[i])
-        return (1 - f) * raw[i] + f * raw[i + 1]
+    def prefetch(self, plans: Sequence[TrialPlan], offsets: Sequence[float] | None = None
+                 ) -> None:
+        """Ask the rates model for every rate the arms of ``plans`` need, in one batch
+        (:meth:`.rates.RatesModel.prefetch`: the pathway runs them together); the values are
+        those asked for one at a time. ``offsets``: of the TKI grid, only the points around
+        these (the rest are computed if and when a prediction reads them)."""
+        keep = None
+        if offsets is not None:
+            keep = set()
+            for x in offsets:
+                x = min(max(float(x), TKI_OFFSETS[0]), TKI_OFFSETS[-1])
+                i = min(max(bisect.bisect_left(TKI_OFFSETS, x) - 1, 0), len(TKI_OFFSETS) - 2)
+                keep |= {i, i + 1}
+        grids = self._grids_of(plans)
+        self.rates.prefetch([r[2:] for g in grids for r in g.requests
+                             if keep is None or g.n_offsets == 1 or r[0] in keep])
+
+    def coarse(self, divisor: int) -> TrialModel:
+        """This model with ``divisor`` times fewer pathway trajectories (at least 1), the same
+        seed, panels and quadrature: a pilot, whose rates carry ``sqrt(divisor)`` times the
+        Monte Carlo error."""
+        rates = dataclasses.replace(self.rates, samples=max(self.rates.samples // divisor, 1),
+                                    _memo={}, calls=0)
+        return TrialModel(rates, panel_size=self.panel_size, chemo_points=self.chemo_points,
+                          _panels=self._panels, _types=self._types)
 
     def _reference(self) -> tuple[float, np.ndarray, np.ndarray]:
         """``a``, the reference regimen's rates and the untreated ones (independent of the
         parameters; the reference tumor: no mechanism, HR-negative, row 0)."""
         if "ref" not in self._ref:
-            ref = self._at_offset(self._raw_rates(self._ref_profiles, (), False), 0.0)[0]
+            ref = self._raw_rates(self._ref_profiles, (), False).at(0.0)[0]
             a = math.log(2) / KINETICS["doubling_months"].value / ref[0]
-            r = self._at_offset(self._raw_rates(self._ref_profiles, REFERENCE_REGIMEN, False),
-                                0.0)[0]
+            r = self._raw_rates(self._ref_profiles, REFERENCE_REGIMEN, False).at(0.0)[0]
             self._ref["ref"] = (a, r, ref)
         return self._ref["ref"]
 
@@ -281,8 +331,8 @@ class TrialModel:
         w = params.targeted_weight
         # the added kill of drugs received before has decayed since their first exposure
         decayed = math.exp(-params.resistance * KINETICS["prior_exposure_months"].value)
-        for raw, rest in phases:
-            r = self._at_offset(raw, params.tki_offset)
+        for raw, rest, n_rep in phases:
+            r = raw.at(params.tki_offset, n_rep)
             # a drug never adds growth: what its kill has lost to acquired resistance is
             # lost, the tumor grows at most at its untreated rate
             g = np.minimum(a * r[:, 0], un)
@@ -290,7 +340,7 @@ class TrialModel:
             growth.append(un - keep * (un - g))
             k = _kill(r.T, base_ti, w, c, half)
             if rest is not None:
-                k_new = _kill(self._at_offset(rest, params.tki_offset).T, base_ti, w, c, half)
+                k_new = _kill(rest.at(params.tki_offset, n_rep).T, base_ti, w, c, half)
                 k = k_new + decayed * np.maximum(k - k_new, 0.0)
             kill.append(a * gain * k)
         return ArmKinetics(weights.copy(), np.array(growth), np.array(kill), months, un.copy(),
@@ -320,14 +370,13 @@ class TrialModel:
         phases, months = [], []
         for ph in schedule.phases:
             drugs = tuple(sorted(ph.drugs))
-            raw = np.repeat(self._raw_rates(profiles, drugs, micro), n_rep, axis=1)
+            raw = self._raw_rates(profiles, drugs, micro)
             rest = _without_prior(drugs) if plan.prior_trastuzumab else None
             if rest is not None:
-                rest = np.repeat(self._raw_rates(profiles, rest, micro), n_rep, axis=1)
-            phases.append((raw, rest))
+                rest = self._raw_rates(profiles, rest, micro)
+            phases.append((raw, rest, n_rep))
             months.append(ph.months)
-        untreated = np.repeat(self._at_offset(self._raw_rates(profiles, (), micro), 0.0), n_rep,
-                              axis=0)
+        untreated = self._raw_rates(profiles, (), micro).at(0.0, n_rep)
         un = untreated[:, 0] * a
         base_ti = untreated[:, 1] + untreated[:, 2]
         out = (weights, c, group, tuple(phases), tuple(months), un, base_ti,

@@ -90,7 +90,7 @@ def rows_for(targets: Sequence[Target], params: LinkParams, cov: np.ndarray,
     predictions on ``executor``'s workers when given: the same rows)."""
     if not targets:
         return []
-    model.prefetch([t.plan for t in targets])
+    model.prefetch([t.plan for t in targets], offsets=(params.tki_offset,))
     centre = predict_targets(targets, params, model)
     with Evaluations(targets, model, executor) as ev:
         sims = np.array(ev.map("predict", draws(params, cov, k, seed)))
