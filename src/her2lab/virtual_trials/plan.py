@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from her2lab.errors import DataError, SimulationError
-from her2lab.knowledge import BINARY, TIME_TO_EVENT, KnowledgeBase, Trial, load
+from her2lab.knowledge import ASSUMED_ARM_SIZE, BINARY, TIME_TO_EVENT, KnowledgeBase, Trial, load
 from her2lab.virtual_trials.baselines import baseline_for, months_of, timepoint_months
 from her2lab.virtual_trials.defaults import defaults_for
 from her2lab.virtual_trials.link import Anchor
@@ -111,12 +111,12 @@ class TrialPlan:
     @classmethod
     def from_kb(
         cls, trial: Trial | str, kb: KnowledgeBase | None = None, *, endpoint: str | None = None,
-        default_n: int = 200, as_of: dt.date | None = None, control: str | None = None,
+        as_of: dt.date | None = None, control: str | None = None,
     ) -> TrialPlan:
         """A plan reproducing a knowledge-base trial: its arms (with their curated schedules),
-        sizes (:meth:`~her2lab.knowledge.Trial.arm_size`, ``default_n`` where neither an arm
-        nor its trial records one), endpoint and control; the anchor from the control arm's
-        reported level."""
+        sizes (:meth:`~her2lab.knowledge.Trial.arm_size`; where neither an arm nor its trial
+        records one, :data:`~her2lab.knowledge.ASSUMED_ARM_SIZE`, the size every standard error
+        assumes), endpoint and control; the anchor from the control arm's reported level."""
         kb = kb or load()
         t = kb.trial(trial) if isinstance(trial, str) else trial
         if len(t.arms) < 2:
@@ -131,7 +131,7 @@ class TrialPlan:
         d = defaults_for(setting)
         arms = []
         for a in t.arms:
-            n = t.arm_size(a, default_n)
+            n = t.arm_size(a, ASSUMED_ARM_SIZE)
             arms.append(PlanArm(a.id, schedule_of(a.regimen, a.schedule, setting), int(n)))
         landmark = None
         for r in kb.outcomes(trial=t, kind="rate", endpoint=ep, superseded=True):
