@@ -122,7 +122,8 @@ def _row(t: Target, e: float, sims: np.ndarray) -> TargetRow:
     le = _logit(e)
     lsims = np.array([_logit(s) for s in sims if math.isfinite(s)])
     psd = float(np.std(lsims, ddof=1)) if lsims.size > 1 else 0.0
-    n = t.n or 100
+    assert t.n is not None  # a rate target carries its arm's size (Trial.arm_size)
+    n = t.n
     samp = math.sqrt(1 / (n * max(e * (1 - e), 1e-4)))
     anchor = (t.reference_se or 0.0) / max(pr * (1 - pr), 1e-4)
     sd = math.sqrt(psd ** 2 + samp ** 2 + anchor ** 2)
