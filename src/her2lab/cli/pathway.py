@@ -57,11 +57,11 @@ def simulate(
         return
     from rich.text import Text
 
-    from her2lab.pathway.mechanisms import normalise_profile
+    from her2lab.pathway.mechanisms import normalize_profile
 
     console = make_console()
 
-    table = Table(title=f"profile: {normalise_profile(profile).label()}   "
+    table = Table(title=f"profile: {normalize_profile(profile).label()}   "
                         f"regimen: {'+'.join(res.regimen) or 'none'}")
     table.add_column("read-out")
     table.add_column("value", justify="right")

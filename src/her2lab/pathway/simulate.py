@@ -4,7 +4,7 @@
 >>> r = simulate({"pten_loss": 0.6}, "trastuzumab+everolimus", seed=1)  # doctest: +SKIP
 >>> r.rates.growth, r.rates.kill["targeted"], r.response  # doctest: +SKIP
 
-A profile is any form :func:`her2lab.pathway.mechanisms.normalise_profile` accepts (a name,
+A profile is any form :func:`her2lab.pathway.mechanisms.normalize_profile` accepts (a name,
 mechanism IDs, a mapping mechanism -> degree, ``hr_positive``); a regimen is a set of drug IDs
 (``none`` or empty for untreated). Aliases of the knowledge base are accepted.
 
@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from her2lab.errors import SimulationError
 from her2lab.pathway.cache import ResultCache, cache_key, engine_fingerprint
-from her2lab.pathway.drugs import normalise_regimen, regimen_parameters
-from her2lab.pathway.mechanisms import Profile, normalise_profile
+from her2lab.pathway.drugs import normalize_regimen, regimen_parameters
+from her2lab.pathway.mechanisms import Profile, normalize_profile
 from her2lab.pathway.model import load_model
 from her2lab.pathway.response import (
     MAX_TIME,
@@ -125,8 +125,8 @@ class Condition:
 
 def _condition(profile: Any, regimen: Any, potency: Mapping[str, float] | None,
                hr_positive: bool | float | None = None) -> Condition:
-    reg = normalise_regimen(regimen)
-    prof = normalise_profile(profile, hr_positive)
+    reg = normalize_regimen(regimen)
+    prof = normalize_profile(profile, hr_positive)
     pot = tuple(sorted((d, float(v)) for d, v in dict(potency or {}).items()))
     cond = Condition(prof, reg, pot)
     cond.parameters  # noqa: B018 - validates potencies now
@@ -291,6 +291,6 @@ def simulate(
     sets the HR status (a bool or a degree) over the profile's; ``cache=False`` bypasses the
     on-disk cache, a :class:`ResultCache` chooses its directory.
     """
-    prof = normalise_profile(profile, hr_positive)
+    prof = normalize_profile(profile, hr_positive)
     return simulate_many([(prof, regimen)], samples=samples, seed=seed, potency=potency,
                          max_time=max_time, backend=backend, cache=cache)[0]

@@ -22,7 +22,7 @@ from her2lab.virtual_trials.link import PRIOR_DEPARTURES
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import TrialPlan
 from her2lab.virtual_trials.trial import expectation, run_trial
-from her2lab.virtual_trials.validation import forward, leave_one_out, summarise, summary_line
+from her2lab.virtual_trials.validation import forward, leave_one_out, summarize, summary_line
 
 AS_OF = dt.date(2014, 8, 12)
 FORWARD_AS_OF = dt.date(2012, 12, 31)
@@ -151,7 +151,7 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
         atomic_write_text(out / name, json.dumps(obj, indent=1))
         files.append(out / name)
 
-    fit_s = summarise(cal.table)
+    fit_s = summarize(cal.table)
     assert cal.fit is not None  # a fitted calibration
     se = cal.fit.se
     p = cal.params.vector()

@@ -218,9 +218,9 @@ def options() -> OptionsOut:
 
 def _check_potency(regimen: list[str], potency: dict[str, float]) -> dict[str, float]:
     """Potency overrides by drug ID; each drug must be in the regimen (else it does nothing)."""
-    from her2lab.pathway.drugs import normalise_regimen, resolve_drug
+    from her2lab.pathway.drugs import normalize_regimen, resolve_drug
 
-    drugs = set(normalise_regimen(regimen))
+    drugs = set(normalize_regimen(regimen))
     out: dict[str, float] = {}
     for name, value in potency.items():
         did = resolve_drug(name)
