@@ -20,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from her2lab.knowledge import load
 from her2lab.virtual_trials.calibrate import calibrate
-from her2lab.virtual_trials.defaults import RunSettings
+from her2lab.virtual_trials.defaults import DEFAULT_SEED, RunSettings
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.stages import AS_OF, FORWARD_AS_OF, virtual_table1
 from her2lab.virtual_trials.validation import forward, leave_one_out, summarize, summary_line
 
-SEED = 20140812
+SEED = DEFAULT_SEED
 
 
 def main() -> None:

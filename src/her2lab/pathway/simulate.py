@@ -35,6 +35,7 @@ from her2lab.pathway.response import (
     response,
     response_se,
 )
+from her2lab.seeds import DEFAULT_SEED
 
 __all__ = [
     "DEFAULT_SAMPLES",
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 DEFAULT_SAMPLES = 2000
-DEFAULT_SEED = 20140812
 TIME_TICK = 1.0
 CHUNKS = 2
 """Blocks of trajectories a run is split into, run on as many threads as there are CPUs (up

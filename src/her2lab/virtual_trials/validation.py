@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from her2lab.knowledge import KnowledgeBase, load
-from her2lab.virtual_trials.defaults import RunSettings
+from her2lab.virtual_trials.defaults import DEFAULT_SEED, RunSettings
 from her2lab.virtual_trials.fit import Evaluations, draws, fit, leave_out, predict_targets
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
@@ -84,7 +84,7 @@ class TargetRow:
 
 
 def rows_for(targets: Sequence[Target], params: LinkParams, cov: np.ndarray,
-             model: TrialModel, *, seed: int = 20140812, k: int = DRAWS,
+             model: TrialModel, *, seed: int = DEFAULT_SEED, k: int = DRAWS,
              executor: Any = None) -> list[TargetRow]:
     """Rows for ``targets`` at ``params`` with prediction intervals from ``cov`` (the draws'
     predictions on ``executor``'s workers when given: the same rows)."""

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from her2lab.api.errors import ApiError, problem
 from her2lab.api.routes.pathway import MAX_SAMPLES, Name, Profile, Regimen, _profile_arg
+from her2lab.seeds import DEFAULT_SEED
 
 router = APIRouter(prefix="/api/pathway", tags=["pathway model"])
 
@@ -83,7 +84,7 @@ class ActivityIn(BaseModel):
     regimen: Regimen = Field(default_factory=list, examples=[["trastuzumab"]])
     hr_positive: bool | None = None
     samples: int = Field(default=500, ge=1, le=MAX_SAMPLES, description="Trajectories.")
-    seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**31 - 1)
     nodes: Annotated[list[Name], Field(max_length=12)] = Field(
         default_factory=list, description="Nodes whose P(ON) trajectory to return.",
         examples=[["AKT", "ERK", "Proliferation"]])
