@@ -243,10 +243,8 @@ def _p_text(o: Outcome) -> str | None:
 
 
 def _arm_label(t: Trial, arm_id: str | None) -> str:
-    for a in t.arms:
-        if a.id == arm_id:
-            return a.label
-    return arm_id or ""
+    """The arm's label (an outcome's arms are the trial's, the schema checks); "" for none."""
+    return t.arm(arm_id).label if arm_id else ""
 
 
 def _significant(o: Outcome) -> str | None:
@@ -477,8 +475,7 @@ def outcome_items(
         tier, reason, match, direction = grade(t, o, setting, profile_biomarkers, kb=kb,
                                                unresolved=unresolved, names=names)
         comparator = _arm_label(t, o.arms[1]) if len(o.arms) == 2 else None
-        ctrl_reg = next((tuple(sorted(a.regimen)) for a in t.arms
-                         if len(o.arms) == 2 and a.id == o.arms[1]), ())
+        ctrl_reg = tuple(sorted(t.arm(o.arms[1]).regimen)) if len(o.arms) == 2 else ()
         ci = o.ci
         unit = o.unit
         item_notes: list[str] = []
