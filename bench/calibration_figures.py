@@ -20,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from her2lab.knowledge import load
 from her2lab.virtual_trials.calibrate import calibrate
-from her2lab.virtual_trials.defaults import RunSettings
+from her2lab.virtual_trials.defaults import DEFAULT_SEED, RunSettings
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.stages import AS_OF, FORWARD_AS_OF, virtual_table1
-from her2lab.virtual_trials.validation import forward, leave_one_out, summarise, summary_line
+from her2lab.virtual_trials.validation import forward, leave_one_out, summarize, summary_line
 
-SEED = 20140812
+SEED = DEFAULT_SEED
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
     cal = calibrate(AS_OF, settings=settings, kb=kb, model=model)
     print("calibrate", round(time.time() - t0), "s", cal.params.to_dict(), flush=True)
     print("se", cal.fit.se, "outside", cal.fit.outside_prior)
-    print("fit (in-sample)", summary_line(summarise(cal.table)), flush=True)
+    print("fit (in-sample)", summary_line(summarize(cal.table)), flush=True)
     eff, rates = virtual_table1(cal, kb, model, seed=SEED)
     print("table1", sum(e["inside_reported_ci"] for e in eff), "/", len(eff), "null",
           sum(e["null_inside_reported_ci"] for e in eff))
@@ -55,7 +55,7 @@ def main() -> None:
     fwd = forward(FORWARD_AS_OF, settings=settings, kb=kb, model=model)
     print("forward (out-of-sample)", summary_line(fwd["summary"]), flush=True)
     res = {"params": cal.params.to_dict(), "effects": eff, "rates": rates,
-           "loo": loo["summary"], "forward": fwd["summary"], "fit": summarise(cal.table)}
+           "loo": loo["summary"], "forward": fwd["summary"], "fit": summarize(cal.table)}
     if "nested" in sys.argv[2:]:
         t1 = time.time()
         nest = leave_one_out(AS_OF, kb=kb, calibration=cal, model=model,

@@ -4,9 +4,10 @@ Screens, calibrations, validations and design sweeps are maps of one function ov
 items. :func:`executor` gives one of three back-ends behind one method, :meth:`Executor.map`::
 
     from her2lab.executor import executor
+    from her2lab.seeds import DEFAULT_SEED
 
     with executor("processes", workers=4) as ex:          # or "serial", or "dask"
-        results = ex.map(fn, items, seed=20140812)          # fn(item, task_seed) per item
+        results = ex.map(fn, items, seed=DEFAULT_SEED)      # fn(item, task_seed) per item
 
 ``"dask"`` starts a ``dask.distributed`` LocalCluster of ``workers`` processes, or connects to
 a running scheduler when given its address (``scheduler="tcp://host:8786"``, or the

@@ -9,6 +9,7 @@ import pytest
 
 from her2lab.boolnet import parse_bnet, parse_sbmlqual
 from her2lab.pathway import DRUGS, MECHANISMS, model_files, simulate
+from her2lab.seeds import DEFAULT_SEED
 
 from .conftest import wait_job
 
@@ -18,6 +19,17 @@ def test_options_list_the_models_mechanisms_and_drugs(client):
     assert [m["id"] for m in o["mechanisms"]] == list(MECHANISMS)
     assert [d["id"] for d in o["drugs"]] == list(DRUGS)
     assert o["phenotypes"] == ["proliferation", "apoptosis", "angiogenesis", "immune_kill"]
+
+
+def test_the_pages_seed_field_starts_at_the_default_seed_the_api_gives(client):
+    # pathway, network and lab pages set their seed input from /api/pathway/options
+    assert client.get("/api/pathway/options").json()["default_seed"] == DEFAULT_SEED
+    for page, script, field in (("pathway", "pathway", "seed"), ("network", "network", "seed"),
+                                ("lab", "lab", "screen-seed")):
+        html = client.get(f"/{page}").text
+        assert f'id="{field}"' in html and str(DEFAULT_SEED) not in html
+        js = client.get(f"/static/{script}.js").text
+        assert f'getElementById("{field}").value = ' in js and "default_seed" in js
 
 
 def test_a_simulation_is_the_librarys_simulation(client):

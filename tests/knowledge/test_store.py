@@ -56,7 +56,7 @@ def test_outcome_numbers_are_real_columns(db: sqlite3.Connection):
                    "Table 1: CLEOPATRA", "1")
 
 
-def test_aliases_are_normalised_for_lookup(db: sqlite3.Connection):
+def test_aliases_are_normalized_for_lookup(db: sqlite3.Connection):
     rows = db.execute("SELECT drug_id FROM drug_aliases WHERE norm = 'rhumab2c4'").fetchall()
     assert rows == [("pertuzumab",)]
 

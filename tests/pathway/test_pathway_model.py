@@ -145,8 +145,8 @@ def test_the_public_api_of_the_pathway_package_changes_only_on_purpose():
     assert set(pw.__all__) == {
         "ATTRIBUTES", "DRUGS", "KILL_SOURCES", "MECHANISMS", "PHENOTYPES", "Her2Model",
         "Profile", "Rates", "Result", "TimeCourse", "load_model", "model_files",
-        "normalise_profile",
-        "normalise_regimen", "response", "simulate", "simulate_many",
+        "normalize_profile",
+        "normalize_regimen", "response", "simulate", "simulate_many",
     }
     for name in pw.__all__:
         assert hasattr(pw, name)

@@ -14,8 +14,8 @@ from her2lab.pathway import (
     MECHANISMS,
     Profile,
     load_model,
-    normalise_profile,
-    normalise_regimen,
+    normalize_profile,
+    normalize_regimen,
 )
 from her2lab.pathway.drugs import effective_strengths, regimen_parameters
 from her2lab.pathway.perturbations import read_perturbations
@@ -34,31 +34,31 @@ def _p_on(up: float, down: float) -> float:
     ("Trastuzumab", "trastuzumab"),
 ])
 def test_drug_aliases_of_the_knowledge_base_resolve_case_insensitively(alias, expected):
-    assert normalise_regimen(alias) == (expected,)
+    assert normalize_regimen(alias) == (expected,)
 
 
 def test_a_regimen_is_a_sorted_set_and_none_is_empty():
-    assert normalise_regimen("pertuzumab+trastuzumab+docetaxel+trastuzumab") == (
+    assert normalize_regimen("pertuzumab+trastuzumab+docetaxel+trastuzumab") == (
         "docetaxel", "pertuzumab", "trastuzumab")
-    assert normalise_regimen("none") == ()
+    assert normalize_regimen("none") == ()
 
 
 def test_a_profile_can_be_named_listed_or_graded():
-    assert normalise_profile("none") == Profile()
-    named = normalise_profile("PTEN loss,p95her2")
+    assert normalize_profile("none") == Profile()
+    named = normalize_profile("PTEN loss,p95her2")
     assert named.mechanisms == ("p95her2", "pten_loss")
     assert named.degree("pten_loss") == MECHANISMS["pten_loss"].degree == 1.0
-    graded = normalise_profile({"pten_loss": 0.6, "hr_positive": True})
-    assert graded == normalise_profile("pten_loss=0.6,hr_positive")
-    assert graded == normalise_profile(["pten_loss=0.6", "hr_positive"])
+    graded = normalize_profile({"pten_loss": 0.6, "hr_positive": True})
+    assert graded == normalize_profile("pten_loss=0.6,hr_positive")
+    assert graded == normalize_profile(["pten_loss=0.6", "hr_positive"])
     assert graded.degree("pten_loss") == 0.6 and graded.hr_positive == 1.0
     assert graded.label() == "pten_loss=0.6,hr_positive"
-    assert normalise_profile({"pten_loss": 0}) == Profile(), "degree 0 is no mechanism"
-    assert normalise_profile("p95her2", hr_positive=0.3).hr_positive == 0.3
+    assert normalize_profile({"pten_loss": 0}) == Profile(), "degree 0 is no mechanism"
+    assert normalize_profile("p95her2", hr_positive=0.3).hr_positive == 0.3
 
 
 def test_a_profile_sets_the_initial_state_of_its_profile_nodes_only():
-    init = normalise_profile({"pten_loss": 0.6, "hr_positive": 0.5}).initial()
+    init = normalize_profile({"pten_loss": 0.6, "hr_positive": 0.5}).initial()
     assert set(init) == set(load_model().profile_nodes)
     assert init["M_pten_loss"] == 0.6 and init["HR_pos"] == 0.5 and init["M_p95her2"] == 0
 
@@ -67,19 +67,19 @@ def test_a_profile_sets_the_initial_state_of_its_profile_nodes_only():
                                  {"pten_loss": float("nan")}])
 def test_a_degree_outside_zero_one_is_refused(bad):
     with pytest.raises(SimulationError, match="degree of pten_loss"):
-        normalise_profile(bad)
+        normalize_profile(bad)
 
 
 def test_an_unknown_drug_lists_the_valid_ids():
     with pytest.raises(UnknownIdError) as info:
-        normalise_regimen("trastuzumab+aspirin")
+        normalize_regimen("trastuzumab+aspirin")
     assert "aspirin" in str(info.value)
     assert "trastuzumab_emtansine" in info.value.valid and "none" in info.value.valid
 
 
 def test_an_unknown_mechanism_lists_the_valid_ids():
     with pytest.raises(UnknownIdError) as info:
-        normalise_profile("kras_mutation")
+        normalize_profile("kras_mutation")
     assert set(MECHANISMS) <= set(info.value.valid) and "hr_positive" in info.value.valid
 
 

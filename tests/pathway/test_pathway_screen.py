@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from her2lab.pathway import DRUGS, MECHANISMS, normalise_profile
+from her2lab.pathway import DRUGS, MECHANISMS, normalize_profile
 from her2lab.pathway.screen import resolve_profiles, resolve_regimens, screen, table1_regimens
 
 
@@ -31,7 +31,7 @@ def test_screen_fills_every_cell_and_reports_progress(cache):
     rows = res.rows()
     assert {r["profile"] for r in rows} == {"none", "muc4_masking"}
     # MUC4 masks the trastuzumab epitope but not lapatinib's kinase target
-    muc4 = normalise_profile("muc4_masking")
+    muc4 = normalize_profile("muc4_masking")
     assert res.response(muc4, ("trastuzumab",)) < res.response(muc4, ("lapatinib",))
     assert {"growth", "kill_targeted", "kill_cytotoxic", "kill_payload", "kill_immune"} <= set(
         rows[0])

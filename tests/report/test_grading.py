@@ -24,8 +24,6 @@ from her2lab.knowledge import load
 from her2lab.report import strategy_report
 from her2lab.report.evidence import RESPONSE_THRESHOLD, clopper_pearson
 
-TIME_TO_EVENT = {"PFS", "TTP", "OS", "DFS", "iDFS", "EFS", "RFI"}
-
 
 def _unresolved(kb) -> set[str]:
     return {v.outcome for c in kb.conflicts if c.preferred is None and not c.resolution
@@ -45,7 +43,7 @@ def _definition(kb, e) -> str:
     if not her2:
         return "X"
     if t.randomized and len(o.arms) == 2:
-        if (o.endpoint.value in TIME_TO_EVENT and o.endpoint == t.primary_endpoint
+        if (o.endpoint.is_time_to_event and o.endpoint == t.primary_endpoint
                 and o.measure == "HR" and o.ci and o.ci.high < 1):
             return "I-A"
         if o.endpoint.value in ("pCR", "ORR") and o.kind == "p_only" and o.p.value < 0.05:

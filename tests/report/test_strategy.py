@@ -165,7 +165,7 @@ def test_the_report_stage_runs_after_the_virtual_trials_stage():
     assert names.index("virtual_trials") < names.index("report")
 
 
-def test_a_negative_randomised_trial_in_the_setting_is_not_outranked_by_benefit_elsewhere():
+def test_a_negative_randomized_trial_in_the_setting_is_not_outranked_by_benefit_elsewhere():
     # ALTTO (adjuvant): trastuzumab + lapatinib without a significant DFS benefit; the
     # metastatic EGF104900 benefit is shown as another setting's and graded nothing here
     rep = strategy_report("none", "adjuvant", in_silico=False)

@@ -25,7 +25,7 @@ from her2lab.virtual_trials.link import ArmOutcome, Curves, LinkParams
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.population import Population, load_prevalence
 from her2lab.virtual_trials.targets import targets_from_kb
-from her2lab.virtual_trials.validation import rows_for, summarise
+from her2lab.virtual_trials.validation import rows_for, summarize
 
 from .fakes import FakeRates
 
@@ -165,7 +165,7 @@ def test_the_fit_recovers_parameters_that_generated_the_targets(targets, model):
     refit = fit(rest, model, start=f.params, uncertainty=False)
     assert np.max(np.abs(p.vector()[:3] - refit.params.vector()[:3])) < 0.25
     rows = rows_for(synth, f.params, f.cov, model, k=8)
-    s = summarise(rows)
+    s = summarize(rows)
     assert s["mean_z2"] < s["null"]["mean_z2"] and s["direction_accuracy"] >= 0.8
 
 
@@ -215,4 +215,4 @@ def test_direction_is_undefined_for_a_reported_null_effect(targets):
     assert _row(cleo, math.log(0.8), sims).direction_ok is True
     assert _row(cleo, math.log(1.2), sims).direction_ok is False
     rows = [_row(beth, 1.8e-15, sims), _row(cleo, math.log(1.2), sims)]
-    assert summarise(rows)["direction_accuracy"] == 0.0
+    assert summarize(rows)["direction_accuracy"] == 0.0

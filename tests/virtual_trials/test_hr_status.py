@@ -12,6 +12,7 @@ import pytest
 from her2lab.errors import DataError, ValidationError
 from her2lab.knowledge import load
 from her2lab.knowledge.schema import Trial
+from her2lab.seeds import DEFAULT_SEED
 from her2lab.virtual_trials.link import KINETICS, Anchor, LinkParams
 from her2lab.virtual_trials.model import TrialModel, er_share
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan
@@ -148,7 +149,7 @@ def pathway_model():
     from her2lab.virtual_trials.rates import RatesModel
 
     # the pathway model itself: the property rests on its ER node and the link's ER escape
-    return TrialModel(RatesModel(samples=2000, seed=20140812), panel_size=16)
+    return TrialModel(RatesModel(samples=2000, seed=DEFAULT_SEED), panel_size=16)
 
 
 def _gains(m, plan):

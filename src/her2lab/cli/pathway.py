@@ -26,6 +26,7 @@ from her2lab.cli._io import (
 )
 from her2lab.cli._io import console as make_console
 from her2lab.errors import SimulationError
+from her2lab.seeds import DEFAULT_SEED
 
 
 def simulate(
@@ -38,7 +39,7 @@ def simulate(
         "'none' for untreated."),
     samples: int = typer.Option(2000, "--samples", min=1, max=1_000_000,
                                 help="Number of trajectories."),
-    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1, help="Random seed."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, max=2**32 - 1, help="Random seed."),
     fmt: str = format_option("table", "json"),
     potency: list[str] = typer.Option(
         [], "--potency", help="Override a drug's graded efficacy, DRUG=VALUE in [0, 1] "
@@ -57,11 +58,11 @@ def simulate(
         return
     from rich.text import Text
 
-    from her2lab.pathway.mechanisms import normalise_profile
+    from her2lab.pathway.mechanisms import normalize_profile
 
     console = make_console()
 
-    table = Table(title=f"profile: {normalise_profile(profile).label()}   "
+    table = Table(title=f"profile: {normalize_profile(profile).label()}   "
                         f"regimen: {'+'.join(res.regimen) or 'none'}")
     table.add_column("read-out")
     table.add_column("value", justify="right")
@@ -105,7 +106,7 @@ def screen(
     out: Path = typer.Option(..., "-o", "--out", help="Output directory."),
     samples: int = typer.Option(2000, "--samples", min=1, max=1_000_000,
                                 help="Trajectories per cell."),
-    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1, help="Random seed."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, max=2**32 - 1, help="Random seed."),
     executor_kind: str = typer.Option(
         "serial", "--executor", help="serial, processes (local) or dask (a LocalCluster, or "
         "the scheduler of --scheduler / $HER2LAB_DASK_SCHEDULER)."),

@@ -18,6 +18,7 @@ import typer
 from her2lab.cli._io import check_not_input, check_output_dir, console, kb_data_dir, write_json
 from her2lab.errors import OutputError
 from her2lab.reproduce import Context, load_stages
+from her2lab.seeds import DEFAULT_SEED
 
 #: The file that marks an output directory complete.
 MANIFEST = "MANIFEST.json"
@@ -58,7 +59,7 @@ def write_manifest(out: Path, *, seed: int, quick: bool, started: dt.datetime,
 
 def reproduce(
     out: Path = typer.Option(Path("out"), "-o", "--out", help="Directory for the outputs."),
-    seed: int = typer.Option(20140812, "--seed", min=0, max=2**32 - 1,
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", min=0, max=2**32 - 1,
                              help="Seed of every random step."),
     quick: bool = typer.Option(
         False, "--quick", help="Smaller sample sizes, for a fast look (results noisier)."

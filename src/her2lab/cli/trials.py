@@ -100,7 +100,7 @@ def calibrate(
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
     from her2lab.virtual_trials.calibrate import calibrate as run
-    from her2lab.virtual_trials.validation import summarise, summary_line
+    from her2lab.virtual_trials.validation import summarize, summary_line
 
     day = as_of_date(as_of)
     check_not_input([out], [kb_data_dir()])
@@ -114,7 +114,7 @@ def calibrate(
                              f"Calibration as of {as_of}: kill/cycle {p.kill_per_cycle():.3g},"
                              f" resistance {p.resistance:.3g}/month, TKI offset "
                              f"{p.tki_offset:.3g}"))
-    console.print(summary_line(summarise(cal.table)))
+    console.print(summary_line(summarize(cal.table)))
     if cal.fit is not None and cal.fit.outside_prior:
         from her2lab.virtual_trials.link import PRIOR_DEPARTURES
 

@@ -48,7 +48,7 @@ from itertools import product
 
 from scipy import stats
 
-from her2lab.knowledge.schema import KnowledgeBase, Outcome, Trial
+from her2lab.knowledge.schema import KnowledgeBase, Outcome, Trial, outcome_key
 
 __all__ = ["Finding", "run_audit"]
 
@@ -550,7 +550,7 @@ def _check_duplicates(kb: KnowledgeBase, t: Trial) -> list[Finding]:
             for b in items[i + 1 :]:
                 if _figure_values(a) == _figure_values(b):
                     continue
-                ka, kb_ = f"{t.id}/{a.id}", f"{t.id}/{b.id}"
+                ka, kb_ = outcome_key(t, a), outcome_key(t, b)
                 is_recorded = (ka, kb_) in recorded
                 out.append(
                     _finding(
@@ -611,7 +611,7 @@ def _recorded_conflicts(kb: KnowledgeBase) -> list[Finding]:
 def _finding(
     kind: str, severity: str, t: Trial, o: Outcome | None, message: str
 ) -> Finding:
-    subject = f"outcome:{t.id}/{o.id}" if o is not None else t.uid
+    subject = f"outcome:{outcome_key(t, o)}" if o is not None else t.uid
     return Finding(
         kind=kind,
         severity=severity,

@@ -14,7 +14,7 @@ import pydantic
 
 from her2lab.errors import Problem
 from her2lab.knowledge.layout import LIST_FILES, META_FILE, OPTIONAL_FILES, TRIALS_DIR, Meta
-from her2lab.knowledge.schema import Record, Reference, Target, Trial
+from her2lab.knowledge.schema import Record, Reference, Target, Trial, outcome_key
 from her2lab.yamlio import YamlDocument, problems_from_pydantic, read_yaml_document
 
 __all__ = ["Loaded", "first_pass"]
@@ -45,7 +45,8 @@ class Loaded:
     def outcome_ids(self) -> set[str] | None:
         if "trials" in self.unknown:
             return None
-        found = {f"{t.id}/{o.id}" for t, _, _ in self.records.get("trials", []) for o in t.outcomes}
+        found = {outcome_key(t, o) for t, _, _ in self.records.get("trials", [])
+                 for o in t.outcomes}
         return found | self.raw_ids.get("outcomes", set())
 
 
@@ -144,7 +145,8 @@ def first_pass(root: Path) -> Loaded:
                 outcomes = doc.data.get("outcomes")
                 for o in outcomes if isinstance(outcomes, list) else []:
                     if isinstance(o, dict) and "id" in o:
-                        st.raw_ids.setdefault("outcomes", set()).add(f"{tid}/{o['id']}")
+                        st.raw_ids.setdefault("outcomes", set()).add(
+                            outcome_key(tid, str(o["id"])))
                 continue
             st.records.setdefault("trials", []).append((rec, doc, ()))
     return st

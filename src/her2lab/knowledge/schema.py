@@ -1269,7 +1269,7 @@ class KnowledgeBase(Record):
             outs = [o for o in t.outcomes if self.published(t, o) <= when]
             if not outs and self.known_on(t) > when:
                 continue
-            kept |= {f"{t.id}/{o.id}" for o in outs}
+            kept |= {outcome_key(t, o) for o in outs}
             if len(outs) == len(t.outcomes):
                 trials.append(t)
             else:

@@ -46,7 +46,7 @@ from typing import Any
 
 from her2lab.errors import OutputError
 from her2lab.knowledge.layout import DATA_DIR
-from her2lab.knowledge.schema import KnowledgeBase, Provenance, _norm
+from her2lab.knowledge.schema import KnowledgeBase, Provenance, _norm, outcome_key
 from her2lab.knowledge.validate import load_directory
 
 __all__ = [
@@ -332,7 +332,7 @@ def _rows(kb: KnowledgeBase) -> dict[str, list[tuple]]:
         for o in t.outcomes:
             ci, p, tp = o.ci, o.p, o.timepoint
             r["outcomes"].append((
-                t.id, o.id, f"outcome:{t.id}/{o.id}", o.endpoint.value, o.kind, o.measure,
+                t.id, o.id, f"outcome:{outcome_key(t, o)}", o.endpoint.value, o.kind, o.measure,
                 o.arm, _j(o.arms), o.subgroup, o.value, o.low, o.high, o.qualifier,
                 int(o.not_reached), o.unit,
                 ci and ci.low, ci and ci.high, ci and ci.level,

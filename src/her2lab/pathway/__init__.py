@@ -9,8 +9,8 @@ phenotype time courses, growth and kill rates per day (:class:`Rates`) and one s
 ``data/claims.yaml`` (:mod:`her2lab.pathway.claims`).
 """
 
-from her2lab.pathway.drugs import DRUGS, normalise_regimen
-from her2lab.pathway.mechanisms import ATTRIBUTES, MECHANISMS, Profile, normalise_profile
+from her2lab.pathway.drugs import DRUGS, normalize_regimen
+from her2lab.pathway.mechanisms import ATTRIBUTES, MECHANISMS, Profile, normalize_profile
 from her2lab.pathway.model import Her2Model, load_model
 from her2lab.pathway.response import KILL_SOURCES, PHENOTYPES, Rates, TimeCourse, response
 from her2lab.pathway.simulate import Result, model_files, simulate, simulate_many
@@ -28,8 +28,8 @@ __all__ = [
     "TimeCourse",
     "load_model",
     "model_files",
-    "normalise_profile",
-    "normalise_regimen",
+    "normalize_profile",
+    "normalize_regimen",
     "response",
     "simulate",
     "simulate_many",

@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from her2lab.pathway.drugs import effective_strengths, normalise_regimen
-from her2lab.pathway.mechanisms import MECHANISMS, hr_node, normalise_profile
+from her2lab.pathway.drugs import effective_strengths, normalize_regimen
+from her2lab.pathway.mechanisms import MECHANISMS, hr_node, normalize_profile
 from her2lab.pathway.model import load_model
 
 __all__ = ["DEATH_ENTRY", "Fate", "boolean_condition", "condition_attractors", "fates"]
@@ -44,13 +44,13 @@ DEATH_ENTRY: dict[str, tuple[tuple[str, int], ...]] = {
 def boolean_condition(profile: Any, regimen: Iterable[str] | str | None, *,
                       ligand: bool = True) -> dict[str, bool]:
     """The fixed nodes of the Boolean abstraction of a condition (see the module docstring)."""
-    prof = normalise_profile(profile)
+    prof = normalize_profile(profile)
     fixed: dict[str, bool] = {m.node: prof.degree(mid) >= 0.5 for mid, m in MECHANISMS.items()}
     fixed[hr_node()] = prof.hr_positive >= 0.5
     fixed.update(dict.fromkeys(OCCUPANCY, False))
     fixed.update({"MT_stress": False, "DNA_damage": False, "HER3": True, "HRG": ligand})
     fixed.update(dict.fromkeys(DEATH_NODES, False))
-    for (node, kind), e in effective_strengths(normalise_regimen(regimen)).items():
+    for (node, kind), e in effective_strengths(normalize_regimen(regimen)).items():
         if e <= 0:
             continue
         if kind == "bind":

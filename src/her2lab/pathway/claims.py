@@ -42,8 +42,8 @@ from typing import Any, Literal
 import yaml
 
 from her2lab.errors import DataError, Problem, ValidationError
-from her2lab.pathway.drugs import DRUGS, normalise_regimen
-from her2lab.pathway.mechanisms import MECHANISMS, Profile, normalise_profile
+from her2lab.pathway.drugs import DRUGS, normalize_regimen
+from her2lab.pathway.mechanisms import MECHANISMS, Profile, normalize_profile
 from her2lab.pathway.response import KILL_SOURCES, PHENOTYPES
 from her2lab.pathway.simulate import DEFAULT_SEED, Result, simulate, simulate_many
 
@@ -79,7 +79,7 @@ class Condition:
                 f"got {text!r}"
             )
         prof, reg = (t.strip() for t in text.split("|"))
-        return cls(normalise_profile(prof), normalise_regimen(reg))
+        return cls(normalize_profile(prof), normalize_regimen(reg))
 
     def __str__(self) -> str:
         return f"{self.profile.label()} | {'+'.join(self.regimen) or 'none'}"

@@ -21,7 +21,7 @@ __all__ = [
     "DrugEffect",
     "DrugModel",
     "effective_strengths",
-    "normalise_regimen",
+    "normalize_regimen",
     "regimen_parameters",
     "resolve_drug",
 ]
@@ -75,7 +75,7 @@ def resolve_drug(name: str) -> str:
     return did
 
 
-def normalise_regimen(regimen: Iterable[str] | str | None) -> tuple[str, ...]:
+def normalize_regimen(regimen: Iterable[str] | str | None) -> tuple[str, ...]:
     """Resolve a regimen to sorted unique drug IDs.
 
     Parameters

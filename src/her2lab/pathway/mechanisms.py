@@ -34,7 +34,7 @@ __all__ = [
     "MECHANISMS",
     "MechanismModel",
     "Profile",
-    "normalise_profile",
+    "normalize_profile",
     "resolve_mechanism",
 ]
 
@@ -198,7 +198,7 @@ def _items(profile: Any) -> list[tuple[str, Any]]:
     return out
 
 
-def normalise_profile(
+def normalize_profile(
     profile: Profile | Mapping[str, Any] | Iterable[str] | str | None,
     hr_positive: bool | float | None = None,
 ) -> Profile:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from her2lab.errors import DataError
-from her2lab.pathway.drugs import DRUGS, normalise_regimen
-from her2lab.pathway.mechanisms import MECHANISMS, Profile, normalise_profile
+from her2lab.pathway.drugs import DRUGS, normalize_regimen
+from her2lab.pathway.mechanisms import MECHANISMS, Profile, normalize_profile
 from her2lab.pathway.response import KILL_SOURCES, PHENOTYPES
 from her2lab.pathway.simulate import DEFAULT_SAMPLES, DEFAULT_SEED, Result, simulate, simulate_many
 
@@ -72,17 +72,17 @@ def _unique(items: list[Any]) -> list[Any]:
 
 def resolve_profiles(spec: str | Sequence[str]) -> list[Profile]:
     """Profiles from ``all-single``, ``all``, a file, or a list of ``a,b`` strings."""
-    singles = [normalise_profile(s) for s in ("none", *MECHANISMS)]
+    singles = [normalize_profile(s) for s in ("none", *MECHANISMS)]
     if isinstance(spec, str):
         if spec == "all-single":
             return singles
         if spec == "all":
-            pairs = [normalise_profile(list(p)) for p in itertools.combinations(MECHANISMS, 2)]
+            pairs = [normalize_profile(list(p)) for p in itertools.combinations(MECHANISMS, 2)]
             return singles + pairs
         if spec == "all-single+hr":
-            return singles + [normalise_profile(p, hr_positive=True) for p in singles]
+            return singles + [normalize_profile(p, hr_positive=True) for p in singles]
         spec = _read_lines(Path(spec))
-    return _unique([normalise_profile(s) for s in spec])
+    return _unique([normalize_profile(s) for s in spec])
 
 
 def table1_regimens() -> list[Regimen]:
@@ -93,7 +93,7 @@ def table1_regimens() -> list[Regimen]:
     for trial in load().trials:
         if getattr(trial, "in_table1", False):
             for arm in trial.arms:
-                regs.append(normalise_regimen(arm.regimen))
+                regs.append(normalize_regimen(arm.regimen))
     return _unique(regs)
 
 
@@ -109,7 +109,7 @@ def resolve_regimens(spec: str | Sequence[str]) -> list[Regimen]:
         if spec == "table1":
             return table1_regimens()
         spec = _read_lines(Path(spec))
-    return _unique([normalise_regimen(s) for s in spec])
+    return _unique([normalize_regimen(s) for s in spec])
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,8 @@ def screen(
     ``executor`` (:func:`her2lab.executor.executor`) runs the cells on local processes or a
     Dask cluster; every cell has the same seed as in a serial screen, so the results are
     the serial ones."""
-    profs = _coerce(profiles, resolve_profiles, normalise_profile)
-    regs = _coerce(regimens, resolve_regimens, normalise_regimen)
+    profs = _coerce(profiles, resolve_profiles, normalize_profile)
+    regs = _coerce(regimens, resolve_regimens, normalize_regimen)
     total = len(profs) * len(regs)
     results: dict[tuple[Profile, Regimen], Result] = {}
     if executor is not None and executor.kind != "serial":

@@ -4,7 +4,7 @@
 >>> r = simulate({"pten_loss": 0.6}, "trastuzumab+everolimus", seed=1)  # doctest: +SKIP
 >>> r.rates.growth, r.rates.kill["targeted"], r.response  # doctest: +SKIP
 
-A profile is any form :func:`her2lab.pathway.mechanisms.normalise_profile` accepts (a name,
+A profile is any form :func:`her2lab.pathway.mechanisms.normalize_profile` accepts (a name,
 mechanism IDs, a mapping mechanism -> degree, ``hr_positive``); a regimen is a set of drug IDs
 (``none`` or empty for untreated). Aliases of the knowledge base are accepted.
 
@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from her2lab.errors import SimulationError
 from her2lab.pathway.cache import ResultCache, cache_key, engine_fingerprint
-from her2lab.pathway.drugs import normalise_regimen, regimen_parameters
-from her2lab.pathway.mechanisms import Profile, normalise_profile
+from her2lab.pathway.drugs import normalize_regimen, regimen_parameters
+from her2lab.pathway.mechanisms import Profile, normalize_profile
 from her2lab.pathway.model import load_model
 from her2lab.pathway.response import (
     MAX_TIME,
@@ -35,6 +35,7 @@ from her2lab.pathway.response import (
     response,
     response_se,
 )
+from her2lab.seeds import DEFAULT_SEED
 
 __all__ = [
     "DEFAULT_SAMPLES",
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 DEFAULT_SAMPLES = 2000
-DEFAULT_SEED = 20140812
 TIME_TICK = 1.0
 CHUNKS = 2
 """Blocks of trajectories a run is split into, run on as many threads as there are CPUs (up
@@ -162,8 +162,8 @@ class Condition:
 
 def _condition(profile: Any, regimen: Any, potency: Mapping[str, float] | None,
                hr_positive: bool | float | None = None) -> Condition:
-    reg = normalise_regimen(regimen)
-    prof = normalise_profile(profile, hr_positive)
+    reg = normalize_regimen(regimen)
+    prof = normalize_profile(profile, hr_positive)
     pot = tuple(sorted((d, float(v)) for d, v in dict(potency or {}).items()))
     cond = Condition(prof, reg, pot)
     cond.parameters  # noqa: B018 - validates potencies now
@@ -419,6 +419,6 @@ def simulate(
     UnknownIdError
         If a mechanism or drug is unknown.
     """
-    prof = normalise_profile(profile, hr_positive)
+    prof = normalize_profile(profile, hr_positive)
     return simulate_many([(prof, regimen)], samples=samples, seed=seed, potency=potency,
                          max_time=max_time, backend=backend, cache=cache)[0]

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from her2lab.errors import UnknownIdError
-from her2lab.knowledge import KnowledgeBase, Outcome, Trial
+from her2lab.knowledge import TIME_TO_EVENT, KnowledgeBase, Outcome, Trial, outcome_key
 
 __all__ = [
     "DIRECTIONS",
@@ -91,7 +91,6 @@ ENDPOINT_NAMES = {
     "CBR": "clinical benefit rate", "PR": "partial response rate",
 }
 
-TIME_TO_EVENT = frozenset({"PFS", "TTP", "OS", "DFS", "iDFS", "EFS", "RFI"})
 RESPONSE = frozenset({"pCR", "ORR", "CBR", "PR"})
 METASTATIC_ANY = "metastatic_any_line"
 
@@ -225,7 +224,7 @@ class EvidenceItem:
 
     @property
     def uid(self) -> str:
-        return f"{self.trial}/{self.outcome}"
+        return outcome_key(self.trial, self.outcome)
 
     @property
     def comparative(self) -> bool:
@@ -373,10 +372,8 @@ def _p_text(o: Outcome) -> str | None:
 
 
 def _arm_label(t: Trial, arm_id: str | None) -> str:
-    for a in t.arms:
-        if a.id == arm_id:
-            return a.label
-    return arm_id or ""
+    """The arm's label (an outcome's arms are the trial's, the schema checks); "" for none."""
+    return t.arm(arm_id).label if arm_id else ""
 
 
 def _significant(o: Outcome) -> str | None:
@@ -423,14 +420,11 @@ def _targets_her2(kb: KnowledgeBase, drugs: list[str]) -> bool:
 
 
 def _arm_n(t: Trial, o: Outcome) -> int | None:
-    if o.n:
-        return o.n
-    for a in t.arms:
-        if a.id == o.arm and a.n:
-            return a.n
-    if len(t.arms) == 1 and t.n:
-        return t.n
-    return None
+    """The patients a rate counts: its own ``n``, else its arm's size
+    (:meth:`~her2lab.knowledge.Trial.arm_size`; a single-arm trial's arm where the outcome
+    names none); None where the knowledge base records no size."""
+    arm = o.arm or (t.arms[0].id if len(t.arms) == 1 else None)
+    return o.n or (t.arm_size(arm) if arm else None)
 
 
 def clopper_pearson(x: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -455,12 +449,13 @@ def grade(
     """
     unresolved = unresolved or {}
     names = names or {}
-    uid = f"{t.id}/{o.id}"
+    uid = outcome_key(t, o)
     ep = o.endpoint.value
     drugs = ", ".join(kb.drug(d).name for d in t.drugs_tested) or "the regimen"
-    medians = {x.arm: x.value for x in t.outcomes if x.kind in ("median", "rate")
-               and x.endpoint == o.endpoint and x.subgroup is None and x.value is not None
-               and x.arm}
+    medians = {r.outcome.arm: r.outcome.value
+               for r in kb.outcomes(trial=t, kind=("median", "rate"), endpoint=ep,
+                                    subgroup=None, superseded=True)
+               if r.outcome.value is not None and r.outcome.arm}
     comparison = o.kind in ("effect", "p_only") and len(o.arms) == 2
     sig = (_significant(o) if o.kind == "effect" else _p_only_direction(t, o, medians)
            ) if comparison else None
@@ -578,24 +573,12 @@ def reference_texts(kb: KnowledgeBase, refs: tuple[int, ...]) -> tuple[str, ...]
     return tuple(out)
 
 
-def _dropped_by_conflicts(kb: KnowledgeBase) -> dict[str, str]:
-    """Outcomes that are the non-preferred value of a resolved conflict -> conflict ID."""
-    out = {}
-    for c in kb.conflicts:
-        if c.preferred is None:
-            continue
-        for v in c.values:
-            if v.outcome and v.outcome != c.preferred:
-                out[v.outcome] = c.id
-    return out
-
-
 def outcome_items(
     kb: KnowledgeBase, t: Trial, arm_ids: set[str], setting: str,
     profile_biomarkers: tuple[str, ...], as_of: dt.date | None,
 ) -> tuple[list[EvidenceItem], list[str]]:
     """Evidence items of a trial for the arms ``arm_ids``; also notes on what was left out."""
-    dropped = _dropped_by_conflicts(kb)
+    dropped = kb.superseded()
     unresolved = unresolved_conflicts(kb)
     units = resolved_units(kb)
     names = {b.id: b.name for b in kb.biomarkers}
@@ -603,11 +586,11 @@ def outcome_items(
                   if b in names})
     items: list[EvidenceItem] = []
     notes: list[str] = []
-    for o in t.outcomes:
+    for r in kb.outcomes(trial=t, superseded=True):  # a superseded one is noted, not shown
+        o, uid = r.outcome, r.key
         arm = o.arm if o.arm else (o.arms[0] if o.arms else None)
         if arm not in arm_ids:
             continue
-        uid = f"{t.id}/{o.id}"
         if uid in dropped:
             notes.append(f"{uid} left out: conflict {dropped[uid]} prefers another value")
             continue
@@ -621,8 +604,7 @@ def outcome_items(
         tier, reason, match, direction = grade(t, o, setting, profile_biomarkers, kb=kb,
                                                unresolved=unresolved, names=names)
         comparator = _arm_label(t, o.arms[1]) if len(o.arms) == 2 else None
-        ctrl_reg = next((tuple(sorted(a.regimen)) for a in t.arms
-                         if len(o.arms) == 2 and a.id == o.arms[1]), ())
+        ctrl_reg = tuple(sorted(t.arm(o.arms[1]).regimen)) if len(o.arms) == 2 else ()
         ci = o.ci
         unit = o.unit
         item_notes: list[str] = []

@@ -166,7 +166,7 @@ def _known_names() -> tuple[list[str], list[str]]:
 def _resolve(name: str) -> tuple[str, str]:
     """``(kind, id)`` of a profile name: kind is mechanism, biomarker or attribute."""
     from her2lab.knowledge import load
-    from her2lab.pathway import MECHANISMS, normalise_profile
+    from her2lab.pathway import MECHANISMS, normalize_profile
 
     key = name.strip().lower().replace("-", "_").replace(" ", "_")
     if key in ATTRIBUTES:
@@ -179,7 +179,7 @@ def _resolve(name: str) -> tuple[str, str]:
     except UnknownIdError:
         pass
     try:
-        (mid,) = normalise_profile([name])
+        (mid,) = normalize_profile([name])
         return "mechanism", mid
     except (UnknownIdError, ValueError):
         pass

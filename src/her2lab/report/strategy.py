@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from her2lab.errors import DataError, UnknownIdError
-from her2lab.knowledge import KnowledgeBase, Setting, Trial
+from her2lab.knowledge import KnowledgeBase, Setting, Trial, outcome_key
 from her2lab.report.evidence import (
     ESCAT_CITATION,
     EvidenceItem,
@@ -725,19 +725,22 @@ def _control_median(kb: KnowledgeBase, t: Trial | None, control_arm: str | None,
                     endpoint: str) -> float | None:
     if t is None or control_arm is None:
         return None
-    for o in t.outcomes:
-        if (o.kind == "median" and o.arm == control_arm and o.endpoint.value == endpoint
-                and o.value is not None and o.subgroup is None):
+    for r in kb.outcomes(trial=t, kind="median", arm=control_arm, endpoint=endpoint,
+                         subgroup=None, superseded=True):
+        o = r.outcome
+        if o.value is not None:
             return o.value / WEEKS_PER_MONTH if o.unit == "weeks" else o.value
     return None
 
 
-def _control_rate(t: Trial | None, control_arm: str | None, endpoint: str) -> float | None:
+def _control_rate(kb: KnowledgeBase, t: Trial | None, control_arm: str | None,
+                  endpoint: str) -> float | None:
     if t is None or control_arm is None:
         return None
-    for o in t.outcomes:
-        if (o.kind == "rate" and o.arm == control_arm and o.endpoint.value == endpoint
-                and o.value is not None and o.subgroup is None and 0 < o.value < 100):
+    for r in kb.outcomes(trial=t, kind="rate", arm=control_arm, endpoint=endpoint,
+                         subgroup=None, superseded=True):
+        o = r.outcome
+        if o.value is not None and 0 < o.value < 100:
             return o.value / 100.0
     return None
 
@@ -768,7 +771,7 @@ def _prediction(
         "control": "control", "endpoint": endpoint,
     }
     if endpoint == "pCR":
-        rate = _control_rate(source, control_arm, endpoint)
+        rate = _control_rate(kb, source, control_arm, endpoint)
         if rate is not None:
             spec["control_rate"] = rate
     else:
@@ -817,7 +820,7 @@ def _calibration(calibration: Calibration | None) -> tuple[Calibration, str]:
 
 def _profile_notes(kb: KnowledgeBase, prof: Profile, setting: str) -> list[str]:
     """Where each item of the profile enters the report (and where it does not)."""
-    subgroups = {o.subgroup for t in kb.trials for o in t.outcomes if o.subgroup}
+    subgroups = {r.outcome.subgroup for r in kb.outcomes(superseded=True) if r.outcome.subgroup}
     notes = []
     for m, d in sorted(prof.mechanisms.items()):
         bms = [b for b in prof.biomarkers if b in subgroups and
@@ -1040,12 +1043,6 @@ def _head_to_head(entries: list[RankedRegimen]) -> list[RankedRegimen]:
     return out
 
 
-def _outcomes_as_of(kb: KnowledgeBase, trial_id: str) -> list[Any]:
-    """The outcomes of a trial in ``kb`` (none when the trial is not in it)."""
-    t = next((x for x in kb.trials if x.id == trial_id), None)
-    return [] if t is None else list(t.outcomes)
-
-
 def strategy_report(
     profile: str | Path | Profile | dict[str, Any] | None,
     setting: str,
@@ -1124,7 +1121,8 @@ def strategy_report(
     left_out: list[str] = [
         f"{t.id} ({t.name}): results published after the as-of date {as_of} left out"
         for t in full.trials
-        if t.setting.value == setting and len(_outcomes_as_of(kb, t.id)) < len(t.outcomes)]
+        if t.setting.value == setting
+        and len(full.outcomes(trial=t, as_of=as_of, superseded=True)) < len(t.outcomes)]
     entries: list[RankedRegimen] = []
     for reg, arms in cands.items():
         items: list[EvidenceItem] = []
@@ -1266,7 +1264,7 @@ def strategy_report(
     findings = tuple(
         f.to_dict() for f in run_audit(kb)
         if f.trial in cited_trials and not f.kind.startswith("recorded_conflict")
-        and (f.outcome is None or f"{f.trial}/{f.outcome}" in cited)
+        and (f.outcome is None or outcome_key(f.trial, f.outcome) in cited)
     )
     untested = tuple(
         {"drug": d, "name": kb.drug(d).name,

@@ -280,9 +280,9 @@ def _reported_beside(kb, trial, comp, endpoints, effect: Effect, counts):
     """The trial's own reported comparisons of these arms that our effect is not (a
     difference, a p-value), each with our figure for the same quantity."""
     out = []
-    for o in trial.outcomes:
-        if o.subgroup or o.endpoint.value not in endpoints or o.arms != [comp.experimental,
-                                                                         comp.control]:
+    for r in kb.outcomes(trial=trial, endpoint=endpoints, subgroup=None, superseded=True):
+        o = r.outcome
+        if o.arms != [comp.experimental, comp.control]:
             continue
         item = {"outcome": outcome_key(trial, o), "kind": o.kind, "locator": o.provenance.locator}
         if o.kind == "effect" and o.measure == "difference" and counts is not None:
@@ -305,6 +305,13 @@ def _reported_beside(kb, trial, comp, endpoints, effect: Effect, counts):
     return tuple(out)
 
 
+def _overall(kb, trial, kind: str, endpoint: str) -> list:
+    """The trial's overall-population outcomes of one kind and endpoint, superseded ones
+    included (:func:`_pick` settles a recorded conflict and says how)."""
+    return [r.outcome for r in kb.outcomes(trial=trial, kind=kind, endpoint=endpoint,
+                                           subgroup=None, superseded=True)]
+
+
 def _study(kb, question: KBQuestion, comp: _Comparison, uses: list[ConflictUse]
            ) -> tuple[StudyInput | None, str | None]:
     trial = kb.trial(comp.trial)
@@ -314,9 +321,8 @@ def _study(kb, question: KBQuestion, comp: _Comparison, uses: list[ConflictUse]
     eps = question.endpoints
     # 1. a reported effect of the measure, best endpoint first
     for ep in eps:
-        cands = [o for o in trial.outcomes if o.kind == "effect" and o.measure == m
-                 and o.endpoint.value == ep and o.subgroup is None
-                 and o.arms == [comp.experimental, comp.control]]
+        cands = [o for o in _overall(kb, trial, "effect", ep)
+                 if o.measure == m and o.arms == [comp.experimental, comp.control]]
         if not cands:
             continue
         o, why = _pick(kb, trial, cands, f"{ep} {m}", uses)
@@ -336,8 +342,7 @@ def _study(kb, question: KBQuestion, comp: _Comparison, uses: list[ConflictUse]
     if m in ("OR", "RR", "RD"):
         rates, arms_n, assumptions, used = [], [], [], []
         for arm in (exp, ctrl):
-            cands = [o for o in trial.outcomes if o.kind == "rate" and o.arm == arm.id
-                     and o.endpoint.value == ep and o.subgroup is None]
+            cands = [o for o in _overall(kb, trial, "rate", ep) if o.arm == arm.id]
             o, why = _pick(kb, trial, cands, f"{ep} rate of arm {arm.id}", uses)
             if o is None:
                 return None, f"{trial.name}: {why}"
@@ -368,15 +373,16 @@ def _study(kb, question: KBQuestion, comp: _Comparison, uses: list[ConflictUse]
     if m == "HR" and comp.derive_hr_from_medians:
         meds, used = [], []
         for arm in (exp, ctrl):
-            cands = [o for o in trial.outcomes if o.kind == "median" and o.arm == arm.id
-                     and o.endpoint.value == ep and o.subgroup is None and o.value]
+            cands = [o for o in _overall(kb, trial, "median", ep)
+                     if o.arm == arm.id and o.value]
             o, why = _pick(kb, trial, cands, f"{ep} median of arm {arm.id}", uses)
             if o is None:
                 return None, f"{trial.name}: no {ep} HR and {why}"
             meds.append(o.value if o.unit == "months" else o.value * 12 / 52.1775)
             used.append(o)
-        pcands = [o for o in trial.outcomes if o.kind == "p_only" and o.endpoint.value == ep
-                  and o.arms == [comp.experimental, comp.control] and o.p is not None]
+        pcands = [o for o in (r.outcome for r in kb.outcomes(
+                      trial=trial, kind="p_only", endpoint=ep, superseded=True))
+                  if o.arms == [comp.experimental, comp.control] and o.p is not None]
         po, why = _pick(kb, trial, pcands, f"{ep} p-value", uses)
         if po is None or po.p.relation != "=":
             return None, f"{trial.name}: no {ep} HR, and no exact p-value to derive one"

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from her2lab.knowledge import KnowledgeBase, Outcome, Trial, load
+from her2lab.knowledge import ASSUMED_ARM_SIZE, KnowledgeBase, Outcome, Trial, load
 from her2lab.virtual_trials.population import group_of_setting
 
 __all__ = ["Baseline", "baseline_for", "months_of", "timepoint_months"]
@@ -76,19 +76,17 @@ def baseline_for(setting: str, endpoint: str, *, as_of: dt.date | None = None,
         if group_of_setting(t.setting.value, t.population.prior_trastuzumab) != group:
             continue
         ctrl = _controls(t)
-        for o in t.outcomes:
-            if o.arm not in ctrl or o.subgroup or o.endpoint.value != endpoint or o.value is None:
+        for r in kb.outcomes(trial=t, kind=("median", "rate"), endpoint=endpoint,
+                             subgroup=None, as_of=as_of, superseded=True):
+            o = r.outcome
+            if o.arm not in ctrl or o.value is None:
                 continue
-            if as_of is not None and kb.published(t, o) > as_of:
-                continue
-            where = f"{t.id}/{o.id}"
             if o.kind == "median":
-                medians.append((months_of(o), where))
-            elif o.kind == "rate" and o.timepoint is not None:
-                landmarks.append((o.value / 100.0, timepoint_months(o), where))
-            elif o.kind == "rate" and o.timepoint is None:
-                arm = next(a for a in t.arms if a.id == o.arm)
-                rates.append((o.value / 100.0, arm.n or 100, where))
+                medians.append((months_of(o), r.key))
+            elif o.timepoint is not None:
+                landmarks.append((o.value / 100.0, timepoint_months(o), r.key))
+            else:
+                rates.append((o.value / 100.0, t.arm_size(o.arm, ASSUMED_ARM_SIZE), r.key))
     if endpoint in ("pCR", "ORR"):
         if not rates:
             return _fallback(endpoint, group)

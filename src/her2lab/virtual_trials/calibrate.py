@@ -21,7 +21,7 @@ from typing import Any
 
 from her2lab.errors import DataError
 from her2lab.executor import executor
-from her2lab.knowledge import KnowledgeBase, load
+from her2lab.knowledge import KnowledgeBase, load, outcome_key
 from her2lab.virtual_trials.calibration import Calibration
 from her2lab.virtual_trials.defaults import RunSettings
 from her2lab.virtual_trials.fit import COARSE_TOL, fit
@@ -41,7 +41,7 @@ trajectories of a run at full size."""
 def date_check(as_of: dt.date, targets: list[Target]) -> dict[str, Any]:
     """What a calibration as of ``as_of`` uses, with dates: every target on or before it, and
     the prevalence priors published later (replaced by the uninformative one)."""
-    late = [f"{t.trial}/{t.outcome}" for t in targets if t.published > as_of]
+    late = [outcome_key(t.trial, t.outcome) for t in targets if t.published > as_of]
     if late:
         raise DataError(f"targets published after {as_of}: {late}")
     priors_late = load_prevalence().dated_after(as_of)

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from her2lab.virtual_trials.defaults import DEFAULT_SEED
 from her2lab.virtual_trials.link import GROUPS, PRIOR_DEPARTURES, PRIORS, SETTING_SD, LinkParams
 from her2lab.virtual_trials.model import TKI_OFFSETS, TrialModel
 from her2lab.virtual_trials.targets import Target
@@ -212,7 +213,7 @@ class Fit:
         return [n for i, n in enumerate(LinkParams.NAMES)
                 if not pri[n][0] <= v[i] <= pri[n][1]]
 
-    def draws(self, k: int = 40, seed: int = 20140812) -> list[LinkParams]:
+    def draws(self, k: int = 40, seed: int = DEFAULT_SEED) -> list[LinkParams]:
         return draws(self.params, self.cov, k, seed)
 
     def to_dict(self) -> dict[str, Any]:
@@ -227,7 +228,7 @@ class Fit:
                 "message": self.message, "chi2_by_trial": self.chi2}
 
 
-def draws(params: LinkParams, cov: np.ndarray, k: int = 40, seed: int = 20140812
+def draws(params: LinkParams, cov: np.ndarray, k: int = 40, seed: int = DEFAULT_SEED
           ) -> list[LinkParams]:
     """``k`` parameter sets from the normal approximation, within the bounds; a fixed seed
     (the same draws for every prediction: common random numbers)."""

@@ -79,16 +79,14 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import optimize, special
 
-from her2lab.knowledge.schema import TIME_TO_EVENT
+from her2lab.knowledge import BINARY
 from her2lab.virtual_trials import _kernels
 
 __all__ = [
-    "BINARY",
     "GROUPS",
     "KINETICS",
     "PRIORS",
     "PRIOR_DEPARTURES",
-    "TIME_TO_EVENT",
     "TKI",
     "ArmKinetics",
     "Constant",
@@ -105,7 +103,6 @@ __all__ = [
     "recurrence",
 ]
 
-BINARY = frozenset({"pCR", "ORR"})
 EARLY_ENDPOINTS = frozenset({"DFS", "iDFS", "EFS", "RFI"})
 GROUPS = ("early", "metastatic_first_line", "metastatic_pretreated")
 TKI = ("lapatinib", "neratinib")

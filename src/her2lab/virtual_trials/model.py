@@ -48,8 +48,9 @@ TKI_OFFSETS = (-0.6, -0.45, -0.3, -0.15, 0.0, 0.15)
 """Offsets of the TKI potency at which the pathway model runs; the calibration's bounds.
 Rates between them are interpolated linearly. Three points with the quadratic through them
 (-0.6, -0.225, +0.15: half the TKI runs) were tried and not kept: the fitted TKI offset then
-moved by 0.38 of its SE across seeds (20140812, 1, 2), against a fifth allowed; the quadratic
-carries each point's Monte Carlo error to the offsets between them, with weights up to 1.1."""
+moved by 0.38 of its SE across seeds (the default seed, 1, 2), against a fifth allowed; the
+quadratic carries each point's Monte Carlo error to the offsets between them, with weights up
+to 1.1."""
 
 REFERENCE_REGIMEN = ("docetaxel", "trastuzumab")
 """The regimen whose log-kill per cycle the kill gain is expressed as (:data:`.link.PRIORS`)."""

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from her2lab.errors import DataError, SimulationError
-from her2lab.knowledge import KnowledgeBase, Trial, load
+from her2lab.knowledge import ASSUMED_ARM_SIZE, BINARY, TIME_TO_EVENT, KnowledgeBase, Trial, load
 from her2lab.virtual_trials.baselines import baseline_for, months_of, timepoint_months
 from her2lab.virtual_trials.defaults import defaults_for
-from her2lab.virtual_trials.link import BINARY, TIME_TO_EVENT, Anchor
+from her2lab.virtual_trials.link import Anchor
 from her2lab.virtual_trials.schedule import Schedule, schedule_of
 
 __all__ = ["PlanArm", "TrialPlan", "control_anchor"]
@@ -34,20 +34,17 @@ class PlanArm:
 
 def _anchor_from_outcomes(t: Trial, endpoint: str, arm: str, kb: KnowledgeBase,
                           as_of: dt.date | None) -> Anchor | None:
-    skip = {v.outcome for c in kb.conflicts if c.preferred for v in c.values
-            if v.outcome and v.outcome != c.preferred}
-    for o in t.outcomes:
-        if (as_of is not None and kb.published(t, o) > as_of) or f"{t.id}/{o.id}" in skip:
+    for r in kb.outcomes(trial=t, kind=("median", "rate"), endpoint=endpoint, arm=arm,
+                         subgroup=None, as_of=as_of):
+        o = r.outcome
+        if o.arm != arm or o.value is None:
             continue
-        if (o.arm == arm and o.endpoint.value == endpoint and o.value is not None
-                and o.subgroup is None):
-            if o.kind == "median":
-                return Anchor("median", months_of(o), source=f"{t.id}/{o.id}")
-            if o.kind == "rate" and o.timepoint is not None and endpoint in TIME_TO_EVENT:
-                return Anchor("rate", o.value / 100.0, timepoint_months(o),
-                              source=f"{t.id}/{o.id}")
-            if o.kind == "rate" and o.timepoint is None and endpoint in BINARY:
-                return Anchor("binary", o.value / 100.0, source=f"{t.id}/{o.id}")
+        if o.kind == "median":
+            return Anchor("median", months_of(o), source=r.key)
+        if o.kind == "rate" and o.timepoint is not None and endpoint in TIME_TO_EVENT:
+            return Anchor("rate", o.value / 100.0, timepoint_months(o), source=r.key)
+        if o.kind == "rate" and o.timepoint is None and endpoint in BINARY:
+            return Anchor("binary", o.value / 100.0, source=r.key)
     return None
 
 
@@ -114,10 +111,12 @@ class TrialPlan:
     @classmethod
     def from_kb(
         cls, trial: Trial | str, kb: KnowledgeBase | None = None, *, endpoint: str | None = None,
-        default_n: int = 200, as_of: dt.date | None = None, control: str | None = None,
+        as_of: dt.date | None = None, control: str | None = None,
     ) -> TrialPlan:
         """A plan reproducing a knowledge-base trial: its arms (with their curated schedules),
-        sizes, endpoint and control; the anchor from the control arm's reported level."""
+        sizes (:meth:`~her2lab.knowledge.Trial.arm_size`; where neither an arm nor its trial
+        records one, :data:`~her2lab.knowledge.ASSUMED_ARM_SIZE`, the size every standard error
+        assumes), endpoint and control; the anchor from the control arm's reported level."""
         kb = kb or load()
         t = kb.trial(trial) if isinstance(trial, str) else trial
         if len(t.arms) < 2:
@@ -132,12 +131,12 @@ class TrialPlan:
         d = defaults_for(setting)
         arms = []
         for a in t.arms:
-            n = a.n or (t.n // len(t.arms) if t.n else default_n)
+            n = t.arm_size(a, ASSUMED_ARM_SIZE)
             arms.append(PlanArm(a.id, schedule_of(a.regimen, a.schedule, setting), int(n)))
         landmark = None
-        for o in t.outcomes:
-            if o.kind == "rate" and o.timepoint is not None and o.endpoint.value == ep:
-                landmark = timepoint_months(o)
+        for r in kb.outcomes(trial=t, kind="rate", endpoint=ep, superseded=True):
+            if r.outcome.timepoint is not None:
+                landmark = timepoint_months(r.outcome)
         return cls(
             name=t.name, setting=setting, prior_trastuzumab=t.population.prior_trastuzumab,
             require=(), exclude=(), arms=tuple(arms), control=control, endpoint=ep,

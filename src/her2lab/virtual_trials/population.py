@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from her2lab.errors import DataError
 from her2lab.knowledge.schema import Provenance
+from her2lab.seeds import DEFAULT_SEED
 from her2lab.yamlio import field_error
 
 __all__ = [
@@ -66,7 +67,7 @@ _BIT = {m: i for i, m in enumerate(MECHANISMS)}
 UNINFORMATIVE = 0.5
 """The prevalence used for a mechanism whose prior was not yet published at ``as_of``."""
 
-PANEL_SEED = 20140812
+PANEL_SEED = DEFAULT_SEED
 """The fixed seed of the quasi-random profile panels (:meth:`Population.panel`)."""
 
 Group = Literal["early", "metastatic_first_line", "metastatic_pretreated"]

@@ -47,21 +47,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from her2lab.errors import Problem, UnknownIdError, ValidationError
+from her2lab.knowledge import BINARY, Endpoint, KnowledgeBase
 from her2lab.virtual_trials.defaults import SETTING_DEFAULTS
 from her2lab.yamlio import field_error
 
-if TYPE_CHECKING:
-    from her2lab.knowledge import KnowledgeBase
-
 __all__ = [
     "ACCRUAL_MONTHS",
-    "BINARY_ENDPOINTS",
     "EXAMPLES_DIR",
     "ArmSpec",
     "PhaseSpec",
@@ -86,19 +83,11 @@ class SpecSetting(StrEnum):
     metastatic_pretreated = "metastatic_pretreated"
 
 
-class SpecEndpoint(StrEnum):
-    PFS = "PFS"
-    TTP = "TTP"
-    OS = "OS"
-    DFS = "DFS"
-    iDFS = "iDFS"
-    EFS = "EFS"
-    RFI = "RFI"
-    pCR = "pCR"
-    ORR = "ORR"
-
-
-BINARY_ENDPOINTS = frozenset({SpecEndpoint.pCR, SpecEndpoint.ORR})
+#: The endpoints a specification may name: those of knowledge's one vocabulary
+#: (:class:`~her2lab.knowledge.Endpoint`) the virtual trials model, time to event and binary,
+#: in its order.
+SpecEndpoint = StrEnum("SpecEndpoint", [(e.name, e.value) for e in Endpoint  # type: ignore[misc]
+                                        if e.is_time_to_event or e.is_binary])
 
 #: Accrual period used when a spec gives none: read from the one table of defaults
 #: (:data:`her2lab.virtual_trials.defaults.SETTING_DEFAULTS`).
@@ -279,7 +268,7 @@ class TrialSpec(_Spec):
 
     @property
     def is_binary(self) -> bool:
-        return self.endpoint in BINARY_ENDPOINTS
+        return self.endpoint.value in BINARY
 
     @property
     def control_arm(self) -> ArmSpec:

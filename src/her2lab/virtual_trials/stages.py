@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from her2lab.atomic import atomic_open, atomic_path, atomic_write_text
-from her2lab.knowledge import ASSUMED_ARM_SIZE, KnowledgeBase, load, outcome_key
+from her2lab.knowledge import ASSUMED_ARM_SIZE, KnowledgeBase, load
 from her2lab.reproduce import Context, StageResult, register_stage
 from her2lab.virtual_trials.calibrate import calibrate
 from her2lab.virtual_trials.calibration import Calibration
@@ -22,7 +22,7 @@ from her2lab.virtual_trials.link import PRIOR_DEPARTURES
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import TrialPlan
 from her2lab.virtual_trials.trial import expectation, run_trial
-from her2lab.virtual_trials.validation import forward, leave_one_out, summarise, summary_line
+from her2lab.virtual_trials.validation import forward, leave_one_out, summarize, summary_line
 
 AS_OF = dt.date(2014, 8, 12)
 FORWARD_AS_OF = dt.date(2012, 12, 31)
@@ -34,15 +34,14 @@ def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, se
     """(effects, arm rates): each Table 1 trial's primary-endpoint effect with a CI, and the
     NeoSphere and B-41 arm pCR rates, reported against expected with 95% intervals."""
     ps = cal
-    skip = kb.superseded()
     effects, rates = [], []
     for t in kb.trials:
         if not t.in_table1 or t.primary_endpoint is None:
             continue
         ep = t.primary_endpoint.value
-        for o in t.outcomes:
-            if (o.kind != "effect" or o.subgroup or not o.ci or o.endpoint.value != ep
-                    or outcome_key(t, o) in skip or o.ci.low is None or o.ci.high is None):
+        for r in kb.outcomes(trial=t, kind="effect", endpoint=ep, subgroup=None):
+            o = r.outcome
+            if not o.ci or o.ci.low is None or o.ci.high is None:
                 continue
             plan = TrialPlan.from_kb(t, kb, endpoint=ep, control=o.arms[1], as_of=cal.as_of)
             _, exp, _ = expectation(plan, ps, model, seed=seed, kb=kb)
@@ -61,10 +60,8 @@ def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, se
             plan = TrialPlan.from_kb(t, kb, endpoint="pCR", as_of=cal.as_of)
             _, _, arm_pi = expectation(plan, ps, model, seed=seed, kb=kb)
             prep = model.prepare(plan, ps.params)
-            for o in t.outcomes:
-                if (o.kind != "rate" or o.endpoint.value != "pCR" or o.subgroup
-                        or outcome_key(t, o) in skip):
-                    continue
+            for r in kb.outcomes(trial=t, kind="rate", endpoint="pCR", subgroup=None):
+                o = r.outcome
                 n = t.arm_size(o.arm, ASSUMED_ARM_SIZE)
                 p = o.value / 100
                 lo, hi = ((o.ci.low, o.ci.high) if o.ci and o.ci.low is not None
@@ -140,9 +137,10 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
         if t.in_table1 and t.primary_endpoint and t.primary_endpoint.is_time_to_event:
             res = run_trial(TrialPlan.from_kb(t, kb, as_of=AS_OF), cal, settings=km_settings,
                             model=model, kb=kb)
-            reported = {o.arm: o.value for o in t.outcomes if o.kind == "median"
-                        and o.endpoint.value == res.endpoint and o.value is not None
-                        and o.unit == "months"}
+            reported = {r.outcome.arm: r.outcome.value
+                        for r in kb.outcomes(trial=t, kind="median", endpoint=res.endpoint,
+                                             superseded=True)
+                        if r.outcome.value is not None and r.outcome.unit == "months"}
             png = out / "km" / f"{t.id}.png"
             _km_plot(res, png, reported)
             files.append(png)
@@ -153,7 +151,7 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
         atomic_write_text(out / name, json.dumps(obj, indent=1))
         files.append(out / name)
 
-    fit_s = summarise(cal.table)
+    fit_s = summarize(cal.table)
     assert cal.fit is not None  # a fitted calibration
     se = cal.fit.se
     p = cal.params.vector()

@@ -25,12 +25,19 @@ from dataclasses import dataclass
 
 from scipy import stats
 
-from her2lab.knowledge import KnowledgeBase, load
+from her2lab.knowledge import (
+    ASSUMED_ARM_SIZE,
+    BINARY,
+    TIME_TO_EVENT,
+    KnowledgeBase,
+    Outcome,
+    Trial,
+    load,
+)
 from her2lab.virtual_trials.baselines import months_of
-from her2lab.virtual_trials.link import BINARY, TIME_TO_EVENT
 from her2lab.virtual_trials.plan import TrialPlan
 
-__all__ = ["Target", "excluded_by_conflicts", "targets_from_kb"]
+__all__ = ["Target", "targets_from_kb"]
 
 
 @dataclass(frozen=True)
@@ -54,41 +61,25 @@ class Target:
     reference_se: float | None = None
 
 
-def excluded_by_conflicts(kb: KnowledgeBase) -> set[str]:
-    out = set()
-    for c in kb.conflicts:
-        if c.preferred:
-            out |= {v.outcome for v in c.values if v.outcome and v.outcome != c.preferred}
-    return out
-
-
-def _arm_n(t, arm: str) -> int | None:
-    a = next(a for a in t.arms if a.id == arm)
-    if a.n:
-        return a.n
-    if t.n:
-        return max(t.n // max(len(t.arms), 1), 1)
-    return None
-
-
 def targets_from_kb(kb: KnowledgeBase | None = None, as_of: dt.date | None = None
                     ) -> list[Target]:
     """Every calibration target published on or before ``as_of`` (default: all)."""
     kb = kb or load()
-    excluded = excluded_by_conflicts(kb)
     out: list[Target] = []
     for t in kb.trials:
         if t.randomized and t.status == "reported" and len(t.arms) >= 2:
-            out += _trial_targets(t, kb, as_of, excluded)
+            out += _trial_targets(t, kb, as_of)
     return out
 
 
-def _trial_targets(t, kb: KnowledgeBase, as_of: dt.date | None, excluded: set[str]
-                   ) -> list[Target]:
+def _trial_targets(t: Trial, kb: KnowledgeBase, as_of: dt.date | None) -> list[Target]:
+    """The targets of one trial: its outcomes public by ``as_of`` that no recorded conflict
+    supersedes (:meth:`KnowledgeBase.outcomes`)."""
     out: list[Target] = []
-    def ok(o) -> bool:
-        return (f"{t.id}/{o.id}" not in excluded
-                and (as_of is None or kb.published(t, o) <= as_of))
+
+    def overall(kind: str, endpoint: str) -> list[Outcome]:
+        return [r.outcome for r in kb.outcomes(trial=t, as_of=as_of, kind=kind,
+                                               endpoint=endpoint, subgroup=None)]
 
     plans: dict[tuple[str, str, tuple[str, ...]], TrialPlan] = {}
 
@@ -103,9 +94,7 @@ def _trial_targets(t, kb: KnowledgeBase, as_of: dt.date | None, excluded: set[st
             plans[key] = p
         return plans[key]
 
-    for o in t.outcomes:
-        if not ok(o):
-            continue
+    for o in (r.outcome for r in kb.outcomes(trial=t, as_of=as_of)):
         ep = o.endpoint.value
         if o.kind == "effect" and o.measure == "HR" and ep in TIME_TO_EVENT and o.ci:
             require: tuple[str, ...] = ()
@@ -122,11 +111,10 @@ def _trial_targets(t, kb: KnowledgeBase, as_of: dt.date | None, excluded: set[st
                 plan=plan_for(ep, o.arms[1], require), published=kb.published(t, o),
                 subgroup=o.subgroup))
         elif o.kind == "p_only" and ep in TIME_TO_EVENT and o.p and len(o.arms) == 2:
-            med = {m.arm: m for m in t.outcomes
-                   if m.kind == "median" and m.endpoint == o.endpoint and m.value is not None
-                   and m.subgroup is None and ok(m)}
+            med = {m.arm: m for m in overall("median", ep) if m.value is not None}
             e, c = o.arms
-            has_hr = any(x.kind == "effect" and x.endpoint == o.endpoint for x in t.outcomes)
+            # an HR of the endpoint reported at any date makes the medians' p-value redundant
+            has_hr = bool(kb.outcomes(trial=t, kind="effect", endpoint=ep, superseded=True))
             if e in med and c in med and not has_hr and o.p.relation == "=":
                 ratio = math.log(months_of(med[e]) / months_of(med[c]))
                 zp = stats.norm.isf(o.p.value / 2)
@@ -137,20 +125,19 @@ def _trial_targets(t, kb: KnowledgeBase, as_of: dt.date | None, excluded: set[st
                         plan=plan_for(ep, c), published=kb.published(t, o),
                         derived="median+p"))
     for ep in sorted(BINARY):
-        rates = [o for o in t.outcomes if o.kind == "rate" and o.endpoint.value == ep
-                 and o.subgroup is None and o.timepoint is None and ok(o)]
+        rates = [o for o in overall("rate", ep) if o.timepoint is None]
         arms_with = {o.arm for o in rates}
         if len(arms_with) < 2:
             continue
         ref = next((a.id for a in t.arms if a.role == "control" and a.id in arms_with),
                    next(a.id for a in t.arms if a.id in arms_with))
         ref_rate = next(o for o in rates if o.arm == ref)
-        n_ref = _arm_n(t, ref) or 100
+        n_ref = t.arm_size(ref, ASSUMED_ARM_SIZE)
         pr = ref_rate.value / 100.0
         for o in rates:
             if o.arm == ref:
                 continue
-            n = _arm_n(t, o.arm) or 100
+            n = t.arm_size(o.arm, ASSUMED_ARM_SIZE)
             p = o.value / 100.0
             out.append(Target(
                 trial=t.id, outcome=o.id, endpoint=ep, kind="rate", observed=p,

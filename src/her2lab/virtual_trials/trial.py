@@ -28,17 +28,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from her2lab.errors import SimulationError
-from her2lab.knowledge import KnowledgeBase, load
+from her2lab.knowledge import BINARY, TIME_TO_EVENT, KnowledgeBase, load
 from her2lab.virtual_trials.baselines import baseline_for
 from her2lab.virtual_trials.calibration import Calibration, RunSettings
 from her2lab.virtual_trials.fit import draws
-from her2lab.virtual_trials.link import (
-    BINARY,
-    KINETICS,
-    TIME_TO_EVENT,
-    Anchor,
-    Prepared,
-)
+from her2lab.virtual_trials.link import KINETICS, Anchor, Prepared
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan
 from her2lab.virtual_trials.stats.analyze import (

@@ -8,7 +8,7 @@ error of the reported estimate (its SE; for a rate also that of the reference ar
 it), on the log scale for hazard ratios and the logit scale for rates (so rates stay in
 [0, 100]).
 
-Metrics (:func:`summarise`): median ``|Δ log HR|``, median ``|Δ pCR points|``, mean ``z²`` with
+Metrics (:func:`summarize`): median ``|Δ log HR|``, median ``|Δ pCR points|``, mean ``z²`` with
 ``z`` = (reported - expected) / the reported estimate's SE (a model that predicts every true
 effect exactly scores about 1), coverage of the reported estimate by the 95% prediction interval,
 direction accuracy. The **null model** predicts no difference (HR = 1, the reference arm's rate)
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from her2lab.knowledge import KnowledgeBase, load
-from her2lab.virtual_trials.defaults import RunSettings
+from her2lab.virtual_trials.defaults import DEFAULT_SEED, RunSettings
 from her2lab.virtual_trials.fit import Evaluations, draws, fit, leave_out, predict_targets
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
@@ -35,7 +35,7 @@ from her2lab.virtual_trials.targets import Target, targets_from_kb
 if TYPE_CHECKING:
     from her2lab.virtual_trials.calibration import Calibration
 
-__all__ = ["TargetRow", "forward", "leave_one_out", "rows_for", "summarise"]
+__all__ = ["TargetRow", "forward", "leave_one_out", "rows_for", "summarize"]
 
 Z95 = 1.959963984540054
 DRAWS = 40
@@ -84,7 +84,7 @@ class TargetRow:
 
 
 def rows_for(targets: Sequence[Target], params: LinkParams, cov: np.ndarray,
-             model: TrialModel, *, seed: int = 20140812, k: int = DRAWS,
+             model: TrialModel, *, seed: int = DEFAULT_SEED, k: int = DRAWS,
              executor: Any = None) -> list[TargetRow]:
     """Rows for ``targets`` at ``params`` with prediction intervals from ``cov`` (the draws'
     predictions on ``executor``'s workers when given: the same rows)."""
@@ -122,7 +122,8 @@ def _row(t: Target, e: float, sims: np.ndarray) -> TargetRow:
     le = _logit(e)
     lsims = np.array([_logit(s) for s in sims if math.isfinite(s)])
     psd = float(np.std(lsims, ddof=1)) if lsims.size > 1 else 0.0
-    n = t.n or 100
+    assert t.n is not None  # a rate target carries its arm's size (Trial.arm_size)
+    n = t.n
     samp = math.sqrt(1 / (n * max(e * (1 - e), 1e-4)))
     anchor = (t.reference_se or 0.0) / max(pr * (1 - pr), 1e-4)
     sd = math.sqrt(psd ** 2 + samp ** 2 + anchor ** 2)
@@ -145,7 +146,7 @@ def _row(t: Target, e: float, sims: np.ndarray) -> TargetRow:
         null_inside=bool(abs(t.observed - pr) <= Z95 * null_se), **common)
 
 
-def summarise(rows: Sequence[TargetRow]) -> dict[str, Any]:
+def summarize(rows: Sequence[TargetRow]) -> dict[str, Any]:
     """The validation figures, the model's and the null model's side by side."""
     hr = [r for r in rows if r.measure == "HR"]
     rate = [r for r in rows if r.measure == "rate"]
@@ -176,7 +177,7 @@ def summarise(rows: Sequence[TargetRow]) -> dict[str, Any]:
 
 
 def summary_line(s: dict[str, Any]) -> str:
-    """One line of :func:`summarise`'s figures, each beside the null model's (in brackets)."""
+    """One line of :func:`summarize`'s figures, each beside the null model's (in brackets)."""
 
     def f(x: Any) -> str:
         return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3g}"
@@ -249,9 +250,9 @@ def leave_one_out(
     held_out = {r.trial for r in rows}
     in_sample = [r for r in in_rows if r.trial in held_out]
     return {"as_of": as_of.isoformat(), "method": method, "sample": "out-of-sample",
-            "rows": [r.to_dict() for r in rows], "summary": summarise(rows),
+            "rows": [r.to_dict() for r in rows], "summary": summarize(rows),
             "in_sample": {"sample": "in-sample (the full fit, which saw every trial)",
-                          "summary": summarise(in_sample)},
+                          "summary": summarize(in_sample)},
             "params": params_by_trial}
 
 
@@ -275,6 +276,6 @@ def forward(
     return {"as_of": as_of.isoformat(), "params": cal.params.to_dict(),
             "method": f"calibrated as of {as_of}, predicting every result published later",
             "sample": "out-of-sample", "fit_table": [r.to_dict() for r in cal.table],
-            "rows": [r.to_dict() for r in rows], "summary": summarise(rows),
+            "rows": [r.to_dict() for r in rows], "summary": summarize(rows),
             "in_sample": {"sample": f"in-sample (the fit as of {as_of})",
-                          "summary": summarise(cal.table)}}
+                          "summary": summarize(cal.table)}}

@@ -134,7 +134,7 @@ def _audit() -> tuple[Finding, ...]:
 
 def _dates(t: Trial) -> list[dt.date]:
     k = kb()
-    return [k.published(t, o) for o in t.outcomes]
+    return [k.published(t, r.outcome) for r in k.outcomes(trial=t, superseded=True)]
 
 
 def _as_of(trials: list[Trial], as_of: dt.date | None) -> list[Trial]:
@@ -143,7 +143,7 @@ def _as_of(trials: list[Trial], as_of: dt.date | None) -> list[Trial]:
     k = kb()
     out = []
     for t in trials:
-        kept = [o for o in t.outcomes if k.published(t, o) <= as_of]
+        kept = [r.outcome for r in k.outcomes(trial=t, as_of=as_of, superseded=True)]
         if kept:
             out.append(t.model_copy(update={"outcomes": kept}))
     return out
@@ -335,12 +335,14 @@ def trial_detail(name: str) -> TrialDetail:
     """A trial with its references, the conflicts recorded about it and its audit findings."""
     k = kb()
     t = exact("trial", name)
-    refs = sorted({r for o in t.outcomes for r in o.provenance.refs} | set(t.provenance.refs))
-    outcome_keys = {f"{t.id}/{o.id}" for o in t.outcomes}
+    outs = k.outcomes(trial=t, superseded=True)
+    refs = sorted({n for r in outs for n in r.outcome.provenance.refs}
+                  | set(t.provenance.refs))
+    outcome_keys = {r.key for r in outs}
     conf = [c for c in k.conflicts
             if c.subject == t.uid or any(v.outcome in outcome_keys for v in c.values)]
     return TrialDetail(
-        trial=t, published={o.id: k.published(t, o) for o in t.outcomes},
+        trial=t, published={r.outcome.id: k.published(t, r.outcome) for r in outs},
         references=[k.reference(r) for r in refs], conflicts=conf,
         audit=[f for f in _audit() if f.trial == t.id],
     )

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from her2lab.api.errors import ApiError, problem
 from her2lab.api.routes.pathway import MAX_SAMPLES, Name, Profile, Regimen, _profile_arg
+from her2lab.seeds import DEFAULT_SEED
 
 router = APIRouter(prefix="/api/pathway", tags=["pathway model"])
 
@@ -83,7 +84,7 @@ class ActivityIn(BaseModel):
     regimen: Regimen = Field(default_factory=list, examples=[["trastuzumab"]])
     hr_positive: bool | None = None
     samples: int = Field(default=500, ge=1, le=MAX_SAMPLES, description="Trajectories.")
-    seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**31 - 1)
     nodes: Annotated[list[Name], Field(max_length=12)] = Field(
         default_factory=list, description="Nodes whose P(ON) trajectory to return.",
         examples=[["AKT", "ERK", "Proliferation"]])
@@ -188,8 +189,8 @@ def get_network() -> NetworkOut:
 async def activity(body: ActivityIn, request: Request) -> ActivityOut:
     """Every node's activity under a regimen on a profile, and trajectories of chosen nodes."""
     from her2lab.boolnet import StochasticSimulator
-    from her2lab.pathway.drugs import normalise_regimen
-    from her2lab.pathway.mechanisms import normalise_profile
+    from her2lab.pathway.drugs import normalize_regimen
+    from her2lab.pathway.mechanisms import normalize_profile
     from her2lab.pathway.model import load_model
     from her2lab.pathway.response import MAX_TIME, READ_NODES, T0
     from her2lab.pathway.simulate import CHUNKS, TIME_TICK, Condition
@@ -200,8 +201,8 @@ async def activity(body: ActivityIn, request: Request) -> ActivityOut:
         if n not in known:
             raise ApiError(422, f"nodes[{i}]: {n!r} is not a node of the pathway model",
                            [problem(f"nodes[{i}]", "a node of GET /api/pathway/network", n)])
-    cond = Condition(normalise_profile(_profile_arg(body.profile), body.hr_positive),
-                     normalise_regimen(list(body.regimen)))
+    cond = Condition(normalize_profile(_profile_arg(body.profile), body.hr_positive),
+                     normalize_regimen(list(body.regimen)))
     sim = StochasticSimulator(model.engine, samples=body.samples, max_time=MAX_TIME,
                               time_tick=TIME_TICK, threads=CHUNKS, chunks=CHUNKS,
                               outputs=list(READ_NODES), keep_final_states=False)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from her2lab.api.errors import ApiError, clean_json, problem
 from her2lab.api.jobs import JobPool, Slots
+from her2lab.seeds import DEFAULT_SEED
 
 router = APIRouter(prefix="/api/pathway", tags=["pathway model"])
 
@@ -46,7 +47,7 @@ class SimulateIn(_Body):
     regimen: Regimen = Field(default_factory=list, description="Drug IDs or aliases; empty for "
                              "untreated.", examples=[["trastuzumab", "everolimus"]])
     samples: int = Field(default=1000, ge=1, le=MAX_SAMPLES, description="Trajectories.")
-    seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**31 - 1)
     potency: dict[Name, Degree] = Field(
         default_factory=dict, max_length=32,
         description="Override drugs' graded efficacy, drug -> value in [0, 1].")
@@ -90,6 +91,9 @@ class OptionsOut(BaseModel):
     mechanisms: list[OptionOut]
     drugs: list[OptionOut]
     phenotypes: list[str]
+    default_seed: int = Field(description="The seed every simulation defaults to "
+                              "(her2lab.seeds.DEFAULT_SEED); the pages start their seed field "
+                              "at it.")
 
 
 class ScreenIn(_Body):
@@ -100,7 +104,7 @@ class ScreenIn(_Body):
         list[Annotated[str, Field(max_length=400)]], Field(min_length=1, max_length=400)] = (
         "all-single")
     samples: int = Field(default=500, ge=1, le=MAX_SCREEN_SAMPLES)
-    seed: int = Field(default=20140812, ge=0, le=2**31 - 1)
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**31 - 1)
 
 
 class JobOut(BaseModel):
@@ -191,7 +195,8 @@ def _jobs(request: Request) -> JobPool:
 
 @router.get("/options", response_model=OptionsOut)
 def options() -> OptionsOut:
-    """The mechanisms and drugs the model knows (IDs and the knowledge base's names)."""
+    """The mechanisms and drugs the model knows (IDs and the knowledge base's names), and the
+    default seed."""
     from her2lab.knowledge import load
     from her2lab.pathway import DRUGS, MECHANISMS, PHENOTYPES
 
@@ -212,15 +217,15 @@ def options() -> OptionsOut:
         mechanisms=[OptionOut(id=m, name=name(kb.mechanism, m), detail=why(v))
                     for m, v in MECHANISMS.items()],
         drugs=[OptionOut(id=d, name=name(kb.drug, d), detail=why(v)) for d, v in DRUGS.items()],
-        phenotypes=list(PHENOTYPES),
+        phenotypes=list(PHENOTYPES), default_seed=DEFAULT_SEED,
     )
 
 
 def _check_potency(regimen: list[str], potency: dict[str, float]) -> dict[str, float]:
     """Potency overrides by drug ID; each drug must be in the regimen (else it does nothing)."""
-    from her2lab.pathway.drugs import normalise_regimen, resolve_drug
+    from her2lab.pathway.drugs import normalize_regimen, resolve_drug
 
-    drugs = set(normalise_regimen(regimen))
+    drugs = set(normalize_regimen(regimen))
     out: dict[str, float] = {}
     for name, value in potency.items():
         did = resolve_drug(name)

@@ -150,6 +150,7 @@ async function init() {
   await H2L.chrome("/lab");
   const options = await H2L.api("/api/pathway/options");
   mechanisms = options.mechanisms;
+  document.getElementById("screen-seed").value = options.default_seed;
   document.getElementById("screen-profiles").replaceChildren(
     el("label", {}, el("input", {type: "checkbox", value: "none", checked: true}), "none"),
     ...mechanisms.map((m) => el("label", {}, el("input", {type: "checkbox", value: m.id, checked: m.id === "pten_loss" || m.id === "p95her2"}), m.name)));

@@ -269,6 +269,7 @@ async function run(ev) {
 async function init() {
   await H2L.chrome("/network");
   net = await H2L.api("/api/pathway/network");
+  document.getElementById("seed").value = (await H2L.api("/api/pathway/options")).default_seed;
   const known = new Set(net.nodes.map((n) => n.id));
   chosen = chosen.filter((c) => known.has(c));
   document.getElementById("mechanisms").replaceChildren(...net.mechanisms.map((m) =>

@@ -131,6 +131,7 @@ async function run(ev) {
 async function init() {
   await H2L.chrome("/pathway");
   options = await H2L.api("/api/pathway/options");
+  document.getElementById("seed").value = options.default_seed;
   const mbox = document.getElementById("mechanisms");
   for (const m of options.mechanisms) {
     const out = el("span", {class: "small"}, "1");
