@@ -70,7 +70,7 @@ def hr_node() -> str:
 class Profile:
     """A tumor profile: degrees of mechanisms and hormone-receptor positivity.
 
-    Build one with :func:`normalise_profile`, which resolves names and checks degrees.
+    Build one with :func:`normalize_profile`, which resolves names and checks degrees.
 
     Attributes
     ----------
@@ -126,7 +126,7 @@ class Profile:
         return len(self.degrees)
 
     def label(self) -> str:
-        """The profile as text, the form :func:`normalise_profile` reads back.
+        """The profile as text, the form :func:`normalize_profile` reads back.
 
         Returns
         -------

@@ -192,9 +192,9 @@ def model_files(
     Parameters
     ----------
     profile : optional
-        Any form :func:`normalise_profile` accepts (default: no mechanism).
+        Any form :func:`normalize_profile` accepts (default: no mechanism).
     regimen : iterable of str, str or None, optional
-        Any form :func:`normalise_regimen` accepts (default: untreated).
+        Any form :func:`normalize_regimen` accepts (default: untreated).
     samples : int, optional
         ``sample_count`` to write (default 2000).
     seed : int, optional
@@ -384,10 +384,10 @@ def simulate(
     Parameters
     ----------
     profile : optional
-        Any form :func:`normalise_profile` accepts (``"pten_loss=0.6,p95her2"``, a mapping, a
+        Any form :func:`normalize_profile` accepts (``"pten_loss=0.6,p95her2"``, a mapping, a
         :class:`Profile`); default: no mechanism.
     regimen : iterable of str, str or None, optional
-        Any form :func:`normalise_regimen` accepts (``"trastuzumab+pertuzumab"``); default:
+        Any form :func:`normalize_regimen` accepts (``"trastuzumab+pertuzumab"``); default:
         untreated.
     samples : int, optional
         Trajectories, >= 1 (default 2000).
