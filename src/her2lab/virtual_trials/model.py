@@ -189,7 +189,7 @@ class TrialModel:
         out = np.zeros((len(offsets), 2 * len(profiles), 1 + len(KILL_SOURCES)))
         for i, row, p, dr, pot, hr in requests:
             r = self.rates.rates(p, dr, pot, hr_positive=hr)
-            out[i, row] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
+            out[i, row] = [r.growth, *(r.kill.get(s, 0.0) for s in KILL_SOURCES)]
         self._raw[key] = out  # one row of offsets for a drug set without a TKI
         return out
 
