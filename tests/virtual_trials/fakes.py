@@ -1,7 +1,8 @@
 """A synthetic rates model: growth and kill from a few documented rules, no pathway run.
 
 It lets the link, the fit and the trials be tested on rates whose structure is known (the
-pathway model's :class:`~her2lab.pathway.Rates`), independently of the pathway model's current numbers:
+pathway model's :class:`~her2lab.pathway.Rates`), independently of the pathway model's current
+numbers:
 
 * growth 1 per day, 1.3 with ``vegf_high`` unless an anti-angiogenic drug is given;
 * targeted kill: each HER2-directed drug adds ``0.6 * potency``, reduced by each mechanism
