@@ -73,7 +73,8 @@ def _plan_key(t: Target) -> int:
 
 def predict_targets(targets: Sequence[Target], params: LinkParams, model: TrialModel
                     ) -> np.ndarray:
-    """The model's value of each target (log HR or rate), one preparation per plan."""
+    """The model's value of each target (log HR or OR, difference in points, or rate), one
+    preparation per plan."""
     cache: dict[int, Any] = {}
     out = np.empty(len(targets))
     for i, t in enumerate(targets):
@@ -84,9 +85,13 @@ def predict_targets(targets: Sequence[Target], params: LinkParams, model: TrialM
         if t.kind == "log_hr" and t.derived == "median+p":
             # like with like: the reported figure is -log of the ratio of the arms' medians
             out[i] = median_log_ratio(prep.outcomes[t.arm], prep.outcomes[t.reference])
-        elif t.kind == "log_hr":
-            e = next(e for e in prep.effects if e.arm == t.arm and e.measure == "HR")
+        elif t.kind in ("log_hr", "log_or"):
+            measure = "HR" if t.kind == "log_hr" else "OR"
+            e = next(e for e in prep.effects if e.arm == t.arm and e.measure == measure)
             out[i] = math.log(e.estimate) if e.estimate > 0 else float("nan")
+        elif t.kind == "difference":  # points
+            out[i] = next(e.estimate for e in prep.effects
+                          if e.arm == t.arm and e.measure == "difference")
         else:
             out[i] = prep.outcomes[t.arm].rate
     return out
