@@ -32,6 +32,7 @@ from her2lab.virtual_trials.defaults import (
 
 if TYPE_CHECKING:
     from her2lab.virtual_trials.calibration import Calibration
+    from her2lab.virtual_trials.trial import TrialResult
 
 app = typer.Typer(no_args_is_help=True)
 console = LazyConsole()  # a fresh console per print: wide when written to a file
@@ -181,7 +182,7 @@ def _settings(cal: Calibration | None, *, seed: int | None, samples: int | None,
     return base.with_(seed=seed, samples=samples, panel_size=panel, replicates=replicates)
 
 
-def _show(res: Any, fmt: str) -> None:
+def _show(res: TrialResult, fmt: str) -> None:
     if fmt == "json":
         write_json(res.to_dict(curves=False))
         return

@@ -44,7 +44,16 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from her2lab.virtual_trials.link import GROUPS, PRIOR_DEPARTURES, PRIORS, SETTING_SD, LinkParams
+from her2lab.executor import Executor
+from her2lab.virtual_trials.defaults import DEFAULT_SEED
+from her2lab.virtual_trials.link import (
+    GROUPS,
+    PRIOR_DEPARTURES,
+    PRIORS,
+    SETTING_SD,
+    ArmOutcome,
+    LinkParams,
+)
 from her2lab.virtual_trials.model import TKI_OFFSETS, TrialModel
 from her2lab.virtual_trials.targets import Target
 
@@ -97,7 +106,7 @@ def predict_targets(targets: Sequence[Target], params: LinkParams, model: TrialM
     return out
 
 
-def median_log_ratio(arm: Any, reference: Any) -> float:
+def median_log_ratio(arm: ArmOutcome, reference: ArmOutcome) -> float:
     """``-log(median(arm) / median(reference))`` of two arms' expected curves: the scale of a
     target derived from two medians and a p-value (:mod:`.targets`), which is not the Cox
     HR when the hazards are not proportional. NaN when a median is not reached."""
@@ -232,7 +241,7 @@ class Fit:
                 "message": self.message, "chi2_by_trial": self.chi2}
 
 
-def draws(params: LinkParams, cov: np.ndarray, k: int = 40, seed: int = 20140812
+def draws(params: LinkParams, cov: np.ndarray, k: int = 40, seed: int = DEFAULT_SEED
           ) -> list[LinkParams]:
     """``k`` parameter sets from the normal approximation, within the bounds; a fixed seed
     (the same draws for every prediction: common random numbers)."""
@@ -265,7 +274,8 @@ class Evaluations:
     """Many evaluations at once: serially here, or on ``executor``'s worker processes (which
     load ``targets`` and ``model`` once, from a temporary file). Use as a context manager."""
 
-    def __init__(self, targets: Sequence[Target], model: TrialModel, executor: Any = None):
+    def __init__(self, targets: Sequence[Target], model: TrialModel,
+                 executor: Executor | None = None):
         self.targets, self.model = list(targets), model
         self.executor = executor if executor is not None and executor.workers > 1 and (
             executor.kind != "serial") else None

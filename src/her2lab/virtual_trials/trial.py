@@ -45,6 +45,7 @@ from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan
 from her2lab.virtual_trials.stats.analyze import (
     Distribution,
+    ReplicateSummary,
     analyze_binary,
     analyze_survival,
     summarize_replicates,
@@ -123,7 +124,7 @@ class TrialResult:
     anchor: Anchor
     arms: list[ArmResult]
     effects: list[EffectResult]
-    replicates: Any  # analyze.ReplicateSummary
+    replicates: ReplicateSummary
     first_effect: dict[str, Any]
     curves: dict[str, dict[str, list[float]]]
     settings: dict[str, Any]
