@@ -145,10 +145,10 @@ CALIBRATED = LinkParams.from_dict({
 
 @pytest.fixture(scope="module")
 def pathway_model():
-    from her2lab.virtual_trials.rates import RatesModel
+    from her2lab.virtual_trials.defaults import RunSettings
 
     # the pathway model itself: the property rests on its ER node and the link's ER escape
-    return TrialModel(RatesModel(samples=2000, seed=20140812), panel_size=16)
+    return TrialModel.for_settings(RunSettings(samples=2000, panel_size=16))
 
 
 def _gains(m, plan):
