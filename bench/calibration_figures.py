@@ -4,8 +4,8 @@ figures beside it, forward from 2012-12-31, and with ``nested`` the nested leave
 
     python bench/calibration_figures.py OUT.json [nested]
 
-The calls are those of the ``reproduce`` stage (``stages.virtual_table1``,
-``validation.leave_one_out``, ``validation.forward``); docs/virtual_trials.md's tables come
+The calls are those of the ``reproduce`` stage (``calibrate``, ``stages.virtual_table1``,
+``validate``); docs/virtual_trials.md's tables come
 from it. Takes about 10 minutes cold on a loaded 2-core machine, 15 more with ``nested``.
 """
 
@@ -19,11 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from her2lab.knowledge import load
-from her2lab.virtual_trials.calibrate import calibrate
+from her2lab.virtual_trials import calibrate, validate
 from her2lab.virtual_trials.defaults import DEFAULT_SEED, RunSettings
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.stages import AS_OF, FORWARD_AS_OF, virtual_table1
-from her2lab.virtual_trials.validation import forward, leave_one_out, summarize, summary_line
+from her2lab.virtual_trials.validation import summarize, summary_line
 
 SEED = DEFAULT_SEED
 
@@ -50,16 +50,15 @@ def main() -> None:
     for r in rates:
         print("  ", r["trial"], r["arm"], r["reported"], round(r["reported_low"], 1),
               round(r["reported_high"], 1), round(r["expected"], 1), r["inside_arm_interval"])
-    loo = leave_one_out(AS_OF, kb=kb, calibration=cal, model=model)
+    loo = validate(AS_OF, method="loo", kb=kb, calibration=cal, model=model)
     print("loo (out-of-sample)", summary_line(loo["summary"]), flush=True)
-    fwd = forward(FORWARD_AS_OF, settings=settings, kb=kb, model=model)
+    fwd = validate(FORWARD_AS_OF, settings=settings, kb=kb, model=model)
     print("forward (out-of-sample)", summary_line(fwd["summary"]), flush=True)
     res = {"params": cal.params.to_dict(), "effects": eff, "rates": rates,
            "loo": loo["summary"], "forward": fwd["summary"], "fit": summarize(cal.table)}
     if "nested" in sys.argv[2:]:
         t1 = time.time()
-        nest = leave_one_out(AS_OF, kb=kb, calibration=cal, model=model,
-                             nested=True)
+        nest = validate(AS_OF, method="nested", kb=kb, calibration=cal, model=model)
         print("nested loo (out-of-sample)", summary_line(nest["summary"]),
               round(time.time() - t1), "s", flush=True)
         res["nested"] = nest["summary"]

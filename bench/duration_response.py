@@ -21,11 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from her2lab.seeds import DEFAULT_SEED  # noqa: E402
+from her2lab.virtual_trials.defaults import RunSettings  # noqa: E402
 from her2lab.virtual_trials.link import Anchor, LinkParams  # noqa: E402
 from her2lab.virtual_trials.model import TrialModel  # noqa: E402
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan  # noqa: E402
-from her2lab.virtual_trials.rates import RatesModel  # noqa: E402
 from her2lab.virtual_trials.schedule import Phase, Schedule  # noqa: E402
 
 # as tests/virtual_trials/test_hr_status.py: the calibration as of 2014-08-12
@@ -59,7 +58,7 @@ def main() -> None:
         import json
 
         params = LinkParams.from_dict(json.loads(args.calibration.read_text())["params"])
-    m = TrialModel(RatesModel(samples=5000, seed=DEFAULT_SEED), panel_size=32)
+    m = TrialModel.for_settings(RunSettings(samples=5000, panel_size=32))
 
     def hr(*arms):
         return {e.arm: round(e.estimate, 3) for e in m.prepare(_plan(*arms), params).effects}

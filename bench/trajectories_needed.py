@@ -23,10 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from her2lab.virtual_trials.defaults import RunSettings
 from her2lab.virtual_trials.fit import predict_targets
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
-from her2lab.virtual_trials.rates import RatesModel
 from her2lab.virtual_trials.targets import targets_from_kb
 
 CALIBRATED = LinkParams.from_dict({
@@ -43,7 +43,8 @@ def main() -> None:
     start = time.perf_counter()
     out = {}
     for seed in (7, 8):
-        m = TrialModel(RatesModel(samples=args.samples, seed=seed), panel_size=32)
+        m = TrialModel.for_settings(RunSettings(samples=args.samples, panel_size=32,
+                                                seed=seed))
         m.prefetch([t.plan for t in ts])
         out[seed] = predict_targets(ts, CALIBRATED, m)
     print(f"{time.perf_counter() - start:.0f} s for two seeds at {args.samples} trajectories")

@@ -178,12 +178,11 @@ def calibration() -> None:
     import tempfile
 
     from her2lab.knowledge import load
-    from her2lab.virtual_trials.calibrate import calibrate
-    from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES
+    from her2lab.virtual_trials import calibrate
+    from her2lab.virtual_trials.defaults import PANEL_SIZE, PATHWAY_SAMPLES, RunSettings
     from her2lab.virtual_trials.fit import predict_targets
     from her2lab.virtual_trials.link import LinkParams
     from her2lab.virtual_trials.model import TrialModel
-    from her2lab.virtual_trials.rates import RatesModel
     from her2lab.virtual_trials.targets import targets_from_kb
 
     print(f"Full calibration as of 2014-08-12 (the defaults: panel {PANEL_SIZE}, "
@@ -192,7 +191,7 @@ def calibration() -> None:
         os.environ["HER2LAB_CACHE"] = cache
         kb = load()
         targets = targets_from_kb(kb, dt.date(2014, 8, 12))
-        model = TrialModel(RatesModel(samples=PATHWAY_SAMPLES), panel_size=PANEL_SIZE)
+        model = TrialModel.for_settings(RunSettings())
         start = time.perf_counter()
         model.prefetch([t.plan for t in targets])  # the pathway runs, in batches
         predict_targets(targets, LinkParams(), model)

@@ -41,7 +41,7 @@ def test_the_bound_is_stated_once_and_holds_in_predict_and_design(client, exampl
 def test_a_design_searches_no_further_than_predict_accepts(monkeypatch):
     """The design job passes the same bound to the search (so it never answers a size that
     predict refuses)."""
-    import her2lab.api.routes.trials as trial
+    import her2lab.virtual_trials as vt
 
     seen = {}
 
@@ -53,7 +53,7 @@ def test_a_design_searches_no_further_than_predict_accepts(monkeypatch):
 
     from her2lab.api import create_app
 
-    monkeypatch.setattr(trial, "design_trial", fake_design)
+    monkeypatch.setattr(vt, "design", fake_design)
     from .conftest import wait_job
 
     with TestClient(create_app(), base_url="http://localhost") as c:

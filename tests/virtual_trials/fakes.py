@@ -1,7 +1,8 @@
 """A synthetic rates model: growth and kill from a few documented rules, no pathway run.
 
 It lets the link, the fit and the trials be tested on rates whose structure is known (the
-TEAM contract's ``Rates``), independently of the pathway model's current numbers:
+pathway model's :class:`~her2lab.pathway.Rates`), independently of the pathway model's current
+numbers:
 
 * growth 1 per day, 1.3 with ``vegf_high`` unless an anti-angiogenic drug is given;
 * targeted kill: each HER2-directed drug adds ``0.6 * potency``, reduced by each mechanism
@@ -11,7 +12,8 @@ TEAM contract's ``Rates``), independently of the pathway model's current numbers
 
 from __future__ import annotations
 
-from her2lab.virtual_trials.rates import CYTOTOXIC, Rates, RatesModel
+from her2lab.pathway import Rates
+from her2lab.virtual_trials.rates import CYTOTOXIC, RatesModel
 
 HER2 = {"trastuzumab": 0.9, "pertuzumab": 0.6, "trastuzumab_emtansine": 1.2,
         "lapatinib": 0.8, "neratinib": 0.9}

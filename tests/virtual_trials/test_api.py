@@ -19,9 +19,9 @@ def test_the_virtual_trials_exports_are_pinned():
         "schoenfeld_sample_size", "simulate_binary", "simulate_survival",
         "simulate_two_arm_binary", "simulate_two_arm_survival", "summarize_replicates",
         "two_proportion_sample_size", "weibull_median", "weibull_scale_from_median",
-        # the model-driven entry points (imported on first use)
-        "ArmResult", "DesignResult", "EffectResult", "TrialResult", "design_trial", "predict",
-        "simulate_trial",
+        # the model-driven entry points and their values (imported on first use)
+        "ArmResult", "Calibration", "DesignResult", "EffectResult", "TrialResult", "calibrate",
+        "design", "predict", "simulate", "validate",
     ])
     for name in vt.__all__:
         assert getattr(vt, name) is not None

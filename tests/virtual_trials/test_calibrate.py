@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from her2lab.knowledge import load
-from her2lab.virtual_trials.calibrate import calibrate, date_check
-from her2lab.virtual_trials.calibration import Calibration
+from her2lab.virtual_trials.calibration import Calibration, calibrate, date_check
 from her2lab.virtual_trials.fit import (
     WITHIN_TRIAL_CORRELATION,
     _covariance,
@@ -24,8 +23,9 @@ from her2lab.virtual_trials.fit import (
 from her2lab.virtual_trials.link import ArmOutcome, Curves, LinkParams
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.population import Population, load_prevalence
+from her2lab.virtual_trials.rows import rows_for
 from her2lab.virtual_trials.targets import targets_from_kb
-from her2lab.virtual_trials.validation import rows_for, summarize
+from her2lab.virtual_trials.validation import summarize
 
 from .fakes import FakeRates
 
@@ -205,7 +205,7 @@ def test_leave_one_out_by_refit_agrees_with_the_newton_step(model):
 def test_direction_is_undefined_for_a_reported_null_effect(targets):
     # BETH reported HR 1.00: no direction to get right, whatever the rounding of the model's
     # expected log HR; CLEOPATRA's 0.69 has one
-    from her2lab.virtual_trials.validation import _row
+    from her2lab.virtual_trials.rows import _row
 
     beth = next(t for t in targets if t.trial == "beth")
     assert beth.observed == 0.0

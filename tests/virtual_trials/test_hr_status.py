@@ -12,7 +12,6 @@ import pytest
 from her2lab.errors import DataError, ValidationError
 from her2lab.knowledge import load
 from her2lab.knowledge.schema import Trial
-from her2lab.seeds import DEFAULT_SEED
 from her2lab.virtual_trials.link import KINETICS, Anchor, LinkParams
 from her2lab.virtual_trials.model import TrialModel, er_share
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan
@@ -146,10 +145,10 @@ CALIBRATED = LinkParams.from_dict({
 
 @pytest.fixture(scope="module")
 def pathway_model():
-    from her2lab.virtual_trials.rates import RatesModel
+    from her2lab.virtual_trials.defaults import RunSettings
 
     # the pathway model itself: the property rests on its ER node and the link's ER escape
-    return TrialModel(RatesModel(samples=2000, seed=DEFAULT_SEED), panel_size=16)
+    return TrialModel.for_settings(RunSettings(samples=2000, panel_size=16))
 
 
 def _gains(m, plan):

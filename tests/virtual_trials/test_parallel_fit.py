@@ -13,8 +13,8 @@ from her2lab.knowledge import load
 from her2lab.virtual_trials.fit import fit
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
+from her2lab.virtual_trials.rows import rows_for
 from her2lab.virtual_trials.targets import targets_from_kb
-from her2lab.virtual_trials.validation import rows_for
 
 from .fakes import FakeRates
 

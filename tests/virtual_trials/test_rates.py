@@ -1,5 +1,5 @@
-"""The adapter to the pathway layer: the contract's rates when given, else read from the
-phenotypes; memoised; micrometastatic disease without angiogenesis."""
+"""The adapter to the pathway layer: the pathway model's rates as it gives them, graded
+profiles, memoised; micrometastatic disease without angiogenesis."""
 
 from __future__ import annotations
 
@@ -8,43 +8,38 @@ from types import SimpleNamespace
 import pytest
 
 import her2lab.pathway as pathway
+from her2lab.pathway import Rates
 from her2lab.virtual_trials.rates import RatesModel, angiogenic_only, micrometastatic
 
 
-def _phenotypes(regimen):
-    chemo = "docetaxel" in regimen
-    return {"proliferation": 0.8, "angiogenesis": 0.6, "immune_kill": 0.3,
-            "apoptosis": 0.6 if chemo else 0.4}
-
-
-def test_the_contracts_rates_are_used_as_given(monkeypatch):
-    rates = SimpleNamespace(growth=0.7, kill={"targeted": 0.2, "immune": 0.1, "cytotoxic": 0.3})
-    monkeypatch.setattr(pathway, "simulate", lambda *a, **k: SimpleNamespace(rates=rates))
-    rm = RatesModel(samples=10)
-    rm._graded = True
-    r = rm.rates({"pten_loss": 0.6}, ["trastuzumab", "docetaxel"])
-    assert r.growth == 0.7 and r.total_kill == pytest.approx(0.6)
-
-
-def test_without_rates_the_phenotypes_are_read_as_the_response_reads_them(monkeypatch):
+def test_the_pathway_models_rates_are_used_as_given_for_a_graded_profile(monkeypatch):
+    rates = Rates(0.7, {"targeted": 0.2, "immune": 0.1, "cytotoxic": 0.3, "payload": 0.0})
     calls = []
 
     def fake(profile, regimen, **kw):
-        calls.append(tuple(regimen))
-        return SimpleNamespace(phenotypes=_phenotypes(regimen))
+        calls.append((profile, tuple(regimen)))
+        return SimpleNamespace(rates=rates)  # a result: only its rates are read
 
     monkeypatch.setattr(pathway, "simulate", fake)
     rm = RatesModel(samples=10)
-    rm._graded = False
-    r = rm.rates({}, ["trastuzumab", "docetaxel"])
-    # growth = P(prolif) (1 - a + a P(angio)), a the pathway's angiogenesis weight
-    from her2lab.pathway.response import ANGIOGENESIS_WEIGHT as a
+    r = rm.rates({"pten_loss": 0.6, "vegf_high": 0.0}, ["trastuzumab", "docetaxel"],
+                 hr_positive=True)
+    assert r is rates and r.total_kill == pytest.approx(0.6)
+    # the degrees as given (a mechanism of degree 0 is absent), HR status as the attribute
+    assert calls == [({"pten_loss": 0.6, "hr_positive": 1.0}, ("docetaxel", "trastuzumab"))]
+    rm.rates({"pten_loss": 0.6}, ["docetaxel", "trastuzumab"], hr_positive=True)
+    assert len(calls) == 1 and rm.calls == 1  # same drugs, another order: memoised
 
-    assert r.growth == pytest.approx(0.8 * (1 - a + a * 0.6))
-    assert r.get("cytotoxic") == pytest.approx(0.2)  # apoptosis the chemotherapy adds
-    assert r.get("targeted") == pytest.approx(0.4) and r.get("immune") == pytest.approx(0.3)
-    rm.rates({}, ["docetaxel", "trastuzumab"])  # same drugs, another order: memoised
-    assert len(calls) == 2  # the regimen, and the regimen without its cytotoxic
+
+def test_a_prefetched_rate_equals_the_one_asked_for_alone():
+    # the pathway model itself, on few trajectories: simulate_many's batch and simulate agree
+    one, batch = RatesModel(samples=16, seed=3), RatesModel(samples=16, seed=3)
+    prof, drugs = {"pten_loss": 0.5}, ("trastuzumab",)
+    batch.prefetch([(prof, drugs, {}, False), (prof, drugs, {}, True)])
+    assert batch.calls == 2
+    for hr in (False, True):
+        assert batch.rates(prof, drugs, hr_positive=hr) == one.rates(prof, drugs, hr_positive=hr)
+    assert batch.calls == 2  # both memoised by the prefetch
 
 
 def test_micrometastatic_disease_leaves_out_angiogenesis():

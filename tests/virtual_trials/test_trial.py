@@ -19,10 +19,10 @@ from her2lab.virtual_trials.spec import EXAMPLES_DIR
 from her2lab.virtual_trials.trial import (
     TrialPlan,
     TrialResult,
-    design_trial,
+    design,
     predict,
+    simulate,
     simulate_once,
-    simulate_trial,
 )
 
 from .fakes import FakeRates
@@ -57,9 +57,9 @@ def test_the_simulated_control_median_is_the_anchor(model):
 
 
 def test_results_are_typed_reproducible_and_json(model):
-    a = simulate_trial("neoaltto", Calibration.of_params(LinkParams()),
+    a = simulate("neoaltto", Calibration.of_params(LinkParams()),
                        settings=RunSettings(replicates=3, seed=5), model=model)
-    b = simulate_trial("neoaltto", Calibration.of_params(LinkParams()),
+    b = simulate("neoaltto", Calibration.of_params(LinkParams()),
                        settings=RunSettings(replicates=3, seed=5), model=model)
     assert isinstance(a, TrialResult)
     assert json.dumps(a.to_dict()) == json.dumps(b.to_dict())
@@ -69,7 +69,7 @@ def test_results_are_typed_reproducible_and_json(model):
 
 
 def test_every_rate_and_interval_lies_in_0_100(model):
-    res = simulate_trial("neosphere", None, settings=RunSettings(replicates=2), model=model)
+    res = simulate("neosphere", None, settings=RunSettings(replicates=2), model=model)
     for a in res.arms:
         assert 0 <= a.pred_low <= a.expected <= a.pred_high <= 100
     for e in res.effects:
@@ -81,8 +81,8 @@ def test_every_rate_and_interval_lies_in_0_100(model):
 def test_the_prediction_interval_widens_with_parameter_uncertainty(model):
     plan = TrialPlan.from_kb("emilia")
     one = RunSettings(replicates=1)
-    sure = simulate_trial(plan, Calibration.of_params(LinkParams()), settings=one, model=model)
-    unsure = simulate_trial(plan, None, settings=one, model=model)  # the priors
+    sure = simulate(plan, Calibration.of_params(LinkParams()), settings=one, model=model)
+    unsure = simulate(plan, None, settings=one, model=model)  # the priors
     w = [math.log(r.effect.pred_high / r.effect.pred_low) for r in (sure, unsure)]
     assert w[0] < w[1]
     assert sure.effect.param_sd == pytest.approx(0.0, abs=1e-12)  # the sd of equal draws
@@ -98,7 +98,7 @@ def test_design_by_simulation_agrees_with_the_formula_within_simulation_error(mo
     from her2lab.virtual_trials.spec import load_spec
 
     plan = TrialPlan.from_spec(load_spec(EXAMPLES_DIR / "neoadjuvant_dual_blockade.yaml"))
-    res = design_trial(plan, Calibration.of_params(LinkParams()), replicates=200,
+    res = design(plan, Calibration.of_params(LinkParams()), replicates=200,
                        settings=RunSettings(seed=3), model=model)
     n_sim, n_formula = res.simulation["n_per_arm"], res.formula["n_per_arm"]
     # power from 200 replicates has SE ~0.028; near 80% power that is a relative error in n

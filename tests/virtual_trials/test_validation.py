@@ -72,3 +72,24 @@ def test_nested_and_refit_reach_the_same_optimum_and_are_labelled_out_of_sample(
     # the in-sample figures are those of the full fit on the same (held-out) targets
     s, s_in = nested["summary"], nested["in_sample"]["summary"]
     assert (s_in["n_hr"], s_in["n_rate"]) == (s["n_hr"], s["n_rate"])
+
+
+def test_validate_is_the_one_entry_to_forward_and_each_leave_one_out_way(monkeypatch):
+    from her2lab.errors import SimulationError
+    from her2lab.virtual_trials import validate, validation
+    from her2lab.virtual_trials.calibration import Calibration
+
+    seen = []
+    monkeypatch.setattr(validation, "forward",
+                        lambda as_of, **kw: seen.append(("forward", kw)) or {})
+    monkeypatch.setattr(validation, "leave_one_out",
+                        lambda as_of, **kw: seen.append(("loo", kw)) or {})
+    for method in validation.METHODS:
+        validate(AS_OF, method=method)
+    assert [(way, kw.get("refit"), kw.get("nested")) for way, kw in seen] == [
+        ("forward", None, None), ("loo", False, False), ("loo", True, False),
+        ("loo", False, True)]
+    with pytest.raises(SimulationError, match="'forward', 'loo', 'refit', 'nested'"):
+        validate(AS_OF, method="bootstrap")
+    with pytest.raises(SimulationError, match="no calibration"):
+        validate(AS_OF, calibration=Calibration.priors())  # forward calibrates by itself

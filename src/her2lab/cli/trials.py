@@ -32,6 +32,7 @@ from her2lab.virtual_trials.defaults import (
 
 if TYPE_CHECKING:
     from her2lab.virtual_trials.calibration import Calibration
+    from her2lab.virtual_trials.trial import TrialResult
 
 app = typer.Typer(no_args_is_help=True)
 console = LazyConsole()  # a fresh console per print: wide when written to a file
@@ -99,7 +100,7 @@ def calibrate(
         "prediction intervals (the result does not depend on it; worth it on idle cores only)."),
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
-    from her2lab.virtual_trials.calibrate import calibrate as run
+    from her2lab.virtual_trials import calibrate as run
     from her2lab.virtual_trials.validation import summarize, summary_line
 
     day = as_of_date(as_of)
@@ -143,19 +144,17 @@ def validate(
 ) -> None:
     """Reported versus expected for each trial: forward from a date, or leave-one-trial-out,
     with the null model (HR = 1, OR = 1) beside each figure."""
-    from her2lab.virtual_trials.validation import forward, leave_one_out, summary_line
+    from her2lab.virtual_trials import validate as run_validate
+    from her2lab.virtual_trials.validation import summary_line
 
     for flag, on in (("--refit", refit), ("--nested", nested)):
         if on and not loo:
             raise typer.BadParameter(f"{flag} applies to leave-one-trial-out: add --loo",
                                      param_hint=flag)
+    method = ("nested" if nested else "refit" if refit else "loo") if loo else "forward"
     with _progress() as prog:
         run = RunSettings(samples=samples, panel_size=panel, seed=seed)
-        if loo:
-            res = leave_one_out(as_of_date(as_of), settings=run, progress=prog, refit=refit,
-                                nested=nested)
-        else:
-            res = forward(as_of_date(as_of), settings=run, progress=prog)
+        res = run_validate(as_of_date(as_of), method=method, settings=run, progress=prog)
     if fmt == "json":
         write_json(res)
         return
@@ -183,7 +182,7 @@ def _settings(cal: Calibration | None, *, seed: int | None, samples: int | None,
     return base.with_(seed=seed, samples=samples, panel_size=panel, replicates=replicates)
 
 
-def _show(res: Any, fmt: str) -> None:
+def _show(res: TrialResult, fmt: str) -> None:
     if fmt == "json":
         write_json(res.to_dict(curves=False))
         return
@@ -212,8 +211,8 @@ def _show(res: Any, fmt: str) -> None:
 
 def _simulate(target: str, calibration: Path | None, replicates: int | None, seed: int | None,
               fmt: str, samples: int | None, panel: int | None, as_of: str | None) -> None:
-    from her2lab.virtual_trials.trial import predict as run_predict
-    from her2lab.virtual_trials.trial import simulate_trial
+    from her2lab.virtual_trials import predict as run_predict
+    from her2lab.virtual_trials import simulate as run_simulate
 
     cal = _calibration(calibration)
     when = as_of_date(as_of) if as_of else None
@@ -225,7 +224,7 @@ def _simulate(target: str, calibration: Path | None, replicates: int | None, see
         if Path(target).suffix in (".yaml", ".yml"):
             res = run_predict(Path(target), cal, as_of=when, settings=run, progress=step)
         else:
-            res = simulate_trial(target, cal, as_of=when, settings=run, progress=step)
+            res = run_simulate(target, cal, as_of=when, settings=run, progress=step)
     _show(res, fmt)
 
 
@@ -276,7 +275,7 @@ def design(
 ) -> None:
     """Sample size for a power by simulation, beside Schoenfeld's (or the two-proportion)
     formula for the model's expected effect."""
-    from her2lab.virtual_trials.trial import design as run_design
+    from her2lab.virtual_trials import design as run_design
 
     if not 0 < power < 1 or not 0 < alpha < 1:
         raise DataError(f"--power and --alpha must lie in (0, 1); got {power} and {alpha}")

@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from her2lab.errors import DataError, UnknownIdError
 from her2lab.knowledge import KnowledgeBase, Setting, Trial, outcome_key
@@ -39,6 +39,9 @@ from her2lab.report.evidence import (
 from her2lab.report.profile import Profile, parse_profile
 from her2lab.virtual_trials.calibration import Calibration
 from her2lab.virtual_trials.defaults import RunSettings
+
+if TYPE_CHECKING:
+    from her2lab.pathway import Result
 
 __all__ = [
     "DISCLAIMER",
@@ -639,11 +642,11 @@ def _pool(items: list[EvidenceItem]) -> MetaPooled | None:
 
 class _Simulations:
     """Pathway results for (profile, regimen) pairs: fetched together (``simulate_many``, one
-    batch on the compiled model, where the pathway package has it), then looked up."""
+    batch on the compiled model), then looked up."""
 
     def __init__(self, samples: int, seed: int) -> None:
         self.samples, self.seed = samples, seed
-        self._done: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._done: dict[tuple[str, tuple[str, ...]], Result] = {}
 
     @staticmethod
     def _key(profile: Profile, regimen: Iterable[str]) -> tuple[str, tuple[str, ...]]:
@@ -664,7 +667,7 @@ class _Simulations:
                                samples=self.samples, seed=self.seed)
         self._done.update({k: r for (k, _), r in zip(items, res, strict=True)})
 
-    def get(self, profile: Profile, regimen: Iterable[str]) -> Any:
+    def get(self, profile: Profile, regimen: Iterable[str]) -> Result:
         self.prefetch([(profile, regimen)])
         return self._done[self._key(profile, regimen)]
 
@@ -680,16 +683,9 @@ def _pathway_profile(profile: Profile) -> dict[str, float]:
     return {m: d for m, d in prof.items() if m in MECHANISMS or m in ATTRIBUTES}
 
 
-def _rates(res: Any) -> dict[str, Any] | None:
-    """Growth and kill rates per day of a pathway result, where the model gives them."""
-    rates = getattr(res, "rates", None)
-    if rates is None:
-        return None
-    if hasattr(rates, "to_dict"):
-        return dict(rates.to_dict())
-    d = dataclasses.asdict(rates) if dataclasses.is_dataclass(rates) else dict(rates)
-    d.setdefault("total_kill", float(sum(d.get("kill", {}).values())))
-    return d
+def _rates(res: Result) -> dict[str, Any]:
+    """Growth and kill rates per day of a pathway result."""
+    return res.rates.to_dict()
 
 
 def _rationale_pairs(profile: Profile, regimen: tuple[str, ...], added: tuple[str, ...]):

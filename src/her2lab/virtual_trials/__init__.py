@@ -19,12 +19,14 @@ The model-driven layer:
 - :mod:`~her2lab.virtual_trials.model` and :mod:`~her2lab.virtual_trials.plan`: patient types
   of a trial, arms, anchors; :mod:`~her2lab.virtual_trials.baselines`: baselines by setting;
 - :mod:`~her2lab.virtual_trials.targets`, :mod:`~her2lab.virtual_trials.fit`,
-  :mod:`~her2lab.virtual_trials.calibrate`, :mod:`~her2lab.virtual_trials.validation`;
-- :mod:`~her2lab.virtual_trials.trial`: :func:`simulate_trial`, :func:`predict`,
-  ``trial.design`` (for a specification) and :func:`design_trial` (for a plan), with typed
-  results (:class:`TrialResult`, :class:`DesignResult`); ``calibrate.calibrate`` returns a
-  :class:`~her2lab.virtual_trials.calibration.Calibration`. (``calibrate`` is also a module
-  name here, so the function is not re-exported under it.)
+  :mod:`~her2lab.virtual_trials.rows` (reported against expected),
+  :mod:`~her2lab.virtual_trials.calibration` (the :class:`Calibration` value, its file and
+  :func:`calibrate`), :mod:`~her2lab.virtual_trials.validation`;
+- :mod:`~her2lab.virtual_trials.trial`: :func:`simulate`, :func:`predict` and :func:`design`,
+  with typed results (:class:`TrialResult`, :class:`DesignResult`).
+
+The entry points the command line, the REST API, the report and the main job call:
+:func:`calibrate`, :func:`validate`, :func:`simulate`, :func:`predict`, :func:`design`.
 """
 
 import importlib
@@ -40,8 +42,10 @@ _SOURCES = {
                  "simulate_survival", "simulate_two_arm_binary", "simulate_two_arm_survival",
                  "weibull_median", "weibull_scale_from_median"),
     "spec": ("ArmSpec", "PopulationSpec", "TrialSpec", "load_spec", "resolve_spec"),
-    "trial": ("ArmResult", "DesignResult", "EffectResult", "TrialResult", "design_trial",
-              "predict", "simulate_trial"),
+    "trial": ("ArmResult", "DesignResult", "EffectResult", "TrialResult", "design", "predict",
+              "simulate"),
+    "calibration": ("Calibration", "calibrate"),
+    "validation": ("validate",),
 }
 _MODULE_OF = {name: mod for mod, names in _SOURCES.items() for name in names}
 
@@ -66,6 +70,7 @@ __all__ = [
     "ArmResult",
     "ArmSpec",
     "BinaryAnalysis",
+    "Calibration",
     "DesignResult",
     "Effect",
     "EffectResult",
@@ -80,7 +85,8 @@ __all__ = [
     "TrialSpec",
     "analyze_binary",
     "analyze_survival",
-    "design_trial",
+    "calibrate",
+    "design",
     "event_probability",
     "kaplan_meier",
     "load_spec",
@@ -93,13 +99,14 @@ __all__ = [
     "schoenfeld_events",
     "schoenfeld_power",
     "schoenfeld_sample_size",
+    "simulate",
     "simulate_binary",
     "simulate_survival",
-    "simulate_trial",
     "simulate_two_arm_binary",
     "simulate_two_arm_survival",
     "summarize_replicates",
     "two_proportion_sample_size",
+    "validate",
     "weibull_median",
     "weibull_scale_from_median",
 ]

@@ -44,8 +44,16 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from her2lab.executor import Executor
 from her2lab.virtual_trials.defaults import DEFAULT_SEED
-from her2lab.virtual_trials.link import GROUPS, PRIOR_DEPARTURES, PRIORS, SETTING_SD, LinkParams
+from her2lab.virtual_trials.link import (
+    GROUPS,
+    PRIOR_DEPARTURES,
+    PRIORS,
+    SETTING_SD,
+    ArmOutcome,
+    LinkParams,
+)
 from her2lab.virtual_trials.model import TKI_OFFSETS, TrialModel
 from her2lab.virtual_trials.targets import Target
 
@@ -74,7 +82,8 @@ def _plan_key(t: Target) -> int:
 
 def predict_targets(targets: Sequence[Target], params: LinkParams, model: TrialModel
                     ) -> np.ndarray:
-    """The model's value of each target (log HR or rate), one preparation per plan."""
+    """The model's value of each target (log HR or OR, difference in points, or rate), one
+    preparation per plan."""
     cache: dict[int, Any] = {}
     out = np.empty(len(targets))
     for i, t in enumerate(targets):
@@ -85,15 +94,19 @@ def predict_targets(targets: Sequence[Target], params: LinkParams, model: TrialM
         if t.kind == "log_hr" and t.derived == "median+p":
             # like with like: the reported figure is -log of the ratio of the arms' medians
             out[i] = median_log_ratio(prep.outcomes[t.arm], prep.outcomes[t.reference])
-        elif t.kind == "log_hr":
-            e = next(e for e in prep.effects if e.arm == t.arm and e.measure == "HR")
+        elif t.kind in ("log_hr", "log_or"):
+            measure = "HR" if t.kind == "log_hr" else "OR"
+            e = next(e for e in prep.effects if e.arm == t.arm and e.measure == measure)
             out[i] = math.log(e.estimate) if e.estimate > 0 else float("nan")
+        elif t.kind == "difference":  # points
+            out[i] = next(e.estimate for e in prep.effects
+                          if e.arm == t.arm and e.measure == "difference")
         else:
             out[i] = prep.outcomes[t.arm].rate
     return out
 
 
-def median_log_ratio(arm: Any, reference: Any) -> float:
+def median_log_ratio(arm: ArmOutcome, reference: ArmOutcome) -> float:
     """``-log(median(arm) / median(reference))`` of two arms' expected curves: the scale of a
     target derived from two medians and a p-value (:mod:`.targets`), which is not the Cox
     HR when the hazards are not proportional. NaN when a median is not reached."""
@@ -261,7 +274,8 @@ class Evaluations:
     """Many evaluations at once: serially here, or on ``executor``'s worker processes (which
     load ``targets`` and ``model`` once, from a temporary file). Use as a context manager."""
 
-    def __init__(self, targets: Sequence[Target], model: TrialModel, executor: Any = None):
+    def __init__(self, targets: Sequence[Target], model: TrialModel,
+                 executor: Executor | None = None):
         self.targets, self.model = list(targets), model
         self.executor = executor if executor is not None and executor.workers > 1 and (
             executor.kind != "serial") else None

@@ -233,7 +233,7 @@ class TrialModel:
             for i, row, p, dr, pot, hr in g.requests:
                 if i == index:
                     r = self.rates.rates(p, dr, pot, hr_positive=hr)
-                    g.values[i, row] = [r.growth, *(r.get(s) for s in KILL_SOURCES)]
+                    g.values[i, row] = [r.growth, *(r.kill.get(s, 0.0) for s in KILL_SOURCES)]
             g.done[index] = True
 
     def _grids_of(self, plans: Sequence[TrialPlan]) -> list[RateGrid]:

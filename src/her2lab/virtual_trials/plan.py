@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from her2lab.errors import DataError, SimulationError
 from her2lab.knowledge import ASSUMED_ARM_SIZE, BINARY, TIME_TO_EVENT, KnowledgeBase, Trial, load
@@ -17,6 +17,9 @@ from her2lab.virtual_trials.baselines import baseline_for, months_of, timepoint_
 from her2lab.virtual_trials.defaults import defaults_for
 from her2lab.virtual_trials.link import Anchor
 from her2lab.virtual_trials.schedule import Schedule, schedule_of
+
+if TYPE_CHECKING:
+    from her2lab.virtual_trials.spec import TrialSpec
 
 __all__ = ["PlanArm", "TrialPlan", "control_anchor"]
 
@@ -144,34 +147,33 @@ class TrialPlan:
             dropout_per_year=d.dropout_per_year,
             anchor=control_anchor(t, ep, control, kb=kb, as_of=as_of),
             landmark_months=landmark, as_of=as_of,
-            hr_positive=getattr(t, "hr_positive_share", None),
+            hr_positive=t.hr_positive_share,
         )
 
     @classmethod
-    def from_spec(cls, spec: Any, *, as_of: dt.date | None = None,
+    def from_spec(cls, spec: TrialSpec, *, as_of: dt.date | None = None,
                   kb: KnowledgeBase | None = None) -> TrialPlan:
         """A plan from a :class:`~her2lab.virtual_trials.spec.TrialSpec`. Values the spec
         gives are kept (an explicit 0 included); the rest come from :mod:`.defaults`. Without
         ``control_median_months``/``control_rate``/``control_landmark_rate`` the baseline comes
         from the knowledge base's control arms of the setting (:mod:`.baselines`)."""
-        setting = str(getattr(spec.setting, "value", spec.setting))
-        endpoint = str(getattr(spec.endpoint, "value", spec.endpoint))
+        setting, endpoint = spec.setting.value, spec.endpoint.value
         d = defaults_for(setting)
         pop = spec.population
 
         def given(name: str, default: float) -> float:
-            v = getattr(spec, name, None)
+            v = getattr(spec, name)
             return float(default if v is None else v)
 
         prior = pop.prior_trastuzumab
-        landmark = getattr(spec, "landmark_months", None)
+        landmark = spec.landmark_months
         if endpoint in BINARY:
-            rate = getattr(spec, "control_rate", None)
+            rate = spec.control_rate
             anchor = (Anchor("binary", float(rate)) if rate is not None
                       else _baseline_anchor(setting, endpoint, prior, as_of, kb))
         else:
-            median = getattr(spec, "control_median_months", None)
-            lm_rate = getattr(spec, "control_landmark_rate", None)
+            median = spec.control_median_months
+            lm_rate = spec.control_landmark_rate
             if median is not None:
                 anchor = Anchor("median", float(median))
             elif lm_rate is not None and landmark is not None:
@@ -179,14 +181,13 @@ class TrialPlan:
             else:
                 anchor = _baseline_anchor(setting, endpoint, prior, as_of, kb)
             if endpoint == "OS" and not _early(setting):
-                pfs_median = getattr(spec, "control_pfs_median_months", None)
+                pfs_median = spec.control_pfs_median_months
                 pfs = (Anchor("median", float(pfs_median)) if pfs_median is not None
                        else _baseline_anchor(setting, "PFS", prior, as_of, kb))
                 anchor = replace(anchor, pfs=pfs)
         arms = []
         for a in spec.arms:
-            phases = getattr(a, "schedule", None)
-            arms.append(PlanArm(a.name, schedule_of(a.regimen, phases, setting), int(a.n)))
+            arms.append(PlanArm(a.name, schedule_of(a.regimen, a.schedule, setting), int(a.n)))
         return cls(
             name=spec.name, setting=setting, prior_trastuzumab=prior,
             require=tuple(pop.require), exclude=tuple(pop.exclude), arms=tuple(arms),
@@ -195,7 +196,7 @@ class TrialPlan:
             follow_up_months=given("follow_up_months", d.follow_up_months),
             dropout_per_year=given("dropout_per_year", d.dropout_per_year),
             anchor=anchor, landmark_months=landmark, as_of=as_of,
-            hr_positive=getattr(pop, "hr_positive", None),
+            hr_positive=pop.hr_positive,
         )
 
     def with_sizes(self, n_per_arm: int) -> TrialPlan:

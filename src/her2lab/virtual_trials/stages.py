@@ -8,76 +8,65 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from her2lab.atomic import atomic_open, atomic_path, atomic_write_text
-from her2lab.knowledge import ASSUMED_ARM_SIZE, KnowledgeBase, load
+from her2lab.knowledge import KnowledgeBase, load
 from her2lab.reproduce import Context, StageResult, register_stage
-from her2lab.virtual_trials.calibrate import calibrate
-from her2lab.virtual_trials.calibration import Calibration
+from her2lab.virtual_trials.calibration import Calibration, calibrate
 from her2lab.virtual_trials.defaults import RunSettings
 from her2lab.virtual_trials.link import PRIOR_DEPARTURES
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import TrialPlan
-from her2lab.virtual_trials.trial import expectation, run_trial
-from her2lab.virtual_trials.validation import forward, leave_one_out, summarize, summary_line
+from her2lab.virtual_trials.rows import TargetRow, rows_for
+from her2lab.virtual_trials.targets import Target, table1_targets
+from her2lab.virtual_trials.trial import TrialResult, simulate
+from her2lab.virtual_trials.validation import summarize, summary_line, validate
 
 AS_OF = dt.date(2014, 8, 12)
 FORWARD_AS_OF = dt.date(2012, 12, 31)
-RATE_TRIALS = ("neosphere", "nsabp_b41")
+
+
+def virtual_table1_rows(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, seed: int
+                        ) -> list[tuple[Target, TargetRow]]:
+    """The virtual Table 1 as validation rows: :func:`.targets.table1_targets` as of the
+    calibration's date, each reported (as the knowledge base gives it) against expected at the
+    calibration, with its prediction interval (:func:`.rows.rows_for`)."""
+    targets = table1_targets(kb, cal.as_of)
+    return list(zip(targets, rows_for(targets, cal.params, cal.cov, model, seed=seed),
+                    strict=True))
 
 
 def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, seed: int
                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(effects, arm rates): each Table 1 trial's primary-endpoint effect with a CI, and the
-    NeoSphere and B-41 arm pCR rates, reported against expected with 95% intervals."""
-    ps = cal
+    NeoSphere and B-41 arm pCR rates, reported against expected with 95% intervals (the rows
+    of :func:`virtual_table1_rows`, in the CSVs' columns)."""
     effects, rates = [], []
-    for t in kb.trials:
-        if not t.in_table1 or t.primary_endpoint is None:
-            continue
-        ep = t.primary_endpoint.value
-        for r in kb.outcomes(trial=t, kind="effect", endpoint=ep, subgroup=None):
-            o = r.outcome
-            if not o.ci or o.ci.low is None or o.ci.high is None:
-                continue
-            plan = TrialPlan.from_kb(t, kb, endpoint=ep, control=o.arms[1], as_of=cal.as_of)
-            _, exp, _ = expectation(plan, ps, model, seed=seed, kb=kb)
-            e = next(x for x in exp if x.arm == o.arms[0] and x.measure == o.measure)
-            effects.append({
-                "trial": t.name, "outcome": o.id, "endpoint": ep, "measure": o.measure,
-                "arms": f"{o.arms[0]} vs {o.arms[1]}", "reported": o.value,
-                "reported_low": o.ci.low, "reported_high": o.ci.high,
-                "expected": e.expected, "pred_low": e.pred_low, "pred_high": e.pred_high,
-                "inside_reported_ci": bool(o.ci.low <= e.expected <= o.ci.high),
-                "null": 0.0 if o.measure == "difference" else 1.0,
-                "null_inside_reported_ci": bool(
-                    o.ci.low <= (0.0 if o.measure == "difference" else 1.0) <= o.ci.high),
+    for t, r in virtual_table1_rows(cal, kb, model, seed=seed):
+        name = kb.trial(t.trial).name
+        if t.kind == "rate":
+            rates.append({
+                "trial": name, "arm": t.arm, "control": t.arm == t.reference,
+                "reported": r.reported, "reported_low": r.reported_low,
+                "reported_high": r.reported_high, "expected": r.expected,
+                "pred_low": r.pred_low, "pred_high": r.pred_high,
+                "inside_arm_interval": r.inside_reported_ci,
             })
-        if t.id in RATE_TRIALS:
-            plan = TrialPlan.from_kb(t, kb, endpoint="pCR", as_of=cal.as_of)
-            _, _, arm_pi = expectation(plan, ps, model, seed=seed, kb=kb)
-            prep = model.prepare(plan, ps.params)
-            for r in kb.outcomes(trial=t, kind="rate", endpoint="pCR", subgroup=None):
-                o = r.outcome
-                n = t.arm_size(o.arm, ASSUMED_ARM_SIZE)
-                p = o.value / 100
-                lo, hi = ((o.ci.low, o.ci.high) if o.ci and o.ci.low is not None
-                          else (100 * max(p - 1.96 * math.sqrt(p * (1 - p) / n), 0),
-                                100 * min(p + 1.96 * math.sqrt(p * (1 - p) / n), 1)))
-                expv = 100 * prep.outcomes[o.arm].rate
-                rates.append({
-                    "trial": t.name, "arm": o.arm, "control": o.arm == plan.control,
-                    "reported": o.value, "reported_low": lo, "reported_high": hi,
-                    "expected": expv, "pred_low": arm_pi[o.arm][0], "pred_high": arm_pi[o.arm][1],
-                    "inside_arm_interval": bool(lo <= expv <= hi),
-                })
+        else:
+            effects.append({
+                "trial": name, "outcome": r.outcome, "endpoint": r.endpoint,
+                "measure": r.measure, "arms": r.arms, "reported": r.reported,
+                "reported_low": r.reported_low, "reported_high": r.reported_high,
+                "expected": r.expected, "pred_low": r.pred_low, "pred_high": r.pred_high,
+                "inside_reported_ci": r.inside_reported_ci, "null": r.null_expected,
+                "null_inside_reported_ci": r.null_inside,
+            })
     return effects, rates
 
 
-def _km_plot(res: Any, path: Path, reported: dict[str, float]) -> None:
+def _km_plot(res: TrialResult, path: Path, reported: dict[str, float]) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -135,8 +124,8 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
         files.append(out / name)
     for t in kb.trials:
         if t.in_table1 and t.primary_endpoint and t.primary_endpoint.is_time_to_event:
-            res = run_trial(TrialPlan.from_kb(t, kb, as_of=AS_OF), cal, settings=km_settings,
-                            model=model, kb=kb)
+            res = simulate(TrialPlan.from_kb(t, kb, as_of=AS_OF), cal, settings=km_settings,
+                           model=model, kb=kb)
             reported = {r.outcome.arm: r.outcome.value
                         for r in kb.outcomes(trial=t, kind="median", endpoint=res.endpoint,
                                              superseded=True)
@@ -145,8 +134,8 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
             _km_plot(res, png, reported)
             files.append(png)
 
-    loo = leave_one_out(AS_OF, kb=kb, calibration=cal, model=model)
-    fwd = forward(FORWARD_AS_OF, settings=settings, kb=kb, model=model)
+    loo = validate(AS_OF, method="loo", kb=kb, calibration=cal, model=model)
+    fwd = validate(FORWARD_AS_OF, settings=settings, kb=kb, model=model)
     for name, obj in (("loo.json", loo), ("forward.json", fwd)):
         atomic_write_text(out / name, json.dumps(obj, indent=1))
         files.append(out / name)

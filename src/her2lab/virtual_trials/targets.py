@@ -15,6 +15,11 @@ From every randomised, reported trial, each result published on or before ``as_o
 
 Where a recorded conflict names a ``preferred`` value, only that one is used. Targets of one
 trial are grouped (:attr:`Target.trial`) so the fit treats them as correlated, not independent.
+
+:func:`table1_targets` gives the virtual Table 1's (:mod:`.stages`): each Table 1 trial's
+primary-endpoint effect as reported (hazard ratio, odds ratio of pCR or difference of pCR
+rates), and the arm pCR rates of :data:`TABLE1_RATE_TRIALS`, each with the figures as the
+knowledge base gives them (:attr:`Target.as_reported`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 
 from scipy import stats
 
+from her2lab.errors import DataError
 from her2lab.knowledge import (
     ASSUMED_ARM_SIZE,
     BINARY,
@@ -37,17 +43,24 @@ from her2lab.knowledge import (
 from her2lab.virtual_trials.baselines import months_of
 from her2lab.virtual_trials.plan import TrialPlan
 
-__all__ = ["Target", "targets_from_kb"]
+__all__ = ["TABLE1_RATE_TRIALS", "Target", "table1_targets",
+           "targets_from_kb"]
 
 
 @dataclass(frozen=True)
 class Target:
-    """One reported figure the model is asked to reproduce."""
+    """One reported figure the model is asked to reproduce.
+
+    ``kind``: ``log_hr`` or ``log_or`` (``observed`` and ``se`` on the log scale), ``difference``
+    (of two arms' rates, in points) or ``rate`` (a proportion). ``as_reported``: ``(value,
+    low, high)`` as the knowledge base reports them (a ratio, points or percent), where a row
+    shows the reported figures themselves (:func:`table1_targets`); ``None``: the row's
+    reported interval is the one ``se`` implies."""
 
     trial: str
     outcome: str
     endpoint: str
-    kind: str  # "log_hr" or "rate"
+    kind: str  # "log_hr", "log_or", "difference" (points) or "rate"
     observed: float
     se: float
     arm: str
@@ -59,6 +72,7 @@ class Target:
     n: int | None = None
     reference_rate: float | None = None
     reference_se: float | None = None
+    as_reported: tuple[float, float, float] | None = None
 
 
 def targets_from_kb(kb: KnowledgeBase | None = None, as_of: dt.date | None = None
@@ -145,3 +159,91 @@ def _trial_targets(t: Trial, kb: KnowledgeBase, as_of: dt.date | None) -> list[T
                 plan=plan_for(ep, ref), published=kb.published(t, o), n=n,
                 reference_rate=pr, reference_se=math.sqrt(max(pr * (1 - pr), 0.01) / n_ref)))
     return out
+
+
+TABLE1_RATE_TRIALS = ("neosphere", "nsabp_b41")
+"""The Table 1 trials whose every arm's pCR rate the virtual Table 1 shows (the control arm's
+too: it anchors the others)."""
+
+_EFFECT_KIND = {"HR": "log_hr", "OR": "log_or", "difference": "difference"}
+
+
+def table1_targets(kb: KnowledgeBase | None = None, as_of: dt.date | None = None
+                   ) -> list[Target]:
+    """The virtual Table 1's targets, plans as of ``as_of``: the effects, then the arm rates.
+
+    The effects: each outcome of a Table 1 trial (``in_table1``) on its primary endpoint
+    that reports an effect with a CI, in the whole population, not superseded by a recorded
+    conflict; its SE is the one its CI implies (level honoured). The rates: every arm's pCR
+    rate of :data:`TABLE1_RATE_TRIALS`, anchored on the control arm's, with a binomial SE of
+    the arm's size (:data:`~her2lab.knowledge.ASSUMED_ARM_SIZE` where none is recorded) and,
+    where the knowledge base gives no CI, the normal-approximation 95% interval.
+
+    Raises
+    ------
+    DataError
+        An effect measure that is not a hazard ratio, odds ratio or difference, or a rate
+        trial whose control arm has no pCR rate.
+    """
+    kb = kb or load()
+    plans: dict[tuple[str, str, str | None], TrialPlan] = {}
+
+    def plan_for(t, ep: str, control: str | None) -> TrialPlan:
+        key = (t.id, ep, control)
+        if key not in plans:
+            plans[key] = TrialPlan.from_kb(t, kb, endpoint=ep, control=control, as_of=as_of)
+        return plans[key]
+
+    def shown(t) -> bool:
+        return t.in_table1 and t.primary_endpoint is not None
+
+    effects: list[Target] = []
+    for ref in kb.outcomes(kind="effect", subgroup=None):
+        t, o = ref.trial, ref.outcome
+        if (not shown(t) or o.endpoint.value != t.primary_endpoint.value or not o.ci
+                or o.ci.low is None or o.ci.high is None):
+            continue
+        kind = _EFFECT_KIND.get(o.measure)
+        if kind is None:
+            raise DataError(f"{ref.key}: a Table 1 effect must be a hazard ratio, an odds "
+                            f"ratio or a difference ({sorted(_EFFECT_KIND)}); got "
+                            f"{o.measure!r}")
+        z = stats.norm.ppf(0.5 + o.ci.level / 2)
+        if kind == "difference":
+            observed, se = o.value, (o.ci.high - o.ci.low) / (2 * z)
+        else:
+            observed = math.log(o.value)
+            se = (math.log(o.ci.high) - math.log(o.ci.low)) / (2 * z)
+        ep = o.endpoint.value
+        effects.append(Target(
+            trial=t.id, outcome=o.id, endpoint=ep, kind=kind, observed=observed, se=se,
+            arm=o.arms[0], reference=o.arms[1], plan=plan_for(t, ep, o.arms[1]),
+            published=kb.published(t, o), as_reported=(o.value, o.ci.low, o.ci.high)))
+    rates: list[Target] = []
+    for t in kb.trials:
+        if t.id not in TABLE1_RATE_TRIALS or not shown(t):
+            continue
+        plan = plan_for(t, "pCR", None)
+        arm_rates = [r.outcome for r in kb.outcomes(trial=t, kind="rate", endpoint="pCR",
+                                                    subgroup=None)]
+        ctrl = next((o for o in arm_rates if o.arm == plan.control), None)
+        if ctrl is None:
+            raise DataError(f"{t.id}: the control arm {plan.control!r} has no pCR rate to "
+                            "anchor the virtual Table 1's arm rates on")
+        pr = ctrl.value / 100
+        ref_se = math.sqrt(max(pr * (1 - pr), 0.01) / t.arm_size(plan.control,
+                                                                 ASSUMED_ARM_SIZE))
+        for o in arm_rates:
+            n = t.arm_size(o.arm, ASSUMED_ARM_SIZE)
+            p = o.value / 100
+            lo, hi = ((o.ci.low, o.ci.high) if o.ci and o.ci.low is not None
+                      else (100 * max(p - 1.96 * math.sqrt(p * (1 - p) / n), 0),
+                            100 * min(p + 1.96 * math.sqrt(p * (1 - p) / n), 1)))
+            rates.append(Target(
+                trial=t.id, outcome=o.id, endpoint="pCR", kind="rate", observed=p,
+                se=math.sqrt(max(p * (1 - p), 0.01) / n), arm=o.arm, reference=plan.control,
+                plan=plan, published=kb.published(t, o), n=n, reference_rate=pr,
+                # the control arm's own rate is the anchor: no second sampling error
+                reference_se=None if o.arm == plan.control else ref_se,
+                as_reported=(o.value, lo, hi)))
+    return effects + rates

@@ -2,11 +2,13 @@
 intervals, and replicated simulated trials analysed with lifelines' estimators (or their exact
 NumPy twins).
 
-Public entry points (what the report and web layers call):
+Public entry points (exported by :mod:`her2lab.virtual_trials`; what the command line, the
+REST API, the report and the main job call):
 
-* :func:`simulate_trial` -- a knowledge-base trial (or a :class:`TrialPlan`);
+* :func:`simulate` -- a knowledge-base trial (or a :class:`TrialPlan`);
 * :func:`predict` -- a new trial from its specification (a YAML path or a ``TrialSpec``);
-* :func:`design` -- patients per arm for a power, by simulation beside the closed form.
+* :func:`design` -- patients per arm for a power, by simulation beside the closed form (for a
+  specification or a plan).
 
 Each returns a typed result (:class:`TrialResult`, :class:`DesignResult`) with ``to_dict()``
 for JSON. Every effect carries ``expected``: the model's deterministic effect for that design
@@ -37,6 +39,7 @@ from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import PlanArm, TrialPlan
 from her2lab.virtual_trials.stats.analyze import (
     Distribution,
+    ReplicateSummary,
     analyze_binary,
     analyze_survival,
     summarize_replicates,
@@ -53,11 +56,10 @@ __all__ = [
     "TrialPlan",
     "TrialResult",
     "design",
-    "design_trial",
     "plan_of_spec",
     "predict",
     "run_trial",
-    "simulate_trial",
+    "simulate",
 ]
 
 Z95 = 1.959963984540054
@@ -196,7 +198,7 @@ class TrialResult:
     anchor: Anchor
     arms: list[ArmResult]
     effects: list[EffectResult]
-    replicates: Any  # analyze.ReplicateSummary
+    replicates: ReplicateSummary
     first_effect: dict[str, Any]
     curves: dict[str, dict[str, list[float]]]
     settings: dict[str, Any]
@@ -509,7 +511,7 @@ def _as_of(calibration: Calibration | None, as_of: dt.date | None) -> dt.date | 
     return calibration.as_of
 
 
-def simulate_trial(
+def simulate(
     trial: str | TrialPlan, calibration: Calibration | None = None, *,
     endpoint: str | None = None, as_of: dt.date | None = None,
     settings: RunSettings | None = None, model: TrialModel | None = None,
@@ -658,46 +660,13 @@ class DesignResult:
                 "disclaimer": "Research use only: simulated results, not medical advice."}
 
 
-def design_trial(
+def _design_plan(
     plan: TrialPlan, calibration: Calibration | None = None, *, power: float = 0.8,
     alpha: float = 0.05, replicates: int = 400, settings: RunSettings | None = None,
     model: TrialModel | None = None, kb: KnowledgeBase | None = None,
     n_max: int = 1_000_000, progress: Callable[[str, int, int], Any] | None = None,
 ) -> DesignResult:
-    """Patients per arm for ``power`` by simulating the model-driven two-arm trial, beside the
-    closed-form answer for the model's expected effect (Schoenfeld for time to event, the
-    two-proportion formula for binary endpoints). Needs exactly two arms.
-
-    Parameters
-    ----------
-    plan : TrialPlan
-        A two-arm trial.
-    calibration : Calibration, optional
-        ``None``: the priors.
-    power, alpha : float
-        The target power and two-sided level.
-    replicates : int
-        Simulated trials per candidate size.
-    settings : RunSettings, optional
-        Pathway trajectories, panel and seed (default: the calibration's).
-    model, kb
-        As for :func:`run_trial`.
-    n_max : int
-        The largest size searched (:func:`~.design.sample_size_by_simulation`).
-    progress : callable, optional
-        ``progress(stage, done, total)`` as the search advances.
-
-    Returns
-    -------
-    DesignResult
-        Patients per arm by simulation and by formula, with the expected effect.
-
-    Raises
-    ------
-    SimulationError
-        If the plan does not have exactly two arms, or ``n_max`` patients per arm do not
-        reach ``power``.
-    """
+    """:func:`design` for a plan."""
     from her2lab.virtual_trials.stats.design import (
         sample_size_by_simulation,
         schoenfeld_design,
@@ -713,12 +682,12 @@ def design_trial(
     prep, effects, _ = expectation(plan, cal, model, seed=seed, kb=kb)
     exp_arm = next(a.name for a in plan.arms if a.name != plan.control)
 
-    def simulate(rng: np.random.Generator, n_per_arm: int):
+    def one_trial(rng: np.random.Generator, n_per_arm: int):
         data, arm = simulate_once(plan.with_sizes(n_per_arm), prep, rng)
         return (*data, arm)
 
     sim = sample_size_by_simulation(
-        simulate, power, replicates=replicates, alpha=alpha, rng=np.random.default_rng(seed),
+        one_trial, power, replicates=replicates, alpha=alpha, rng=np.random.default_rng(seed),
         control=plan.control, n_max=n_max, progress=progress)
     if plan.endpoint in TIME_TO_EVENT:
         e = next(x for x in effects if x.measure == "HR")
@@ -739,15 +708,42 @@ def design_trial(
                         sim.to_dict(), formula, cal.params.to_dict())
 
 
-def design(spec: str | Path | TrialSpec, calibration: Calibration | None = None, *,
-           as_of: dt.date | None = None, power: float = 0.8, alpha: float = 0.05,
-           replicates: int = 400, settings: RunSettings | None = None,
-           model: TrialModel | None = None, kb: KnowledgeBase | None = None) -> DesignResult:
-    """:func:`design_trial` for a specification (YAML path or ``TrialSpec``); ``as_of`` as
-    for :func:`predict`."""
-    return design_trial(plan_of_spec(spec, calibration, as_of=as_of, kb=kb), calibration,
-                        power=power, alpha=alpha, replicates=replicates, settings=settings,
-                        model=model, kb=kb)
+def design(
+    spec: str | Path | TrialSpec | TrialPlan, calibration: Calibration | None = None, *,
+    as_of: dt.date | None = None, power: float = 0.8, alpha: float = 0.05,
+    replicates: int = 400, settings: RunSettings | None = None,
+    model: TrialModel | None = None, kb: KnowledgeBase | None = None,
+    n_max: int = 1_000_000, progress: Callable[[str, int, int], Any] | None = None,
+) -> DesignResult:
+    """Patients per arm for ``power`` by simulating the model-driven two-arm trial, beside the
+    closed-form answer for the model's expected effect (Schoenfeld for time to event, the
+    two-proportion formula for binary endpoints). Needs exactly two arms.
+
+    Parameters
+    ----------
+    spec : str, Path, TrialSpec or TrialPlan
+        A two-arm trial: a YAML path, a validated specification, or a ready plan.
+    calibration : Calibration, optional
+        ``None``: the priors.
+    as_of : datetime.date, optional
+        As for :func:`predict` (a specification only).
+    power, alpha : float
+        The target power and two-sided level.
+    replicates : int
+        Simulated trials per candidate size.
+    settings : RunSettings, optional
+        Pathway trajectories, panel and seed (default: the calibration's).
+    model, kb
+        As for :func:`run_trial`.
+    n_max : int
+        The largest size searched (:func:`~.stats.design.sample_size_by_simulation`).
+    progress : callable, optional
+        ``progress(stage, done, total)`` as the search advances.
+    """
+    plan = (spec if isinstance(spec, TrialPlan)
+            else plan_of_spec(spec, calibration, as_of=as_of, kb=kb))
+    return _design_plan(plan, calibration, power=power, alpha=alpha, replicates=replicates,
+                        settings=settings, model=model, kb=kb, n_max=n_max, progress=progress)
 
 
 def effects_table(results: Sequence[TrialResult]) -> list[dict[str, Any]]:

@@ -1,12 +1,8 @@
-"""Reported against expected: prediction intervals, leave-one-trial-out, forward validation,
-and the null model beside each figure.
+"""Reported against expected out of sample: leave-one-trial-out and forward validation, and
+the figures that sum up rows (:mod:`.rows`), the null model beside each.
 
-For each target the **expected** value is the model's deterministic prediction at the fitted
-parameters; its 95% **prediction interval** combines the parameter uncertainty (the spread of
-the prediction over fixed draws from the parameters' normal approximation) with the sampling
-error of the reported estimate (its SE; for a rate also that of the reference arm that anchors
-it), on the log scale for hazard ratios and the logit scale for rates (so rates stay in
-[0, 100]).
+:func:`validate` is the one entry point (``method``: forward, or one of the three
+leave-one-out ways); :func:`leave_one_out` and :func:`forward` are its two halves.
 
 Metrics (:func:`summarize`): median ``|Δ log HR|``, median ``|Δ pCR points|``, mean ``z²`` with
 ``z`` = (reported - expected) / the reported estimate's SE (a model that predicts every true
@@ -20,130 +16,26 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any, Literal
 
 import numpy as np
 
+from her2lab.errors import SimulationError
 from her2lab.knowledge import KnowledgeBase, load
-from her2lab.virtual_trials.defaults import DEFAULT_SEED, RunSettings
-from her2lab.virtual_trials.fit import Evaluations, draws, fit, leave_out, predict_targets
-from her2lab.virtual_trials.link import LinkParams
+from her2lab.virtual_trials.calibration import Calibration, calibrate
+from her2lab.virtual_trials.defaults import RunSettings
+from her2lab.virtual_trials.fit import fit, leave_out
 from her2lab.virtual_trials.model import TrialModel
+from her2lab.virtual_trials.rows import TargetRow, rows_for
 from her2lab.virtual_trials.targets import Target, targets_from_kb
 
-if TYPE_CHECKING:
-    from her2lab.virtual_trials.calibration import Calibration
+__all__ = ["METHODS", "forward", "leave_one_out", "summarize", "summary_line", "validate"]
 
-__all__ = ["TargetRow", "forward", "leave_one_out", "rows_for", "summarize"]
-
-Z95 = 1.959963984540054
-DRAWS = 40
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
-def _expit(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
-
-
-@dataclass
-class TargetRow:
-    """One target, reported against expected (and against the null model)."""
-
-    trial: str
-    outcome: str
-    endpoint: str
-    measure: str  # "HR" or "rate" (percent)
-    subgroup: str | None
-    arms: str
-    derived: str | None
-    reported: float
-    reported_low: float
-    reported_high: float
-    expected: float
-    pred_low: float
-    pred_high: float
-    param_sd: float
-    z: float
-    abs_error: float
-    inside_reported_ci: bool
-    reported_inside_prediction: bool
-    direction_ok: bool | None  # None: the reported effect has no direction (HR 1, no change)
-    null_expected: float
-    null_z: float
-    null_abs_error: float
-    null_inside: bool
-    published: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def rows_for(targets: Sequence[Target], params: LinkParams, cov: np.ndarray,
-             model: TrialModel, *, seed: int = DEFAULT_SEED, k: int = DRAWS,
-             executor: Any = None) -> list[TargetRow]:
-    """Rows for ``targets`` at ``params`` with prediction intervals from ``cov`` (the draws'
-    predictions on ``executor``'s workers when given: the same rows)."""
-    if not targets:
-        return []
-    model.prefetch([t.plan for t in targets], offsets=(params.tki_offset,))
-    centre = predict_targets(targets, params, model)
-    with Evaluations(targets, model, executor) as ev:
-        sims = np.array(ev.map("predict", draws(params, cov, k, seed)))
-    rows = []
-    for i, t in enumerate(targets):
-        rows.append(_row(t, centre[i], sims[:, i]))
-    return rows
-
-
-def _row(t: Target, e: float, sims: np.ndarray) -> TargetRow:
-    common = {"trial": t.trial, "outcome": t.outcome, "endpoint": t.endpoint,
-              "subgroup": t.subgroup, "arms": f"{t.arm} vs {t.reference}",
-              "derived": t.derived, "published": t.published.isoformat()}
-    if t.kind == "log_hr":
-        psd = float(np.std(sims[np.isfinite(sims)], ddof=1)) if sims.size > 1 else 0.0
-        sd = math.hypot(psd, t.se)
-        z = (t.observed - e) / t.se
-        lo, hi = t.observed - Z95 * t.se, t.observed + Z95 * t.se
-        return TargetRow(
-            measure="HR", reported=math.exp(t.observed), reported_low=math.exp(lo),
-            reported_high=math.exp(hi), expected=math.exp(e),
-            pred_low=math.exp(e - Z95 * sd), pred_high=math.exp(e + Z95 * sd), param_sd=psd,
-            z=z, abs_error=abs(e - t.observed), inside_reported_ci=bool(lo <= e <= hi),
-            reported_inside_prediction=bool(abs(t.observed - e) <= Z95 * sd),
-            direction_ok=(None if t.observed == 0 else bool(np.sign(e) == np.sign(t.observed))),
-            null_expected=1.0, null_z=t.observed / t.se, null_abs_error=abs(t.observed),
-            null_inside=bool(abs(t.observed) <= Z95 * t.se), **common)
-    pr = float(t.reference_rate)
-    le = _logit(e)
-    lsims = np.array([_logit(s) for s in sims if math.isfinite(s)])
-    psd = float(np.std(lsims, ddof=1)) if lsims.size > 1 else 0.0
-    assert t.n is not None  # a rate target carries its arm's size (Trial.arm_size)
-    n = t.n
-    samp = math.sqrt(1 / (n * max(e * (1 - e), 1e-4)))
-    anchor = (t.reference_se or 0.0) / max(pr * (1 - pr), 1e-4)
-    sd = math.sqrt(psd ** 2 + samp ** 2 + anchor ** 2)
-    # the reported rate's SE against the anchored expectation (its own and the anchor's)
-    se_obs = math.hypot(t.se, (t.reference_se or 0.0) * e * (1 - e) / max(pr * (1 - pr), 1e-4))
-    z = (t.observed - e) / se_obs
-    null_se = math.hypot(t.se, t.reference_se or 0.0)
-    return TargetRow(
-        measure="rate", reported=100 * t.observed,
-        reported_low=100 * max(t.observed - Z95 * t.se, 0.0),
-        reported_high=100 * min(t.observed + Z95 * t.se, 1.0), expected=100 * e,
-        pred_low=100 * _expit(le - Z95 * sd), pred_high=100 * _expit(le + Z95 * sd),
-        param_sd=psd, z=z, abs_error=100 * abs(e - t.observed),
-        inside_reported_ci=bool(abs(e - t.observed) <= Z95 * t.se),
-        reported_inside_prediction=bool(abs(_logit(t.observed) - le) <= Z95 * sd),
-        direction_ok=(None if t.observed == pr
-                      else bool(np.sign(e - pr) == np.sign(t.observed - pr))),
-        null_expected=100 * pr, null_z=(t.observed - pr) / null_se,
-        null_abs_error=100 * abs(t.observed - pr),
-        null_inside=bool(abs(t.observed - pr) <= Z95 * null_se), **common)
+METHODS = ("forward", "loo", "refit", "nested")
+"""The ways of :func:`validate`: ``forward`` (:func:`forward`), and leave-one-trial-out by one
+Newton step (``loo``), by a refit (``refit``) or by the whole calibration repeated
+(``nested``) (:func:`leave_one_out`)."""
 
 
 def summarize(rows: Sequence[TargetRow]) -> dict[str, Any]:
@@ -263,8 +155,6 @@ def forward(
     """Calibrate on results up to ``as_of`` and predict every result published after it (each
     later trial anchored on its own control arm; its patients drawn from the priors as of
     ``as_of``)."""
-    from her2lab.virtual_trials.calibrate import calibrate
-
     settings = settings or RunSettings()
     seed = settings.seed
     kb = kb or load()
@@ -279,3 +169,51 @@ def forward(
             "rows": [r.to_dict() for r in rows], "summary": summarize(rows),
             "in_sample": {"sample": f"in-sample (the fit as of {as_of})",
                           "summary": summarize(cal.table)}}
+
+
+def validate(
+    as_of: dt.date, *, method: Literal["forward", "loo", "refit", "nested"] = "forward",
+    settings: RunSettings | None = None, kb: KnowledgeBase | None = None,
+    calibration: Calibration | None = None, model: TrialModel | None = None,
+    progress: Callable[[str, int, int], Any] | None = None,
+    trials: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Reported against expected out of sample, each figure beside the null model's.
+
+    Parameters
+    ----------
+    as_of : datetime.date
+        ``forward``: calibrate on the results published on or before it and predict every
+        later one; leave-one-out: the date of the calibration whose trials are left out.
+    method : {"forward", "loo", "refit", "nested"}
+        See :data:`METHODS` and :func:`leave_one_out`.
+    settings : RunSettings, optional
+        Monte Carlo settings (default: the calibration's, else the defaults).
+    kb : KnowledgeBase, optional
+        The knowledge base (default: the shipped one).
+    calibration : Calibration, optional
+        Leave-one-out only: the full calibration as of ``as_of`` (default: fitted here).
+    model : TrialModel, optional
+        A ready trial model (tests pass fakes); by default one built for ``settings``.
+    progress : callable, optional
+        ``progress(stage, done, total)`` as work advances.
+    trials : sequence of str, optional
+        Leave-one-out only: leave out only these trials (default: each).
+
+    Returns
+    -------
+    dict
+        ``rows``, ``summary`` (model and null), ``in_sample`` and ``method`` (JSON-ready).
+    """
+    if method not in METHODS:
+        raise SimulationError(f"the validation method must be one of {list(METHODS)}; got "
+                              f"{method!r} instead")
+    if method == "forward":
+        if calibration is not None or trials is not None:
+            raise SimulationError("a forward validation calibrates as of its date and "
+                                  "predicts every later trial: it takes no calibration or "
+                                  "trials")
+        return forward(as_of, settings=settings, kb=kb, model=model, progress=progress)
+    return leave_one_out(as_of, settings=settings, kb=kb, calibration=calibration,
+                         model=model, progress=progress, refit=method == "refit",
+                         nested=method == "nested", trials=trials)

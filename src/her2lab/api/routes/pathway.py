@@ -6,10 +6,9 @@ a regimen a list of drug IDs or aliases. Everything is computed by :mod:`her2lab
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import zipfile
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -18,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from her2lab.api.errors import ApiError, clean_json, problem
 from her2lab.api.jobs import JobPool, Slots
 from her2lab.seeds import DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from her2lab.pathway import Result
 
 router = APIRouter(prefix="/api/pathway", tags=["pathway model"])
 
@@ -121,40 +123,21 @@ class JobOut(BaseModel):
     finished: str | None = None
 
 
-def _rates(res: Any) -> RatesOut | None:
-    rates = getattr(res, "rates", None)
-    if rates is None:
-        return None
-    kill = dict(getattr(rates, "kill", {}) or {})
-    total = getattr(rates, "total_kill", None)
-    return RatesOut(growth=float(rates.growth), kill={k: float(v) for k, v in kill.items()},
-                    total_kill=float(total if total is not None else sum(kill.values())))
+def _rates(res: Result) -> RatesOut:
+    r = res.rates
+    return RatesOut(growth=float(r.growth), kill={k: float(v) for k, v in r.kill.items()},
+                    total_kill=float(r.total_kill))
 
 
-def _time_course(res: Any) -> Any:
-    tc = getattr(res, "time_course", None)
-    if tc is None:
-        return None
-    if hasattr(tc, "to_dict"):
-        tc = tc.to_dict()
-    elif dataclasses.is_dataclass(tc):
-        tc = dataclasses.asdict(tc)
-    return clean_json(tc)
-
-
-def result_out(res: Any) -> SimulationOut:
-    prof = res.profile
-    profile = dict(prof) if isinstance(prof, dict) else list(prof)
-    degrees = getattr(res, "degrees", None)
-    hr = getattr(res, "hr_positive", None)
+def result_out(res: Result) -> SimulationOut:
     return SimulationOut(
-        profile=clean_json(profile), regimen=list(res.regimen),
-        degrees=None if degrees is None else {k: float(v) for k, v in dict(degrees).items()},
-        hr_positive=None if hr is None else float(hr),
+        profile=list(res.profile), regimen=list(res.regimen),
+        degrees={k: float(v) for k, v in res.degrees.items()},
+        hr_positive=float(res.hr_positive),
         phenotypes={k: float(v) for k, v in res.phenotypes.items()},
-        response=float(res.response), response_se=getattr(res, "response_se", None),
+        response=float(res.response), response_se=float(res.response_se),
         samples=int(res.samples), seed=int(res.seed), rates=_rates(res),
-        time_course=_time_course(res), cached=bool(getattr(res, "cached", False)),
+        time_course=clean_json(res.time_course.to_dict()), cached=bool(res.cached),
     )
 
 

@@ -13,7 +13,7 @@ import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from her2lab.api.errors import ApiError, clean_json, problem
 from her2lab.api.routes.pathway import JobOut
 from her2lab.api.routes.trials import INTERACTIVE_CAP, run_settings
+
+if TYPE_CHECKING:
+    from her2lab.report import StrategyReport
 
 router = APIRouter(prefix="/api/reports", tags=["strategy report"])
 
@@ -73,17 +76,17 @@ class Reports:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._items: OrderedDict[str, StrategyReport] = OrderedDict()
         self._pdf: dict[str, bytes] = {}
 
-    def add(self, key: str, report: Any) -> None:
+    def add(self, key: str, report: StrategyReport) -> None:
         with self._lock:
             self._items[key] = report
             while len(self._items) > KEEP:
                 old, _ = self._items.popitem(last=False)
                 self._pdf.pop(old, None)
 
-    def get(self, key: str) -> Any:
+    def get(self, key: str) -> StrategyReport:
         with self._lock:
             if key not in self._items:  # no list of the reports there are: see jobs
                 raise ApiError(404, f"no report {key!r}: its ID is the job's that built it, "
@@ -105,7 +108,7 @@ def _store(request: Request) -> Reports:
     return request.app.state.reports
 
 
-def _out(key: str, rep: Any) -> ReportOut:
+def _out(key: str, rep: StrategyReport) -> ReportOut:
     d = clean_json(rep.to_dict())
     for row, r in zip(d["ranked"], rep.ranked, strict=True):
         row["key_evidence"] = r.key_evidence()

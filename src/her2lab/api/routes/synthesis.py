@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from her2lab.api.errors import ApiError, clean_json, problem
+
+if TYPE_CHECKING:
+    from her2lab.synthesis.kb import PooledAnalysis
+    from her2lab.synthesis.meta import MetaResult
+    from her2lab.synthesis.nma import NMAResult
 
 router = APIRouter(prefix="/api/synthesis", tags=["synthesis"])
 pooled_router = APIRouter(prefix="/api/synthesis", tags=["synthesis"])
@@ -114,11 +119,11 @@ class MetaOut(BaseModel):
     disclaimer: str = "Research use: pooled published results, not medical advice."
 
 
-def _results(pa: Any) -> list[Any]:
+def _results(pa: PooledAnalysis) -> list[MetaResult | NMAResult]:
     return [pa.result] if pa.result is not None else list(pa.networks)
 
 
-def _pooled(pa: Any) -> PooledOut:
+def _pooled(pa: PooledAnalysis) -> PooledOut:
     from her2lab.synthesis.forest import forest_rows
 
     d = clean_json(pa.to_dict())
@@ -210,10 +215,6 @@ def meta(body: MetaIn) -> MetaOut:
                        [problem("studies", "estimates with intervals that the estimators can "
                                 "handle", f"{type(exc).__name__}: {exc}")],
                        error="ValidationError") from None
-    try:
-        from her2lab.synthesis.forest import forest_rows
-    except ImportError:
-        forest = None
-    else:
-        forest = clean_json(forest_rows(res))
-    return MetaOut(**{**clean_json(pooled), "forest": forest})
+    from her2lab.synthesis.forest import forest_rows
+
+    return MetaOut(**{**clean_json(pooled), "forest": clean_json(forest_rows(res))})

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+import her2lab.virtual_trials as vt
 from her2lab.api.errors import ApiError, clean_json, problem
 from her2lab.api.routes.pathway import JobOut
 from her2lab.errors import DataError, SimulationError
@@ -31,13 +32,7 @@ from her2lab.virtual_trials.defaults import (
     PATHWAY_SAMPLES,
     RunSettings,
 )
-from her2lab.virtual_trials.plan import TrialPlan
-from her2lab.virtual_trials.trial import (
-    TrialResult,
-    design_trial,
-    plan_of_spec,
-    run_trial,
-)
+from her2lab.virtual_trials.trial import TrialResult, plan_of_spec
 
 router = APIRouter(tags=["virtual trials"])
 
@@ -205,7 +200,7 @@ class Calibrations:
         return self._add(f"as-of-{cal.as_of}", "file", cal)
 
     def add_calibration(self, name: str, cal: Calibration) -> CalibrationOut:
-        """A calibration computed here (``her2lab.virtual_trials.calibrate.calibrate``)."""
+        """A calibration computed here (:func:`her2lab.virtual_trials.calibrate`)."""
         return self._add(name, "job", cal)
 
     def _add(self, name: str, source: str, cal: Calibration) -> CalibrationOut:
@@ -296,15 +291,15 @@ def _trial_out(res: TrialResult, calibration: str, note: str | None) -> VirtualT
                               "notice": NOTICE})
 
 
-async def _run(make_plan: Callable[[Calibration], TrialPlan], request: Request,
+async def _run(run: Callable[[Calibration, RunSettings], TrialResult], request: Request,
                body: _RunSettings) -> VirtualTrialOut:
-    """The trial in a simulation slot (429 at once when every slot and its queue are full);
-    ``make_plan(calibration)`` builds the plan there (baselines as of the calibration's date)."""
+    """The trial in a simulation slot (429 at once when every slot and its queue are full):
+    ``run(calibration, settings)`` there (baselines as of the calibration's date)."""
     cal = _calibration(request, body.calibration)
     settings, note = _settings(cal, body)
 
     def work() -> TrialResult:
-        return run_trial(make_plan(cal), cal, settings=settings)
+        return run(cal, settings)
 
     return _trial_out(await request.app.state.slots.run(work), body.calibration, note)
 
@@ -312,7 +307,7 @@ async def _run(make_plan: Callable[[Calibration], TrialPlan], request: Request,
 @router.post("/api/virtual-trials/simulate", response_model=VirtualTrialOut)
 async def simulate_trial(body: SimulateTrialIn, request: Request) -> VirtualTrialOut:
     """Simulate a trial of the knowledge base from the pathway model."""
-    return await _run(lambda cal: TrialPlan.from_kb(body.trial, as_of=cal.as_of), request,
+    return await _run(lambda cal, run: vt.simulate(body.trial, cal, settings=run), request,
                       body)
 
 
@@ -321,7 +316,7 @@ async def predict(body: PredictIn, request: Request) -> VirtualTrialOut:
     """Predict a new trial from its specification (setting, population, arms, endpoint); at
     most :data:`MAX_ARM_N` patients per arm, as in a design."""
     spec = _check_spec(body.spec)  # a bad specification is refused before it takes a slot
-    return await _run(lambda cal: plan_of_spec(spec, cal), request, body)
+    return await _run(lambda cal, run: vt.predict(spec, cal, settings=run), request, body)
 
 
 @router.post("/api/virtual-trials/design", response_model=JobOut, status_code=202)
@@ -339,9 +334,9 @@ def design(body: DesignIn, request: Request) -> JobOut:
     def work(job) -> dict[str, Any]:
         job.report("pathway simulations of the arms", 0, 1)
         try:
-            res = design_trial(plan, cal, power=body.power, alpha=body.alpha,
-                               replicates=body.replicates, settings=settings,
-                               n_max=MAX_ARM_N, progress=job.report).to_dict()
+            res = vt.design(plan, cal, power=body.power, alpha=body.alpha,
+                            replicates=body.replicates, settings=settings,
+                            n_max=MAX_ARM_N, progress=job.report).to_dict()
         except SimulationError as exc:
             if f"n_max={MAX_ARM_N}" not in str(exc):
                 raise
@@ -378,8 +373,6 @@ def calibration(name: str, request: Request) -> CalibrationOut:
 def calibrate(body: CalibrateIn, request: Request) -> JobOut:
     """Fit the link to the knowledge base's results as of a date, as a background job; when
     done it is a named calibration (``as-of-DATE`` unless a name is given)."""
-    from her2lab.virtual_trials.calibrate import calibrate as run
-
     store: Calibrations = request.app.state.calibrations
     name = body.name or f"as-of-{body.as_of}"
     if name in store.names():
@@ -387,12 +380,9 @@ def calibrate(body: CalibrateIn, request: Request) -> JobOut:
                        [problem("name", "a name not yet used", name)], error="Conflict")
 
     def work(job) -> dict[str, Any]:
-        try:
-            cal = run(body.as_of, settings=RunSettings(samples=body.samples,
-                                                       panel_size=body.panel, seed=body.seed),
-                      progress=job.report)
-        except ValueError as exc:  # no result dated on or before as_of (earlier versions)
-            raise DataError(str(exc)) from None
+        # no result dated on or before as_of: calibrate's DataError, the job's failure
+        cal = vt.calibrate(body.as_of, settings=RunSettings(
+            samples=body.samples, panel_size=body.panel, seed=body.seed), progress=job.report)
         info = store.add_calibration(name, cal)
         return {"name": name, "params": info.params, "as_of": str(info.as_of)}
 
