@@ -119,7 +119,18 @@ class Calibration:
 
     @classmethod
     def priors(cls, settings: RunSettings | None = None) -> Calibration:
-        """No calibration: the link's priors (their SDs as the covariance), no date."""
+        """No calibration: the link's priors (their SDs as the covariance), no date.
+
+        Parameters
+        ----------
+        settings : RunSettings, optional
+            The Monte Carlo settings predictions with it use (default: the defaults).
+
+        Returns
+        -------
+        Calibration
+            The priors' means and a diagonal covariance of their variances; ``as_of`` None.
+        """
         sd = [PRIORS[n].sd for n in LinkParams.GLOBAL] + [SETTING_SD.value] * len(GROUPS)
         return cls(LinkParams(), np.diag(np.square(sd)), None, settings or RunSettings(),
                    "priors (no calibration)")
@@ -127,14 +138,36 @@ class Calibration:
     @classmethod
     def of_params(cls, params: LinkParams, *, as_of: dt.date | None = None,
                   settings: RunSettings | None = None) -> Calibration:
-        """Given parameters without uncertainty (a zero covariance)."""
+        """Given parameters without uncertainty (a zero covariance).
+
+        Parameters
+        ----------
+        params : LinkParams
+            The link's parameters.
+        as_of : datetime.date, optional
+            The date of the evidence they stand for (the baselines' default date).
+        settings : RunSettings, optional
+            The Monte Carlo settings (default: the defaults).
+
+        Returns
+        -------
+        Calibration
+            ``params`` with a zero covariance (prediction intervals without parameter error).
+        """
         return cls(params, np.zeros((N_PARAMS, N_PARAMS)), as_of, settings or RunSettings(),
                    "given parameters")
 
     # ------------------------------------------------------------------ file format
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (:meth:`write`); :meth:`from_dict` reads it back."""
+        """The JSON form (:meth:`write`); :meth:`from_dict` reads it back.
+
+        Returns
+        -------
+        dict
+            ``as_of``, ``params``, ``run_settings``, ``source``, ``fit`` (with the covariance),
+            the priors and constants used, the date check and the target table.
+        """
         out: dict[str, Any] = {
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "seed": self.settings.seed,
@@ -159,7 +192,18 @@ class Calibration:
         return out
 
     def write(self, path: str | Path) -> Path:
-        """Write the calibration as JSON, atomically."""
+        """Write the calibration as JSON, atomically (the only writer of calibration files).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write (replaced whole, or left as it was if writing fails).
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
         from her2lab.atomic import atomic_write_text
 
         text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False)
@@ -168,6 +212,16 @@ class Calibration:
     @classmethod
     def read(cls, path: str | Path) -> Calibration:
         """Read and validate a calibration file (the only reader).
+
+        Parameters
+        ----------
+        path : str or Path
+            A JSON file written by :meth:`write` (``her2lab trials calibrate``).
+
+        Returns
+        -------
+        Calibration
+            The calibration, its source naming the file.
 
         Raises
         ------
@@ -192,7 +246,25 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, data: Any, *, file: str = "(calibration)") -> Calibration:
-        """A calibration from its JSON form, validated whole (see :meth:`read`)."""
+        """A calibration from its JSON form, validated whole (see :meth:`read`).
+
+        Parameters
+        ----------
+        data : object
+            The parsed JSON (a mapping as :meth:`to_dict` gives).
+        file : str, optional
+            The name problems are reported under.
+
+        Returns
+        -------
+        Calibration
+            The calibration.
+
+        Raises
+        ------
+        ValidationError
+            Naming the field and what was expected.
+        """
         import pydantic
 
         from her2lab.yamlio import YamlDocument, problems_from_pydantic

@@ -739,6 +739,17 @@ def design(
         The largest size searched (:func:`~.stats.design.sample_size_by_simulation`).
     progress : callable, optional
         ``progress(stage, done, total)`` as the search advances.
+
+    Returns
+    -------
+    DesignResult
+        Patients per arm by simulation and by formula, with the expected effect.
+
+    Raises
+    ------
+    SimulationError
+        If the plan does not have exactly two arms, or ``n_max`` patients per arm do not
+        reach ``power``.
     """
     plan = (spec if isinstance(spec, TrialPlan)
             else plan_of_spec(spec, calibration, as_of=as_of, kb=kb))
