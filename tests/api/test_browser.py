@@ -146,7 +146,10 @@ def test_a_trial_prediction_runs_through_the_form_and_shows_km_curves(page, shot
     page.page.fill("#replicates", "2")
     page.page.fill("#samples", "50")
     page.page.fill("#panel", "4")
-    page.page.click("#predict")
+    page.page.fill("#hr", "0.25")  # the HR-positive share reaches the specification sent
+    with page.page.expect_request("**/api/virtual-trials/predict") as sent:
+        page.page.click("#predict")
+    assert sent.value.post_data_json["spec"]["population"]["hr_positive"] == 0.25
     page.page.wait_for_selector("#curves[data-drawn=yes]", timeout=60_000)
     assert page.page.locator("#curves g.trace.scatter").count() == 2  # one curve per arm
     assert "HR" in page.page.inner_text("#effect")

@@ -396,9 +396,11 @@ DIFF_STEP = 1e-4
 this scale: the model's root-finding works to 1e-9)."""
 
 
-TOL = 1e-8
+TOL = 1e-5
 """Relative tolerances of the optimiser (``ftol``, ``xtol``, ``gtol`` of
-:func:`scipy.optimize.least_squares`)."""
+:func:`scipy.optimize.least_squares`). Measured on the calibration as of 2014-08-12: the
+parameters at 1e-5 lie within 0.002 SE of those at 1e-8, in 73 evaluations instead of 186 (the
+objective is flat along the kill gain, where 1e-8 creeps on for a hundred evaluations)."""
 
 COARSE_TOL = 1e-3
 """Tolerances of the pilot fit (:func:`.calibrate.calibrate`): the objective to about 0.05,

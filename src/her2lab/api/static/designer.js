@@ -43,6 +43,8 @@ function fill(spec) {
   const prior = spec.population.prior_trastuzumab;
   document.getElementById("prior").value = prior === null || prior === undefined ? "" : String(prior);
   for (const b of document.querySelectorAll("#require input")) b.checked = spec.population.require.includes(b.value);
+  const hr = spec.population.hr_positive;
+  document.getElementById("hr").value = hr === null || hr === undefined ? "" : String(hr);
   const arms = document.getElementById("arms");
   arms.replaceChildren(...spec.arms.map(armRow));
   controls();
@@ -76,6 +78,7 @@ function spec() {
   if (binary.has(endpoint)) { if (num("rate") !== null) s.control_rate = num("rate") / 100; }
   else if (num("median") !== null) s.control_median_months = num("median");
   if (num("follow") !== null) s.follow_up_months = num("follow");
+  if (num("hr") !== null) s.population.hr_positive = num("hr");
   return s;
 }
 
