@@ -198,7 +198,7 @@ def model_files(
     samples : int, optional
         ``sample_count`` to write (default 2000).
     seed : int, optional
-        ``seed_pseudorandom`` to write (default 20140812).
+        ``seed_pseudorandom`` to write (default :data:`her2lab.seeds.DEFAULT_SEED`).
     potency : mapping of str to float, optional
         Drug ID -> graded efficacy in [0, 1] overriding the shipped one.
     max_time : float, optional
@@ -316,7 +316,7 @@ def simulate_many(
     samples : int, optional
         Trajectories per condition, >= 1 (default 2000).
     seed : int, optional
-        The seed shared by every condition (default 20140812).
+        The seed shared by every condition (default :data:`her2lab.seeds.DEFAULT_SEED`).
     potency : mapping of str to float, optional
         Drug ID -> graded efficacy in [0, 1], for every pair.
     max_time : float, optional
@@ -392,7 +392,7 @@ def simulate(
     samples : int, optional
         Trajectories, >= 1 (default 2000).
     seed : int, optional
-        The seed (default 20140812).
+        The seed (default :data:`her2lab.seeds.DEFAULT_SEED`).
     potency : mapping of str to float, optional
         Drug ID -> graded efficacy in [0, 1] overriding the shipped one
         (``{"trastuzumab": 0.7}``).
