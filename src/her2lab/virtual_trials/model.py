@@ -94,6 +94,25 @@ def er_share(kt, half):
     return 1.0 / (1.0 + kt / half)
 
 
+def bracket(offset: float) -> tuple[int, float]:
+    """The interval ``i`` of :data:`TKI_OFFSETS` holding ``offset`` (clipped to the grid) and
+    its weight ``f`` on point ``i + 1`` (linear interpolation). Scalar arithmetic (np.clip and
+    np.searchsorted on scalars cost microseconds): the same values as
+    ``np.clip(searchsorted(...) - 1, 0, n - 2)``, searchsorted's left side."""
+    x = min(max(float(offset), TKI_OFFSETS[0]), TKI_OFFSETS[-1])
+    i = min(max(bisect.bisect_left(TKI_OFFSETS, x) - 1, 0), len(TKI_OFFSETS) - 2)
+    return i, (x - TKI_OFFSETS[i]) / (TKI_OFFSETS[i + 1] - TKI_OFFSETS[i])
+
+
+def early_schedule(plan: TrialPlan, schedule: Schedule) -> Schedule:
+    """``schedule`` as an early-setting plan gives it: a regimen "until progression" is cut
+    to the setting's default course (cycles of :func:`.defaults.defaults_for`)."""
+    if plan.early and schedule.until_progression:
+        d = defaults_for(plan.setting)
+        return schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
+    return schedule
+
+
 class RateGrid:
     """A drug set's rates per type row on the TKI offset grid, filled offset by offset when
     first read (:meth:`TrialModel._fill`); :meth:`at` interpolates linearly between the two
@@ -116,12 +135,7 @@ class RateGrid:
         if self.n_offsets == 1:  # no TKI: the rates do not depend on the offset
             r = self._row(0)
         else:
-            # scalar arithmetic (np.clip and np.searchsorted on scalars cost microseconds);
-            # the same values as np.clip(searchsorted(...) - 1, 0, n - 2), searchsorted's
-            # left side
-            x = min(max(float(offset), TKI_OFFSETS[0]), TKI_OFFSETS[-1])
-            i = min(max(bisect.bisect_left(TKI_OFFSETS, x) - 1, 0), len(TKI_OFFSETS) - 2)
-            f = (x - TKI_OFFSETS[i]) / (TKI_OFFSETS[i + 1] - TKI_OFFSETS[i])
+            i, f = bracket(offset)
             r = (1 - f) * self._row(i) + f * self._row(i + 1)
         return r if repeat == 1 else np.repeat(r, repeat, axis=0)
 
@@ -246,11 +260,7 @@ class TrialModel:
                                      plan.exclude, plan.as_of)
             specs.append((profiles, (), micro))
             for arm in plan.arms:
-                schedule = arm.schedule
-                if plan.early and schedule.until_progression:
-                    d = defaults_for(plan.setting)
-                    schedule = schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
-                for ph in schedule.phases:
+                for ph in early_schedule(plan, arm.schedule).phases:
                     drugs = tuple(sorted(ph.drugs))
                     specs.append((profiles, drugs, micro))
                     rest = _without_prior(drugs)
@@ -268,8 +278,7 @@ class TrialModel:
         if offsets is not None:
             keep = set()
             for x in offsets:
-                x = min(max(float(x), TKI_OFFSETS[0]), TKI_OFFSETS[-1])
-                i = min(max(bisect.bisect_left(TKI_OFFSETS, x) - 1, 0), len(TKI_OFFSETS) - 2)
+                i, _ = bracket(x)
                 keep |= {i, i + 1}
         grids = self._grids_of(plans)
         self.rates.prefetch([r[2:] for g in grids for r in g.requests
@@ -364,9 +373,7 @@ class TrialModel:
         n_rep = weights.size // (2 * len(profiles))  # rates are per (profile, HR status)
         group = group_of_setting(plan.setting, plan.prior_trastuzumab)
         a = self._reference()[0]
-        if plan.early and schedule.until_progression:
-            d = defaults_for(plan.setting)
-            schedule = schedule.finite(d.cycles * d.cycle_days / (365.25 / 12))
+        schedule = early_schedule(plan, schedule)
         c = np.exp(logc)
         phases, months = [], []
         for ph in schedule.phases:
