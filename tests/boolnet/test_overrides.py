@@ -100,6 +100,26 @@ def test_a_batch_equals_the_sequential_runs():
     assert sim.run_batch([], seed=3) == []
 
 
+def test_a_batch_with_a_seed_per_set_equals_each_set_run_alone_with_its_seed():
+    # independent streams: set k of the batch is run(seeds[k]) of that set, whatever the
+    # other sets and their seeds
+    model = _model()
+    sim = StochasticSimulator(model, samples=300, max_time=3.0, time_tick=0.5, threads=2)
+    sets = [None, *CASES]
+    seeds = [7 + 13 * k for k in range(len(sets))]
+    batch = sim.run_batch(sets, seeds=seeds)
+    for ov, sd, res in zip(sets, seeds, batch, strict=True):
+        _same(res, sim.run(seed=sd, overrides=ov))
+        assert res.seed == sd
+    # the same set under two seeds in one batch: two different results
+    a, b = sim.run_batch([None, None], seeds=[1, 2])
+    assert not np.array_equal(a.node_probabilities, b.node_probabilities)
+    with pytest.raises(SimulationError, match="2 seeds for 3 parameter sets"):
+        sim.run_batch([None, None, None], seeds=[1, 2])
+    with pytest.raises(SimulationError, match=r"must be an int in \[0, 2\*\*64\)"):
+        sim.run_batch([None], seeds=[-1])
+
+
 def test_unknown_names_and_bad_values_are_refused_naming_them():
     sim = StochasticSimulator(_model(), samples=10, max_time=1.0, time_tick=0.5)
     with pytest.raises(SimulationError, match=r"unknown parameter: 'k_upp' \(did you mean"):

@@ -27,7 +27,7 @@ ARGS = (
     ("force_vals", "uint64", 2), ("out_pos", "int64", 1), ("track_states", "int64", 0),
     ("node_col", "int64", 1), ("block_shift", "int64", 0), ("discrete_time", "int64", 0),
     ("samples", "int64", 0), ("max_time", "float64", 0), ("dt", "float64", 0),
-    ("n_windows", "int64", 0), ("seed", "uint64", 0), ("n_chunks", "int64", 0),
+    ("n_windows", "int64", 0), ("seeds", "uint64", 1), ("n_chunks", "int64", 0),
     ("node_acc", "float64", 3), ("state_table", "int64", 2),
     ("row_key", "uint64", 2), ("state_acc", "float64", 3), ("state_count", "int64", 1),
     ("finals", "uint64", 2), ("flags", "int64", 1), ("n_events", "int64", 1),

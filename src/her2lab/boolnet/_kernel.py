@@ -19,9 +19,10 @@ sum, zero exactly at a fixed point. Waiting times come from a ziggurat exponenti
 States are bit-packed in ``n_words`` uint64 words (node ``i`` is bit ``i % 64`` of word
 ``i // 64``), so any number of nodes is supported. Trajectories are split into ``n_chunks``
 contiguous blocks (chunks); the kernel runs a range of chunks, allocates nothing and releases
-the GIL, so the caller runs disjoint ranges on threads at once. Trajectory ``j`` draws from its
-own splitmix64 stream seeded by ``(seed, j)``, so a result depends only on the seed and on the
-chunking (never on the threads), the latter only through the order of floating-point sums.
+the GIL, so the caller runs disjoint ranges on threads at once. Trajectory ``j`` of parameter
+set ``p`` draws from its own splitmix64 stream seeded by ``(seeds[p], j)``, so a result depends
+only on its set's seed and on the chunking (never on the threads or on the other sets of the
+call), the latter only through the order of floating-point sums.
 
 The same function is built twice: by numba (:data:`simulate_chunks`, cached on disk) and, from
 numba's code, as a plain shared library that a process loads without importing numba
@@ -258,7 +259,7 @@ def _chunks(
     p_ons, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, g_active, force_masks,
     force_vals,
     out_pos, track_states, node_col, block_shift, discrete_time,
-    samples, max_time, dt, n_windows, seed, n_chunks,
+    samples, max_time, dt, n_windows, seeds, n_chunks,
     node_acc, state_table, row_key, state_acc, state_count,
     finals,
     flags, n_events,
@@ -277,7 +278,7 @@ def _chunks(
     # Parameter sets: row `p` of kinds, tab_base, units, prog_start/end, p_ons, g_active,
     # force_masks/vals describes set p; each set runs `samples` trajectories in `n_chunks`
     # chunks, chunk c of the whole call being chunk c % n_chunks of set c // n_chunks, and
-    # trajectory j of every set draws from the stream seeded by (seed, j).
+    # trajectory j of set p draws from the stream seeded by (seeds[p], j).
     #
     # Rates summed by blocks of 2**block_shift nodes (bsum): the next node is found by
     # skipping whole blocks, then scanning one (the same node as a scan of all, in fewer
@@ -302,6 +303,7 @@ def _chunks(
         force_val = force_vals[pset]
         pstart = prog_start[pset]
         pend = prog_end[pset]
+        seed = seeds[pset]
         # this chunk's rows (views, made once per chunk)
         nacc = node_acc[c]
         sacc = state_acc[c]

@@ -486,22 +486,25 @@ class StochasticSimulator:
         UnknownIdError
             If ``outputs`` or ``nodes`` names a node the model lacks.
         """
-        return self._run([overrides], seed)[0]
+        return self._run([overrides], [seed])[0]
 
-    def run_batch(self, overrides: Iterable[Overrides | None],
-                  seed: int = 0) -> list[SimulationResult]:
+    def run_batch(self, overrides: Iterable[Overrides | None], seed: int = 0, *,
+                  seeds: Sequence[int] | None = None) -> list[SimulationResult]:
         """Run one parameter set per entry of ``overrides`` in one kernel call.
 
         Every set uses the same ``seed`` (common random numbers: trajectory ``j`` of every set
-        starts from the same stream), so each result equals ``run(seed, overrides=...)`` of
-        that set.
+        starts from the same stream), or, given ``seeds``, set ``k`` uses ``seeds[k]``
+        (independent streams); either way each result equals ``run(seed, overrides=...)`` of
+        that set with its seed.
 
         Parameters
         ----------
         overrides : iterable of Overrides or None
             One parameter set per run; ``None`` runs the model as it is.
         seed : int, optional
-            An int >= 0 shared by every set (default 0).
+            An int >= 0 shared by every set (default 0); ignored when ``seeds`` is given.
+        seeds : sequence of int, optional
+            One seed per set, in the order of ``overrides``.
 
         Returns
         -------
@@ -516,17 +519,27 @@ class StochasticSimulator:
             holds.
         """
         sets = list(overrides)
+        if seeds is None:
+            seeds = [seed] * len(sets)
+        else:
+            seeds = list(seeds)
+            if len(seeds) != len(sets):
+                raise SimulationError(
+                    f"run_batch got {len(seeds)} seeds for {len(sets)} parameter sets; pass one "
+                    "seed per set")
         if not sets:
             return []
-        return self._run(sets, seed)
+        return self._run(sets, seeds)
 
-    def _run(self, sets: list[Overrides | None], seed: int) -> list[SimulationResult]:
+    def _run(self, sets: list[Overrides | None], seeds: list[int]) -> list[SimulationResult]:
         self._check()
-        if not isinstance(seed, int | np.integer) or seed < 0 or seed >= 2**64:
-            raise SimulationError(
-                f"The 'seed' parameter of StochasticSimulator.run must be an int in [0, 2**64). "
-                f"Got {seed!r} instead."
-            )
+        for seed in seeds:
+            if (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0
+                    or seed >= 2**64):
+                raise SimulationError(
+                    f"The 'seed' parameter of StochasticSimulator.run must be an int in "
+                    f"[0, 2**64). Got {seed!r} instead."
+                )
         cm = self._compiled()
         checked = [_checked_overrides(cm, ov) for ov in sets]
         outputs = self._output_nodes()
@@ -538,10 +551,12 @@ class StochasticSimulator:
         results: list[SimulationResult] = []
         for at in range(0, len(checked), group):
             part = checked[at:at + group]
-            got = self._run_group(cm, part, outputs, seed, force_alone=False)
+            part_seeds = seeds[at:at + group]
+            got = self._run_group(cm, part, outputs, part_seeds, force_alone=False)
             for k, res in enumerate(got):
                 if res is None:  # the batch's state accumulators overflowed: run it alone
-                    res = self._run_group(cm, [part[k]], outputs, seed, force_alone=True)[0]
+                    res = self._run_group(cm, [part[k]], outputs, [part_seeds[k]],
+                                          force_alone=True)[0]
                 results.append(res)
         return results
 
@@ -569,7 +584,7 @@ class StochasticSimulator:
         return made
 
     def _run_group(self, cm: CompiledModel, sets: list[dict[str, Any] | None],
-                   outputs: list[str], seed: int, *, force_alone: bool
+                   outputs: list[str], seeds: list[int], *, force_alone: bool
                    ) -> list[SimulationResult | None]:
         notes: dict[str, Any] = {}
         if self.outputs is None and sum(not nd.internal for nd in self.model) > 64:
@@ -627,7 +642,8 @@ class StochasticSimulator:
             cm.g_node_off, cm.g_nodes, cm.g_opt_off, cm.g_opt_cum, cm.g_opt_vals,
             arrays.g_active, arrays.force_masks, arrays.force_vals, out_pos, int(track),
             node_col, block_shift, int(bool(self.discrete_time)), samples,
-            max_time, dt, n_windows, seed, n_chunks,
+            max_time, dt, n_windows, np.array([int(x) for x in seeds], dtype=np.uint64),
+            n_chunks,
             node_acc, state_table, row_key, state_acc, state_count, finals, flags,
             n_events,
         )
@@ -723,7 +739,7 @@ class StochasticSimulator:
                 samples=samples,
                 max_time=max_time,
                 time_tick=dt,
-                seed=int(seed),
+                seed=int(seeds[p]),
                 threads=int(self.threads),
                 n_transitions=int(n_events[lo:hi].sum()),
                 settings=set_notes,
