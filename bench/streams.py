@@ -1,6 +1,6 @@
-"""Random streams of the pathway runs: one shared by every condition, one per profile, or one
-per condition (what :func:`her2lab.pathway.simulate.stream_seed` gives), judged by the Monte
-Carlo error they leave in the calibration's targets.
+"""Random streams of the pathway runs: one shared by every condition, one per tumor profile
+(what :func:`her2lab.pathway.simulate.stream_seed` gives), or one per condition, judged by the
+Monte Carlo error they leave in the calibration's targets.
 
     python bench/streams.py [--samples 312] [--seeds 11,12,13,14,15,16]
 
@@ -46,8 +46,8 @@ MODES = ("shared", "profile", "condition")
 
 class SeededRates(RatesModel):
     """Rates whose runs are seeded by ``mode``: ``shared`` (the run's seed for every
-    condition: common random numbers), ``profile`` (a hash of the seed and the profile,
-    shared by its regimens) or ``condition`` (:func:`stream_seed`)."""
+    condition), ``profile`` (:func:`stream_seed`: a hash of the seed and the profile, shared by
+    its regimens) or ``condition`` (a hash of the seed and the whole condition)."""
 
     mode: str = "condition"
 
@@ -55,9 +55,9 @@ class SeededRates(RatesModel):
         if self.mode == "shared":
             return self.seed
         if self.mode == "profile":
-            h = hashlib.sha256(repr((self.seed, prof)).encode()).digest()
-            return int.from_bytes(h[:8], "little") >> 1
-        return stream_seed(cond, self.seed)
+            return stream_seed(cond, self.seed)
+        h = hashlib.sha256(repr((self.seed, cond.parameters, cond.initial)).encode()).digest()
+        return int.from_bytes(h[:8], "little") >> 1
 
     def prefetch(self, requests) -> None:
         keys = {}

@@ -107,8 +107,8 @@ def test_simulate_takes_potency_overrides(capsys):
     _, none, _ = _run(capsys, *args, "--potency", "Herceptin=0")
     _, base, _ = _run(capsys, "simulate", "--samples", "400", "--format", "json")
     # potency 0 is no drug at all: the same phenotypes as untreated within Monte Carlo error
-    # (each condition runs its own stream: two independent binomial estimates of 400
-    # trajectories differ by at most sqrt(2 * 1/4 / 400) = 0.035 per SE; 4 SE allowed)
+    # (whatever the streams: two binomial estimates of 400 trajectories, if independent,
+    # differ by at most sqrt(2 * 1/4 / 400) = 0.035 per SE; 4 SE allowed)
     got, want = json.loads(none)["phenotypes"], json.loads(base)["phenotypes"]
     assert got.keys() == want.keys()
     for name in want:

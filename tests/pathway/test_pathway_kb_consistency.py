@@ -3,9 +3,11 @@ model must agree: in a tumor with mechanism M, each such drug D raises the respo
 (D versus untreated) or added to trastuzumab (trastuzumab + D versus trastuzumab).
 
 Margin: 3 standard errors of the difference of the two responses at 8,000 trajectories, from
-their standard-error bounds (``hypot``: each condition runs its own stream, so the two
-estimates are independent; about 0.02-0.035); the smallest gains that must clear it are
-everolimus and temsirolimus on trastuzumab in a PIK3CA-mutant tumor, about 0.04.
+their standard-error bounds as for independent estimates (``hypot``; about 0.02-0.035): the two
+runs share the profile's stream, but a continuous-time chain's trajectories part at the first
+event a drug changes, so their errors are nearly uncorrelated (``bench/streams.py``); the
+smallest gains that must clear it are everolimus and temsirolimus on trastuzumab in a
+PIK3CA-mutant tumor, about 0.04.
 """
 
 from __future__ import annotations

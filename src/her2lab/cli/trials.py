@@ -24,6 +24,7 @@ from her2lab.cli._io import console as make_console
 from her2lab.errors import DataError
 from her2lab.virtual_trials.defaults import (
     DEFAULT_SEED,
+    FIT_WORKERS,
     PANEL_SIZE,
     PATHWAY_SAMPLES,
     REPLICATES,
@@ -96,8 +97,9 @@ def calibrate(
     samples: int = typer.Option(PATHWAY_SAMPLES, "--samples", min=1, max=1_000_000,
                                 help="Pathway trajectories per profile."),
     workers: int = typer.Option(
-        1, "--workers", min=1, help="Local processes for the fit's finite differences and the "
-        "prediction intervals (the result does not depend on it; worth it on idle cores only)."),
+        FIT_WORKERS, "--workers", min=1, help="Local processes for the fit's finite "
+        "differences and the prediction intervals (the result does not depend on it; default: "
+        "2 where there are 2 cores, worth it on idle cores only)."),
 ) -> None:
     """Fit the link to the knowledge base's trials as of a date; write calibration JSON."""
     from her2lab.virtual_trials import calibrate as run

@@ -12,6 +12,7 @@ through the mix of patients still observed).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +22,7 @@ from her2lab.seeds import DEFAULT_SEED
 
 __all__ = [
     "DEFAULT_SEED",
+    "FIT_WORKERS",
     "PANEL_SIZE",
     "PATHWAY_SAMPLES",
     "REPLICATES",
@@ -36,6 +38,13 @@ PATHWAY_SAMPLES = 5000
 in the calibration: the fitted parameters must agree across seeds within a fifth of their SE
 (at 1,000 the resistance rate and the TKI offset moved by 0.4 and 0.3 SE across three seeds;
 the error falls as the square root of the samples)."""
+
+FIT_WORKERS = min(2, os.cpu_count() or 1)
+"""Local processes for a calibration's finite differences and prediction intervals at the
+command line and in the main job (the result does not depend on them): two where there are
+two cores. Measured on the idle 2-core machine, a calibration as of 2014-08-12 whose pathway
+runs are all cached: 91 s serial, 65 s on two processes (the pathway runs themselves use every
+core either way)."""
 
 PANEL_SIZE = 32
 """Tumor profiles per trial population (a quasi-random panel; :mod:`.population`)."""

@@ -15,7 +15,7 @@ from her2lab.atomic import atomic_open, atomic_path, atomic_write_text
 from her2lab.knowledge import KnowledgeBase, load
 from her2lab.reproduce import Context, StageResult, register_stage
 from her2lab.virtual_trials.calibration import Calibration, calibrate
-from her2lab.virtual_trials.defaults import RunSettings
+from her2lab.virtual_trials.defaults import FIT_WORKERS, RunSettings
 from her2lab.virtual_trials.link import PRIOR_DEPARTURES
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.plan import TrialPlan
@@ -113,7 +113,8 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
     kb = load()
     model = TrialModel.for_settings(settings)
 
-    cal = calibrate(AS_OF, settings=settings, kb=kb, model=model)
+    workers = 1 if ctx.quick else FIT_WORKERS  # quick: tests, where processes cost more
+    cal = calibrate(AS_OF, settings=settings, kb=kb, model=model, workers=workers)
     cal_path = out / "calibration.json"
     cal.write(cal_path)
     files = [cal_path]
@@ -135,7 +136,7 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
             files.append(png)
 
     loo = validate(AS_OF, method="loo", kb=kb, calibration=cal, model=model)
-    fwd = validate(FORWARD_AS_OF, settings=settings, kb=kb, model=model)
+    fwd = validate(FORWARD_AS_OF, settings=settings, kb=kb, model=model, workers=workers)
     for name, obj in (("loo.json", loo), ("forward.json", fwd)):
         atomic_write_text(out / name, json.dumps(obj, indent=1))
         files.append(out / name)

@@ -151,15 +151,17 @@ def leave_one_out(
 def forward(
     as_of: dt.date, *, settings: RunSettings | None = None, kb: KnowledgeBase | None = None,
     model: TrialModel | None = None, progress: Callable[[str, int, int], Any] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Calibrate on results up to ``as_of`` and predict every result published after it (each
     later trial anchored on its own control arm; its patients drawn from the priors as of
-    ``as_of``)."""
+    ``as_of``); ``workers``: the calibration's local processes (:func:`calibrate`)."""
     settings = settings or RunSettings()
     seed = settings.seed
     kb = kb or load()
     model = model or TrialModel.for_settings(settings)
-    cal = calibrate(as_of, settings=settings, kb=kb, model=model, progress=progress)
+    cal = calibrate(as_of, settings=settings, kb=kb, model=model, progress=progress,
+                    workers=workers)
     later = [replace(t, plan=replace(t.plan, as_of=as_of))
              for t in targets_from_kb(kb, None) if t.published > as_of]
     rows = rows_for(later, cal.params, cal.cov, model, seed=seed)
@@ -176,7 +178,7 @@ def validate(
     settings: RunSettings | None = None, kb: KnowledgeBase | None = None,
     calibration: Calibration | None = None, model: TrialModel | None = None,
     progress: Callable[[str, int, int], Any] | None = None,
-    trials: Sequence[str] | None = None,
+    trials: Sequence[str] | None = None, workers: int | None = None,
 ) -> dict[str, Any]:
     """Reported against expected out of sample, each figure beside the null model's.
 
@@ -199,6 +201,9 @@ def validate(
         ``progress(stage, done, total)`` as work advances.
     trials : sequence of str, optional
         Leave-one-out only: leave out only these trials (default: each).
+    workers : int, optional
+        Forward only: more than 1 runs the calibration's finite differences and prediction
+        intervals on that many local processes (the same result).
 
     Returns
     -------
@@ -213,7 +218,8 @@ def validate(
             raise SimulationError("a forward validation calibrates as of its date and "
                                   "predicts every later trial: it takes no calibration or "
                                   "trials")
-        return forward(as_of, settings=settings, kb=kb, model=model, progress=progress)
+        return forward(as_of, settings=settings, kb=kb, model=model, progress=progress,
+                       workers=workers)
     return leave_one_out(as_of, settings=settings, kb=kb, calibration=calibration,
                          model=model, progress=progress, refit=method == "refit",
                          nested=method == "nested", trials=trials)

@@ -193,7 +193,7 @@ async def activity(body: ActivityIn, request: Request) -> ActivityOut:
     from her2lab.pathway.mechanisms import normalize_profile
     from her2lab.pathway.model import load_model
     from her2lab.pathway.response import MAX_TIME, READ_NODES, T0
-    from her2lab.pathway.simulate import CHUNKS, TIME_TICK, Condition
+    from her2lab.pathway.simulate import CHUNKS, TIME_TICK, Condition, stream_seed
 
     model = load_model()
     known = set(model.nodes)
@@ -206,9 +206,10 @@ async def activity(body: ActivityIn, request: Request) -> ActivityOut:
     sim = StochasticSimulator(model.engine, samples=body.samples, max_time=MAX_TIME,
                               time_tick=TIME_TICK, threads=CHUNKS, chunks=CHUNKS,
                               outputs=list(READ_NODES), keep_final_states=False)
-    # in a simulation slot (429 at once when every slot and its queue are full)
+    # in a simulation slot (429 at once when every slot and its queue are full); the
+    # condition's stream, as simulate() runs it: the numbers of POST /api/pathway/simulate
     res = await request.app.state.slots.run(
-        lambda: sim.run(seed=body.seed, overrides=cond.overrides()))
+        lambda: sim.run(seed=stream_seed(cond, body.seed), overrides=cond.overrides()))
     times = [float(t) for t in res.times]
     k0 = next((k for k, t in enumerate(times) if t >= T0 - 1e-9), 0)
     names = list(res.node_names)
