@@ -249,7 +249,7 @@ def stream_seed(cond: Condition, seed: int) -> int:
     it: the acquired-resistance parameter). Measured (``bench/streams.py``, 6 seeds, 312
     trajectories per run): the mean squared Monte Carlo SD of the calibration's 28 targets, in
     units of their SEs, is 0.057 with one stream, 0.033 with one per profile, 0.021 with one per
-    condition; and across three cold calibrations at 5,000 trajectories (seeds 20140812, 1, 2)
+    condition; and across three cold calibrations at 5,000 trajectories (the default seed, 1, 2)
     the largest range of a fitted parameter was 0.25 of its SE with one stream (TKI offset),
     0.29 with one per condition (resistance) and 0.22 with one per profile (log kill; the TKI
     offset 0.08, resistance 0.10).
