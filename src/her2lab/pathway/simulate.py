@@ -257,7 +257,7 @@ def stream_seed(cond: Condition, seed: int) -> int:
     Parameters
     ----------
     cond : Condition
-        The condition (its drugs' parameters and its profile's initial states).
+        The condition (only its profile's initial states enter).
     seed : int
         The run's seed.
 
@@ -316,8 +316,8 @@ def _fingerprint() -> str:
 def _key(cond: Condition, samples: int, seed: int, max_time: float, backend: str) -> str:
     import json
 
-    # "streams": a stream per condition (stream_seed); results of the shared stream before
-    # are not reused
+    # "streams": a stream per tumor profile (stream_seed); results of the one shared stream
+    # before are not reused
     spec = json.dumps({"p": cond.parameters, "i": cond.initial, "n": samples, "s": seed,
                        "t": max_time, "streams": "profile"}, sort_keys=True)
     return cache_key(load_model().digest, spec, backend, _fingerprint())
@@ -359,8 +359,8 @@ def simulate_many(
     samples : int, optional
         Trajectories per condition, >= 1 (default 2000).
     seed : int, optional
-        The seed (default :data:`her2lab.seeds.DEFAULT_SEED`); each condition draws from its
-        own stream derived from it (:func:`stream_seed`).
+        The seed (default :data:`her2lab.seeds.DEFAULT_SEED`); each tumor profile draws from
+        its own stream derived from it (:func:`stream_seed`).
     potency : mapping of str to float, optional
         Drug ID -> graded efficacy in [0, 1], for every pair.
     max_time : float, optional
@@ -437,7 +437,7 @@ def simulate(
         Trajectories, >= 1 (default 2000).
     seed : int, optional
         The seed (default :data:`her2lab.seeds.DEFAULT_SEED`); the engine runs the condition
-        from the stream :func:`stream_seed` derives from it and the condition.
+        from the stream :func:`stream_seed` derives from it and the profile.
     potency : mapping of str to float, optional
         Drug ID -> graded efficacy in [0, 1] overriding the shipped one
         (``{"trastuzumab": 0.7}``).
