@@ -31,7 +31,7 @@ from her2lab.pathway.simulate import (
     _condition,
     _payload,
     _result,
-    _simulator,
+    simulator,
     stream_seed,
 )
 from her2lab.virtual_trials.defaults import RunSettings
@@ -68,7 +68,7 @@ class SeededRates(RatesModel):
         by_pot: dict[tuple, list] = {}
         for key in keys:
             by_pot.setdefault(key[2], []).append(key)
-        sim = _simulator(self.samples, MAX_TIME)
+        sim = simulator(self.samples, MAX_TIME)
         for pot, group in by_pot.items():
             conds = [_condition(self._profile_arg(dict(prof)), list(reg), dict(pot) or None)
                      for prof, reg, _ in group]

@@ -95,8 +95,9 @@ def test_a_run_through_overrides_equals_a_fresh_simulator_on_the_perturbed_model
     cond = _condition({"pik3ca_mutation": 0.7, "hr_positive": True},
                       "trastuzumab+buparlisib+paclitaxel", None)
     fresh = StochasticSimulator(condition_model(cond), samples=300, max_time=30.0,
-                                time_tick=1.0, threads=1, outputs=list(READ_NODES),
-                                keep_final_states=False).run(seed=stream_seed(cond, 9))
+                                time_tick=1.0, threads=1, outputs=[], chunks=2,
+                                keep_final_states=False,
+                                integrate=list(READ_NODES)).run(seed=stream_seed(cond, 9))
     ours = simulate(cond.profile, cond.regimen, samples=300, seed=9, cache=False)
     names = list(fresh.node_names)
     assert ours.nodes == pytest.approx(

@@ -25,15 +25,18 @@ ARGS = (
     ("g_nodes", "int64", 1), ("g_opt_off", "int64", 1), ("g_opt_cum", "float64", 1),
     ("g_opt_vals", "int64", 1), ("g_active", "int8", 2), ("force_masks", "uint64", 2),
     ("force_vals", "uint64", 2), ("out_pos", "int64", 1), ("track_states", "int64", 0),
-    ("node_col", "int64", 1), ("block_shift", "int64", 0), ("discrete_time", "int64", 0),
+    ("node_col", "int64", 1), ("marg", "int64", 1), ("block_shift", "int64", 0),
+    ("discrete_time", "int64", 0),
     ("samples", "int64", 0), ("max_time", "float64", 0), ("dt", "float64", 0),
     ("n_windows", "int64", 0), ("seeds", "uint64", 1), ("n_chunks", "int64", 0),
     ("node_acc", "float64", 3), ("state_table", "int64", 2),
     ("row_key", "uint64", 2), ("state_acc", "float64", 3), ("state_count", "int64", 1),
     ("finals", "uint64", 2), ("flags", "int64", 1), ("n_events", "int64", 1),
     ("s", "uint64", 1), ("rt", "int64", 1), ("bsum", "int64", 1), ("stack", "float64", 1),
+    ("mp", "float64", 1),
 )
 
 #: The trailing arguments of ARGS that are scratch space, one set per thread (not results).
-#: rt holds each node's rate and table index side by side (rt[2 i], rt[2 i + 1]).
-SCRATCH = ("s", "rt", "bsum", "stack")
+#: rt holds each node's rate and table index side by side (rt[2 i], rt[2 i + 1]); mp each
+#: integrated node's P(ON) and the time it was last brought up to (mp[2 i], mp[2 i + 1]).
+SCRATCH = ("s", "rt", "bsum", "stack", "mp")

@@ -251,6 +251,35 @@ def _to_units(v, inv_unit, max_units):
     return np.int64(q)
 
 
+@njit(inline="always")
+def _integrate(nacc, col, p, t0, t1, a, b, dt, n_windows):
+    """Bring an integrated node's P(ON) ``p`` from ``t0`` to ``t1`` under constant flip rates
+    (``a`` up while OFF, ``b`` down while ON, per time unit), adding its time ON in each window
+    to ``nacc[k, 2 col]``; returns P(ON) at ``t1``. The two-state chain's solution, exact:
+    ``p(t) = q + (p - q) exp(-r t)`` with ``r = a + b``, ``q = a / r``."""
+    r = a + b
+    k = np.int64(t0 / dt)
+    while t0 < t1 and k < n_windows:
+        end = (k + 1) * dt
+        if end > t1:
+            end = t1
+        h = end - t0
+        if h > 0.0:
+            if r > 0.0:
+                q = a / r
+                x = r * h
+                # 1 - exp(-x), accurate for small x (np.expm1 would call a helper of numba's,
+                # which the shared library does not have)
+                gone = x * (1.0 - 0.5 * x) if x < 1e-5 else 1.0 - np.exp(-x)
+                nacc[_u(k), _u(2 * col)] += q * h + (p - q) * gone / r
+                p = q + (p - q) * (1.0 - gone)
+            else:
+                nacc[_u(k), _u(2 * col)] += p * h
+        t0 = end
+        k += 1
+    return p
+
+
 def _chunks(
     c_lo, c_hi,
     n, n_words, node_word, node_mask, node_shift, kinds, in_off, in_word, in_shift, tab_off,
@@ -258,12 +287,12 @@ def _chunks(
     prog_start, prog_end, code, consts, pdep_idx, node_rec, dep_pair,
     p_ons, g_node_off, g_nodes, g_opt_off, g_opt_cum, g_opt_vals, g_active, force_masks,
     force_vals,
-    out_pos, track_states, node_col, block_shift, discrete_time,
+    out_pos, track_states, node_col, marg, block_shift, discrete_time,
     samples, max_time, dt, n_windows, seeds, n_chunks,
     node_acc, state_table, row_key, state_acc, state_count,
     finals,
     flags, n_events,
-    s, rt, bsum, stack,
+    s, rt, bsum, stack, mp,
 ):  # pragma: no cover - compiled
     # Runs chunks c_lo .. c_hi - 1 one after the other; a chunk writes only its own rows of
     # the accumulators, so disjoint ranges can run at the same time on different threads.
@@ -279,6 +308,15 @@ def _chunks(
     # force_masks/vals describes set p; each set runs `samples` trajectories in `n_chunks`
     # chunks, chunk c of the whole call being chunk c % n_chunks of set c // n_chunks, and
     # trajectory j of set p draws from the stream seeded by (seeds[p], j).
+    #
+    # Integrated nodes (marg[i] != 0: the bit of node i in its own table index): nodes no
+    # other node reads, whose P(ON) is carried along each trajectory instead of sampled
+    # (mp[2 i], brought up to time mp[2 i + 1] whenever a node it reads flips, and at the
+    # end): they never flip, their rate is left out of the total and their bit stays 0, so
+    # their table index gives the rate up and the index with marg[i] flipped the rate down.
+    # The other nodes' paths are those of the full chain (a node nobody reads changes no
+    # other rate); the window averages have the same expectation, with the variance of the
+    # integrated node's own flips removed (Rao-Blackwell).
     #
     # Rates summed by blocks of 2**block_shift nodes (bsum): the next node is found by
     # skipping whole blocks, then scanning one (the same node as a scan of all, in fewer
@@ -337,6 +375,16 @@ def _chunks(
                         s[node_word[i]] |= node_mask[i]
             for w in range(n_words):
                 s[_u(w)] = (s[_u(w)] & ~force_mask[_u(w)]) | force_val[_u(w)]
+            for i in range(n):
+                if marg[_u(i)] != 0:
+                    w = _u(node_word[_u(i)])
+                    m = node_mask[_u(i)]
+                    if (force_mask[w] & m) != 0:  # forced: its table is 0, so p stays
+                        mp[_u(2 * i)] = 1.0 if (force_val[w] & m) != 0 else 0.0
+                    else:
+                        mp[_u(2 * i)] = p_on[_u(i)]
+                    mp[_u(2 * i + 1)] = 0.0
+                    s[w] &= ~m
             key = np.uint64(0)
             total = 0
             for b in range(n_blocks):
@@ -348,7 +396,7 @@ def _chunks(
                     # absolute index (see _compile: a table's offset is a multiple of its size)
                     ti = base + tab_off[ui] + _table_index(i, s, in_off, in_word, in_shift)
                     rt[_u(2 * i + 1)] = ti
-                    v = itable[_u(ti)]
+                    v = itable[_u(ti)] if marg[ui] == 0 else 0
                 elif ki == 1:
                     v = _to_units(_run_program(pstart[ui], pend[ui], code, consts, s,
                                                node_word, node_mask, stack),
@@ -452,8 +500,16 @@ def _chunks(
                     ud = _u(2 * d)
                     j = dep_pair[ud]
                     uj = _u(2 * j)
-                    tj = rt[uj + _u(1)] ^ dep_pair[ud + _u(1)]
+                    t_old = rt[uj + _u(1)]
+                    tj = t_old ^ dep_pair[ud + _u(1)]
                     rt[uj + _u(1)] = tj
+                    sb = marg[_u(j)]
+                    if sb != 0:  # integrated: bring P(ON) up to t under the old rates
+                        mp[uj] = _integrate(nacc, node_col[_u(j)], mp[uj], mp[uj + _u(1)], t,
+                                            itable[_u(t_old)] * unit,
+                                            itable[_u(t_old ^ sb)] * unit, dt, n_windows)
+                        mp[uj + _u(1)] = t
+                        continue
                     v = itable[_u(tj)]
                     dv = v - rt[uj]
                     rt[uj] = v
@@ -473,6 +529,13 @@ def _chunks(
                     rt[2 * j] = v
                     total += dv
                     bsum[j >> block_shift] += dv
+            for i in range(n):
+                sb = marg[_u(i)]
+                if sb != 0:
+                    ti = rt[_u(2 * i + 1)]
+                    _integrate(nacc, node_col[_u(i)], mp[_u(2 * i)], mp[_u(2 * i + 1)],
+                               max_time, itable[_u(ti)] * unit, itable[_u(ti ^ sb)] * unit,
+                               dt, n_windows)
             if keep_finals:
                 for w in range(n_words):
                     finals[pset * samples + traj, w] = s[w]

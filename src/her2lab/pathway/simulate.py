@@ -47,6 +47,7 @@ __all__ = [
     "model_files",
     "simulate",
     "simulate_many",
+    "simulator",
     "stream_seed",
 ]
 
@@ -228,12 +229,20 @@ def model_files(
 
 
 @cache
-def _simulator(samples: int, max_time: float) -> Any:
+def simulator(samples: int, max_time: float = MAX_TIME) -> Any:
+    """The engine's simulator that every boolnet run of the pathway layer uses (made once per
+    ``samples`` and ``max_time``): one-day windows, :data:`CHUNKS` chunks, no final states, no
+    joint states, and the read-out nodes (:data:`~her2lab.pathway.response.READ_NODES`,
+    which no other node reads) integrated rather than sampled. Run it with
+    :func:`stream_seed` and a condition's overrides for the numbers :func:`simulate` gives."""
     from her2lab.boolnet import StochasticSimulator
 
+    # the read-out nodes are read by no other node: their P(ON) is integrated along each
+    # trajectory, not sampled (StochasticSimulator's ``integrate``); no joint states are kept
     return StochasticSimulator(load_model().engine, samples=samples, max_time=max_time,
                                time_tick=TIME_TICK, threads=CHUNKS, chunks=CHUNKS,
-                               outputs=list(READ_NODES), keep_final_states=False)
+                               outputs=[], keep_final_states=False,
+                               integrate=list(READ_NODES))
 
 
 def stream_seed(cond: Condition, seed: int) -> int:
@@ -275,7 +284,7 @@ def stream_seed(cond: Condition, seed: int) -> int:
 
 def _run_boolnet(conds: Sequence[Condition], samples: int, seed: int,
                  max_time: float) -> list[Any]:
-    sim = _simulator(samples, max_time)
+    sim = simulator(samples, max_time)
     seeds = [stream_seed(c, seed) for c in conds]
     if len(conds) == 1:
         return [sim.run(seed=seeds[0], overrides=conds[0].overrides())]
@@ -317,9 +326,11 @@ def _key(cond: Condition, samples: int, seed: int, max_time: float, backend: str
     import json
 
     # "streams": a stream per tumor profile (stream_seed); results of the one shared stream
-    # before are not reused
+    # before are not reused; "read-outs": boolnet integrates them (simulator), results that
+    # sampled them are not reused
+    extra = {"read-outs": "integrated"} if backend == "boolnet" else {}
     spec = json.dumps({"p": cond.parameters, "i": cond.initial, "n": samples, "s": seed,
-                       "t": max_time, "streams": "profile"}, sort_keys=True)
+                       "t": max_time, "streams": "profile", **extra}, sort_keys=True)
     return cache_key(load_model().digest, spec, backend, _fingerprint())
 
 

@@ -284,14 +284,18 @@ class TrialModel:
         self.rates.prefetch([r[2:] for g in grids for r in g.requests
                              if keep is None or g.n_offsets == 1 or r[0] in keep])
 
-    def coarse(self, divisor: int) -> TrialModel:
+    def coarse(self, divisor: int, panel_size: int | None = None) -> TrialModel:
         """This model with ``divisor`` times fewer pathway trajectories (at least 1), the same
-        seed, panels and quadrature: a pilot, whose rates carry ``sqrt(divisor)`` times the
-        Monte Carlo error."""
+        seed and quadrature: a pilot, whose rates carry ``sqrt(divisor)`` times the Monte Carlo
+        error. ``panel_size``: fewer tumor profiles per population (default: the same
+        panels); the link's work grows with the profiles."""
         rates = dataclasses.replace(self.rates, samples=max(self.rates.samples // divisor, 1),
                                     _memo={}, calls=0)
-        return TrialModel(rates, panel_size=self.panel_size, chemo_points=self.chemo_points,
-                          _panels=self._panels, _types=self._types)
+        if panel_size is None or panel_size == self.panel_size:
+            return TrialModel(rates, panel_size=self.panel_size,
+                              chemo_points=self.chemo_points, _panels=self._panels,
+                              _types=self._types)
+        return TrialModel(rates, panel_size=panel_size, chemo_points=self.chemo_points)
 
     def _reference(self) -> tuple[float, np.ndarray, np.ndarray]:
         """``a``, the reference regimen's rates and the untreated ones (independent of the

@@ -188,12 +188,11 @@ def get_network() -> NetworkOut:
 @router.post("/network/activity", response_model=ActivityOut)
 async def activity(body: ActivityIn, request: Request) -> ActivityOut:
     """Every node's activity under a regimen on a profile, and trajectories of chosen nodes."""
-    from her2lab.boolnet import StochasticSimulator
     from her2lab.pathway.drugs import normalize_regimen
     from her2lab.pathway.mechanisms import normalize_profile
     from her2lab.pathway.model import load_model
-    from her2lab.pathway.response import MAX_TIME, READ_NODES, T0
-    from her2lab.pathway.simulate import CHUNKS, TIME_TICK, Condition, stream_seed
+    from her2lab.pathway.response import T0
+    from her2lab.pathway.simulate import Condition, simulator, stream_seed
 
     model = load_model()
     known = set(model.nodes)
@@ -203,9 +202,7 @@ async def activity(body: ActivityIn, request: Request) -> ActivityOut:
                            [problem(f"nodes[{i}]", "a node of GET /api/pathway/network", n)])
     cond = Condition(normalize_profile(_profile_arg(body.profile), body.hr_positive),
                      normalize_regimen(list(body.regimen)))
-    sim = StochasticSimulator(model.engine, samples=body.samples, max_time=MAX_TIME,
-                              time_tick=TIME_TICK, threads=CHUNKS, chunks=CHUNKS,
-                              outputs=list(READ_NODES), keep_final_states=False)
+    sim = simulator(body.samples)  # the simulator of simulate()
     # in a simulation slot (429 at once when every slot and its queue are full); the
     # condition's stream, as simulate() runs it: the numbers of POST /api/pathway/simulate
     res = await request.app.state.slots.run(
