@@ -252,29 +252,47 @@ def _to_units(v, inv_unit, max_units):
 
 
 @njit(inline="always")
-def _integrate(nacc, col, p, t0, t1, a, b, dt, n_windows):
+def _one_minus_exp(x):
+    """``1 - exp(-x)``, accurate for small ``x`` (np.expm1 would call a helper of numba's,
+    which the shared library does not have)."""
+    return x * (1.0 - 0.5 * x) if x < 1e-5 else 1.0 - np.exp(-x)
+
+
+@njit(inline="always")
+def _integrate(nacc, col, p, t0, t1, a, b, dt, inv_dt, n_windows):
     """Bring an integrated node's P(ON) ``p`` from ``t0`` to ``t1`` under constant flip rates
     (``a`` up while OFF, ``b`` down while ON, per time unit), adding its time ON in each window
     to ``nacc[k, 2 col]``; returns P(ON) at ``t1``. The two-state chain's solution, exact:
-    ``p(t) = q + (p - q) exp(-r t)`` with ``r = a + b``, ``q = a / r``."""
+    ``p(t) = q + (p - q) exp(-r t)`` with ``r = a + b``, ``q = a / r``; one exponential for
+    all the whole windows crossed."""
+    if t1 <= t0:
+        return p
     r = a + b
-    k = np.int64(t0 / dt)
+    if r == 0.0:
+        if p == 0.0:
+            return p  # OFF and nothing to turn it on: adds nothing
+        q = 0.0
+    else:
+        q = a / r
+    k = np.int64(t0 * inv_dt)
+    whole = -1.0  # 1 - exp(-r dt), computed when a whole window is first crossed
     while t0 < t1 and k < n_windows:
         end = (k + 1) * dt
         if end > t1:
             end = t1
         h = end - t0
         if h > 0.0:
-            if r > 0.0:
-                q = a / r
-                x = r * h
-                # 1 - exp(-x), accurate for small x (np.expm1 would call a helper of numba's,
-                # which the shared library does not have)
-                gone = x * (1.0 - 0.5 * x) if x < 1e-5 else 1.0 - np.exp(-x)
+            if r == 0.0:
+                nacc[_u(k), _u(2 * col)] += p * h
+            else:
+                if end - t0 == dt and t0 == k * dt:
+                    if whole < 0.0:
+                        whole = _one_minus_exp(r * dt)
+                    gone = whole
+                else:
+                    gone = _one_minus_exp(r * h)
                 nacc[_u(k), _u(2 * col)] += q * h + (p - q) * gone / r
                 p = q + (p - q) * (1.0 - gone)
-            else:
-                nacc[_u(k), _u(2 * col)] += p * h
         t0 = end
         k += 1
     return p
@@ -507,7 +525,8 @@ def _chunks(
                     if sb != 0:  # integrated: bring P(ON) up to t under the old rates
                         mp[uj] = _integrate(nacc, node_col[_u(j)], mp[uj], mp[uj + _u(1)], t,
                                             itable[_u(t_old)] * unit,
-                                            itable[_u(t_old ^ sb)] * unit, dt, n_windows)
+                                            itable[_u(t_old ^ sb)] * unit, dt, inv_dt,
+                                            n_windows)
                         mp[uj + _u(1)] = t
                         continue
                     v = itable[_u(tj)]
@@ -535,7 +554,7 @@ def _chunks(
                     ti = rt[_u(2 * i + 1)]
                     _integrate(nacc, node_col[_u(i)], mp[_u(2 * i)], mp[_u(2 * i + 1)],
                                max_time, itable[_u(ti)] * unit, itable[_u(ti ^ sb)] * unit,
-                               dt, n_windows)
+                               dt, inv_dt, n_windows)
             if keep_finals:
                 for w in range(n_words):
                     finals[pset * samples + traj, w] = s[w]

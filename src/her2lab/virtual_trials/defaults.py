@@ -32,14 +32,15 @@ __all__ = [
     "defaults_for",
 ]
 
-PATHWAY_SAMPLES = 5000
+PATHWAY_SAMPLES = 2500
 """Pathway-model trajectories per (profile, HR status, regimen) of every virtual-trial path
 (calibration, validation, simulate, predict, design). Sized by the Monte Carlo error it leaves
-in the calibration: the fitted parameters must agree across seeds within a fifth of their SE
-(at 1,000 the resistance rate and the TKI offset moved by 0.4 and 0.3 SE across three seeds;
-the error falls as the square root of the samples). With a stream per tumor profile
-(:func:`her2lab.pathway.simulate.stream_seed`) the largest range over three seeds at 5,000 is
-0.22 SE (log kill; TKI offset 0.08); at 2,500, with a stream per condition, 0.34."""
+in the calibration: the fitted parameters must agree across seeds within a fifth of their SE.
+With a stream per tumor profile (:func:`her2lab.pathway.simulate.stream_seed`) and the
+read-outs integrated rather than sampled (:func:`her2lab.pathway.simulate.simulator`), the
+largest range over three cold calibrations (seeds 20140812, 1, 2) is 0.17 SE at 2,500 (log kill;
+every other parameter within 0.07) and 0.26 at 2,000; with sampled read-outs it was 0.22 at
+5,000."""
 
 FIT_WORKERS = min(2, os.cpu_count() or 1)
 """Local processes for a calibration's finite differences and prediction intervals at the
