@@ -38,7 +38,7 @@ PATHWAY_SAMPLES = 2500
 in the calibration: the fitted parameters must agree across seeds within a fifth of their SE.
 With a stream per tumor profile (:func:`her2lab.pathway.simulate.stream_seed`) and the
 read-outs integrated rather than sampled (:func:`her2lab.pathway.simulate.simulator`), the
-largest range over three cold calibrations (seeds 20140812, 1, 2) is 0.17 SE at 2,500 (log kill;
+largest range over three cold calibrations (the default seed, 1, 2) is 0.17 SE at 2,500 (log kill;
 every other parameter within 0.07) and 0.26 at 2,000; with sampled read-outs it was 0.22 at
 5,000."""
 
