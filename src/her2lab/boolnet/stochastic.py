@@ -643,11 +643,11 @@ class StochasticSimulator:
                     "no other node reads can be")
             if node_col[i] < 0:
                 continue  # its trajectory is not returned: sampling it costs only events
-            lo = int(cm.in_off[i])
-            for pos in range(int(cm.in_off[i + 1]) - lo):
-                if (int(cm.in_word[lo + pos]) == int(cm.node_word[i])
-                        and int(cm.in_shift[lo + pos]) == int(cm.node_shift[i])):
-                    marg[i] = 1 << pos
+            # its bit in its own table index: the compiled readers' list has it (a node's
+            # support always holds the node itself)
+            for d in range(int(cm.dep_off[i]), int(cm.dep_off[i + 1])):
+                if int(cm.dep_idx[d]) == i:
+                    marg[i] = int(cm.dep_bit[d])
         return marg
 
     def _run_group(self, cm: CompiledModel, sets: list[dict[str, Any] | None],
