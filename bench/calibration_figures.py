@@ -38,7 +38,7 @@ def main() -> None:
     print("calibrate", round(time.time() - t0), "s", cal.params.to_dict(), flush=True)
     print("se", cal.fit.se, "outside", cal.fit.outside_prior)
     print("fit (in-sample)", summary_line(summarize(cal.table)), flush=True)
-    eff, rates = virtual_table1(cal, kb, model, seed=SEED)
+    eff, rates = virtual_table1(cal, kb, model)
     print("table1", sum(e["inside_reported_ci"] for e in eff), "/", len(eff), "null",
           sum(e["null_inside_reported_ci"] for e in eff))
     for e in eff:

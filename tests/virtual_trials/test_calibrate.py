@@ -164,7 +164,7 @@ def test_the_fit_recovers_parameters_that_generated_the_targets(targets, model):
     rest = [t for t in synth if t.trial != "emilia"]
     refit = fit(rest, model, start=f.params, uncertainty=False)
     assert np.max(np.abs(p.vector()[:3] - refit.params.vector()[:3])) < 0.25
-    rows = rows_for(synth, f.params, f.cov, model, k=8)
+    rows = rows_for(synth, f.params, f.cov, model)
     s = summarize(rows)
     assert s["mean_z2"] < s["null"]["mean_z2"] and s["direction_accuracy"] >= 0.8
 
@@ -209,10 +209,55 @@ def test_direction_is_undefined_for_a_reported_null_effect(targets):
 
     beth = next(t for t in targets if t.trial == "beth")
     assert beth.observed == 0.0
-    sims = np.array([-0.01, 0.0, 0.01])
+    sims = 0.01  # the parameters' SD of the prediction
     assert _row(beth, 1.8e-15, sims).direction_ok is None
     cleo = next(t for t in targets if (t.trial, t.outcome) == ("cleopatra", "pfs_hr"))
     assert _row(cleo, math.log(0.8), sims).direction_ok is True
     assert _row(cleo, math.log(1.2), sims).direction_ok is False
     rows = [_row(beth, 1.8e-15, sims), _row(cleo, math.log(1.2), sims)]
     assert summarize(rows)["direction_accuracy"] == 0.0
+
+
+def test_delta_method_intervals_match_the_spread_of_parameter_draws(targets, model):
+    # the delta method's SD of each prediction, sqrt(g' C g), against the SD over draws from
+    # the parameters' normal approximation (the method it replaced): with a covariance small
+    # enough that the predictions are linear over it, the two agree within the draws' own
+    # sampling error (relative SE of an SD from k draws: 1 / sqrt(2 (k - 1)))
+    from her2lab.virtual_trials.fit import draws
+    from her2lab.virtual_trials.rows import prediction_jacobian
+
+    sub = [t for t in targets if t.trial in ("emilia", "neosphere", "cleopatra", "altto")]
+    params = LinkParams(log_kill=0.8, log_targeted=0.5, log_resistance=-1.8, tki_offset=-0.2)
+    n = len(LinkParams.NAMES)
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((n, n))
+    cov = 1e-3 * (a @ a.T / n + np.eye(n))
+    centre, jac = prediction_jacobian(sub, params, model)
+    assert np.array_equal(centre, predict_targets(sub, params, model))
+    delta = np.sqrt(np.einsum("ij,jk,ik->i", jac, cov, jac))
+    k = 400
+    sims = np.array([predict_targets(sub, p, model) for p in draws(params, cov, k, seed=5)])
+    spread = sims.std(axis=0, ddof=1)
+    rel_se = 1 / math.sqrt(2 * (k - 1))
+    assert np.all(delta > 0)
+    assert np.all(np.abs(spread / delta - 1) < 5 * rel_se), (spread, delta)
+    # the rows carry it (log scale for ratios; for rates on the logit scale)
+    rows = rows_for(sub, params, cov, model)
+    for t, r, d, e in zip(sub, rows, delta, centre, strict=True):
+        want = d if t.kind != "rate" else d / (e * (1 - e))
+        assert r.param_sd == pytest.approx(want, rel=1e-12)
+
+
+def test_a_fits_own_jacobian_gives_the_rows_computed_afresh(targets, model):
+    # the calibration's rows take the Jacobian from the fit's curvature evaluations (the same
+    # stencil): the same rows as computing it again
+    sub = [t for t in targets if t.trial in ("emilia", "neosphere", "nsabp_b41")]
+    f = fit(sub, model, maxiter=3)
+    assert f.curvature.predictions.shape == (len(sub), len(LinkParams.NAMES))
+    kept = rows_for(sub, f.params, f.cov, model, jacobian=f.curvature.predictions)
+    fresh = rows_for(sub, f.params, f.cov, model)
+    for a, b in zip(kept, fresh, strict=True):
+        assert a.param_sd == pytest.approx(b.param_sd, rel=1e-9, abs=1e-12)
+        assert a.expected == b.expected
+    with pytest.raises(ValueError, match="one row per target"):
+        rows_for(sub, f.params, f.cov, model, jacobian=f.curvature.predictions[1:])

@@ -24,10 +24,10 @@ def test_parallel_fit_and_rows_equal_the_serial_ones():
                if t.trial in ("emilia", "neosphere", "altto", "cleopatra", "nsabp_b41")]
     model = TrialModel(FakeRates(), panel_size=4, chemo_points=1)
     serial = fit(targets, model, maxiter=3)
-    rows = rows_for(targets, serial.params, serial.cov, model, k=6)
+    rows = rows_for(targets, serial.params, serial.cov, model)
     with executor("processes", workers=2) as ex:
         par = fit(targets, model, maxiter=3, executor=ex)
-        prow = rows_for(targets, par.params, par.cov, model, k=6, executor=ex)
+        prow = rows_for(targets, par.params, par.cov, model, executor=ex)
     assert par.params == serial.params and par.objective == serial.objective
     assert par.evaluations == serial.evaluations
     assert np.array_equal(par.cov, serial.cov)

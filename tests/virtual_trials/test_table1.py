@@ -38,13 +38,13 @@ def model():
 
 @pytest.fixture(scope="module")
 def table(cal, kb, model):
-    return virtual_table1(cal, kb, model, seed=SEED)
+    return virtual_table1(cal, kb, model)
 
 
 def test_the_table_is_the_validation_rows_of_the_table1_targets(cal, kb, model, table):
     targets = table1_targets(kb, AS_OF)
-    expected = rows_for(targets, cal.params, cal.cov, model, seed=SEED)
-    pairs = virtual_table1_rows(cal, kb, model, seed=SEED)
+    expected = rows_for(targets, cal.params, cal.cov, model)
+    pairs = virtual_table1_rows(cal, kb, model)
     assert [t for t, _ in pairs] == targets
     assert [r for _, r in pairs] == expected
     effects, rates = table

@@ -396,8 +396,9 @@ def calibrate(
         pilot = fit(targets, model.coarse(PILOT_DIVISOR, PILOT_PANEL), uncertainty=False,
                     tol=COARSE_TOL, executor=ex)
         fitted = fit(targets, model, start=pilot.params, progress=progress, executor=ex)
-        table = rows_for(targets, fitted.params, fitted.cov, model, seed=settings.seed,
-                         executor=ex)
+        # prediction intervals by the delta method, on the fit's own curvature evaluations
+        table = rows_for(targets, fitted.params, fitted.cov, model,
+                         jacobian=fitted.curvature.predictions, executor=ex)
     return Calibration(
         params=fitted.params, cov=fitted.cov, as_of=as_of,
         settings=settings.with_(samples=model.rates.samples, panel_size=model.panel_size),

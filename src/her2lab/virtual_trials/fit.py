@@ -334,8 +334,16 @@ def _setting_only(x: np.ndarray, base: np.ndarray | None) -> bool:
 
 
 def _evaluate_here(kind: str, arg: Any, targets: Sequence[Target], model: TrialModel) -> Any:
+    """``residuals`` (a vector: the whitened residuals by trial), ``predict`` (a
+    :class:`LinkParams`: the targets' values) or ``both`` (a vector: the residuals and the
+    values behind them, from one evaluation)."""
     if kind == "residuals":
         return _residual_fn(targets, model)(arg)
+    if kind == "both":
+        pred = predict_targets(targets, LinkParams.from_vector(arg), model)
+        out = whitened(targets, pred)
+        out[PRIOR_TERM] = prior_residuals(arg)
+        return out, pred
     return predict_targets(targets, arg, model)
 
 
@@ -360,26 +368,57 @@ class Curvature:
 
     grad: dict[str, np.ndarray]
     hess: dict[str, np.ndarray]
+    predictions: np.ndarray | None = None
+    """The Jacobian of the fit's targets' values (:func:`predict_targets`, rows in the
+    targets' order) from the same evaluations: the delta method's prediction intervals
+    (:func:`.rows.rows_for`)."""
 
     def total(self) -> tuple[np.ndarray, np.ndarray]:
         return sum(self.grad.values()), sum(self.hess.values())
 
 
-def curvature(residuals: Callable[[np.ndarray], dict[str, np.ndarray]], x: np.ndarray,
-              h: np.ndarray, *,
-              many: Callable[[list[np.ndarray]], list[dict]] | None = None) -> Curvature:
-    """``many(points)``, when given, evaluates ``residuals`` at all the points at once."""
+def stencil(x: np.ndarray, h: np.ndarray) -> list[np.ndarray]:
+    """The points of central differences at ``x`` with steps ``h``: ``x``, then ``x + h_i e_i``
+    and ``x - h_i e_i`` for each parameter ``i``."""
     n = x.size
     eye = np.eye(n)
-    points = ([x] + [x + h[i] * eye[i] for i in range(n)]
-              + [x - h[i] * eye[i] for i in range(n)])
+    return ([x] + [x + h[i] * eye[i] for i in range(n)]
+            + [x - h[i] * eye[i] for i in range(n)])
+
+
+def central_jacobian(values: Sequence[np.ndarray], h: np.ndarray) -> np.ndarray:
+    """The Jacobian from vector values at :func:`stencil`'s points (central differences; one
+    side where the other is not finite, 0 where neither is: a value the model cannot give,
+    a median not reached)."""
+    n = h.size
+    v0 = np.asarray(values[0], dtype=float)
+    J = np.zeros((v0.size, n))
+    for i in range(n):
+        vp, vm = np.asarray(values[1 + i], float), np.asarray(values[1 + n + i], float)
+        both = np.isfinite(vp) & np.isfinite(vm)
+        up = np.isfinite(vp) & np.isfinite(v0) & ~both
+        down = np.isfinite(vm) & np.isfinite(v0) & ~both & ~up
+        J[both, i] = (vp[both] - vm[both]) / (2 * h[i])
+        J[up, i] = (vp[up] - v0[up]) / h[i]
+        J[down, i] = (v0[down] - vm[down]) / h[i]
+    return J
+
+
+def curvature(residuals: Callable[[np.ndarray], dict[str, np.ndarray]], x: np.ndarray,
+              h: np.ndarray, *,
+              many: Callable[[list[np.ndarray]], list[dict]] | None = None,
+              predictions: np.ndarray | None = None) -> Curvature:
+    """``many(points)``, when given, evaluates ``residuals`` at all the points at once.
+    ``predictions``: the Jacobian of the targets' values, kept with the curvature."""
+    n = x.size
+    points = stencil(x, h)
     values = many(points) if many is not None else [residuals(p) for p in points]
     e0, ep, em = values[0], values[1:n + 1], values[n + 1:]
     grad, hess = {}, {}
     for k, e in e0.items():
         J = np.column_stack([(ep[i][k] - em[i][k]) / (2 * h[i]) for i in range(n)])
         grad[k], hess[k] = 2.0 * J.T @ e, 2.0 * J.T @ J
-    return Curvature(grad, hess)
+    return Curvature(grad, hess, predictions)
 
 
 def _pd_inverse(H: np.ndarray) -> np.ndarray:
@@ -459,9 +498,11 @@ def fit(targets: Sequence[Target], model: TrialModel, *, start: LinkParams | Non
         x = np.asarray(res.x, dtype=float)
         curv = None
         if uncertainty:
-            curv = curvature(residuals, x, STEP, many=lambda pts: ev.map(
-                "residuals", pts[:1], local=[True]) + ev.map(
-                "residuals", pts[1:], local=[_setting_only(p, x) for p in pts[1:]]))
+            # the residuals and the targets' values at the stencil, from one evaluation each
+            pts = stencil(x, STEP)
+            both = ev.map("both", pts, local=[True] + [_setting_only(p, x) for p in pts[1:]])
+            curv = curvature(residuals, x, STEP, many=lambda _: [b[0] for b in both],
+                             predictions=central_jacobian([b[1] for b in both], STEP))
     params = LinkParams.from_vector(x)
     cov = np.zeros((x.size, x.size))
     if uncertainty:

@@ -2,8 +2,10 @@
 model beside it.
 
 For each target the **expected** value is the model's deterministic prediction at the given
-parameters; its 95% **prediction interval** combines the parameter uncertainty (the spread of
-the prediction over fixed draws from the parameters' normal approximation) with the sampling
+parameters; its 95% **prediction interval** combines the parameter uncertainty (the delta
+method: ``sqrt(g' C g)`` with ``C`` the parameters' covariance and ``g`` the prediction's
+gradient, by central differences at :data:`.fit.STEP` or, for a calibration's own targets, the
+fit's curvature evaluations; on the row's scale) with the sampling
 error of the reported estimate (its SE; for a rate also that of the reference arm that anchors
 it), on the log scale for hazard and odds ratios, on the logit scale for rates (so rates stay
 in [0, 100]) and as is for differences of rates (points). The **null model** predicts no
@@ -25,17 +27,20 @@ from typing import Any
 import numpy as np
 
 from her2lab.executor import Executor
-from her2lab.virtual_trials.defaults import DEFAULT_SEED
-from her2lab.virtual_trials.fit import Evaluations, draws, predict_targets
+from her2lab.virtual_trials.fit import (
+    STEP,
+    Evaluations,
+    central_jacobian,
+    predict_targets,
+    stencil,
+)
 from her2lab.virtual_trials.link import LinkParams
 from her2lab.virtual_trials.model import TrialModel
 from her2lab.virtual_trials.targets import Target
 
-__all__ = ["DRAWS", "TargetRow", "rows_for"]
+__all__ = ["TargetRow", "prediction_jacobian", "rows_for"]
 
 Z95 = 1.959963984540054
-DRAWS = 40
-"""Parameter draws of a prediction interval."""
 
 _MEASURE = {"log_hr": "HR", "log_or": "OR", "difference": "difference", "rate": "rate"}
 
@@ -82,31 +87,52 @@ class TargetRow:
         return asdict(self)
 
 
+def prediction_jacobian(targets: Sequence[Target], params: LinkParams, model: TrialModel,
+                        executor: Executor | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The targets' values at ``params`` and their Jacobian (central differences at
+    :data:`.fit.STEP`: ``2 n`` evaluations, on ``executor``'s workers when given)."""
+    pts = stencil(params.vector(), STEP)
+    with Evaluations(targets, model, executor) as ev:
+        values = [predict_targets(targets, params, model),
+                  *ev.map("predict", [LinkParams.from_vector(p) for p in pts[1:]])]
+    return values[0], central_jacobian(values, STEP)
+
+
 def rows_for(targets: Sequence[Target], params: LinkParams, cov: np.ndarray,
-             model: TrialModel, *, seed: int = DEFAULT_SEED, k: int = DRAWS,
+             model: TrialModel, *, jacobian: np.ndarray | None = None,
              executor: Executor | None = None) -> list[TargetRow]:
-    """Rows for ``targets`` at ``params`` with prediction intervals from ``cov`` (the draws'
-    predictions on ``executor``'s workers when given: the same rows)."""
+    """Rows for ``targets`` at ``params`` with prediction intervals from ``cov`` by the delta
+    method. ``jacobian``: the targets' Jacobian at ``params`` where it is known (a fit's
+    :attr:`.fit.Curvature.predictions`); otherwise it is computed (:func:`prediction_jacobian`,
+    on ``executor``'s workers when given: the same rows)."""
     if not targets:
         return []
     model.prefetch([t.plan for t in targets], offsets=(params.tki_offset,))
-    centre = predict_targets(targets, params, model)
-    with Evaluations(targets, model, executor) as ev:
-        sims = np.array(ev.map("predict", draws(params, cov, k, seed)))
-    return [_row(t, centre[i], sims[:, i]) for i, t in enumerate(targets)]
+    if jacobian is None:
+        centre, jacobian = prediction_jacobian(targets, params, model, executor)
+    else:
+        centre = predict_targets(targets, params, model)
+        if jacobian.shape != (len(targets), cov.shape[0]):
+            raise ValueError(f"jacobian has shape {jacobian.shape}; expected "
+                             f"({len(targets)}, {cov.shape[0]}): one row per target")
+    var = np.einsum("ij,jk,ik->i", jacobian, (cov + cov.T) / 2, jacobian)
+    psd = np.sqrt(np.maximum(var, 0.0))
+    return [_row(t, centre[i], float(psd[i])) for i, t in enumerate(targets)]
 
 
-def _row(t: Target, e: float, sims: np.ndarray) -> TargetRow:
+def _row(t: Target, e: float, psd: float) -> TargetRow:
+    """``psd``: the parameters' SD of the prediction ``e`` on its own scale (log ratio, points
+    or proportion)."""
     common = {"trial": t.trial, "outcome": t.outcome, "endpoint": t.endpoint,
               "measure": _MEASURE[t.kind], "subgroup": t.subgroup,
               "arms": f"{t.arm} vs {t.reference}", "derived": t.derived,
               "published": t.published.isoformat()}
     if t.kind in ("log_hr", "log_or"):
-        row = _ratio_row(t, e, sims, common)
+        row = _ratio_row(t, e, psd, common)
     elif t.kind == "difference":
-        row = _difference_row(t, e, sims, common)
+        row = _difference_row(t, e, psd, common)
     else:
-        row = _rate_row(t, e, sims, common)
+        row = _rate_row(t, e, psd, common)
     if t.as_reported is not None:  # the figures as the knowledge base reports them
         value, low, high = t.as_reported
         row.reported, row.reported_low, row.reported_high = value, low, high
@@ -115,9 +141,8 @@ def _row(t: Target, e: float, sims: np.ndarray) -> TargetRow:
     return row
 
 
-def _ratio_row(t: Target, e: float, sims: np.ndarray, common: dict[str, Any]) -> TargetRow:
-    """A hazard or odds ratio (``e`` and ``sims`` on the log scale)."""
-    psd = float(np.std(sims[np.isfinite(sims)], ddof=1)) if sims.size > 1 else 0.0
+def _ratio_row(t: Target, e: float, psd: float, common: dict[str, Any]) -> TargetRow:
+    """A hazard or odds ratio (``e`` and ``psd`` on the log scale)."""
     sd = math.hypot(psd, t.se)
     z = (t.observed - e) / t.se
     lo, hi = t.observed - Z95 * t.se, t.observed + Z95 * t.se
@@ -132,11 +157,9 @@ def _ratio_row(t: Target, e: float, sims: np.ndarray, common: dict[str, Any]) ->
         null_inside=bool(abs(t.observed) <= Z95 * t.se), **common)
 
 
-def _difference_row(t: Target, e: float, sims: np.ndarray, common: dict[str, Any]
+def _difference_row(t: Target, e: float, psd: float, common: dict[str, Any]
                     ) -> TargetRow:
     """A difference of two arms' rates, in points (bounded by +-100)."""
-    finite = sims[np.isfinite(sims)]
-    psd = float(np.std(finite, ddof=1)) if finite.size > 1 else 0.0
     sd = math.hypot(psd, t.se)
     lo, hi = t.observed - Z95 * t.se, t.observed + Z95 * t.se
     return TargetRow(
@@ -150,13 +173,12 @@ def _difference_row(t: Target, e: float, sims: np.ndarray, common: dict[str, Any
         null_inside=bool(abs(t.observed) <= Z95 * t.se), **common)
 
 
-def _rate_row(t: Target, e: float, sims: np.ndarray, common: dict[str, Any]) -> TargetRow:
-    """An arm's rate (``e``, ``sims`` and the target's figures as proportions; the row in
-    percent), anchored on the reference arm's."""
+def _rate_row(t: Target, e: float, psd_p: float, common: dict[str, Any]) -> TargetRow:
+    """An arm's rate (``e``, its SD ``psd_p`` and the target's figures as proportions; the row
+    in percent), anchored on the reference arm's; the parameters' SD on the logit scale."""
     pr = float(t.reference_rate)
     le = _logit(e)
-    lsims = np.array([_logit(s) for s in sims if math.isfinite(s)])
-    psd = float(np.std(lsims, ddof=1)) if lsims.size > 1 else 0.0
+    psd = psd_p / max(e * (1 - e), 1e-6)  # d logit(p) / dp = 1 / (p (1 - p))
     n = t.n or 100
     samp = math.sqrt(1 / (n * max(e * (1 - e), 1e-4)))
     anchor = (t.reference_se or 0.0) / max(pr * (1 - pr), 1e-4)

@@ -28,23 +28,23 @@ AS_OF = dt.date(2014, 8, 12)
 FORWARD_AS_OF = dt.date(2012, 12, 31)
 
 
-def virtual_table1_rows(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, seed: int
+def virtual_table1_rows(cal: Calibration, kb: KnowledgeBase, model: TrialModel
                         ) -> list[tuple[Target, TargetRow]]:
     """The virtual Table 1 as validation rows: :func:`.targets.table1_targets` as of the
     calibration's date, each reported (as the knowledge base gives it) against expected at the
     calibration, with its prediction interval (:func:`.rows.rows_for`)."""
     targets = table1_targets(kb, cal.as_of)
-    return list(zip(targets, rows_for(targets, cal.params, cal.cov, model, seed=seed),
+    return list(zip(targets, rows_for(targets, cal.params, cal.cov, model),
                     strict=True))
 
 
-def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel, *, seed: int
+def virtual_table1(cal: Calibration, kb: KnowledgeBase, model: TrialModel
                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(effects, arm rates): each Table 1 trial's primary-endpoint effect with a CI, and the
     NeoSphere and B-41 arm pCR rates, reported against expected with 95% intervals (the rows
     of :func:`virtual_table1_rows`, in the CSVs' columns)."""
     effects, rates = [], []
-    for t, r in virtual_table1_rows(cal, kb, model, seed=seed):
+    for t, r in virtual_table1_rows(cal, kb, model):
         name = kb.trial(t.trial).name
         if t.kind == "rate":
             rates.append({
@@ -119,7 +119,7 @@ def virtual_trials_stage(ctx: Context) -> StageResult:
     cal.write(cal_path)
     files = [cal_path]
 
-    effects, rates = virtual_table1(cal, kb, model, seed=ctx.seed)
+    effects, rates = virtual_table1(cal, kb, model)
     for name, rows in (("table1_virtual.csv", effects), ("table1_arm_rates.csv", rates)):
         _csv(out / name, rows)
         files.append(out / name)

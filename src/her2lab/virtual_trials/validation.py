@@ -108,7 +108,6 @@ def leave_one_out(
     ``trials``: leave out only these (default: each). ``targets``: the calibration's
     targets (default: the knowledge base's as of ``as_of``)."""
     settings = settings or (calibration.settings if calibration is not None else RunSettings())
-    seed = settings.seed
     kb = kb or load()
     model = model or TrialModel.for_settings(settings)
     targets = list(targets) if targets is not None else targets_from_kb(kb, as_of)
@@ -116,7 +115,8 @@ def leave_one_out(
             and calibration.fit.curvature else fit(targets, model, progress=progress))
     table = calibration.table if calibration is not None else ()
     in_rows = (list(table) if table and len(table) == len(targets)
-               else rows_for(targets, full.params, full.cov, model, seed=seed))
+               else rows_for(targets, full.params, full.cov, model,
+                             jacobian=full.curvature.predictions if full.curvature else None))
     trials = [t for t in dict.fromkeys(t.trial for t in targets)
               if trials is None or t in trials]
     rows: list[TargetRow] = []
@@ -132,7 +132,7 @@ def leave_one_out(
         else:
             p, cov = leave_out(full, trial)
         held = [t for t in targets if t.trial == trial]
-        rows += rows_for(held, p, cov, model, seed=seed)
+        rows += rows_for(held, p, cov, model)
         params_by_trial[trial] = p.to_dict()
         if progress:
             progress("leave-one-out", i + 1, len(trials))
@@ -157,14 +157,13 @@ def forward(
     later trial anchored on its own control arm; its patients drawn from the priors as of
     ``as_of``); ``workers``: the calibration's local processes (:func:`calibrate`)."""
     settings = settings or RunSettings()
-    seed = settings.seed
     kb = kb or load()
     model = model or TrialModel.for_settings(settings)
     cal = calibrate(as_of, settings=settings, kb=kb, model=model, progress=progress,
                     workers=workers)
     later = [replace(t, plan=replace(t.plan, as_of=as_of))
              for t in targets_from_kb(kb, None) if t.published > as_of]
-    rows = rows_for(later, cal.params, cal.cov, model, seed=seed)
+    rows = rows_for(later, cal.params, cal.cov, model)
     return {"as_of": as_of.isoformat(), "params": cal.params.to_dict(),
             "method": f"calibrated as of {as_of}, predicting every result published later",
             "sample": "out-of-sample", "fit_table": [r.to_dict() for r in cal.table],
