@@ -29,6 +29,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m her2lab.kernels   # compile the engine's and the link's kernels once, here
 	touch $(STAMP)
 
 run: system-deps $(STAMP)
