@@ -24,8 +24,8 @@ where the optimum lies, and the fit proper starts
 there, so of the TKI potency grid it runs only the points around the optimum at full size
 (:class:`.model.RateGrid` fills a point when first read). The calibration is deterministic:
 the patient mixture is a quadrature and the optimiser has no random start; the seed enters only
-the pathway model's Monte Carlo trajectories (``samples``) and the fixed draws of the
-prediction intervals.
+the pathway model's Monte Carlo trajectories (``samples``). The prediction intervals are the
+delta method on the Jacobian of the fit's own curvature evaluations (:func:`.rows.rows_for`).
 """
 
 from __future__ import annotations
@@ -373,7 +373,7 @@ def calibrate(
     progress : callable, optional
         ``progress(stage, done, total)`` as work advances (for a progress bar).
     workers : int, optional
-        More than 1: the finite differences and the prediction intervals' draws on that many
+        More than 1: the fit's finite differences on that many
         local processes (the same result).
 
     Returns
