@@ -340,10 +340,7 @@ def _evaluate_here(kind: str, arg: Any, targets: Sequence[Target], model: TrialM
     if kind == "residuals":
         return _residual_fn(targets, model)(arg)
     if kind == "both":
-        pred = predict_targets(targets, LinkParams.from_vector(arg), model)
-        out = whitened(targets, pred)
-        out[PRIOR_TERM] = prior_residuals(arg)
-        return out, pred
+        return _residuals_and_values(targets, model, arg)
     return predict_targets(targets, arg, model)
 
 
@@ -353,11 +350,16 @@ PRIOR_TERM = "(prior)"
 def _residual_fn(targets: Sequence[Target], model: TrialModel
                  ) -> Callable[[np.ndarray], dict[str, np.ndarray]]:
     """``v -> {trial: whitened residuals, "(prior)": prior residuals}``."""
-    def res(v: np.ndarray) -> dict[str, np.ndarray]:
-        out = whitened(targets, predict_targets(targets, LinkParams.from_vector(v), model))
-        out[PRIOR_TERM] = prior_residuals(v)
-        return out
-    return res
+    return lambda v: _residuals_and_values(targets, model, v)[0]
+
+
+def _residuals_and_values(targets: Sequence[Target], model: TrialModel, v: np.ndarray
+                          ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The whitened residuals by trial (and the priors') at ``v``, and the targets' values."""
+    pred = predict_targets(targets, LinkParams.from_vector(v), model)
+    out = whitened(targets, pred)
+    out[PRIOR_TERM] = prior_residuals(v)
+    return out, pred
 
 
 @dataclass
@@ -410,13 +412,11 @@ def curvature(residuals: Callable[[np.ndarray], dict[str, np.ndarray]], x: np.nd
               predictions: np.ndarray | None = None) -> Curvature:
     """``many(points)``, when given, evaluates ``residuals`` at all the points at once.
     ``predictions``: the Jacobian of the targets' values, kept with the curvature."""
-    n = x.size
     points = stencil(x, h)
     values = many(points) if many is not None else [residuals(p) for p in points]
-    e0, ep, em = values[0], values[1:n + 1], values[n + 1:]
     grad, hess = {}, {}
-    for k, e in e0.items():
-        J = np.column_stack([(ep[i][k] - em[i][k]) / (2 * h[i]) for i in range(n)])
+    for k, e in values[0].items():
+        J = central_jacobian([v[k] for v in values], h)
         grad[k], hess[k] = 2.0 * J.T @ e, 2.0 * J.T @ J
     return Curvature(grad, hess, predictions)
 
