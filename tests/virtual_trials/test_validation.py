@@ -93,3 +93,25 @@ def test_validate_is_the_one_entry_to_forward_and_each_leave_one_out_way(monkeyp
         validate(AS_OF, method="bootstrap")
     with pytest.raises(SimulationError, match="no calibration"):
         validate(AS_OF, calibration=Calibration.priors())  # forward calibrates by itself
+
+
+@pytest.mark.slow
+def test_the_one_step_fold_takes_the_full_fits_gradients_and_keeps_its_intervals(model, synth):
+    # the default fold reuses the full fit's Jacobian of the held-out targets (the step is
+    # first order about the full fit): its intervals agree with a Jacobian taken afresh at
+    # the fold's own parameters, to the second order the step itself neglects
+    from her2lab.virtual_trials.fit import fit, leave_out
+    from her2lab.virtual_trials.rows import rows_for
+
+    full = fit(synth, model)
+    cal = type("Cal", (), {"fit": full, "table": (), "settings": None})()
+    res = leave_one_out(AS_OF, model=model, targets=synth, trials=["neosphere"],
+                        calibration=cal)
+    p, cov = leave_out(full, "neosphere")
+    assert res["params"]["neosphere"] == p.to_dict()
+    fresh = rows_for([t for t in synth if t.trial == "neosphere"], p, cov, model)
+    assert len(res["rows"]) == len(fresh) > 0
+    for got, want in zip(res["rows"], fresh, strict=True):
+        assert got["expected"] == pytest.approx(want.expected, rel=1e-9)
+        assert want.param_sd > 0
+        assert got["param_sd"] == pytest.approx(want.param_sd, rel=0.1), got["outcome"]

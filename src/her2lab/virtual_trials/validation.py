@@ -95,7 +95,8 @@ def leave_one_out(
     Three ways, each out of sample for the trial left out only as far as it says:
 
     * default: one Newton step from the full fit (:func:`.fit.leave_out`): the full fit, which
-      saw the trial, is the starting point and the curvature;
+      saw the trial, is the starting point and the curvature, and its Jacobian of the
+      held-out targets (:attr:`.fit.Curvature.predictions`) carries the prediction interval;
     * ``refit``: a full refit without the trial, started from the full fit (its own Laplace
       covariance): the optimum without the trial, reached from a point that saw it;
     * ``nested``: the whole calibration repeated without the trial, as :func:`.calibrate`
@@ -119,6 +120,11 @@ def leave_one_out(
                              jacobian=full.curvature.predictions if full.curvature else None))
     trials = [t for t in dict.fromkeys(t.trial for t in targets)
               if trials is None or t in trials]
+    # the one-step method works from the full fit's curvature: its held-out targets'
+    # gradients are the full fit's too (Curvature.predictions), not 2 n more evaluations
+    jac = (full.curvature.predictions if not (nested or refit) and full.curvature
+           and full.curvature.predictions is not None
+           and full.curvature.predictions.shape[0] == len(targets) else None)
     rows: list[TargetRow] = []
     params_by_trial = {}
     for i, trial in enumerate(trials):
@@ -131,8 +137,9 @@ def leave_one_out(
             p, cov = f.params, f.cov
         else:
             p, cov = leave_out(full, trial)
-        held = [t for t in targets if t.trial == trial]
-        rows += rows_for(held, p, cov, model)
+        idx = [k for k, t in enumerate(targets) if t.trial == trial]
+        held = [targets[k] for k in idx]
+        rows += rows_for(held, p, cov, model, jacobian=None if jac is None else jac[idx])
         params_by_trial[trial] = p.to_dict()
         if progress:
             progress("leave-one-out", i + 1, len(trials))
